@@ -1,0 +1,233 @@
+//! Merkle paths in-circuit: direction bits with their index, and one swap
+//! row per level that orders `(cur, sibling)` into `(left, right)` before the
+//! node hash.
+//!
+//! Direction bits, one region per path (`q_bits` on rows `0..d`):
+//!
+//! ```text
+//! row | a0    | a1
+//! ----+-------+-----------------------------
+//!  h  | bit_h | acc_h = bit_h + 2·acc_{h+1}
+//!  d  |       | acc_d = 0 (fixed constant)
+//! ```
+//!
+//! so `acc_0` is the leaf index and every bit is boolean. Swap, one row per
+//! leaf and level (`q_swap`):
+//!
+//! ```text
+//! row | a0  | a1  | a2  | a3   | a4
+//! ----+-----+-----+-----+------+------
+//!  0  | bit | sib | cur | left | right
+//! ```
+//!
+//! with `left = cur + bit·(sib - cur)` and `left + right = cur + sib`. When
+//! several leaves share one path (the old and new leaf of a debit, I2), each
+//! gets its own row and the bit and sibling cells are copies of the first
+//! row's, so the paths cannot diverge.
+
+use halo2_proofs::{
+    circuit::{Layouter, Value},
+    plonk::{Advice, Column, ConstraintSystem, Constraints, Error, Expression, Selector},
+    poly::Rotation,
+};
+
+use super::poseidon::PoseidonChips;
+use super::Cell;
+use crate::hash::Fp;
+
+/// Configuration of the Merkle chip.
+#[derive(Clone, Copy, Debug)]
+pub struct MerkleConfig {
+    advice: [Column<Advice>; 5],
+    q_bits: Selector,
+    q_swap: Selector,
+}
+
+/// The result of hashing leaves up one path.
+#[derive(Debug)]
+pub struct PathRoots {
+    /// One root per leaf, in the order the leaves were given.
+    pub roots: Vec<Cell>,
+    /// The leaf index the direction bits encode.
+    pub index: Cell,
+}
+
+impl MerkleConfig {
+    /// Creates the bits and swap gates over `advice`.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, advice: [Column<Advice>; 5]) -> Self {
+        let q_bits = meta.selector();
+        let q_swap = meta.selector();
+        let one = Expression::Constant(Fp::from(1));
+        let two = Expression::Constant(Fp::from(2));
+
+        meta.create_gate("path bits", |meta| {
+            let q = meta.query_selector(q_bits);
+            let bit = meta.query_advice(advice[0], Rotation::cur());
+            let acc = meta.query_advice(advice[1], Rotation::cur());
+            let acc_next = meta.query_advice(advice[1], Rotation::next());
+            Constraints::with_selector(
+                q,
+                [
+                    ("I1 path bit is boolean", bit.clone() * (one.clone() - bit.clone())),
+                    ("I1/I6 path index decomposition", acc - bit - two.clone() * acc_next),
+                ],
+            )
+        });
+
+        meta.create_gate("merkle swap", |meta| {
+            let q = meta.query_selector(q_swap);
+            let [bit, sib, cur, left, right] =
+                advice.map(|column| meta.query_advice(column, Rotation::cur()));
+            Constraints::with_selector(
+                q,
+                [
+                    (
+                        "I1 left child",
+                        left.clone() - (cur.clone() + bit * (sib.clone() - cur.clone())),
+                    ),
+                    ("I1 right child", left + right - cur - sib),
+                ],
+            )
+        });
+
+        Self {
+            advice,
+            q_bits,
+            q_swap,
+        }
+    }
+
+    /// Assigns direction bits (leaf level first) and their index.
+    pub fn assign_bits(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        name: &str,
+        bits: &[Value<Fp>],
+    ) -> Result<(Vec<Cell>, Cell), Error> {
+        layouter.assign_region(
+            || format!("path bits: {name}"),
+            |mut region| {
+                let depth = bits.len();
+                // acc_h = sum_{j >= h} bit_j 2^(j-h), computed from the top.
+                let mut accs = vec![Value::known(Fp::from(0)); depth + 1];
+                for h in (0..depth).rev() {
+                    accs[h] = bits[h] + accs[h + 1] + accs[h + 1];
+                }
+                let top = region.assign_advice_from_constant(
+                    || "acc_d",
+                    self.advice[1],
+                    depth,
+                    Fp::from(0),
+                )?;
+                let mut cells = Vec::with_capacity(depth);
+                let mut index = top;
+                for h in (0..depth).rev() {
+                    self.q_bits.enable(&mut region, h)?;
+                    cells.push(region.assign_advice(
+                        || format!("bit {h}"),
+                        self.advice[0],
+                        h,
+                        || bits[h],
+                    )?);
+                    index = region.assign_advice(
+                        || format!("acc {h}"),
+                        self.advice[1],
+                        h,
+                        || accs[h],
+                    )?;
+                }
+                cells.reverse();
+                Ok((cells, index))
+            },
+        )
+    }
+
+    /// Hashes each of `leaves` up the path given by `bits` (cells from
+    /// [`Self::assign_bits`]) and `siblings`; leaf `j`'s node hashes run on
+    /// Poseidon chip `first_chip + j`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn hash_up<const NODE_TAG: u64>(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        poseidon: &PoseidonChips,
+        first_chip: usize,
+        name: &str,
+        leaves: &[Cell],
+        bits: &[Cell],
+        siblings: &[Value<Fp>],
+    ) -> Result<Vec<Cell>, Error> {
+        assert_eq!(bits.len(), siblings.len(), "one sibling per level");
+        let mut current: Vec<Cell> = leaves.to_vec();
+        for (h, (bit, sibling)) in bits.iter().zip(siblings).enumerate() {
+            let children = layouter.assign_region(
+                || format!("merkle level {h}: {name}"),
+                |mut region| {
+                    let mut children = Vec::with_capacity(current.len());
+                    let mut shared: Option<(Cell, Cell)> = None;
+                    for (row, cur) in current.iter().enumerate() {
+                        self.q_swap.enable(&mut region, row)?;
+                        let (bit_cell, sib_cell) = match &shared {
+                            None => (
+                                bit.copy_advice(|| "bit", &mut region, self.advice[0], row)?,
+                                region.assign_advice(
+                                    || "sibling",
+                                    self.advice[1],
+                                    row,
+                                    || *sibling,
+                                )?,
+                            ),
+                            Some((b, s)) => (
+                                b.copy_advice(|| "bit", &mut region, self.advice[0], row)?,
+                                s.copy_advice(|| "sibling", &mut region, self.advice[1], row)?,
+                            ),
+                        };
+                        let cur = cur.copy_advice(|| "cur", &mut region, self.advice[2], row)?;
+                        let left_value = cur.value().copied()
+                            + bit_cell.value().copied()
+                                * (sib_cell.value().copied() - cur.value().copied());
+                        let right_value = cur.value().copied() + sib_cell.value().copied()
+                            - left_value;
+                        let left =
+                            region.assign_advice(|| "left", self.advice[3], row, || left_value)?;
+                        let right =
+                            region.assign_advice(|| "right", self.advice[4], row, || right_value)?;
+                        children.push((left, right));
+                        shared.get_or_insert((bit_cell, sib_cell));
+                    }
+                    Ok(children)
+                },
+            )?;
+            current = children
+                .into_iter()
+                .enumerate()
+                .map(|(j, (left, right))| {
+                    poseidon.hash::<NODE_TAG, 2>(
+                        first_chip + j,
+                        layouter.namespace(|| format!("node {h}.{j}: {name}")),
+                        [left, right],
+                    )
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(current)
+    }
+
+    /// Direction bits plus [`Self::hash_up`]: the roots and the leaf index.
+    #[allow(clippy::too_many_arguments)]
+    pub fn path<const NODE_TAG: u64>(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        poseidon: &PoseidonChips,
+        first_chip: usize,
+        name: &str,
+        leaves: &[Cell],
+        bits: &[Value<Fp>],
+        siblings: &[Value<Fp>],
+    ) -> Result<PathRoots, Error> {
+        let (bit_cells, index) = self.assign_bits(layouter, name, bits)?;
+        let roots = self.hash_up::<NODE_TAG>(
+            layouter, poseidon, first_chip, name, leaves, &bit_cells, siblings,
+        )?;
+        Ok(PathRoots { roots, index })
+    }
+}
