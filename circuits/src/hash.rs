@@ -190,7 +190,10 @@ pub fn owner_of_key(public_key: &[u8; 32]) -> Fp {
         buf.copy_from_slice(bytes);
         Fp::from_u128(u128::from_le_bytes(buf))
     };
-    hash(tag::OWNER, &[half(&public_key[..16]), half(&public_key[16..])])
+    hash(
+        tag::OWNER,
+        &[half(&public_key[..16]), half(&public_key[16..])],
+    )
 }
 
 /// A u64 as a field element.
@@ -244,14 +247,22 @@ mod tests {
     #[test]
     fn uses_with_equal_inputs_do_not_collide() {
         let (a, b) = (Fp::from(5), Fp::from(9));
-        let tags = [tag::ACCOUNT_NODE, tag::SILO_NODE, tag::LANE_NODE, tag::LANE_LEAF];
+        let tags = [
+            tag::ACCOUNT_NODE,
+            tag::SILO_NODE,
+            tag::LANE_NODE,
+            tag::LANE_LEAF,
+        ];
         let outs: Vec<Fp> = tags.iter().map(|t| hash(*t, &[a, b])).collect();
         for i in 0..outs.len() {
             for j in i + 1..outs.len() {
                 assert_ne!(outs[i], outs[j], "tags {} and {}", tags[i], tags[j]);
             }
         }
-        assert_ne!(hash(tag::LANE_ID, &[a, b]), hash(tag::LANE_ID, &[a, b, Fp::ZERO]));
+        assert_ne!(
+            hash(tag::LANE_ID, &[a, b]),
+            hash(tag::LANE_ID, &[a, b, Fp::ZERO])
+        );
     }
 
     #[test]

@@ -23,3 +23,36 @@ pub mod witness;
 pub use error::Error;
 pub use hash::Fp;
 pub use shape::CircuitShape;
+pub mod cost;
+pub mod sample;
+
+/// Runs `$body` with the const `$chips` bound to the runtime chip count
+/// `$count` (1 to 4), for code generic over `ExitBatchCircuit<CHIPS>`.
+/// Evaluates to an `Err(Error::InvalidShape)` for any other count.
+#[macro_export]
+macro_rules! with_chips {
+    ($count:expr, $chips:ident => $body:expr) => {
+        match $count {
+            1 => {
+                const $chips: usize = 1;
+                $body
+            }
+            2 => {
+                const $chips: usize = 2;
+                $body
+            }
+            3 => {
+                const $chips: usize = 3;
+                $body
+            }
+            4 => {
+                const $chips: usize = 4;
+                $body
+            }
+            other => Err($crate::Error::InvalidShape {
+                reason: format!("{other} Poseidon chips not in 1..=4"),
+            }
+            .into()),
+        }
+    };
+}

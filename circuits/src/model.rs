@@ -194,7 +194,11 @@ impl SegmentState {
 
     /// Boundary root `H(silo_root, lanes_root, exit_seq)`.
     pub fn boundary_root(&self) -> Fp {
-        hash::boundary_root(self.silo_tree.root(), self.lane_tree.root(), fp(self.exit_seq))
+        hash::boundary_root(
+            self.silo_tree.root(),
+            self.lane_tree.root(),
+            fp(self.exit_seq),
+        )
     }
 
     /// Opens an account at a free index (genesis or deposits, which are
@@ -302,13 +306,12 @@ impl SegmentState {
         let mut amounts = Vec::with_capacity(batch.exits.len());
         let mut total: u64 = 0;
         for (slot, exit) in batch.exits.iter().enumerate() {
-            let amount = u64::try_from(exit.amount)
-                .ok()
-                .filter(|a| *a > 0)
-                .ok_or(Error::AmountOutOfRange {
+            let amount = u64::try_from(exit.amount).ok().filter(|a| *a > 0).ok_or(
+                Error::AmountOutOfRange {
                     slot,
                     amount: exit.amount,
-                })?;
+                },
+            )?;
             let index = exit.account;
             let account = match running.get(&index) {
                 Some(account) => *account,
@@ -325,15 +328,16 @@ impl SegmentState {
                     batch_asset: batch.asset,
                 });
             }
-            let balance = account
-                .balance
-                .checked_sub(amount)
-                .ok_or(Error::InsufficientBalance {
-                    slot,
-                    index,
-                    balance: account.balance,
-                    amount,
-                })?;
+            let balance =
+                account
+                    .balance
+                    .checked_sub(amount)
+                    .ok_or(Error::InsufficientBalance {
+                        slot,
+                        index,
+                        balance: account.balance,
+                        amount,
+                    })?;
             let nonce = account
                 .nonce
                 .checked_add(1)

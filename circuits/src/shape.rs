@@ -55,7 +55,10 @@ impl CircuitShape {
     pub fn validate(&self) -> Result<(), Error> {
         let bad = |reason: String| Err(Error::InvalidShape { reason });
         if !(1..=Self::MAX_ACCOUNTS_DEPTH).contains(&self.accounts_depth) {
-            return bad(format!("accounts depth {} not in 1..=32", self.accounts_depth));
+            return bad(format!(
+                "accounts depth {} not in 1..=32",
+                self.accounts_depth
+            ));
         }
         if !(1..=Self::MAX_SMALL_DEPTH).contains(&self.silo_depth) {
             return bad(format!("silo depth {} not in 1..=16", self.silo_depth));
@@ -70,7 +73,10 @@ impl CircuitShape {
             ));
         }
         if !(1..=Self::MAX_CHIPS).contains(&self.poseidon_chips) {
-            return bad(format!("{} Poseidon chips not in 1..=4", self.poseidon_chips));
+            return bad(format!(
+                "{} Poseidon chips not in 1..=4",
+                self.poseidon_chips
+            ));
         }
         Ok(())
     }
@@ -115,14 +121,35 @@ mod tests {
     fn out_of_bounds_shapes_are_refused() {
         let d = CircuitShape::DEFAULT;
         for bad in [
-            CircuitShape { accounts_depth: 0, ..d },
-            CircuitShape { accounts_depth: 33, ..d },
-            CircuitShape { silo_depth: 17, ..d },
-            CircuitShape { lanes_depth: 0, ..d },
+            CircuitShape {
+                accounts_depth: 0,
+                ..d
+            },
+            CircuitShape {
+                accounts_depth: 33,
+                ..d
+            },
+            CircuitShape {
+                silo_depth: 17,
+                ..d
+            },
+            CircuitShape {
+                lanes_depth: 0,
+                ..d
+            },
             CircuitShape { batch_size: 3, ..d },
-            CircuitShape { batch_size: 512, ..d },
-            CircuitShape { poseidon_chips: 0, ..d },
-            CircuitShape { poseidon_chips: 5, ..d },
+            CircuitShape {
+                batch_size: 512,
+                ..d
+            },
+            CircuitShape {
+                poseidon_chips: 0,
+                ..d
+            },
+            CircuitShape {
+                poseidon_chips: 5,
+                ..d
+            },
         ] {
             assert!(
                 matches!(bad.validate(), Err(Error::InvalidShape { .. })),

@@ -68,8 +68,14 @@ impl MerkleConfig {
             Constraints::with_selector(
                 q,
                 [
-                    ("I1 path bit is boolean", bit.clone() * (one.clone() - bit.clone())),
-                    ("I1/I6 path index decomposition", acc - bit - two.clone() * acc_next),
+                    (
+                        "I1 path bit is boolean",
+                        bit.clone() * (one.clone() - bit.clone()),
+                    ),
+                    (
+                        "I1/I6 path index decomposition",
+                        acc - bit - two.clone() * acc_next,
+                    ),
                 ],
             )
         });
@@ -185,12 +191,16 @@ impl MerkleConfig {
                         let left_value = cur.value().copied()
                             + bit_cell.value().copied()
                                 * (sib_cell.value().copied() - cur.value().copied());
-                        let right_value = cur.value().copied() + sib_cell.value().copied()
-                            - left_value;
+                        let right_value =
+                            cur.value().copied() + sib_cell.value().copied() - left_value;
                         let left =
                             region.assign_advice(|| "left", self.advice[3], row, || left_value)?;
-                        let right =
-                            region.assign_advice(|| "right", self.advice[4], row, || right_value)?;
+                        let right = region.assign_advice(
+                            || "right",
+                            self.advice[4],
+                            row,
+                            || right_value,
+                        )?;
                         children.push((left, right));
                         shared.get_or_insert((bit_cell, sib_cell));
                     }

@@ -141,9 +141,7 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
 
     /// A vector of witness values of known length.
     fn values(&self, len: usize, read: impl Fn(&BatchWitness) -> &Vec<Fp>) -> Vec<Value<Fp>> {
-        (0..len)
-            .map(|i| self.value(|w| read(w)[i]))
-            .collect()
+        (0..len).map(|i| self.value(|w| read(w)[i])).collect()
     }
 }
 
@@ -152,7 +150,12 @@ fn invert_or_zero(value: Value<Fp>) -> Value<Fp> {
     value.map(|v| v.invert().unwrap_or(Fp::ZERO))
 }
 
-fn copy(region: &mut halo2_proofs::circuit::Region<'_, Fp>, cell: &Cell, column: Column<Advice>, row: usize) -> Result<Cell, Error> {
+fn copy(
+    region: &mut halo2_proofs::circuit::Region<'_, Fp>,
+    cell: &Cell,
+    column: Column<Advice>,
+    row: usize,
+) -> Result<Cell, Error> {
     cell.copy_advice(|| "copy", region, column, row)
 }
 
@@ -206,28 +209,55 @@ impl<const CHIPS: usize> Circuit<Fp> for ExitBatchCircuit<CHIPS> {
 
         meta.create_gate("slot", |meta| {
             let q = meta.query_selector(q_slot);
-            let at = |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>, col: usize, row: i32| {
-                meta.query_advice(advice[col], Rotation(row))
-            };
-            let (e_prev, e, amount, amount_inv, asset_pub) =
-                (at(meta, 0, 0), at(meta, 1, 0), at(meta, 2, 0), at(meta, 3, 0), at(meta, 4, 0));
-            let (balance, balance_new, nonce, nonce_new, asset) =
-                (at(meta, 0, 1), at(meta, 1, 1), at(meta, 2, 1), at(meta, 3, 1), at(meta, 4, 1));
-            let (total_prev, total, count_prev, count, exit_hash) =
-                (at(meta, 0, 2), at(meta, 1, 2), at(meta, 2, 2), at(meta, 3, 2), at(meta, 4, 2));
-            let (root_prev, root_old, root_new, root_next, exit_leaf) =
-                (at(meta, 0, 3), at(meta, 1, 3), at(meta, 2, 3), at(meta, 3, 3), at(meta, 4, 3));
+            let at =
+                |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>, col: usize, row: i32| {
+                    meta.query_advice(advice[col], Rotation(row))
+                };
+            let (e_prev, e, amount, amount_inv, asset_pub) = (
+                at(meta, 0, 0),
+                at(meta, 1, 0),
+                at(meta, 2, 0),
+                at(meta, 3, 0),
+                at(meta, 4, 0),
+            );
+            let (balance, balance_new, nonce, nonce_new, asset) = (
+                at(meta, 0, 1),
+                at(meta, 1, 1),
+                at(meta, 2, 1),
+                at(meta, 3, 1),
+                at(meta, 4, 1),
+            );
+            let (total_prev, total, count_prev, count, exit_hash) = (
+                at(meta, 0, 2),
+                at(meta, 1, 2),
+                at(meta, 2, 2),
+                at(meta, 3, 2),
+                at(meta, 4, 2),
+            );
+            let (root_prev, root_old, root_new, root_next, exit_leaf) = (
+                at(meta, 0, 3),
+                at(meta, 1, 3),
+                at(meta, 2, 3),
+                at(meta, 3, 3),
+                at(meta, 4, 3),
+            );
             let (seq, seq_next) = (at(meta, 0, 4), at(meta, 1, 4));
             Constraints::with_selector(
                 q,
                 [
                     ("I9 enabled is boolean", e.clone() * (one() - e.clone())),
-                    ("I9 enabled slots form a prefix", e.clone() * (one() - e_prev)),
+                    (
+                        "I9 enabled slots form a prefix",
+                        e.clone() * (one() - e_prev),
+                    ),
                     (
                         "I3 enabled amount is nonzero",
                         e.clone() * (amount.clone() * amount_inv - one()),
                     ),
-                    ("I9 disabled slot moves nothing", (one() - e.clone()) * amount.clone()),
+                    (
+                        "I9 disabled slot moves nothing",
+                        (one() - e.clone()) * amount.clone(),
+                    ),
                     ("I2 exact debit", balance - balance_new - amount.clone()),
                     ("I2 nonce increments", nonce_new - nonce - one()),
                     ("I4 asset silo", asset - asset_pub),
@@ -246,20 +276,39 @@ impl<const CHIPS: usize> Circuit<Fp> for ExitBatchCircuit<CHIPS> {
 
         meta.create_gate("boundary", |meta| {
             let q = meta.query_selector(q_boundary);
-            let at = |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>, col: usize, row: i32| {
-                meta.query_advice(advice[col], Rotation(row))
-            };
-            let (collateral, collateral_new, total, cap, cap_slack) =
-                (at(meta, 0, 0), at(meta, 1, 0), at(meta, 2, 0), at(meta, 3, 0), at(meta, 4, 0));
-            let (window_epoch, epoch, diff, diff_inv, same_epoch) =
-                (at(meta, 0, 1), at(meta, 1, 1), at(meta, 2, 1), at(meta, 3, 1), at(meta, 4, 1));
-            let (window_outflow, base, outflow_new, exit_seq, exit_seq_new) =
-                (at(meta, 0, 2), at(meta, 1, 2), at(meta, 2, 2), at(meta, 3, 2), at(meta, 4, 2));
+            let at =
+                |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>, col: usize, row: i32| {
+                    meta.query_advice(advice[col], Rotation(row))
+                };
+            let (collateral, collateral_new, total, cap, cap_slack) = (
+                at(meta, 0, 0),
+                at(meta, 1, 0),
+                at(meta, 2, 0),
+                at(meta, 3, 0),
+                at(meta, 4, 0),
+            );
+            let (window_epoch, epoch, diff, diff_inv, same_epoch) = (
+                at(meta, 0, 1),
+                at(meta, 1, 1),
+                at(meta, 2, 1),
+                at(meta, 3, 1),
+                at(meta, 4, 1),
+            );
+            let (window_outflow, base, outflow_new, exit_seq, exit_seq_new) = (
+                at(meta, 0, 2),
+                at(meta, 1, 2),
+                at(meta, 2, 2),
+                at(meta, 3, 2),
+                at(meta, 4, 2),
+            );
             let (count, silo_index, asset_pub) = (at(meta, 0, 3), at(meta, 1, 3), at(meta, 2, 3));
             Constraints::with_selector(
                 q,
                 [
-                    ("I6 collateral debit", collateral - collateral_new - total.clone()),
+                    (
+                        "I6 collateral debit",
+                        collateral - collateral_new - total.clone(),
+                    ),
                     ("I6 silo position", silo_index - asset_pub),
                     ("I7 epoch difference", diff.clone() - (epoch - window_epoch)),
                     (
@@ -289,7 +338,11 @@ impl<const CHIPS: usize> Circuit<Fp> for ExitBatchCircuit<CHIPS> {
         }
     }
 
-    fn synthesize(&self, config: ExitBatchConfig, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+    fn synthesize(
+        &self,
+        config: ExitBatchConfig,
+        mut layouter: impl Layouter<Fp>,
+    ) -> Result<(), Error> {
         config.range.load_table(&mut layouter)?;
         let public = self.assign_public(&config, &mut layouter)?;
         let lane_id = config.poseidon.hash::<{ tag::LANE_ID }, 3>(
@@ -301,8 +354,14 @@ impl<const CHIPS: usize> Circuit<Fp> for ExitBatchCircuit<CHIPS> {
         let mut carry: Option<SlotCarry> = None;
         let mut exit_leaves = Vec::with_capacity(self.shape.slots());
         for slot in 0..self.shape.slots() {
-            let (next, exit_leaf) =
-                self.synthesize_slot(&config, &mut layouter, &public, &lane_id, slot, carry.as_ref())?;
+            let (next, exit_leaf) = self.synthesize_slot(
+                &config,
+                &mut layouter,
+                &public,
+                &lane_id,
+                slot,
+                carry.as_ref(),
+            )?;
             exit_leaves.push(exit_leaf);
             carry = Some(next);
         }
@@ -378,8 +437,13 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
         let a = config.advice;
         let t = &self.tamper;
         let s = |read: fn(&crate::witness::SlotWitness) -> Fp| self.value(|w| read(&w.slots[slot]));
-        let (e, owner, asset, balance, nonce) =
-            (s(|x| x.enabled), s(|x| x.owner), s(|x| x.asset), s(|x| x.balance), s(|x| x.nonce));
+        let (e, owner, asset, balance, nonce) = (
+            s(|x| x.enabled),
+            s(|x| x.owner),
+            s(|x| x.asset),
+            s(|x| x.balance),
+            s(|x| x.nonce),
+        );
         let (amount, recipient) = (s(|x| x.amount), s(|x| x.recipient));
         let amount_inv = t.apply(Site::AmountInv(slot), invert_or_zero(amount));
         let balance_new = t.apply(Site::NewBalance(slot), balance - amount);
@@ -405,12 +469,21 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
                 ])
             },
         )?;
-        let [e, owner, asset, balance, nonce, amount, recipient, amount_inv, balance_new, nonce_new] = w;
+        let [e, owner, asset, balance, nonce, amount, recipient, amount_inv, balance_new, nonce_new] =
+            w;
 
         // I3: 0 <= amount < 2^64 and balance' < 2^64 (no underflow, no wrap).
-        config.range.check_u64(layouter, &format!("slot {slot} amount (I3)"), &amount)?;
-        config.range.check_u64(layouter, &format!("slot {slot} balance' (I3)"), &balance_new)?;
-        config.range.check_u64(layouter, &format!("slot {slot} nonce' (I2)"), &nonce_new)?;
+        config
+            .range
+            .check_u64(layouter, &format!("slot {slot} amount (I3)"), &amount)?;
+        config.range.check_u64(
+            layouter,
+            &format!("slot {slot} balance' (I3)"),
+            &balance_new,
+        )?;
+        config
+            .range
+            .check_u64(layouter, &format!("slot {slot} nonce' (I2)"), &nonce_new)?;
 
         // I1/I2: old and new leaf hashed up the same path, on two chips.
         let (chip_old, chip_new) = (2 * slot, 2 * slot + 1);
@@ -422,7 +495,12 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
         let leaf_new = config.poseidon.hash::<{ tag::ACCOUNT_LEAF }, 4>(
             chip_new,
             layouter.namespace(|| format!("slot {slot} new leaf")),
-            [owner.clone(), asset.clone(), balance_new.clone(), nonce_new.clone()],
+            [
+                owner.clone(),
+                asset.clone(),
+                balance_new.clone(),
+                nonce_new.clone(),
+            ],
         )?;
         let depth = self.shape.accounts_depth as usize;
         let bits = self.values(depth, |w| &w.slots[slot].path_bits);
@@ -443,7 +521,14 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
         let exit_hash = config.poseidon.hash::<{ tag::EXIT_LEAF }, 6>(
             slot,
             layouter.namespace(|| format!("slot {slot} exit leaf")),
-            [lane_id.clone(), seq.clone(), owner, nonce.clone(), recipient, amount.clone()],
+            [
+                lane_id.clone(),
+                seq.clone(),
+                owner,
+                nonce.clone(),
+                recipient,
+                amount.clone(),
+            ],
         )?;
 
         layouter.assign_region(
@@ -485,13 +570,19 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
                 let count = r.assign_advice(|| "count", a[3], 2, || count_value)?;
                 let exit_hash = copy(r, &exit_hash, a[4], 2)?;
 
-                let root_prev = copy(r, prev.map_or(&public.accounts_before, |p| &p.root), a[0], 3)?;
+                let root_prev = copy(
+                    r,
+                    prev.map_or(&public.accounts_before, |p| &p.root),
+                    a[0],
+                    3,
+                )?;
                 copy(r, &path.roots[0], a[1], 3)?;
                 let root_new = copy(r, &path.roots[1], a[2], 3)?;
                 let root_value = t.apply(
                     Site::RootNext(slot),
                     root_prev.value().copied()
-                        + e.value().copied() * (root_new.value().copied() - root_prev.value().copied()),
+                        + e.value().copied()
+                            * (root_new.value().copied() - root_prev.value().copied()),
                 );
                 let root = r.assign_advice(|| "root_next", a[3], 3, || root_value)?;
                 let leaf_value = t.apply(
@@ -501,7 +592,10 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
                 let exit_leaf = r.assign_advice(|| "exit_leaf", a[4], 3, || leaf_value)?;
 
                 let seq = copy(r, &seq, a[0], 4)?;
-                let seq_value = t.apply(Site::SeqNext(slot), seq.value().copied() + Value::known(Fp::ONE));
+                let seq_value = t.apply(
+                    Site::SeqNext(slot),
+                    seq.value().copied() + Value::known(Fp::ONE),
+                );
                 let seq_next = r.assign_advice(|| "seq_next", a[1], 4, || seq_value)?;
                 let _ = e_prev;
                 Ok((
@@ -580,17 +674,30 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
 
         // I6: the silo leaf sits at position ASSET (its bits are ASSET's).
         let silo_bits = self.values(self.shape.silo_depth as usize, |w| &w.boundary.silo_bits);
-        let silo_siblings =
-            self.values(self.shape.silo_depth as usize, |w| &w.boundary.silo_siblings);
+        let silo_siblings = self.values(self.shape.silo_depth as usize, |w| {
+            &w.boundary.silo_siblings
+        });
         let silo_old = config.poseidon.hash::<{ tag::SILO_LEAF }, 5>(
             0,
             layouter.namespace(|| "silo old leaf"),
-            [public.asset.clone(), collateral.clone(), cap.clone(), window_epoch.clone(), window_outflow.clone()],
+            [
+                public.asset.clone(),
+                collateral.clone(),
+                cap.clone(),
+                window_epoch.clone(),
+                window_outflow.clone(),
+            ],
         )?;
         let silo_new = config.poseidon.hash::<{ tag::SILO_LEAF }, 5>(
             1,
             layouter.namespace(|| "silo new leaf"),
-            [public.asset.clone(), collateral_new.clone(), cap.clone(), public.epoch.clone(), outflow_new.clone()],
+            [
+                public.asset.clone(),
+                collateral_new.clone(),
+                cap.clone(),
+                public.epoch.clone(),
+                outflow_new.clone(),
+            ],
         )?;
         let silo = config.merkle.path::<{ tag::SILO_NODE }>(
             layouter,
@@ -623,12 +730,20 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
         let before = config.poseidon.hash::<{ tag::BOUNDARY }, 3>(
             0,
             layouter.namespace(|| "boundary before"),
-            [silo.roots[0].clone(), lane.roots[0].clone(), public.first_seq.clone()],
+            [
+                silo.roots[0].clone(),
+                lane.roots[0].clone(),
+                public.first_seq.clone(),
+            ],
         )?;
         let after = config.poseidon.hash::<{ tag::BOUNDARY }, 3>(
             1,
             layouter.namespace(|| "boundary after"),
-            [silo.roots[1].clone(), lane.roots[0].clone(), exit_seq_new.clone()],
+            [
+                silo.roots[1].clone(),
+                lane.roots[0].clone(),
+                exit_seq_new.clone(),
+            ],
         )?;
         layouter.constrain_instance(before.cell(), config.instance, instance::BOUNDARY_BEFORE)?;
         layouter.constrain_instance(after.cell(), config.instance, instance::BOUNDARY_AFTER)?;
