@@ -15,6 +15,7 @@ pub mod circuit;
 pub mod error;
 pub mod hash;
 pub mod instance;
+pub mod keys;
 pub mod merkle;
 pub mod model;
 pub mod shape;
