@@ -15,9 +15,18 @@ fn vectors() -> Vec<(String, String)> {
     let mut put = |name: &str, value: Fp| out.push((name.to_owned(), to_hex(&value)));
     let one = Fp::from(1);
     let two = Fp::from(2);
-    put("capacity(tag=1, len=2)", hash::capacity(tag::ACCOUNT_NODE, 2));
-    put("H_account_node(1, 2)", hash::hash(tag::ACCOUNT_NODE, &[one, two]));
-    put("H_account_leaf(1, 2, 1, 2)", hash::account_leaf(one, two, one, two));
+    put(
+        "capacity(tag=1, len=2)",
+        hash::capacity(tag::ACCOUNT_NODE, 2),
+    );
+    put(
+        "H_account_node(1, 2)",
+        hash::hash(tag::ACCOUNT_NODE, &[one, two]),
+    );
+    put(
+        "H_account_leaf(1, 2, 1, 2)",
+        hash::account_leaf(one, two, one, two),
+    );
     put("owner_of_key([1; 32])", hash::owner_of_key(&[1; 32]));
 
     let mut state = sample::segment(1, &SHAPE).unwrap();

@@ -24,8 +24,14 @@ fn a_parallel_run_verifies_and_a_bad_proof_is_named() {
     let outcomes = plan_run(&mut state, &requests, &shape).unwrap();
     // The run chains: each batch starts where the previous one ended.
     for pair in outcomes.windows(2) {
-        assert_eq!(pair[0].instance.accounts_after, pair[1].instance.accounts_before);
-        assert_eq!(pair[0].instance.boundary_after, pair[1].instance.boundary_before);
+        assert_eq!(
+            pair[0].instance.accounts_after,
+            pair[1].instance.accounts_before
+        );
+        assert_eq!(
+            pair[0].instance.boundary_after,
+            pair[1].instance.boundary_before
+        );
     }
     let proofs = prover.prove_run(&outcomes, 2, |_| {}).unwrap();
     let mut items: Vec<_> = outcomes.iter().map(|o| o.instance).zip(proofs).collect();

@@ -76,7 +76,12 @@ impl VerifierKeys {
         self.verify_indexed(0, instance, proof)
     }
 
-    fn verify_indexed(&self, index: usize, instance: &Instance, proof: &[u8]) -> Result<(), VerifyError> {
+    fn verify_indexed(
+        &self,
+        index: usize,
+        instance: &Instance,
+        proof: &[u8],
+    ) -> Result<(), VerifyError> {
         let public = instance.to_halo2_instance();
         let mut transcript = Blake2bRead::<_, Affine, Challenge255<_>>::init(proof);
         verify_proof(
@@ -97,7 +102,10 @@ impl VerifierKeys {
     pub fn verify_batch(&self, items: &[(Instance, Vec<u8>)]) -> Result<(), VerifyError> {
         let mut batch = BatchVerifier::<Affine>::new();
         for (instance, proof) in items {
-            batch.add_proof(vec![vec![instance.to_halo2_instance().to_vec()]], proof.clone());
+            batch.add_proof(
+                vec![vec![instance.to_halo2_instance().to_vec()]],
+                proof.clone(),
+            );
         }
         if batch.finalize(&self.params, &self.vk) {
             return Ok(());
