@@ -111,29 +111,40 @@ impl ProverKeys {
         Ok(transcript.finalize())
     }
 
-    /// Proves `outcomes` with `in_flight` proofs at a time on a dedicated
-    /// pool of `in_flight` threads (halo2's inner parallelism uses the
-    /// global pool). Proofs come back in input order.
+    /// Proves `outcomes`, `in_flight` at a time, on a pool of
+    /// `threads` threads (0 = one per core) that halo2's own parallel
+    /// loops share: rayon runs nested parallel work in the pool it was
+    /// called from, so a pool smaller than the machine would also starve
+    /// each proof. Proofs come back in input order.
     pub fn prove_run(
         &self,
         outcomes: &[BatchOutcome],
         in_flight: usize,
+        threads: usize,
         on_done: impl Fn(usize) + Sync,
     ) -> Result<Vec<Vec<u8>>, ProverError> {
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(in_flight.max(1))
+            .num_threads(threads)
             .build()
             .map_err(|e| ProverError::Pool(e.to_string()))?;
+        let in_flight = in_flight.max(1);
         pool.install(|| {
-            outcomes
-                .par_iter()
-                .enumerate()
-                .map(|(i, outcome)| {
-                    let proof = self.prove(outcome);
-                    on_done(i);
-                    proof
-                })
-                .collect()
+            let mut proofs = Vec::with_capacity(outcomes.len());
+            for (c, chunk) in outcomes.chunks(in_flight).enumerate() {
+                let done: Vec<Result<Vec<u8>, ProverError>> = chunk
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, outcome)| {
+                        let proof = self.prove(outcome);
+                        on_done(c * in_flight + i);
+                        proof
+                    })
+                    .collect();
+                for proof in done {
+                    proofs.push(proof?);
+                }
+            }
+            Ok(proofs)
         })
     }
 }
