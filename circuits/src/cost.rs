@@ -3,8 +3,12 @@
 //! proof length.
 
 use halo2_proofs::{
+    circuit::{SimpleFloorPlanner, Value},
     dev::CircuitCost,
-    plonk::{Circuit, ConstraintSystem},
+    plonk::{
+        Advice, Any, Assigned, Assignment, Circuit, Column, ConstraintSystem, Error as PlonkError,
+        Fixed, FloorPlanner, Instance, Selector,
+    },
 };
 use pasta_curves::vesta;
 
@@ -13,10 +17,6 @@ use crate::error::Error;
 use crate::hash::Fp;
 use crate::shape::CircuitShape;
 use crate::with_chips;
-
-/// `k` used only to lay the circuit out when measuring; every valid shape
-/// fits below it.
-const PROBE_K: u32 = 22;
 
 /// The size of one circuit shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,26 +57,117 @@ fn debug_field(text: &str, name: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-fn measure_circuit<C: Circuit<Fp> + std::fmt::Debug>(
+/// An `Assignment` that only records the highest row touched.
+///
+/// `CircuitCost::measure` needs a `k` up front and allocates selector
+/// tables of `2^k` rows for it; this pass finds the rows first, so the real
+/// measurement runs once, at the real `k`.
+#[derive(Default)]
+struct RowCounter {
+    rows: usize,
+}
+
+impl RowCounter {
+    fn touch(&mut self, row: usize) -> Result<(), PlonkError> {
+        self.rows = self.rows.max(row + 1);
+        Ok(())
+    }
+}
+
+impl Assignment<Fp> for RowCounter {
+    fn enter_region<NR: Into<String>, N: FnOnce() -> NR>(&mut self, _: N) {}
+    fn exit_region(&mut self) {}
+    fn enable_selector<A: FnOnce() -> AR, AR: Into<String>>(
+        &mut self,
+        _: A,
+        _: &Selector,
+        row: usize,
+    ) -> Result<(), PlonkError> {
+        self.touch(row)
+    }
+    fn query_instance(&self, _: Column<Instance>, _: usize) -> Result<Value<Fp>, PlonkError> {
+        Ok(Value::unknown())
+    }
+    fn assign_advice<V, VR, A, AR>(
+        &mut self,
+        _: A,
+        _: Column<Advice>,
+        row: usize,
+        _: V,
+    ) -> Result<(), PlonkError>
+    where
+        V: FnOnce() -> Value<VR>,
+        VR: Into<Assigned<Fp>>,
+        A: FnOnce() -> AR,
+        AR: Into<String>,
+    {
+        self.touch(row)
+    }
+    fn assign_fixed<V, VR, A, AR>(
+        &mut self,
+        _: A,
+        _: Column<Fixed>,
+        row: usize,
+        _: V,
+    ) -> Result<(), PlonkError>
+    where
+        V: FnOnce() -> Value<VR>,
+        VR: Into<Assigned<Fp>>,
+        A: FnOnce() -> AR,
+        AR: Into<String>,
+    {
+        self.touch(row)
+    }
+    fn copy(
+        &mut self,
+        _: Column<Any>,
+        _: usize,
+        _: Column<Any>,
+        _: usize,
+    ) -> Result<(), PlonkError> {
+        Ok(())
+    }
+    fn fill_from_row(
+        &mut self,
+        _: Column<Fixed>,
+        _: usize,
+        _: Value<Assigned<Fp>>,
+    ) -> Result<(), PlonkError> {
+        // Lookup-table padding to the end of the domain is not a used row.
+        Ok(())
+    }
+    fn push_namespace<NR: Into<String>, N: FnOnce() -> NR>(&mut self, _: N) {}
+    fn pop_namespace(&mut self, _: Option<String>) {}
+}
+
+fn measure_circuit<const CHIPS: usize>(
     shape: CircuitShape,
-    circuit: &C,
+    circuit: &ExitBatchCircuit<CHIPS>,
 ) -> Result<CircuitReport, Error> {
-    let cost = CircuitCost::<vesta::Point, C>::measure(PROBE_K, circuit);
+    let mut cs = ConstraintSystem::<Fp>::default();
+    let config = ExitBatchCircuit::<CHIPS>::configure(&mut cs);
+    let constants = vec![config.constants()];
+    let mut counter = RowCounter::default();
+    SimpleFloorPlanner::synthesize(&mut counter, circuit, config, constants)
+        .map_err(|e| Error::Halo2(e.to_string()))?;
+    let reserved_rows = cs.blinding_factors() + 1;
+    let k = (counter.rows + reserved_rows)
+        .max(cs.minimum_rows())
+        .next_power_of_two()
+        .trailing_zeros();
+
+    let cost = CircuitCost::<vesta::Point, _>::measure(k, circuit);
     let text = format!("{cost:?}");
     let field = |name: &str| {
         debug_field(&text, name).ok_or_else(|| Error::Halo2(format!("CircuitCost has no {name}")))
     };
-    let mut cs = ConstraintSystem::<Fp>::default();
-    C::configure(&mut cs);
-    let reserved_rows = cs.blinding_factors() + 1;
     let rows = field("max_rows")?;
-    let k = (rows + reserved_rows)
-        .max(cs.minimum_rows())
-        .next_power_of_two()
-        .trailing_zeros();
-    // The IPA opening proof has one round per bit of k: measure the proof
-    // length at the real k.
-    let cost_at_k = CircuitCost::<vesta::Point, C>::measure(k, circuit);
+    if rows != counter.rows {
+        return Err(Error::Halo2(format!(
+            "row count {} disagrees with CircuitCost's {rows}",
+            counter.rows
+        )));
+    }
     Ok(CircuitReport {
         shape,
         k,
@@ -88,7 +179,7 @@ fn measure_circuit<C: Circuit<Fp> + std::fmt::Debug>(
         lookups: field("lookups")?,
         max_degree: field("max_deg")?,
         reserved_rows,
-        proof_bytes: usize::from(cost_at_k.proof_size(1)),
+        proof_bytes: usize::from(cost.proof_size(1)),
     })
 }
 

@@ -35,8 +35,8 @@ use ff::Field;
 use halo2_proofs::{
     circuit::{Layouter, SimpleFloorPlanner, Value},
     plonk::{
-        Advice, Circuit, Column, ConstraintSystem, Constraints, Error, Expression, Instance,
-        Selector,
+        Advice, Circuit, Column, ConstraintSystem, Constraints, Error, Expression, Fixed, Instance,
+        Selector, VirtualCells,
     },
     poly::Rotation,
 };
@@ -54,11 +54,20 @@ pub(crate) use tamper::{Site, Tamper};
 pub struct ExitBatchConfig {
     advice: [Column<Advice>; 5],
     instance: Column<Instance>,
+    constants: Column<Fixed>,
     poseidon: PoseidonChips,
     range: U64RangeConfig,
     merkle: MerkleConfig,
     q_slot: Selector,
     q_boundary: Selector,
+}
+
+impl ExitBatchConfig {
+    /// The fixed column that holds the circuit's constants (the floor
+    /// planner needs it to lay the circuit out).
+    pub fn constants(&self) -> Column<Fixed> {
+        self.constants
+    }
 }
 
 /// The exit-batch circuit with `CHIPS` Poseidon chips side by side.
@@ -159,6 +168,17 @@ fn copy(
     cell.copy_advice(|| "copy", region, column, row)
 }
 
+/// The first `W` main advice cells of the row at `rotation` from the
+/// selector. Only cells a gate reads are queried: every query is one more
+/// evaluation in the proof.
+fn query_row<const W: usize>(
+    meta: &mut VirtualCells<'_, Fp>,
+    advice: [Column<Advice>; 5],
+    rotation: i32,
+) -> [Expression<Fp>; W] {
+    std::array::from_fn(|i| meta.query_advice(advice[i], Rotation(rotation)))
+}
+
 /// Per-slot cells that the next slot and the batch checks read.
 struct SlotCarry {
     enabled: Cell,
@@ -209,39 +229,11 @@ impl<const CHIPS: usize> Circuit<Fp> for ExitBatchCircuit<CHIPS> {
 
         meta.create_gate("slot", |meta| {
             let q = meta.query_selector(q_slot);
-            let at =
-                |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>, col: usize, row: i32| {
-                    meta.query_advice(advice[col], Rotation(row))
-                };
-            let (e_prev, e, amount, amount_inv, asset_pub) = (
-                at(meta, 0, 0),
-                at(meta, 1, 0),
-                at(meta, 2, 0),
-                at(meta, 3, 0),
-                at(meta, 4, 0),
-            );
-            let (balance, balance_new, nonce, nonce_new, asset) = (
-                at(meta, 0, 1),
-                at(meta, 1, 1),
-                at(meta, 2, 1),
-                at(meta, 3, 1),
-                at(meta, 4, 1),
-            );
-            let (total_prev, total, count_prev, count, exit_hash) = (
-                at(meta, 0, 2),
-                at(meta, 1, 2),
-                at(meta, 2, 2),
-                at(meta, 3, 2),
-                at(meta, 4, 2),
-            );
-            let (root_prev, root_old, root_new, root_next, exit_leaf) = (
-                at(meta, 0, 3),
-                at(meta, 1, 3),
-                at(meta, 2, 3),
-                at(meta, 3, 3),
-                at(meta, 4, 3),
-            );
-            let (seq, seq_next) = (at(meta, 0, 4), at(meta, 1, 4));
+            let [e_prev, e, amount, amount_inv, asset_pub] = query_row(meta, advice, 0);
+            let [balance, balance_new, nonce, nonce_new, asset] = query_row(meta, advice, 1);
+            let [total_prev, total, count_prev, count, exit_hash] = query_row(meta, advice, 2);
+            let [root_prev, root_old, root_new, root_next, exit_leaf] = query_row(meta, advice, 3);
+            let [seq, seq_next] = query_row(meta, advice, 4);
             Constraints::with_selector(
                 q,
                 [
@@ -276,32 +268,11 @@ impl<const CHIPS: usize> Circuit<Fp> for ExitBatchCircuit<CHIPS> {
 
         meta.create_gate("boundary", |meta| {
             let q = meta.query_selector(q_boundary);
-            let at =
-                |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>, col: usize, row: i32| {
-                    meta.query_advice(advice[col], Rotation(row))
-                };
-            let (collateral, collateral_new, total, cap, cap_slack) = (
-                at(meta, 0, 0),
-                at(meta, 1, 0),
-                at(meta, 2, 0),
-                at(meta, 3, 0),
-                at(meta, 4, 0),
-            );
-            let (window_epoch, epoch, diff, diff_inv, same_epoch) = (
-                at(meta, 0, 1),
-                at(meta, 1, 1),
-                at(meta, 2, 1),
-                at(meta, 3, 1),
-                at(meta, 4, 1),
-            );
-            let (window_outflow, base, outflow_new, exit_seq, exit_seq_new) = (
-                at(meta, 0, 2),
-                at(meta, 1, 2),
-                at(meta, 2, 2),
-                at(meta, 3, 2),
-                at(meta, 4, 2),
-            );
-            let (count, silo_index, asset_pub) = (at(meta, 0, 3), at(meta, 1, 3), at(meta, 2, 3));
+            let [collateral, collateral_new, total, cap, cap_slack] = query_row(meta, advice, 0);
+            let [window_epoch, epoch, diff, diff_inv, same_epoch] = query_row(meta, advice, 1);
+            let [window_outflow, base, outflow_new, exit_seq, exit_seq_new] =
+                query_row(meta, advice, 2);
+            let [count, silo_index, asset_pub] = query_row(meta, advice, 3);
             Constraints::with_selector(
                 q,
                 [
@@ -330,6 +301,7 @@ impl<const CHIPS: usize> Circuit<Fp> for ExitBatchCircuit<CHIPS> {
         ExitBatchConfig {
             advice,
             instance,
+            constants,
             poseidon,
             range,
             merkle,
@@ -536,7 +508,8 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
             |mut region| {
                 config.q_slot.enable(&mut region, 0)?;
                 let r = &mut region;
-                let e_prev = match prev {
+                // e_prev: the previous slot's flag, or a fixed 1 before slot 0 (I9).
+                match prev {
                     Some(p) => copy(r, &p.enabled, a[0], 0)?,
                     None => r.assign_advice_from_constant(|| "e_prev", a[0], 0, Fp::ONE)?,
                 };
@@ -597,7 +570,6 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
                     seq.value().copied() + Value::known(Fp::ONE),
                 );
                 let seq_next = r.assign_advice(|| "seq_next", a[1], 4, || seq_value)?;
-                let _ = e_prev;
                 Ok((
                     SlotCarry {
                         enabled: e,
