@@ -2,6 +2,18 @@
 
 use std::process::Command;
 
+/// The TINY shape (D=4, S=4, L=2, N=2): proofs in about a second.
+const SMALL_SHAPE: [&str; 8] = [
+    "--depth",
+    "4",
+    "--silo-depth",
+    "4",
+    "--lanes-depth",
+    "2",
+    "--batch",
+    "2",
+];
+
 fn bulkhead() -> Command {
     Command::new(env!("CARGO_BIN_EXE_bulkhead"))
 }
@@ -10,24 +22,9 @@ fn bulkhead() -> Command {
 fn demo_proves_verifies_and_stops_every_attack() {
     let dir = tempfile::tempdir().unwrap();
     let out = bulkhead()
-        .args([
-            "demo",
-            "--depth",
-            "4",
-            "--silo-depth",
-            "4",
-            "--lanes-depth",
-            "2",
-        ])
-        .args([
-            "--batch",
-            "2",
-            "--batches",
-            "3",
-            "--in-flight",
-            "2",
-            "--params-dir",
-        ])
+        .arg("demo")
+        .args(SMALL_SHAPE)
+        .args(["--batches", "3", "--in-flight", "2", "--params-dir"])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -55,18 +52,9 @@ fn invalid_shape_is_a_usage_error_not_a_panic() {
 #[test]
 fn inspect_json_reports_exact_sizes() {
     let out = bulkhead()
-        .args([
-            "inspect",
-            "--depth",
-            "4",
-            "--silo-depth",
-            "4",
-            "--lanes-depth",
-            "2",
-            "--batch",
-            "2",
-            "--json",
-        ])
+        .arg("inspect")
+        .args(SMALL_SHAPE)
+        .arg("--json")
         .output()
         .unwrap();
     assert!(out.status.success());

@@ -82,6 +82,11 @@ impl ProverKeys {
         &self.params
     }
 
+    /// The verifying key the proving key was derived with.
+    pub fn verifying_key(&self) -> &keys::VerifyingKeyOf {
+        self.pk.get_vk()
+    }
+
     /// The verifying-key digest ([`keys::vk_digest`]).
     pub fn vk_digest(&self) -> [u8; 32] {
         self.digest

@@ -52,6 +52,17 @@ impl VerifierKeys {
     /// Derives the verifying key of `shape` from parameters already at hand.
     pub fn from_params(shape: CircuitShape, params: IpaParams) -> Result<Self, VerifyError> {
         let vk = keys::verifying_key(&params, shape)?;
+        Self::from_key(shape, params, vk)
+    }
+
+    /// Wraps a verifying key already derived for `shape` (e.g. by a prover
+    /// in the same process), so it is not derived twice.
+    pub fn from_key(
+        shape: CircuitShape,
+        params: IpaParams,
+        vk: VerifyingKeyOf,
+    ) -> Result<Self, VerifyError> {
+        shape.validate()?;
         let digest = keys::vk_digest(&vk);
         Ok(Self {
             shape,
