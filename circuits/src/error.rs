@@ -169,6 +169,9 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// Bytes that are not a well-formed bundle.
+    #[error("malformed bundle: {0}")]
+    Bundle(#[from] crate::bundle::BundleError),
     /// Halo2 refused to build keys or a proof.
     #[error("halo2: {0}")]
     Halo2(String),

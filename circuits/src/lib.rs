@@ -24,6 +24,7 @@ pub mod witness;
 pub use error::Error;
 pub use hash::Fp;
 pub use shape::CircuitShape;
+pub mod bundle;
 pub mod cost;
 pub mod sample;
 
