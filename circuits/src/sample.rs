@@ -21,17 +21,32 @@ pub fn public_key(i: u64) -> [u8; 32] {
     [i as u8 + 1; 32]
 }
 
-/// The sample segment `id`: eight accounts (indices 0..8, account `i`
-/// holds `1000·(i+1)` of asset 1 for even `i`, of asset 2 for odd `i`),
-/// silos for both assets (collateral 20,000, cap 6,000 per epoch, window
-/// at epoch 7 with 1,000 already out) and lanes `(2, 1)`, `(3, 1)`, `(2, 2)`.
+/// The sample segment `id` with placeholder owner keys ([`public_key`]).
 pub fn segment(id: u64, shape: &CircuitShape) -> Result<SegmentState, Error> {
+    let keys: Vec<[u8; 32]> = (0..ACCOUNTS).map(public_key).collect();
+    segment_with_owners(id, shape, &keys)
+}
+
+/// Accounts in a sample segment.
+pub const ACCOUNTS: u64 = 8;
+
+/// The sample segment `id`: eight accounts (indices 0..8, account `i`
+/// owned by `owner_keys[i]`, holding `1000·(i+1)` of asset 1 for even `i`,
+/// of asset 2 for odd `i`), silos for both assets (collateral 20,000, cap
+/// 6,000 per epoch, window at epoch 7 with 1,000 already out) and lanes
+/// `(a, 1)`, `(b, 1)`, `(a, 2)` where `a < b` are the two other segments
+/// of 1, 2, 3 (for segment 1: `(2, 1)`, `(3, 1)`, `(2, 2)`).
+pub fn segment_with_owners(
+    id: u64,
+    shape: &CircuitShape,
+    owner_keys: &[[u8; 32]],
+) -> Result<SegmentState, Error> {
     let mut state = SegmentState::new(id, shape)?;
-    for i in 0..8u64 {
+    for (i, key) in (0..ACCOUNTS).zip(owner_keys) {
         state.open_account(
             i,
             Account {
-                owner: owner_of_key(&public_key(i)),
+                owner: owner_of_key(key),
                 asset: if i % 2 == 0 { ASSET } else { OTHER_ASSET },
                 balance: 1000 * (i + 1),
                 nonce: 0,
@@ -47,7 +62,9 @@ pub fn segment(id: u64, shape: &CircuitShape) -> Result<SegmentState, Error> {
             window_outflow: 1_000,
         })?;
     }
-    for (dst, asset) in [(DST, ASSET), (3, ASSET), (DST, OTHER_ASSET)] {
+    let mut others = (1..=3).filter(|other| *other != id);
+    let (a, b) = (others.next().unwrap_or(2), others.next().unwrap_or(3));
+    for (dst, asset) in [(a, ASSET), (b, ASSET), (a, OTHER_ASSET)] {
         state.allow_lane(Lane { dst, asset })?;
     }
     Ok(state)

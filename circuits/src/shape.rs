@@ -7,7 +7,9 @@ use crate::error::Error;
 /// The parameters that select one exit-batch circuit. Two circuits with the
 /// same shape have the same verifying key; a bundle names its shape so a
 /// verifier can refuse unknown shapes before deriving any key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct CircuitShape {
     /// Depth `D` of the accounts tree.
     pub accounts_depth: u32,

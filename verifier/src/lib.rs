@@ -7,6 +7,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod gate;
+pub mod serde_fp;
+pub mod signatures;
+
 use bulkhead_circuits::cost;
 use bulkhead_circuits::instance::Instance;
 use bulkhead_circuits::keys::{self, Affine, IpaParams, ParamsCache, VerifyingKeyOf};
