@@ -128,26 +128,30 @@ impl ParamsCache {
         file_bytes.extend_from_slice(checksum(&body).as_bytes());
         file_bytes.extend_from_slice(&body);
 
-        let tmp = self.dir.join(format!(
-            ".{}.tmp-{}",
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("params"),
-            std::process::id()
-        ));
-        let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(&file_bytes)?;
-            file.sync_all()?;
-            fs::rename(&tmp, path)?;
-            // Make the rename itself durable.
-            fs::File::open(&self.dir)?.sync_all()
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            cache_error(path, e)
-        })
+        write_atomically(path, &file_bytes).map_err(|e| cache_error(path, e))
     }
+}
+
+/// Writes `bytes` to `path` so that a crash leaves either the old file or
+/// the complete new one: a temporary file in the same directory, fsync,
+/// rename over `path`, fsync of the directory.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)?;
+        fs::File::open(&dir)?.sync_all()
+    };
+    write().inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
 }
 
 fn cache_error(path: &Path, e: std::io::Error) -> Error {

@@ -1,35 +1,46 @@
-//! `bulkhead`: prove and verify segment exits from the command line.
+//! `bulkhead`: prove exits, verify bundles, run gates, measure circuits.
 
 #![forbid(unsafe_code)]
 
+mod demo;
+mod store;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
+use bulkhead_circuits::bundle::Bundle;
 use bulkhead_circuits::cost::{self, CircuitReport};
 use bulkhead_circuits::keys::ParamsCache;
-use bulkhead_circuits::model::BatchRequest;
-use bulkhead_circuits::{sample, CircuitShape};
-use bulkhead_prover::{plan_run, ProverKeys};
-use bulkhead_verifier::VerifierKeys;
+use bulkhead_circuits::CircuitShape;
+use bulkhead_verifier::gate::{blast_radius, GateConfig, StreamItem};
+use bulkhead_verifier::{signatures, VerifierKeys};
 use clap::{Args, Parser, Subcommand};
 
+use crate::store::{read_item, GateStore};
+
 #[derive(Parser)]
-#[command(
-    name = "bulkhead",
-    version,
-    about = "Zero-knowledge boundary proofs between segments"
-)]
+#[command(name = "bulkhead", version, about = "Zero-knowledge boundary proofs between segments")]
 struct Cli {
+    /// Parameter cache directory (default: $BULKHEAD_PARAMS_DIR or ~/.cache/bulkhead/params).
+    #[arg(long, global = true)]
+    params_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Prove a run of exit batches from a sample segment in parallel, verify
-    /// them, and show that tampered proofs and over-cap batches are stopped.
+    /// Three segments and their gates: honest exits proven in parallel and
+    /// credited, then every attack played for real and stopped.
     Demo(DemoArgs),
+    /// Check one bundle without any gate state: proof, exits, signatures.
+    /// Exit 0 valid, 1 invalid (reason on stderr), 2 usage or I/O error.
+    Verify {
+        /// The bundle file.
+        bundle: PathBuf,
+    },
+    /// A persistent receiving gate.
+    Gate(GateArgs),
     /// Print the exact size of a circuit shape (rows, columns, k, proof bytes).
     Inspect(InspectArgs),
 }
@@ -69,9 +80,12 @@ impl ShapeArgs {
 struct DemoArgs {
     #[command(flatten)]
     shape: ShapeArgs,
-    /// Batches in the run.
-    #[arg(long, default_value_t = 4)]
-    batches: u32,
+    /// Seed of every key in the demo.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Leave the stream in DIR/bundles and each gate's state in DIR/gates/<id>.
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Proofs in flight at once; they share the proving threads. Two in
     /// flight gave the best throughput on 2 cores (1.93x one thread).
     #[arg(long, default_value_t = 2)]
@@ -79,9 +93,58 @@ struct DemoArgs {
     /// Threads for proving, shared by all proofs in flight (0 = one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Parameter cache directory (default: $BULKHEAD_PARAMS_DIR or ~/.cache/bulkhead/params).
+}
+
+#[derive(Args)]
+struct GateArgs {
+    /// The gate's directory.
     #[arg(long)]
-    params_dir: Option<PathBuf>,
+    state: PathBuf,
+    #[command(subcommand)]
+    action: GateAction,
+}
+
+#[derive(Subcommand)]
+enum GateAction {
+    /// Create a gate from a configuration file (see examples/gate-config.json).
+    Init {
+        /// Gate configuration (JSON).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Follow stream items in order: bundles (*.bundle) and JSON items
+    /// (attestations, ticks, guardian actions). Exit 1 if any is refused.
+    Accept {
+        /// Item files, in stream order.
+        #[arg(required = true)]
+        items: Vec<PathBuf>,
+    },
+    /// Follow one validator attestation (JSON).
+    Attest {
+        /// Attestation file.
+        file: PathBuf,
+    },
+    /// Follow one guardian vote to trip a breaker (JSON).
+    Trip {
+        /// Guardian action file.
+        file: PathBuf,
+    },
+    /// Follow one guardian vote to release a breaker (JSON).
+    Release {
+        /// Guardian action file.
+        file: PathBuf,
+    },
+    /// Advance the stream to an epoch.
+    Tick {
+        /// The new epoch.
+        epoch: u64,
+    },
+    /// Show per source: tips, next sequence, epoch, breaker, credits, bound.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -93,29 +156,183 @@ struct InspectArgs {
     json: bool,
 }
 
+/// A command's failure: 1 for a refusal, 2 for usage or I/O.
+enum Failure {
+    Refused(String),
+    Usage(String),
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let cache = cli
+        .params_dir
+        .clone()
+        .map(ParamsCache::new)
+        .unwrap_or_else(ParamsCache::from_env);
     let result = match cli.command {
-        Command::Demo(args) => demo(args),
+        Command::Demo(args) => run_demo(args, cache),
+        Command::Verify { bundle } => verify(&bundle, &cache),
+        Command::Gate(args) => gate(args, &cache),
         Command::Inspect(args) => inspect(args),
     };
     match result {
-        Ok(code) => code,
-        Err(message) => {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Refused(message)) => {
+            eprintln!("refused: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
     }
 }
 
-fn inspect(args: InspectArgs) -> Result<ExitCode, String> {
-    let report = cost::measure(args.shape.shape()).map_err(|e| e.to_string())?;
+fn run_demo(args: DemoArgs, cache: ParamsCache) -> Result<(), Failure> {
+    let shape = args.shape.shape();
+    shape.validate().map_err(|e| Failure::Usage(e.to_string()))?;
+    let (report, ok) = demo::run(demo::DemoOptions {
+        shape,
+        seed: args.seed,
+        out: args.out,
+        cache,
+        in_flight: args.in_flight,
+        threads: args.threads,
+    })
+    .map_err(Failure::Usage)?;
+    println!("{report}");
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::Refused("an honest step failed or an attack got through".into()))
+    }
+}
+
+fn verify(path: &PathBuf, cache: &ParamsCache) -> Result<(), Failure> {
+    let bytes = std::fs::read(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    let bundle = Bundle::from_bytes(&bytes).map_err(|e| Failure::Refused(e.to_string()))?;
+    // The shape was validated while parsing, before any key work.
+    let keys = VerifierKeys::load(bundle.shape, cache).map_err(|e| Failure::Usage(e.to_string()))?;
+    if keys.vk_digest() != bundle.vk_digest {
+        return Err(Failure::Refused("the bundle's verifying-key digest is not this shape's".into()));
+    }
+    if !bundle.exits_match_public_inputs() {
+        return Err(Failure::Refused("plaintext exits do not match the public inputs".into()));
+    }
+    signatures::verify_exit_signatures(&bundle)
+        .map_err(|i| Failure::Refused(format!("signature of exit {i} does not verify")))?;
+    keys.verify(&bundle.instance, &bundle.proof)
+        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let i = bundle.instance;
+    println!(
+        "valid: segment {} -> {}, asset {}, epoch {}, exits {}..{}, total {}",
+        i.src,
+        i.dst,
+        i.asset,
+        i.epoch,
+        i.first_seq,
+        i.first_seq + i.exit_count,
+        i.total
+    );
+    Ok(())
+}
+
+fn gate(args: GateArgs, cache: &ParamsCache) -> Result<(), Failure> {
+    let store = GateStore::new(&args.state);
+    let usage = Failure::Usage;
+    match args.action {
+        GateAction::Init { config } => {
+            let text = std::fs::read(&config).map_err(|e| usage(format!("{}: {e}", config.display())))?;
+            let config: GateConfig = serde_json::from_slice(&text)
+                .map_err(|e| usage(format!("{}: {e}", config.display())))?;
+            store.init(config).map_err(usage)?;
+            println!("gate created in {}", args.state.display());
+            Ok(())
+        }
+        GateAction::Accept { items } => {
+            let items = items
+                .iter()
+                .map(|p| read_item(p).map(|item| (p.display().to_string(), item)))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(usage)?;
+            follow(&store, cache, items)
+        }
+        GateAction::Attest { file } | GateAction::Trip { file } | GateAction::Release { file } => {
+            let item = read_item(&file).map_err(usage)?;
+            follow(&store, cache, vec![(file.display().to_string(), item)])
+        }
+        GateAction::Tick { epoch } => follow(&store, cache, vec![(format!("tick {epoch}"), StreamItem::EpochTick(epoch))]),
+        GateAction::Status { json } => status(&store, json),
+    }
+}
+
+/// Offers items to the gate in order, saving after each accepted one.
+fn follow(store: &GateStore, cache: &ParamsCache, items: Vec<(String, StreamItem)>) -> Result<(), Failure> {
+    let mut gate = store.open(cache).map_err(Failure::Usage)?;
+    let mut refused = 0;
+    for (name, item) in items {
+        match gate.process(&item) {
+            Ok(effect) => {
+                store.save(gate.state()).map_err(Failure::Usage)?;
+                println!("accepted {name}: {effect:?}");
+            }
+            Err(refusal) => {
+                refused += 1;
+                eprintln!("refused {name}: {refusal}");
+            }
+        }
+    }
+    if refused > 0 {
+        return Err(Failure::Refused(format!("{refused} item(s) refused")));
+    }
+    Ok(())
+}
+
+fn status(store: &GateStore, json: bool) -> Result<(), Failure> {
+    let state = store.load_state().map_err(Failure::Usage)?;
+    let sources: Vec<serde_json::Value> = state
+        .sources
+        .iter()
+        .map(|(id, s)| {
+            serde_json::json!({
+                "segment": id,
+                "tip": bulkhead_circuits::hash::to_hex(&s.tip),
+                "boundary": bulkhead_circuits::hash::to_hex(&s.boundary),
+                "next_seq": s.next_seq,
+                "last_epoch": s.last_epoch,
+                "epoch_inbound": state.inbound.get(&format!("{id}@{}", state.epoch)).copied().unwrap_or(0),
+                "quarantined": s.quarantined.as_ref().map(|q| format!("{q:?}")),
+                "bundles_accepted": s.accepted,
+                "credited": s.credited,
+                "held": state.held.iter().filter(|c| c.src == *id).map(|c| c.amount).sum::<u64>(),
+                "blast_radius_bound": blast_radius(&state, *id),
+            })
+        })
+        .collect();
+    let report = serde_json::json!({
+        "segment": state.config.segment,
+        "epoch": state.epoch,
+        "local_breaker_tripped": state.local_tripped,
+        "credited_exits": state.credited.len(),
+        "held_exits": state.held.len(),
+        "sources": sources,
+    });
+    if json {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Failure::Usage(e.to_string()))?);
+    }
+    Ok(())
+}
+
+fn inspect(args: InspectArgs) -> Result<(), Failure> {
+    let report = cost::measure(args.shape.shape()).map_err(|e| Failure::Usage(e.to_string()))?;
     if args.json {
         println!("{}", report_json(&report));
     } else {
         print_report(&report);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn report_json(r: &CircuitReport) -> serde_json::Value {
@@ -140,133 +357,12 @@ fn report_json(r: &CircuitReport) -> serde_json::Value {
 
 fn print_report(r: &CircuitReport) {
     println!("shape            {}", r.shape);
-    println!(
-        "k                {} ({} rows available)",
-        r.k,
-        (1usize << r.k) - r.reserved_rows
-    );
-    println!(
-        "rows used        {} ({} per exit)",
-        r.rows,
-        r.rows / r.shape.slots()
-    );
+    println!("k                {} ({} rows available)", r.k, (1usize << r.k) - r.reserved_rows);
+    println!("rows used        {} ({} per exit)", r.rows, r.rows / r.shape.slots());
     println!(
         "columns          {} advice, {} fixed, {} instance, {} lookup",
         r.advice_columns, r.fixed_columns, r.instance_columns, r.lookups
     );
     println!("max degree       {}", r.max_degree);
     println!("proof bytes      {}", r.proof_bytes);
-}
-
-/// The demo's honest requests: batch `b` in epoch 7 + b, `n` exits cycling
-/// through the sample's asset-1 accounts.
-fn demo_requests(batches: u32, n: u32) -> Vec<BatchRequest> {
-    (0..batches)
-        .map(|b| {
-            let exits: Vec<(u64, u128)> = (0..n)
-                .map(|i| (2 * (i as u64 % 4), 10 + i as u128 + b as u128))
-                .collect();
-            sample::batch(sample::EPOCH + b as u64, &exits)
-        })
-        .collect()
-}
-
-fn demo(args: DemoArgs) -> Result<ExitCode, String> {
-    let shape = args.shape.shape();
-    shape.validate().map_err(|e| e.to_string())?;
-    let cache = args
-        .params_dir
-        .map(ParamsCache::new)
-        .unwrap_or_else(ParamsCache::from_env);
-    println!("bulkhead demo: shape {shape}, {} batches", args.batches);
-    println!("parameter cache: {}", cache.dir().display());
-
-    let start = Instant::now();
-    let prover = ProverKeys::load(shape, &cache).map_err(|e| e.to_string())?;
-    // The verifier needs nothing the prover has not derived already.
-    let verifier = VerifierKeys::from_key(
-        shape,
-        prover.params().clone(),
-        prover.verifying_key().clone(),
-    )
-    .map_err(|e| e.to_string())?;
-    println!(
-        "keys ready in {:.1?} (params {:?}), vk digest {}",
-        start.elapsed(),
-        prover.params_source(),
-        hex(&verifier.vk_digest())
-    );
-
-    let mut state = sample::segment(1, &shape).map_err(|e| e.to_string())?;
-    let requests = demo_requests(args.batches, shape.batch_size);
-    let outcomes = plan_run(&mut state, &requests, &shape).map_err(|e| e.to_string())?;
-    let start = Instant::now();
-    let proofs = prover
-        .prove_run(&outcomes, args.in_flight, args.threads, |i| {
-            println!("  proved batch {i}")
-        })
-        .map_err(|e| e.to_string())?;
-    let prove_time = start.elapsed();
-    let exits: u64 = outcomes.iter().map(|o| o.instance.exit_count).sum();
-    println!(
-        "proved {} batches ({exits} exits) in {prove_time:.1?}: {:.2?} per exit",
-        outcomes.len(),
-        prove_time / exits.max(1) as u32
-    );
-
-    let mut checks: Vec<(&str, bool)> = Vec::new();
-    let items: Vec<_> = outcomes.iter().map(|o| o.instance).zip(proofs).collect();
-    let singles = items.iter().all(|(i, p)| verifier.verify(i, p).is_ok());
-    checks.push(("every proof verifies alone", singles));
-    checks.push((
-        "the run verifies as one batch",
-        verifier.verify_batch(&items).is_ok(),
-    ));
-
-    // Attacks a malicious relayer could try with a real proof in hand.
-    let (instance, proof) = &items[0];
-    let mut inflated = *instance;
-    inflated.total += 1;
-    checks.push((
-        "attack stopped: TOTAL inflated by one",
-        verifier.verify(&inflated, proof).is_err(),
-    ));
-    let mut redirected = *instance;
-    redirected.dst = 3;
-    checks.push((
-        "attack stopped: proof replayed for another destination",
-        verifier.verify(&redirected, proof).is_err(),
-    ));
-    let mut flipped = proof.clone();
-    flipped[64] ^= 1;
-    checks.push((
-        "attack stopped: proof byte flipped",
-        verifier.verify(instance, &flipped).is_err(),
-    ));
-    let drain = sample::batch(sample::EPOCH + args.batches as u64, &[(6, 6_001)]);
-    checks.push((
-        "refused before proving: batch over the epoch cap",
-        state.apply_exits(&drain, &shape).is_err(),
-    ));
-
-    println!();
-    let mut all = true;
-    for (what, ok) in &checks {
-        println!("  [{}] {what}", if *ok { "ok" } else { "FAILED" });
-        all &= ok;
-    }
-    println!(
-        "\nsegment 1 after the run: exit_seq {}, collateral left {}",
-        state.exit_seq(),
-        state.silo(sample::ASSET).map_or(0, |s| s.collateral)
-    );
-    Ok(if all {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -8,10 +8,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+use bulkhead_circuits::bundle::{exit_message, Bundle, SignedExit};
 use bulkhead_circuits::circuit::ExitBatchCircuit;
+use bulkhead_circuits::hash::{owner_of_key, Fp};
+use bulkhead_circuits::instance::Instance;
+use bulkhead_circuits::witness::BatchWitness;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use bulkhead_circuits::cost;
 use bulkhead_circuits::keys::{self, Affine, IpaParams, ParamsCache, ParamsSource};
-use bulkhead_circuits::model::{BatchOutcome, BatchRequest, SegmentState};
+use bulkhead_circuits::model::{BatchOutcome, BatchRequest, ExitRequest, SegmentState};
 use bulkhead_circuits::{with_chips, CircuitShape};
 use halo2_proofs::plonk::{create_proof, keygen_pk, ProvingKey};
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
@@ -33,6 +38,17 @@ pub enum ProverError {
         index: usize,
         /// The model's reason.
         source: bulkhead_circuits::Error,
+    },
+    /// Exit `slot` of batch `batch` is signed by a key that does not own
+    /// the account, or its signature does not verify.
+    #[error("batch {batch}, exit {slot}: {reason}")]
+    Unauthorised {
+        /// Position of the batch in the run.
+        batch: usize,
+        /// Slot of the exit.
+        slot: usize,
+        /// Which check failed.
+        reason: &'static str,
     },
     /// halo2 failed to build a proof.
     #[error("halo2 proving failed: {0}")]
@@ -99,10 +115,22 @@ impl ProverKeys {
 
     /// Proves one applied batch; returns the proof bytes.
     pub fn prove(&self, outcome: &BatchOutcome) -> Result<Vec<u8>, ProverError> {
-        let public = outcome.instance.to_halo2_instance();
+        self.prove_witness(&outcome.instance, &outcome.witness)
+    }
+
+    /// Proves a witness against a claimed instance, as given: no check that
+    /// they agree (a cheating witness yields a proof that does not verify).
+    /// Honest callers use [`ProverKeys::prove`]; this exists for tools that
+    /// must show what a forged witness produces.
+    pub fn prove_witness(
+        &self,
+        instance: &Instance,
+        witness: &BatchWitness,
+    ) -> Result<Vec<u8>, ProverError> {
+        let public = instance.to_halo2_instance();
         let mut transcript = Blake2bWrite::<_, Affine, Challenge255<_>>::init(vec![]);
         with_chips!(self.shape.poseidon_chips, CHIPS => {
-            let circuit = ExitBatchCircuit::<CHIPS>::new(self.shape, outcome.witness.clone())?;
+            let circuit = ExitBatchCircuit::<CHIPS>::new(self.shape, witness.clone())?;
             create_proof(
                 &self.params,
                 &self.pk,
@@ -116,14 +144,39 @@ impl ProverKeys {
         Ok(transcript.finalize())
     }
 
-    /// Proves `outcomes`, `in_flight` at a time, on a pool of
-    /// `threads` threads (0 = one per core) that halo2's own parallel
-    /// loops share: rayon runs nested parallel work in the pool it was
-    /// called from, so a pool smaller than the machine would also starve
-    /// each proof. Proofs come back in input order.
+    /// The bundle of a planned batch and its proof.
+    pub fn bundle(&self, planned: &PlannedBatch, proof: Vec<u8>) -> Bundle {
+        Bundle {
+            shape: self.shape,
+            vk_digest: self.digest,
+            instance: planned.outcome.instance,
+            proof,
+            exits: planned.exits.clone(),
+        }
+    }
+
+    /// Proves `outcomes`, `in_flight` at a time, on a pool of `threads`
+    /// threads (0 = one per core). See [`ProverKeys::prove_jobs`].
     pub fn prove_run(
         &self,
         outcomes: &[BatchOutcome],
+        in_flight: usize,
+        threads: usize,
+        on_done: impl Fn(usize) + Sync,
+    ) -> Result<Vec<Vec<u8>>, ProverError> {
+        let jobs: Vec<(&Instance, &BatchWitness)> =
+            outcomes.iter().map(|o| (&o.instance, &o.witness)).collect();
+        self.prove_jobs(&jobs, in_flight, threads, on_done)
+    }
+
+    /// Proves `(instance, witness)` jobs, `in_flight` at a time, on a pool
+    /// of `threads` threads (0 = one per core) that halo2's own parallel
+    /// loops share: rayon runs nested parallel work in the pool it was
+    /// called from, so a pool smaller than the machine would also starve
+    /// each proof. Proofs come back in input order.
+    pub fn prove_jobs(
+        &self,
+        jobs: &[(&Instance, &BatchWitness)],
         in_flight: usize,
         threads: usize,
         on_done: impl Fn(usize) + Sync,
@@ -134,13 +187,13 @@ impl ProverKeys {
             .map_err(|e| ProverError::Pool(e.to_string()))?;
         let in_flight = in_flight.max(1);
         pool.install(|| {
-            let mut proofs = Vec::with_capacity(outcomes.len());
-            for (c, chunk) in outcomes.chunks(in_flight).enumerate() {
+            let mut proofs = Vec::with_capacity(jobs.len());
+            for (c, chunk) in jobs.chunks(in_flight).enumerate() {
                 let done: Vec<Result<Vec<u8>, ProverError>> = chunk
                     .par_iter()
                     .enumerate()
-                    .map(|(i, outcome)| {
-                        let proof = self.prove(outcome);
+                    .map(|(i, (instance, witness))| {
+                        let proof = self.prove_witness(instance, witness);
                         on_done(c * in_flight + i);
                         proof
                     })
@@ -174,4 +227,115 @@ pub fn plan_run(
         .collect::<Result<Vec<_>, _>>()?;
     *state = scratch;
     Ok(outcomes)
+}
+
+/// An exit request signed by the account's owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedExitRequest {
+    /// The request.
+    pub request: ExitRequest,
+    /// The owner's Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// Signature over the exit message (lane, nonce, recipient, amount).
+    pub signature: [u8; 64],
+}
+
+/// A batch of signed exits on one lane in one epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedBatch {
+    /// Destination segment.
+    pub dst: u64,
+    /// Asset.
+    pub asset: u64,
+    /// Epoch.
+    pub epoch: u64,
+    /// Signed exits in slot order.
+    pub exits: Vec<SignedExitRequest>,
+}
+
+impl SignedBatch {
+    /// The unsigned request the native model applies.
+    pub fn request(&self) -> BatchRequest {
+        BatchRequest {
+            dst: self.dst,
+            asset: self.asset,
+            epoch: self.epoch,
+            exits: self.exits.iter().map(|e| e.request).collect(),
+        }
+    }
+}
+
+/// A batch applied by the model, with its authorised plaintext exits.
+#[derive(Clone, Debug)]
+pub struct PlannedBatch {
+    /// Public inputs, witness and exit records.
+    pub outcome: BatchOutcome,
+    /// The exits as they go into the bundle.
+    pub exits: Vec<SignedExit>,
+}
+
+/// Signs an exit as the account owner would: `secret` is the owner's
+/// Ed25519 secret key; the nonce is the account's nonce at this exit.
+pub fn sign_exit(secret: &[u8; 32], lane_id: &Fp, nonce: u64, recipient: &Fp, amount: u64) -> [u8; 64] {
+    let key = SigningKey::from_bytes(secret);
+    key.sign(&exit_message(lane_id, nonce, recipient, amount)).to_bytes()
+}
+
+/// The Ed25519 public key of `secret`.
+pub fn public_key(secret: &[u8; 32]) -> [u8; 32] {
+    SigningKey::from_bytes(secret).verifying_key().to_bytes()
+}
+
+/// Plans a run of signed batches: applies each with the native model (on a
+/// copy of `state`) and checks every exit's authorisation — the key must
+/// hash to the account's owner and sign the exit's lane, nonce, recipient
+/// and amount. All or nothing: on the first refusal nothing is changed,
+/// nothing is proven.
+pub fn plan_signed_run(
+    state: &mut SegmentState,
+    batches: &[SignedBatch],
+    shape: &CircuitShape,
+) -> Result<Vec<PlannedBatch>, ProverError> {
+    let requests: Vec<BatchRequest> = batches.iter().map(SignedBatch::request).collect();
+    let mut scratch = state.clone();
+    let outcomes = plan_run(&mut scratch, &requests, shape)?;
+    let planned = outcomes
+        .into_iter()
+        .zip(batches)
+        .enumerate()
+        .map(|(b, (outcome, batch))| {
+            let lane_id = bulkhead_circuits::hash::lane_id(
+                Fp::from(state.id()),
+                Fp::from(batch.dst),
+                Fp::from(batch.asset),
+            );
+            let exits = outcome
+                .exits
+                .iter()
+                .zip(&batch.exits)
+                .enumerate()
+                .map(|(slot, (record, signed))| {
+                    let refuse = |reason| ProverError::Unauthorised { batch: b, slot, reason };
+                    if owner_of_key(&signed.public_key) != record.owner {
+                        return Err(refuse("the key does not own the account"));
+                    }
+                    let key = VerifyingKey::from_bytes(&signed.public_key)
+                        .map_err(|_| refuse("not an Ed25519 public key"))?;
+                    let message = exit_message(&lane_id, record.nonce, &record.recipient, record.amount);
+                    key.verify_strict(&message, &Signature::from_bytes(&signed.signature))
+                        .map_err(|_| refuse("the signature does not verify"))?;
+                    Ok(SignedExit {
+                        public_key: signed.public_key,
+                        nonce: record.nonce,
+                        recipient: record.recipient,
+                        amount: record.amount,
+                        signature: signed.signature,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(PlannedBatch { outcome, exits })
+        })
+        .collect::<Result<Vec<_>, ProverError>>()?;
+    *state = scratch;
+    Ok(planned)
 }

@@ -144,6 +144,8 @@ pub struct GateState {
     pub config: GateConfig,
     /// Current epoch of the stream.
     pub epoch: u64,
+    /// The stream's first epoch (from its first tick).
+    pub first_epoch: Option<u64>,
     /// Per-source state, by segment id.
     pub sources: BTreeMap<u64, SourceState>,
     /// Exits credited here, in order.
@@ -389,6 +391,11 @@ impl Gate {
     /// A fresh gate. `keys` must hold a verifying key for every source's
     /// registered shape with the registered digest.
     pub fn new(config: GateConfig, keys: Vec<VerifierKeys>) -> Result<Self, String> {
+        Self::restore(Self::fresh_state(config), keys)
+    }
+
+    /// The state of a gate that has followed nothing yet.
+    pub fn fresh_state(config: GateConfig) -> GateState {
         let sources = config
             .sources
             .iter()
@@ -411,9 +418,10 @@ impl Gate {
                 )
             })
             .collect();
-        let state = GateState {
+        GateState {
             config,
             epoch: 0,
+            first_epoch: None,
             sources,
             credited: Vec::new(),
             held: VecDeque::new(),
@@ -422,8 +430,7 @@ impl Gate {
             local_round: 0,
             local_votes: BTreeSet::new(),
             accepted: BTreeMap::new(),
-        };
-        Self::restore(state, keys)
+        }
     }
 
     /// A gate over saved state.
@@ -674,6 +681,7 @@ fn tick(state: &mut GateState, epoch: u64) -> Result<Effect, Refusal> {
         });
     }
     state.epoch = epoch;
+    state.first_epoch.get_or_insert(epoch);
     let before = state.credited.len();
     release_held(state);
     Ok(Effect::Tick {
@@ -777,8 +785,8 @@ fn guardian(state: &mut GateState, g: &GuardianAction) -> Result<Effect, Refusal
 
 /// The blast-radius bound of one source at this gate, per asset:
 /// `min(collateral, cap × epochs it could send)` where the epochs run from
-/// 0 to its quarantine (or to now), and never more than this gate's
-/// inbound limit per epoch over the same epochs.
+/// the stream's first epoch to its quarantine (or to now), and never more
+/// than this gate's inbound limit per epoch over the same epochs.
 pub fn blast_radius(state: &GateState, src: u64) -> BTreeMap<u64, u64> {
     let Some(config) = state.config.sources.iter().find(|s| s.segment == src) else {
         return BTreeMap::new();
@@ -797,4 +805,41 @@ pub fn blast_radius(state: &GateState, src: u64) -> BTreeMap<u64, u64> {
             (silo.asset, by_source.min(by_gate))
         })
         .collect()
+}
+
+/// A stream item other than a bundle, as a JSON file (`"type"` names it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ItemJson {
+    /// A validator attestation.
+    Attestation(Attestation),
+    /// An epoch tick.
+    Tick {
+        /// The epoch the stream enters.
+        epoch: u64,
+    },
+    /// A guardian vote.
+    Guardian(GuardianAction),
+}
+
+impl From<ItemJson> for StreamItem {
+    fn from(item: ItemJson) -> Self {
+        match item {
+            ItemJson::Attestation(a) => StreamItem::Attestation(a),
+            ItemJson::Tick { epoch } => StreamItem::EpochTick(epoch),
+            ItemJson::Guardian(g) => StreamItem::Guardian(g),
+        }
+    }
+}
+
+impl StreamItem {
+    /// The JSON form of a non-bundle item (`None` for a bundle).
+    pub fn to_json(&self) -> Option<ItemJson> {
+        match self {
+            StreamItem::Bundle(_) => None,
+            StreamItem::Attestation(a) => Some(ItemJson::Attestation(a.clone())),
+            StreamItem::EpochTick(epoch) => Some(ItemJson::Tick { epoch: *epoch }),
+            StreamItem::Guardian(g) => Some(ItemJson::Guardian(g.clone())),
+        }
+    }
 }
