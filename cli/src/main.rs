@@ -2,8 +2,6 @@
 
 #![forbid(unsafe_code)]
 
-mod demo;
-mod store;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,7 +14,8 @@ use bulkhead_verifier::gate::{blast_radius, GateConfig, StreamItem};
 use bulkhead_verifier::{signatures, VerifierKeys};
 use clap::{Args, Parser, Subcommand};
 
-use crate::store::{read_item, GateStore};
+use bulkhead_cli::demo;
+use bulkhead_cli::store::{read_item, GateStore};
 
 #[derive(Parser)]
 #[command(name = "bulkhead", version, about = "Zero-knowledge boundary proofs between segments")]

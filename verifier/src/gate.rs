@@ -567,7 +567,7 @@ impl Gate {
         }
         next.held.extend(incoming);
         let before = next.credited.len();
-        release_held(next);
+        release_held(next, false);
         let credited = next.credited[before..].to_vec();
         let held = next
             .held
@@ -589,8 +589,10 @@ fn inbound_key(src: u64, epoch: u64) -> String {
 
 /// Credits held exits in order while the local breaker is closed and each
 /// source's inbound limit for the current epoch has room. An exit that does
-/// not fit stops its source's queue (order is kept per source).
-fn release_held(state: &mut GateState) {
+/// not fit stops its source's queue (order is kept per source). A release
+/// by the gate's guardians (`by_guardians`) credits everything held: an
+/// exit larger than the whole per-epoch limit would otherwise wait forever.
+fn release_held(state: &mut GateState, by_guardians: bool) {
     if state.local_tripped {
         return;
     }
@@ -599,15 +601,16 @@ fn release_held(state: &mut GateState) {
     while let Some(credit) = state.held.pop_front() {
         let key = inbound_key(credit.src, state.epoch);
         let used = state.inbound.get(&key).copied().unwrap_or(0);
-        let fits = used
-            .checked_add(credit.amount)
-            .is_some_and(|total| total <= state.config.inbound_limit);
+        let fits = by_guardians
+            || used
+                .checked_add(credit.amount)
+                .is_some_and(|total| total <= state.config.inbound_limit);
         if blocked.contains(&credit.src) || !fits {
             blocked.insert(credit.src);
             still_held.push_back(credit);
             continue;
         }
-        state.inbound.insert(key, used + credit.amount);
+        state.inbound.insert(key, used.saturating_add(credit.amount));
         if let Some(source) = state.sources.get_mut(&credit.src) {
             *source.credited.entry(credit.asset).or_default() += credit.amount;
         }
@@ -683,7 +686,7 @@ fn tick(state: &mut GateState, epoch: u64) -> Result<Effect, Refusal> {
     state.epoch = epoch;
     state.first_epoch.get_or_insert(epoch);
     let before = state.credited.len();
-    release_held(state);
+    release_held(state, false);
     Ok(Effect::Tick {
         credited: state.credited[before..].to_vec(),
     })
@@ -775,7 +778,7 @@ fn guardian(state: &mut GateState, g: &GuardianAction) -> Result<Effect, Refusal
                 return Ok(Effect::LocalTripped);
             }
             let before = state.credited.len();
-            release_held(state);
+            release_held(state, true);
             Ok(Effect::LocalReleased {
                 credited: state.credited[before..].to_vec(),
             })
