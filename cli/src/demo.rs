@@ -57,8 +57,9 @@ const INBOUND_LIMIT: u64 = 2_000;
 /// reachable before the cap.
 const SEGMENT3_COLLATERAL: u64 = 4_000;
 
-/// A secret key derived from the seed, a role and an index.
-fn secret(seed: u64, role: &str, a: u64, b: u64) -> [u8; 32] {
+/// A secret key derived from the seed, a role and two indices (segment,
+/// account or validator): every key of the demo is reproducible.
+pub fn secret(seed: u64, role: &str, a: u64, b: u64) -> [u8; 32] {
     let hash = blake2b_simd::Params::new()
         .hash_length(32)
         .personal(b"Bulkhead_DemoKey")
@@ -96,37 +97,13 @@ struct World {
 }
 
 impl World {
-    fn account_secret(&self, segment: u64, account: u64) -> [u8; 32] {
-        secret(self.opts.seed, "account", segment, account)
-    }
-
-    /// Signs `request` from `segment` as the account owners would, with the
-    /// nonces the accounts will have (found by applying it to a copy).
-    fn sign_batch(&self, segment: u64, state: &SegmentState, request: &BatchRequest) -> SignedBatch {
-        let mut scratch = state.clone();
-        let outcome = scratch
-            .apply_exits(request, &self.opts.shape)
-            .expect("demo batches are valid for the signing copy");
-        let lane_id = hash::lane_id(Fp::from(segment), Fp::from(request.dst), Fp::from(request.asset));
-        let exits = request
-            .exits
-            .iter()
-            .zip(&outcome.exits)
-            .map(|(exit, record)| {
-                let secret = self.account_secret(segment, exit.account);
-                SignedExitRequest {
-                    request: *exit,
-                    public_key: public_key(&secret),
-                    signature: sign_exit(&secret, &lane_id, record.nonce, &record.recipient, record.amount),
-                }
-            })
-            .collect();
-        SignedBatch {
-            dst: request.dst,
-            asset: request.asset,
-            epoch: request.epoch,
-            exits,
-        }
+    fn sign_batch(
+        &self,
+        segment: u64,
+        state: &SegmentState,
+        request: &BatchRequest,
+    ) -> SignedBatch {
+        sign_batch(self.opts.seed, &self.opts.shape, segment, state, request)
     }
 
     /// Offers `item` to every gate; returns the follow verdict (which all
@@ -147,7 +124,10 @@ impl World {
                 if matches!(item, StreamItem::Bundle(_)) {
                     self.accepted_bundles += 1;
                 }
-                Ok(verdicts.into_iter().map(|(id, v)| (id, v.expect("all accepted"))).collect())
+                Ok(verdicts
+                    .into_iter()
+                    .map(|(id, v)| (id, v.expect("all accepted")))
+                    .collect())
             }
             Err(refusal) => {
                 *self.refused.entry(refusal.label().to_owned()).or_default() += 1;
@@ -178,22 +158,102 @@ impl World {
             Ok(_) => (false, "ACCEPTED — the attack got through".to_owned()),
             Err(r) => (r.label() == expected, format!("stopped by {r}")),
         };
-        self.report.push(Outcome { what: format!("attack: {what}"), ok, detail });
+        self.report.push(Outcome {
+            what: format!("attack: {what}"),
+            ok,
+            detail,
+        });
     }
 
     fn attestation(&self, segment: u64, parent: Fp, root: Fp, signers: usize) -> StreamItem {
-        let message = attestation_message(segment, &parent, &root);
-        let signatures = (0..signers)
-            .map(|index| IndexedSignature {
-                index,
-                signature: sign(&secret(self.opts.seed, "validator", segment, index as u64), &message),
-            })
-            .collect();
-        StreamItem::Attestation(Attestation { segment, parent, root, signatures })
+        attestation(self.opts.seed, segment, parent, root, signers)
     }
 }
 
-fn gate_config(seed: u64, me: u64, shape: CircuitShape, digest: [u8; 32], genesis: &BTreeMap<u64, SegmentState>) -> GateConfig {
+/// Signs `request` from `segment` as the account owners (keys from
+/// [`secret`]) would, with the nonces the accounts will have, found by
+/// applying the request to a copy of `state`.
+///
+/// # Panics
+/// If the model refuses `request` on that copy: callers sign only batches
+/// they have checked, or forge on a copy whose limits they raised.
+pub fn sign_batch(
+    seed: u64,
+    shape: &CircuitShape,
+    segment: u64,
+    state: &SegmentState,
+    request: &BatchRequest,
+) -> SignedBatch {
+    let mut scratch = state.clone();
+    let outcome = scratch
+        .apply_exits(request, shape)
+        .expect("a signed batch is valid on the signer's copy");
+    let lane_id = hash::lane_id(
+        Fp::from(segment),
+        Fp::from(request.dst),
+        Fp::from(request.asset),
+    );
+    let exits = request
+        .exits
+        .iter()
+        .zip(&outcome.exits)
+        .map(|(exit, record)| {
+            let secret = secret(seed, "account", segment, exit.account);
+            SignedExitRequest {
+                request: *exit,
+                public_key: public_key(&secret),
+                signature: sign_exit(
+                    &secret,
+                    &lane_id,
+                    record.nonce,
+                    &record.recipient,
+                    record.amount,
+                ),
+            }
+        })
+        .collect();
+    SignedBatch {
+        dst: request.dst,
+        asset: request.asset,
+        epoch: request.epoch,
+        exits,
+    }
+}
+
+/// The sample segment `id` of the demo, owned by keys from [`secret`].
+pub fn segment(seed: u64, id: u64, shape: &CircuitShape) -> Result<SegmentState, String> {
+    let owners: Vec<[u8; 32]> = (0..sample::ACCOUNTS)
+        .map(|i| public_key(&secret(seed, "account", id, i)))
+        .collect();
+    sample::segment_with_owners(id, shape, &owners).map_err(|e| e.to_string())
+}
+
+/// An attestation of `root` after `parent` by the first `signers`
+/// validators of `segment`.
+pub fn attestation(seed: u64, segment: u64, parent: Fp, root: Fp, signers: usize) -> StreamItem {
+    let message = attestation_message(segment, &parent, &root);
+    let signatures = (0..signers)
+        .map(|index| IndexedSignature {
+            index,
+            signature: sign(&secret(seed, "validator", segment, index as u64), &message),
+        })
+        .collect();
+    StreamItem::Attestation(Attestation {
+        segment,
+        parent,
+        root,
+        signatures,
+    })
+}
+
+/// The configuration of gate `me` following every segment of `genesis`.
+pub fn gate_config(
+    seed: u64,
+    me: u64,
+    shape: CircuitShape,
+    digest: [u8; 32],
+    genesis: &BTreeMap<u64, SegmentState>,
+) -> GateConfig {
     let key = |role: &str, a: u64, b: u64| Hex32(public_key(&secret(seed, role, a, b)));
     GateConfig {
         segment: me,
@@ -205,21 +265,31 @@ fn gate_config(seed: u64, me: u64, shape: CircuitShape, digest: [u8; 32], genesi
                     segment: *id,
                     shape,
                     vk_digest: digest,
-                    validators: (0..VALIDATORS as u64).map(|v| key("validator", *id, v)).collect(),
+                    validators: (0..VALIDATORS as u64)
+                        .map(|v| key("validator", *id, v))
+                        .collect(),
                     threshold: VALIDATOR_THRESHOLD,
                     accounts_root: state.accounts_root(),
                     boundary_root: state.boundary_root(),
                     silos: [sample::ASSET, sample::OTHER_ASSET]
                         .iter()
                         .filter_map(|a| state.silo(*a))
-                        .map(|s| DeclaredSilo { asset: s.asset, collateral: s.collateral, cap: s.cap })
+                        .map(|s| DeclaredSilo {
+                            asset: s.asset,
+                            collateral: s.collateral,
+                            cap: s.cap,
+                        })
                         .collect(),
                 }
             })
             .collect(),
-        stream_guardians: (0..GUARDIANS as u64).map(|g| key("stream-guardian", 0, g)).collect(),
+        stream_guardians: (0..GUARDIANS as u64)
+            .map(|g| key("stream-guardian", 0, g))
+            .collect(),
         stream_threshold: GUARDIAN_THRESHOLD,
-        local_guardians: (0..GUARDIANS as u64).map(|g| key("local-guardian", me, g)).collect(),
+        local_guardians: (0..GUARDIANS as u64)
+            .map(|g| key("local-guardian", me, g))
+            .collect(),
         local_threshold: GUARDIAN_THRESHOLD,
         inbound_limit: INBOUND_LIMIT,
     }
@@ -241,21 +311,25 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
     let prover = ProverKeys::load(shape, &opts.cache).map_err(|e| e.to_string())?;
     let keys_time = started.elapsed();
     let verifier = || {
-        VerifierKeys::from_key(shape, prover.params().clone(), prover.verifying_key().clone())
-            .map_err(|e| e.to_string())
+        VerifierKeys::from_key(
+            shape,
+            prover.params().clone(),
+            prover.verifying_key().clone(),
+        )
+        .map_err(|e| e.to_string())
     };
 
     // Genesis: three segments with real owner keys.
     let mut genesis = BTreeMap::new();
     for id in SEGMENTS {
-        let owners: Vec<[u8; 32]> = (0..sample::ACCOUNTS)
-            .map(|i| public_key(&secret(opts.seed, "account", id, i)))
-            .collect();
-        let mut state = sample::segment_with_owners(id, &shape, &owners).map_err(|e| e.to_string())?;
+        let mut state = segment(opts.seed, id, &shape)?;
         if id == 3 {
             let silo = *state.silo(sample::ASSET).expect("sample silo");
             state
-                .set_silo(Silo { collateral: SEGMENT3_COLLATERAL, ..silo })
+                .set_silo(Silo {
+                    collateral: SEGMENT3_COLLATERAL,
+                    ..silo
+                })
                 .map_err(|e| e.to_string())?;
         }
         genesis.insert(id, state);
@@ -293,8 +367,14 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
     // ---- Plan every batch natively (honest and forged), then prove all.
     let mut plans: Vec<(u64, String, PlannedBatch)> = Vec::new();
     let honest: [(u64, Vec<BatchRequest>); 3] = [
-        (1, vec![exits(2, 1, &[0, 2, 4, 6], 10), exits(3, 1, &[0, 2], 5)]),
-        (2, vec![exits(3, 1, &[0, 2, 4, 6], 20), exits(1, 1, &[4, 6], 7)]),
+        (
+            1,
+            vec![exits(2, 1, &[0, 2, 4, 6], 10), exits(3, 1, &[0, 2], 5)],
+        ),
+        (
+            2,
+            vec![exits(3, 1, &[0, 2, 4, 6], 20), exits(1, 1, &[4, 6], 7)],
+        ),
         (3, vec![exits(1, 1, &[0, 2, 4, 6], 12)]),
     ];
     for (segment, requests) in &honest {
@@ -303,7 +383,9 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
         let mut scratch = state.clone();
         for request in requests {
             signed.push(world.sign_batch(*segment, &scratch, request));
-            scratch.apply_exits(request, &shape).map_err(|e| e.to_string())?;
+            scratch
+                .apply_exits(request, &shape)
+                .map_err(|e| e.to_string())?;
         }
         let planned = plan_signed_run(&mut state, &signed, &shape).map_err(|e| e.to_string())?;
         for (k, p) in planned.into_iter().enumerate() {
@@ -315,44 +397,85 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
     // Forgeries: each starts from the real state, raises a limit on a
     // private copy to get a witness the model would refuse, then claims
     // the real public roots — exactly what a cheating prover can do.
-    let forge = |world: &World, segment: u64, request: BatchRequest, edit: &dyn Fn(&mut SegmentState), patch: &dyn Fn(&mut BatchWitness, &SegmentState)| -> Result<Forgery, String> {
+    let forge = |world: &World,
+                 segment: u64,
+                 request: BatchRequest,
+                 edit: &dyn Fn(&mut SegmentState),
+                 patch: &dyn Fn(&mut BatchWitness, &SegmentState)|
+     -> Result<Forgery, String> {
         let real = &world.states[&segment];
         let mut copy = real.clone();
         edit(&mut copy);
         let signed = world.sign_batch(segment, &copy, &request);
-        let mut planned = plan_signed_run(&mut copy.clone(), &[signed], &shape).map_err(|e| e.to_string())?;
+        let mut planned =
+            plan_signed_run(&mut copy.clone(), &[signed], &shape).map_err(|e| e.to_string())?;
         let batch = planned.remove(0);
         let mut instance = batch.outcome.instance;
         instance.boundary_before = real.boundary_root();
         instance.accounts_before = real.accounts_root();
         let mut witness = batch.outcome.witness.clone();
         patch(&mut witness, real);
-        Ok(Forgery { instance, witness, exits: batch })
+        Ok(Forgery {
+            instance,
+            witness,
+            exits: batch,
+        })
     };
     let single = |dst, asset, account, amount| BatchRequest {
         dst,
         asset,
         epoch,
-        exits: vec![ExitRequest { account, recipient: Fp::from(666), amount }],
+        exits: vec![ExitRequest {
+            account,
+            recipient: Fp::from(666),
+            amount,
+        }],
     };
     // Lane (3, asset 2) is not among segment 2's lanes.
-    let lane_forgery = forge(&world, 2, single(3, 2, 1, 100), &|s| {
-        s.allow_lane(bulkhead_circuits::model::Lane { dst: 3, asset: 2 }).expect("new lane");
-    }, &|_, _| {})?;
+    let lane_forgery = forge(
+        &world,
+        2,
+        single(3, 2, 1, 100),
+        &|s| {
+            s.allow_lane(bulkhead_circuits::model::Lane { dst: 3, asset: 2 })
+                .expect("new lane");
+        },
+        &|_, _| {},
+    )?;
     // Segment 3 has 4,000 of collateral (minus honest exits): take 4,500.
-    let collateral_forgery = forge(&world, 3, single(1, 1, 6, 4_500), &|s| {
-        let silo = *s.silo(1).expect("silo");
-        s.set_silo(Silo { collateral: 1_000_000, ..silo }).expect("silo");
-    }, &|w, real| {
-        w.boundary.collateral = Fp::from(real.silo(1).expect("silo").collateral);
-    })?;
+    let collateral_forgery = forge(
+        &world,
+        3,
+        single(1, 1, 6, 4_500),
+        &|s| {
+            let silo = *s.silo(1).expect("silo");
+            s.set_silo(Silo {
+                collateral: 1_000_000,
+                ..silo
+            })
+            .expect("silo");
+        },
+        &|w, real| {
+            w.boundary.collateral = Fp::from(real.silo(1).expect("silo").collateral);
+        },
+    )?;
     // Segment 2 may send 6,000 per epoch, 1,000 of it already out: take 5,500.
-    let cap_forgery = forge(&world, 2, single(3, 1, 6, 5_500), &|s| {
-        let silo = *s.silo(1).expect("silo");
-        s.set_silo(Silo { cap: 1_000_000, ..silo }).expect("silo");
-    }, &|w, real| {
-        w.boundary.cap = Fp::from(real.silo(1).expect("silo").cap);
-    })?;
+    let cap_forgery = forge(
+        &world,
+        2,
+        single(3, 1, 6, 5_500),
+        &|s| {
+            let silo = *s.silo(1).expect("silo");
+            s.set_silo(Silo {
+                cap: 1_000_000,
+                ..silo
+            })
+            .expect("silo");
+        },
+        &|w, real| {
+            w.boundary.cap = Fp::from(real.silo(1).expect("silo").cap);
+        },
+    )?;
 
     // The compromised segment 3: its validators mint an account holding a
     // fortune, attest the new root, and drain it with *valid* proofs; the
@@ -361,7 +484,15 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
     let mut minted = world.states[&3].clone();
     let minted_parent = minted.accounts_root();
     minted
-        .open_account(sample::ACCOUNTS, Account { owner: hash::owner_of_key(&public_key(&attacker)), asset: 1, balance: 1_000_000, nonce: 0 })
+        .open_account(
+            sample::ACCOUNTS,
+            Account {
+                owner: hash::owner_of_key(&public_key(&attacker)),
+                asset: 1,
+                balance: 1_000_000,
+                nonce: 0,
+            },
+        )
         .map_err(|e| e.to_string())?;
     let minted_root = minted.accounts_root();
     let silo3 = *minted.silo(1).expect("silo");
@@ -369,7 +500,9 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
     // well within the silo's collateral and cap.
     let drain_amount = 1_250u64;
     if 2 * drain_amount + 500 > silo3.collateral.min(silo3.cap - silo3.window_outflow) {
-        return Err(format!("the demo's batches do not fit shape {shape}: use N <= 32"));
+        return Err(format!(
+            "the demo's batches do not fit shape {shape}: use N <= 32"
+        ));
     }
     let lane_id = hash::lane_id(Fp::from(3), Fp::from(1), Fp::from(1));
     let drain_signed = SignedBatch {
@@ -397,7 +530,11 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
         asset: 1,
         epoch: epoch + 1,
         exits: vec![SignedExitRequest {
-            request: ExitRequest { account: sample::ACCOUNTS, recipient: Fp::from(666), amount: 500 },
+            request: ExitRequest {
+                account: sample::ACCOUNTS,
+                recipient: Fp::from(666),
+                amount: 500,
+            },
             public_key: public_key(&attacker),
             signature: sign_exit(&attacker, &lane_id, 2, &Fp::from(666), 500),
         }],
@@ -434,7 +571,8 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
         ..world.prover.bundle(&f.exits, proof)
     };
     let lane_bundle = forged_bundle(&world, &lane_forgery, proofs.next().expect("proof"));
-    let collateral_bundle = forged_bundle(&world, &collateral_forgery, proofs.next().expect("proof"));
+    let collateral_bundle =
+        forged_bundle(&world, &collateral_forgery, proofs.next().expect("proof"));
     let cap_bundle = forged_bundle(&world, &cap_forgery, proofs.next().expect("proof"));
     let drain_bundle = world.prover.bundle(&drain, proofs.next().expect("proof"));
     let drain2_bundle = world.prover.bundle(&drain2, proofs.next().expect("proof"));
@@ -463,23 +601,57 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
         StreamItem::Bundle(tampered.to_bytes()),
         "G4 signature",
     );
-    world.expect_accepted(&withheld_label, StreamItem::Bundle(withheld_bundle.to_bytes()));
-    world.expect_stopped("replayed bundle", "s1-replay", StreamItem::Bundle(first_bytes), "G2 replay");
+    world.expect_accepted(
+        &withheld_label,
+        StreamItem::Bundle(withheld_bundle.to_bytes()),
+    );
+    world.expect_stopped(
+        "replayed bundle",
+        "s1-replay",
+        StreamItem::Bundle(first_bytes),
+        "G2 replay",
+    );
     for (what, label, bundle) in [
-        ("exit on a lane not allowed (forged witness)", "s2-forged-lane", lane_bundle),
-        ("withdrawal beyond collateral (forged witness)", "s3-forged-collateral", collateral_bundle),
-        ("cap exceeded in one epoch (forged witness)", "s2-forged-cap", cap_bundle),
+        (
+            "exit on a lane not allowed (forged witness)",
+            "s2-forged-lane",
+            lane_bundle,
+        ),
+        (
+            "withdrawal beyond collateral (forged witness)",
+            "s3-forged-collateral",
+            collateral_bundle,
+        ),
+        (
+            "cap exceeded in one epoch (forged witness)",
+            "s2-forged-cap",
+            cap_bundle,
+        ),
     ] {
-        world.expect_stopped(what, label, StreamItem::Bundle(bundle.to_bytes()), "G1 invalid proof");
+        world.expect_stopped(
+            what,
+            label,
+            StreamItem::Bundle(bundle.to_bytes()),
+            "G1 invalid proof",
+        );
     }
 
     // Compromised segment 3. Two validators alone cannot move the tip.
     let weak = world.attestation(3, minted_parent, minted_root, VALIDATOR_THRESHOLD - 1);
-    world.expect_stopped("attestation below the validator threshold", "s3-weak-attest", weak, "attestation");
+    world.expect_stopped(
+        "attestation below the validator threshold",
+        "s3-weak-attest",
+        weak,
+        "attestation",
+    );
     // A threshold of compromised validators attests the minted root: the
     // gates cannot tell, and the drain that follows carries a valid proof.
     let minted_attest = world.attestation(3, minted_parent, minted_root, VALIDATOR_THRESHOLD);
-    world.expect_accepted_as("compromised", "s3 validators attest a minted root", minted_attest);
+    world.expect_accepted_as(
+        "compromised",
+        "s3 validators attest a minted root",
+        minted_attest,
+    );
     world.expect_accepted_as(
         "compromised",
         "s3 drains with valid proofs (gate 1 holds what exceeds its inbound limit)",
@@ -512,25 +684,57 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
 
     // ---- Report.
     let mut all_ok = world.report.iter().all(|o| o.ok);
-    writeln!(out, "bulkhead demo: shape {shape}, seed {}", world.opts.seed).ok();
+    writeln!(
+        out,
+        "bulkhead demo: shape {shape}, seed {}",
+        world.opts.seed
+    )
+    .ok();
     writeln!(
         out,
         "keys derived in {keys_time:.1?}; {total_jobs} proofs (honest and forged) in {prove_time:.1?}\n"
     )
     .ok();
     for o in &world.report {
-        writeln!(out, "  [{}] {} — {}", if o.ok { "ok" } else { "FAILED" }, o.what, o.detail).ok();
+        writeln!(
+            out,
+            "  [{}] {} — {}",
+            if o.ok { "ok" } else { "FAILED" },
+            o.what,
+            o.detail
+        )
+        .ok();
     }
     writeln!(out, "\nbundles accepted: {}", world.accepted_bundles).ok();
-    let refused: Vec<String> = world.refused.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let refused: Vec<String> = world
+        .refused
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
     writeln!(out, "items refused by reason: {}", refused.join(", ")).ok();
-    writeln!(out, "\n  gate | from | credited | held | bound (asset 1) | within bound").ok();
+    writeln!(
+        out,
+        "\n  gate | from | credited | held | bound (asset 1) | within bound"
+    )
+    .ok();
     for (id, gate) in &world.gates {
         let state = gate.state();
         for src in SEGMENTS.iter().filter(|s| *s != id) {
-            let credited = state.sources[src].credited.get(&sample::ASSET).copied().unwrap_or(0);
-            let held: u64 = state.held.iter().filter(|c| c.src == *src).map(|c| c.amount).sum();
-            let bound = blast_radius(state, *src).get(&sample::ASSET).copied().unwrap_or(0);
+            let credited = state.sources[src]
+                .credited
+                .get(&sample::ASSET)
+                .copied()
+                .unwrap_or(0);
+            let held: u64 = state
+                .held
+                .iter()
+                .filter(|c| c.src == *src)
+                .map(|c| c.amount)
+                .sum();
+            let bound = blast_radius(state, *src)
+                .get(&sample::ASSET)
+                .copied()
+                .unwrap_or(0);
             let within = credited + held <= bound;
             all_ok &= within;
             writeln!(
@@ -556,7 +760,8 @@ fn save(world: &World, dir: &std::path::Path) -> Result<(), String> {
     }
     for (id, gate) in &world.gates {
         let store = GateStore::new(dir.join("gates").join(id.to_string()));
-        std::fs::create_dir_all(dir.join("gates").join(id.to_string())).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(dir.join("gates").join(id.to_string()))
+            .map_err(|e| e.to_string())?;
         store.save(gate.state())?;
         let config = serde_json::to_vec_pretty(&gate.state().config).map_err(|e| e.to_string())?;
         let path = dir.join("gates").join(id.to_string()).join("config.json");

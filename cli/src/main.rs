@@ -2,7 +2,6 @@
 
 #![forbid(unsafe_code)]
 
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -18,7 +17,11 @@ use bulkhead_cli::demo;
 use bulkhead_cli::store::{read_item, GateStore};
 
 #[derive(Parser)]
-#[command(name = "bulkhead", version, about = "Zero-knowledge boundary proofs between segments")]
+#[command(
+    name = "bulkhead",
+    version,
+    about = "Zero-knowledge boundary proofs between segments"
+)]
 struct Cli {
     /// Parameter cache directory (default: $BULKHEAD_PARAMS_DIR or ~/.cache/bulkhead/params).
     #[arg(long, global = true)]
@@ -189,7 +192,9 @@ fn main() -> ExitCode {
 
 fn run_demo(args: DemoArgs, cache: ParamsCache) -> Result<(), Failure> {
     let shape = args.shape.shape();
-    shape.validate().map_err(|e| Failure::Usage(e.to_string()))?;
+    shape
+        .validate()
+        .map_err(|e| Failure::Usage(e.to_string()))?;
     let (report, ok) = demo::run(demo::DemoOptions {
         shape,
         seed: args.seed,
@@ -203,20 +208,28 @@ fn run_demo(args: DemoArgs, cache: ParamsCache) -> Result<(), Failure> {
     if ok {
         Ok(())
     } else {
-        Err(Failure::Refused("an honest step failed or an attack got through".into()))
+        Err(Failure::Refused(
+            "an honest step failed or an attack got through".into(),
+        ))
     }
 }
 
 fn verify(path: &PathBuf, cache: &ParamsCache) -> Result<(), Failure> {
-    let bytes = std::fs::read(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
     let bundle = Bundle::from_bytes(&bytes).map_err(|e| Failure::Refused(e.to_string()))?;
     // The shape was validated while parsing, before any key work.
-    let keys = VerifierKeys::load(bundle.shape, cache).map_err(|e| Failure::Usage(e.to_string()))?;
+    let keys =
+        VerifierKeys::load(bundle.shape, cache).map_err(|e| Failure::Usage(e.to_string()))?;
     if keys.vk_digest() != bundle.vk_digest {
-        return Err(Failure::Refused("the bundle's verifying-key digest is not this shape's".into()));
+        return Err(Failure::Refused(
+            "the bundle's verifying-key digest is not this shape's".into(),
+        ));
     }
     if !bundle.exits_match_public_inputs() {
-        return Err(Failure::Refused("plaintext exits do not match the public inputs".into()));
+        return Err(Failure::Refused(
+            "plaintext exits do not match the public inputs".into(),
+        ));
     }
     signatures::verify_exit_signatures(&bundle)
         .map_err(|i| Failure::Refused(format!("signature of exit {i} does not verify")))?;
@@ -241,7 +254,8 @@ fn gate(args: GateArgs, cache: &ParamsCache) -> Result<(), Failure> {
     let usage = Failure::Usage;
     match args.action {
         GateAction::Init { config } => {
-            let text = std::fs::read(&config).map_err(|e| usage(format!("{}: {e}", config.display())))?;
+            let text =
+                std::fs::read(&config).map_err(|e| usage(format!("{}: {e}", config.display())))?;
             let config: GateConfig = serde_json::from_slice(&text)
                 .map_err(|e| usage(format!("{}: {e}", config.display())))?;
             store.init(config).map_err(usage)?;
@@ -260,13 +274,21 @@ fn gate(args: GateArgs, cache: &ParamsCache) -> Result<(), Failure> {
             let item = read_item(&file).map_err(usage)?;
             follow(&store, cache, vec![(file.display().to_string(), item)])
         }
-        GateAction::Tick { epoch } => follow(&store, cache, vec![(format!("tick {epoch}"), StreamItem::EpochTick(epoch))]),
+        GateAction::Tick { epoch } => follow(
+            &store,
+            cache,
+            vec![(format!("tick {epoch}"), StreamItem::EpochTick(epoch))],
+        ),
         GateAction::Status { json } => status(&store, json),
     }
 }
 
 /// Offers items to the gate in order, saving after each accepted one.
-fn follow(store: &GateStore, cache: &ParamsCache, items: Vec<(String, StreamItem)>) -> Result<(), Failure> {
+fn follow(
+    store: &GateStore,
+    cache: &ParamsCache,
+    items: Vec<(String, StreamItem)>,
+) -> Result<(), Failure> {
     let mut gate = store.open(cache).map_err(Failure::Usage)?;
     let mut refused = 0;
     for (name, item) in items {
@@ -319,7 +341,10 @@ fn status(store: &GateStore, json: bool) -> Result<(), Failure> {
     if json {
         println!("{report}");
     } else {
-        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Failure::Usage(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| Failure::Usage(e.to_string()))?
+        );
     }
     Ok(())
 }
@@ -356,8 +381,16 @@ fn report_json(r: &CircuitReport) -> serde_json::Value {
 
 fn print_report(r: &CircuitReport) {
     println!("shape            {}", r.shape);
-    println!("k                {} ({} rows available)", r.k, (1usize << r.k) - r.reserved_rows);
-    println!("rows used        {} ({} per exit)", r.rows, r.rows / r.shape.slots());
+    println!(
+        "k                {} ({} rows available)",
+        r.k,
+        (1usize << r.k) - r.reserved_rows
+    );
+    println!(
+        "rows used        {} ({} per exit)",
+        r.rows,
+        r.rows / r.shape.slots()
+    );
     println!(
         "columns          {} advice, {} fixed, {} instance, {} lookup",
         r.advice_columns, r.fixed_columns, r.instance_columns, r.lookups

@@ -91,7 +91,12 @@ pub fn read_item(path: &Path) -> StoreResult<StreamItem> {
 }
 
 /// Writes a stream item to `dir` as `NNNN-label.bundle` or `.json`.
-pub fn write_item(dir: &Path, index: usize, label: &str, item: &StreamItem) -> StoreResult<PathBuf> {
+pub fn write_item(
+    dir: &Path,
+    index: usize,
+    label: &str,
+    item: &StreamItem,
+) -> StoreResult<PathBuf> {
     let (ext, bytes) = match item {
         StreamItem::Bundle(bytes) => ("bundle", bytes.clone()),
         other => (
@@ -100,6 +105,10 @@ pub fn write_item(dir: &Path, index: usize, label: &str, item: &StreamItem) -> S
                 .map_err(|e| e.to_string())?,
         ),
     };
+    let label: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
     let path = dir.join(format!("{index:04}-{label}.{ext}"));
     write_atomically(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)

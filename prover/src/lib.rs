@@ -10,14 +10,14 @@
 
 use bulkhead_circuits::bundle::{exit_message, Bundle, SignedExit};
 use bulkhead_circuits::circuit::ExitBatchCircuit;
+use bulkhead_circuits::cost;
 use bulkhead_circuits::hash::{owner_of_key, Fp};
 use bulkhead_circuits::instance::Instance;
-use bulkhead_circuits::witness::BatchWitness;
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use bulkhead_circuits::cost;
 use bulkhead_circuits::keys::{self, Affine, IpaParams, ParamsCache, ParamsSource};
 use bulkhead_circuits::model::{BatchOutcome, BatchRequest, ExitRequest, SegmentState};
+use bulkhead_circuits::witness::BatchWitness;
 use bulkhead_circuits::{with_chips, CircuitShape};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use halo2_proofs::plonk::{create_proof, keygen_pk, ProvingKey};
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use rand::rand_core::UnwrapErr;
@@ -276,9 +276,16 @@ pub struct PlannedBatch {
 
 /// Signs an exit as the account owner would: `secret` is the owner's
 /// Ed25519 secret key; the nonce is the account's nonce at this exit.
-pub fn sign_exit(secret: &[u8; 32], lane_id: &Fp, nonce: u64, recipient: &Fp, amount: u64) -> [u8; 64] {
+pub fn sign_exit(
+    secret: &[u8; 32],
+    lane_id: &Fp,
+    nonce: u64,
+    recipient: &Fp,
+    amount: u64,
+) -> [u8; 64] {
     let key = SigningKey::from_bytes(secret);
-    key.sign(&exit_message(lane_id, nonce, recipient, amount)).to_bytes()
+    key.sign(&exit_message(lane_id, nonce, recipient, amount))
+        .to_bytes()
 }
 
 /// The Ed25519 public key of `secret`.
@@ -315,13 +322,18 @@ pub fn plan_signed_run(
                 .zip(&batch.exits)
                 .enumerate()
                 .map(|(slot, (record, signed))| {
-                    let refuse = |reason| ProverError::Unauthorised { batch: b, slot, reason };
+                    let refuse = |reason| ProverError::Unauthorised {
+                        batch: b,
+                        slot,
+                        reason,
+                    };
                     if owner_of_key(&signed.public_key) != record.owner {
                         return Err(refuse("the key does not own the account"));
                     }
                     let key = VerifyingKey::from_bytes(&signed.public_key)
                         .map_err(|_| refuse("not an Ed25519 public key"))?;
-                    let message = exit_message(&lane_id, record.nonce, &record.recipient, record.amount);
+                    let message =
+                        exit_message(&lane_id, record.nonce, &record.recipient, record.amount);
                     key.verify_strict(&message, &Signature::from_bytes(&signed.signature))
                         .map_err(|_| refuse("the signature does not verify"))?;
                     Ok(SignedExit {

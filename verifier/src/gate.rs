@@ -610,7 +610,9 @@ fn release_held(state: &mut GateState, by_guardians: bool) {
             still_held.push_back(credit);
             continue;
         }
-        state.inbound.insert(key, used.saturating_add(credit.amount));
+        state
+            .inbound
+            .insert(key, used.saturating_add(credit.amount));
         if let Some(source) = state.sources.get_mut(&credit.src) {
             *source.credited.entry(credit.asset).or_default() += credit.amount;
         }
