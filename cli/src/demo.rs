@@ -257,8 +257,8 @@ pub fn gate_config(
     let key = |role: &str, a: u64, b: u64| Hex32(public_key(&secret(seed, role, a, b)));
     GateConfig {
         segment: me,
-        sources: SEGMENTS
-            .iter()
+        sources: genesis
+            .keys()
             .map(|id| {
                 let state = &genesis[id];
                 SourceConfig {

@@ -322,7 +322,7 @@ fn status(store: &GateStore, json: bool) -> Result<(), Failure> {
                 "next_seq": s.next_seq,
                 "last_epoch": s.last_epoch,
                 "epoch_inbound": state.inbound.get(&format!("{id}@{}", state.epoch)).copied().unwrap_or(0),
-                "quarantined": s.quarantined.as_ref().map(|q| format!("{q:?}")),
+                "quarantined": s.quarantined,
                 "bundles_accepted": s.accepted,
                 "credited": s.credited,
                 "held": state.held.iter().filter(|c| c.src == *id).map(|c| c.amount).sum::<u64>(),

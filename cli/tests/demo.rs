@@ -1,6 +1,8 @@
-//! The `bulkhead` binary end to end at a small shape.
+//! The `bulkhead` binary end to end at a small shape: the demo, then its
+//! stream replayed through `bulkhead verify` and a fresh persistent gate.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 /// The TINY shape (D=4, S=4, L=2, N=2): proofs in about a second.
 const SMALL_SHAPE: [&str; 8] = [
@@ -14,34 +16,170 @@ const SMALL_SHAPE: [&str; 8] = [
     "2",
 ];
 
-fn bulkhead() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+fn bulkhead(params: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bulkhead"));
+    command.arg("--params-dir").arg(params);
+    command
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn stream_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
 }
 
 #[test]
-fn demo_proves_verifies_and_stops_every_attack() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = bulkhead()
+fn demo_then_verify_and_a_fresh_gate_replay_the_stream() {
+    let tmp = tempfile::tempdir().unwrap();
+    let params = tmp.path().join("params");
+    let out_dir = tmp.path().join("out");
+    let out = bulkhead(&params)
         .arg("demo")
         .args(SMALL_SHAPE)
-        .args(["--batches", "3", "--in-flight", "2", "--params-dir"])
-        .arg(dir.path())
+        .arg("--out")
+        .arg(&out_dir)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report = text(&out);
+    assert!(out.status.success(), "demo failed:\n{report}");
     assert!(
-        out.status.success(),
-        "demo failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        !report.contains("FAILED") && !report.contains("| NO"),
+        "{report}"
     );
-    assert_eq!(stdout.matches("[ok]").count(), 6, "{stdout}");
-    assert!(!stdout.contains("FAILED"), "{stdout}");
-    assert!(stdout.contains("exit_seq 6"), "{stdout}");
+    for check in [
+        "stopped by G4",
+        "stopped by G2: replay",
+        "stopped by G1: proof does not verify",
+        "quarantined at every gate",
+        "stopped by G6",
+    ] {
+        assert!(report.contains(check), "missing {check:?} in\n{report}");
+    }
+
+    // `bulkhead verify`: an honest bundle is valid, a forged one is not.
+    let files = stream_files(&out_dir.join("bundles"));
+    let honest = files
+        .iter()
+        .find(|f| f.to_string_lossy().ends_with("s1-batch0.bundle"))
+        .unwrap();
+    let forged = files
+        .iter()
+        .find(|f| f.to_string_lossy().contains("forged-lane"))
+        .unwrap();
+    assert_eq!(
+        bulkhead(&params)
+            .arg("verify")
+            .arg(honest)
+            .status()
+            .unwrap()
+            .code(),
+        Some(0)
+    );
+    let refused = bulkhead(&params)
+        .arg("verify")
+        .arg(forged)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+
+    // Corrupted, truncated and extended files: exit 1 with a reason.
+    let bytes = std::fs::read(honest).unwrap();
+    let mut corrupt = bytes.clone();
+    corrupt[20] ^= 0x40;
+    let mut extended = bytes.clone();
+    extended.push(0);
+    for (name, body) in [
+        ("corrupt", corrupt),
+        ("truncated", bytes[..bytes.len() - 10].to_vec()),
+        ("extended", extended),
+    ] {
+        let path = tmp.path().join(format!("{name}.bundle"));
+        std::fs::write(&path, body).unwrap();
+        let out = bulkhead(&params).arg("verify").arg(&path).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("refused"),
+            "{name}"
+        );
+    }
+    let missing = bulkhead(&params)
+        .arg("verify")
+        .arg(tmp.path().join("none"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+
+    // A fresh gate for segment 1 follows the stream to the demo's state.
+    let gate_dir = tmp.path().join("gate1");
+    let init = bulkhead(&params)
+        .args(["gate", "--state"])
+        .arg(&gate_dir)
+        .arg("init")
+        .arg("--config")
+        .arg(out_dir.join("gates/1/config.json"))
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", text(&init));
+    let accept = bulkhead(&params)
+        .args(["gate", "--state"])
+        .arg(&gate_dir)
+        .arg("accept")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert_eq!(
+        accept.status.code(),
+        Some(1),
+        "the attacks are refused: {}",
+        text(&accept)
+    );
+    assert_eq!(
+        std::fs::read(gate_dir.join("state.json")).unwrap(),
+        std::fs::read(out_dir.join("gates/1/state.json")).unwrap(),
+        "replaying the stream reproduces the demo gate's state"
+    );
+    // Accepting a refused item again changes nothing on disk.
+    let before = std::fs::read(gate_dir.join("state.json")).unwrap();
+    let again = bulkhead(&params)
+        .args(["gate", "--state"])
+        .arg(&gate_dir)
+        .arg("accept")
+        .arg(forged)
+        .status()
+        .unwrap();
+    assert_eq!(again.code(), Some(1));
+    assert_eq!(std::fs::read(gate_dir.join("state.json")).unwrap(), before);
+
+    let status = bulkhead(&params)
+        .args(["gate", "--state"])
+        .arg(&gate_dir)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let s3 = &status["sources"][2];
+    assert_eq!(s3["segment"], 3);
+    assert_eq!(
+        s3["quarantined"],
+        "Some(Equivocation)".replace("Some(", "").replace(')', "")
+    );
 }
 
 #[test]
 fn invalid_shape_is_a_usage_error_not_a_panic() {
-    let out = bulkhead()
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bulkhead(tmp.path())
         .args(["inspect", "--batch", "3"])
         .output()
         .unwrap();
@@ -51,7 +189,8 @@ fn invalid_shape_is_a_usage_error_not_a_panic() {
 
 #[test]
 fn inspect_json_reports_exact_sizes() {
-    let out = bulkhead()
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bulkhead(tmp.path())
         .arg("inspect")
         .args(SMALL_SHAPE)
         .arg("--json")

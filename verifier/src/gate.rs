@@ -702,7 +702,7 @@ fn guardian(state: &mut GateState, g: &GuardianAction) -> Result<Effect, Refusal
                 .sources
                 .get(&g.target)
                 .ok_or(Refusal::UnknownSource(g.target))?;
-            if source.quarantined.is_some() != !g.trip {
+            if source.quarantined.is_some() == g.trip {
                 return Err(bad(if g.trip {
                     "source already quarantined"
                 } else {
