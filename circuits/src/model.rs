@@ -182,6 +182,17 @@ impl SegmentState {
         self.silos.get(&asset)
     }
 
+    /// All silos by asset.
+    pub fn silos(&self) -> &BTreeMap<u64, Silo> {
+        &self.silos
+    }
+
+    /// Sets the exit sequence number when restoring a saved segment (the
+    /// boundary root commits to it, so a wrong value shows at the gate).
+    pub fn restore_exit_seq(&mut self, exit_seq: u64) {
+        self.exit_seq = exit_seq;
+    }
+
     /// The allowed lanes and their positions in the lanes tree.
     pub fn lanes(&self) -> &BTreeMap<Lane, u64> {
         &self.lanes

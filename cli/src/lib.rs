@@ -5,4 +5,5 @@
 #![deny(missing_docs)]
 
 pub mod demo;
+pub mod snapshot;
 pub mod store;

@@ -9,12 +9,17 @@ use bulkhead_circuits::bundle::Bundle;
 use bulkhead_circuits::cost::{self, CircuitReport};
 use bulkhead_circuits::keys::ParamsCache;
 use bulkhead_circuits::CircuitShape;
-use bulkhead_verifier::gate::{blast_radius, GateConfig, StreamItem};
+use bulkhead_verifier::gate::{blast_radius, Effect, GateConfig, StreamItem};
 use bulkhead_verifier::{signatures, VerifierKeys};
 use clap::{Args, Parser, Subcommand};
 
+use std::time::Instant;
+
+use bulkhead_circuits::keys::write_atomically;
 use bulkhead_cli::demo;
+use bulkhead_cli::snapshot::{read_json, ExitsFile, Snapshot};
 use bulkhead_cli::store::{read_item, GateStore};
+use bulkhead_prover::{plan_signed_run, ProverKeys};
 
 #[derive(Parser)]
 #[command(
@@ -41,6 +46,10 @@ enum Command {
         /// The bundle file.
         bundle: PathBuf,
     },
+    /// Prove signed exit requests from a segment snapshot: writes one bundle
+    /// per batch and the next snapshot (see examples/). Exit 1 if the model
+    /// refuses an exit (nothing is written), 2 for usage or I/O errors.
+    Prove(ProveArgs),
     /// A persistent receiving gate.
     Gate(GateArgs),
     /// Print the exact size of a circuit shape (rows, columns, k, proof bytes).
@@ -95,6 +104,28 @@ struct DemoArgs {
     /// Threads for proving, shared by all proofs in flight (0 = one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+}
+
+#[derive(Args)]
+struct ProveArgs {
+    /// Segment snapshot (JSON, e.g. examples/segment.json).
+    #[arg(long)]
+    snapshot: PathBuf,
+    /// Signed exit requests (JSON, e.g. examples/exits.json).
+    #[arg(long)]
+    exits: PathBuf,
+    /// Directory for the bundles and the next snapshot.
+    #[arg(long)]
+    out: PathBuf,
+    /// Proofs in flight at once.
+    #[arg(long, default_value_t = 2)]
+    in_flight: usize,
+    /// Proving threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Print a JSON summary.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -166,6 +197,14 @@ enum Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs go to stderr; RUST_LOG=info (or debug) shows progress.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
     let cache = cli
         .params_dir
         .clone()
@@ -174,6 +213,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => run_demo(args, cache),
         Command::Verify { bundle } => verify(&bundle, &cache),
+        Command::Prove(args) => prove(args, &cache),
         Command::Gate(args) => gate(args, &cache),
         Command::Inspect(args) => inspect(args),
     };
@@ -249,6 +289,60 @@ fn verify(path: &PathBuf, cache: &ParamsCache) -> Result<(), Failure> {
     Ok(())
 }
 
+fn prove(args: ProveArgs, cache: &ParamsCache) -> Result<(), Failure> {
+    let snapshot: Snapshot = read_json(&args.snapshot).map_err(Failure::Usage)?;
+    let exits: ExitsFile = read_json(&args.exits).map_err(Failure::Usage)?;
+    let mut state = snapshot
+        .to_state()
+        .map_err(|e| Failure::Usage(format!("{}: {e}", args.snapshot.display())))?;
+    let shape = snapshot.shape;
+    let started = Instant::now();
+    let planned = plan_signed_run(&mut state, &exits.to_batches(), &shape)
+        .map_err(|e| Failure::Refused(format!("{}: {e}", args.exits.display())))?;
+    let keys = ProverKeys::load(shape, cache).map_err(|e| Failure::Usage(e.to_string()))?;
+    let ready = started.elapsed();
+    tracing::info!(?ready, batches = planned.len(), "keys ready, proving");
+    let outcomes: Vec<_> = planned.iter().map(|p| p.outcome.clone()).collect();
+    let proofs = keys
+        .prove_run(&outcomes, args.in_flight, args.threads, |i| {
+            tracing::info!(batch = i, "proved")
+        })
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", args.out.display())))?;
+    let mut written = Vec::new();
+    for (plan, proof) in planned.iter().zip(proofs) {
+        let bundle = keys.bundle(plan, proof);
+        let i = bundle.instance;
+        let path = args
+            .out
+            .join(format!("s{}-seq{:06}.bundle", i.src, i.first_seq));
+        write_atomically(&path, &bundle.to_bytes())
+            .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+        written.push(path.display().to_string());
+    }
+    let next = args.out.join("snapshot.json");
+    let text = serde_json::to_vec_pretty(&Snapshot::from_state(&state, shape))
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    write_atomically(&next, &text)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", next.display())))?;
+    let summary = serde_json::json!({
+        "bundles": written,
+        "next_snapshot": next.display().to_string(),
+        "keys_ready_s": ready.as_secs_f64(),
+        "total_s": started.elapsed().as_secs_f64(),
+    });
+    if args.json {
+        println!("{summary}");
+    } else {
+        for path in &written {
+            println!("wrote {path}");
+        }
+        println!("next snapshot: {}", next.display());
+    }
+    Ok(())
+}
+
 fn gate(args: GateArgs, cache: &ParamsCache) -> Result<(), Failure> {
     let store = GateStore::new(&args.state);
     let usage = Failure::Usage;
@@ -295,7 +389,8 @@ fn follow(
         match gate.process(&item) {
             Ok(effect) => {
                 store.save(gate.state()).map_err(Failure::Usage)?;
-                println!("accepted {name}: {effect:?}");
+                tracing::debug!(?effect, "accepted");
+                println!("accepted {name}: {}", describe(&effect));
             }
             Err(refusal) => {
                 refused += 1;
@@ -307,6 +402,37 @@ fn follow(
         return Err(Failure::Refused(format!("{refused} item(s) refused")));
     }
     Ok(())
+}
+
+/// One line for an accepted item's effect.
+fn describe(effect: &Effect) -> String {
+    let sum =
+        |credits: &[bulkhead_verifier::gate::Credit]| credits.iter().map(|c| c.amount).sum::<u64>();
+    match effect {
+        Effect::BundleAccepted {
+            src,
+            credited,
+            held,
+        } => format!(
+            "segment {src} advances; credited {} exits ({}), held {} ({})",
+            credited.len(),
+            sum(credited),
+            held.len(),
+            sum(held)
+        ),
+        Effect::Attested { segment } => format!("segment {segment}'s tip moves"),
+        Effect::Quarantined { segment, cause } => {
+            format!("segment {segment} quarantined ({cause:?})")
+        }
+        Effect::Released { segment } => format!("segment {segment} released"),
+        Effect::VoteCounted => "guardian vote counted".into(),
+        Effect::LocalTripped => "this gate's breaker tripped".into(),
+        Effect::LocalReleased { credited } => {
+            format!("breaker released; credited {} held exits", credited.len())
+        }
+        Effect::Tick { credited } => format!("new epoch; credited {} held exits", credited.len()),
+        other => format!("{other:?}"),
+    }
 }
 
 fn status(store: &GateStore, json: bool) -> Result<(), Failure> {

@@ -1,0 +1,181 @@
+//! The files under `examples/` are documented inputs of `bulkhead prove`
+//! and `bulkhead gate init`; this test keeps them current (set
+//! `BULKHEAD_WRITE_EXAMPLES=1` to rewrite them on purpose) and runs the
+//! relayer-to-gate round trip on them: prove -> verify -> gate accept.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bulkhead_circuits::hash::Fp;
+use bulkhead_circuits::keys::ParamsCache;
+use bulkhead_circuits::model::{BatchRequest, ExitRequest};
+use bulkhead_circuits::{sample, CircuitShape};
+use bulkhead_cli::demo::{gate_config, segment, sign_batch};
+use bulkhead_cli::snapshot::{ExitsFile, Snapshot};
+use bulkhead_verifier::gate::ItemJson;
+use bulkhead_verifier::VerifierKeys;
+
+const SEED: u64 = 1;
+const SHAPE: CircuitShape = CircuitShape::TINY;
+
+fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
+
+fn expected(params: &Path) -> Vec<(&'static str, String)> {
+    let state = segment(SEED, 1, &SHAPE).unwrap();
+    let mut scratch = state.clone();
+    let batches: Vec<_> = [(0u64, 300u128), (2, 200)]
+        .iter()
+        .map(|(account, amount)| {
+            let request = BatchRequest {
+                dst: 2,
+                asset: sample::ASSET,
+                epoch: sample::EPOCH,
+                exits: vec![
+                    ExitRequest { account: *account, recipient: Fp::from(7001), amount: *amount },
+                    ExitRequest { account: *account, recipient: Fp::from(7002), amount: 1 },
+                ],
+            };
+            let signed = sign_batch(SEED, &SHAPE, 1, &scratch, &request);
+            scratch.apply_exits(&request, &SHAPE).unwrap();
+            signed
+        })
+        .collect();
+    let keys = VerifierKeys::load(SHAPE, &ParamsCache::new(params)).unwrap();
+    let genesis = BTreeMap::from([(1, state.clone())]);
+    let json = |v: serde_json::Value| serde_json::to_string_pretty(&v).unwrap() + "\n";
+    vec![
+        ("segment.json", json(serde_json::to_value(Snapshot::from_state(&state, SHAPE)).unwrap())),
+        ("exits.json", json(serde_json::to_value(ExitsFile::from_batches(&batches)).unwrap())),
+        (
+            "gate-config.json",
+            json(serde_json::to_value(gate_config(SEED, 2, SHAPE, keys.vk_digest(), &genesis)).unwrap()),
+        ),
+        ("tick.json", json(serde_json::to_value(ItemJson::Tick { epoch: sample::EPOCH }).unwrap())),
+    ]
+}
+
+fn bulkhead(params: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bulkhead"));
+    command.arg("--params-dir").arg(params);
+    command
+}
+
+#[test]
+fn examples_are_current_and_round_trip_from_prove_to_gate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let params = tmp.path().join("params");
+    let dir = examples_dir();
+    for (name, text) in expected(&params) {
+        let path = dir.join(name);
+        if std::env::var_os("BULKHEAD_WRITE_EXAMPLES").is_some() {
+            std::fs::write(&path, &text).unwrap();
+        }
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap_or_default(),
+            text,
+            "{name} is stale: run with BULKHEAD_WRITE_EXAMPLES=1"
+        );
+    }
+
+    let out = tmp.path().join("bundles");
+    let prove = bulkhead(&params)
+        .arg("prove")
+        .arg("--snapshot")
+        .arg(dir.join("segment.json"))
+        .arg("--exits")
+        .arg(dir.join("exits.json"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(prove.status.success(), "{}", String::from_utf8_lossy(&prove.stderr));
+    let next: Snapshot = serde_json::from_slice(&std::fs::read(out.join("snapshot.json")).unwrap()).unwrap();
+    assert_eq!(next.exit_seq, 4);
+    assert_eq!(next.accounts[0].balance, 1000 - 301);
+
+    let mut bundles: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bundle"))
+        .collect();
+    bundles.sort();
+    assert_eq!(bundles.len(), 2);
+    for bundle in &bundles {
+        let status = bulkhead(&params).arg("verify").arg(bundle).status().unwrap();
+        assert_eq!(status.code(), Some(0));
+    }
+
+    let gate = tmp.path().join("gate");
+    let init = bulkhead(&params)
+        .args(["gate", "--state"])
+        .arg(&gate)
+        .arg("init")
+        .arg("--config")
+        .arg(dir.join("gate-config.json"))
+        .status()
+        .unwrap();
+    assert!(init.success());
+    let accept = bulkhead(&params)
+        .args(["gate", "--state"])
+        .arg(&gate)
+        .arg("accept")
+        .arg(dir.join("tick.json"))
+        .args(&bundles)
+        .output()
+        .unwrap();
+    assert!(accept.status.success(), "{}", String::from_utf8_lossy(&accept.stderr));
+    let status = bulkhead(&params)
+        .args(["gate", "--state"])
+        .arg(&gate)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["sources"][0]["next_seq"], 4);
+    assert_eq!(status["credited_exits"], 4);
+}
+
+#[test]
+fn a_refused_exit_writes_nothing_and_bad_json_names_the_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = examples_dir();
+    // Spend more than account 0 holds: the model refuses before proving.
+    let mut exits: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("exits.json")).unwrap()).unwrap();
+    exits["batches"][0]["exits"][0]["amount"] = serde_json::json!(5000);
+    let file = tmp.path().join("exits.json");
+    std::fs::write(&file, exits.to_string()).unwrap();
+    let out = tmp.path().join("out");
+    let run = bulkhead(tmp.path())
+        .arg("prove")
+        .arg("--snapshot")
+        .arg(dir.join("segment.json"))
+        .arg("--exits")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("cannot send 5000"));
+    assert!(!out.exists(), "nothing is written for a refused run");
+
+    exits["batches"][0]["exits"][0]["amount"] = serde_json::json!("many");
+    std::fs::write(&file, exits.to_string()).unwrap();
+    let run = bulkhead(tmp.path())
+        .arg("prove")
+        .arg("--snapshot")
+        .arg(dir.join("segment.json"))
+        .arg("--exits")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("batches[0].exits[0].amount"), "{stderr}");
+}
