@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bulkhead_circuits::cost;
 use bulkhead_circuits::hash::Fp;
 use bulkhead_circuits::keys::{Affine, ParamsCache};
-use bulkhead_circuits::model::{BatchRequest, ExitRequest};
+use bulkhead_circuits::model::BatchRequest;
 use bulkhead_circuits::{sample, CircuitShape};
 use bulkhead_prover::ProverKeys;
 use bulkhead_verifier::VerifierKeys;
@@ -75,7 +75,9 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 fn full_batch(n: u32) -> BatchRequest {
     sample::batch(
         sample::EPOCH,
-        &(0..n as u64).map(|i| (2 * (i % 4), 1 + (i % 7) as u128)).collect::<Vec<_>>(),
+        &(0..n as u64)
+            .map(|i| (2 * (i % 4), 1 + (i % 7) as u128))
+            .collect::<Vec<_>>(),
     )
 }
 
@@ -109,13 +111,20 @@ pub fn measure_point(
         cache.load_or_create(report.k).map_err(|e| e.to_string())?;
         let (prover, keygen) = timed(|| ProverKeys::load(shape, cache));
         let prover = prover.map_err(|e| e.to_string())?;
-        let verifier = VerifierKeys::from_key(shape, prover.params().clone(), prover.verifying_key().clone())
-            .map_err(|e| e.to_string())?;
+        let verifier = VerifierKeys::from_key(
+            shape,
+            prover.params().clone(),
+            prover.verifying_key().clone(),
+        )
+        .map_err(|e| e.to_string())?;
 
         // Runs of batches chained from the sample segment.
         let mut state = sample::segment(1, &shape).map_err(|e| e.to_string())?;
-        let requests: Vec<BatchRequest> = (0..runs.max(threads)).map(|_| full_batch(shape.batch_size)).collect();
-        let outcomes = bulkhead_prover::plan_run(&mut state, &requests, &shape).map_err(|e| e.to_string())?;
+        let requests: Vec<BatchRequest> = (0..runs.max(threads))
+            .map(|_| full_batch(shape.batch_size))
+            .collect();
+        let outcomes =
+            bulkhead_prover::plan_run(&mut state, &requests, &shape).map_err(|e| e.to_string())?;
 
         let mut proofs = Vec::new();
         let mut times = Vec::new();
@@ -127,7 +136,8 @@ pub fn measure_point(
         let prove = median(times);
 
         // Throughput mode: `threads` proofs in flight on the same threads.
-        let (done, wall) = timed(|| prover.prove_run(&outcomes[..threads], threads, threads, |_| {}));
+        let (done, wall) =
+            timed(|| prover.prove_run(&outcomes[..threads], threads, threads, |_| {}));
         done.map_err(|e| e.to_string())?;
         let exits_per_s = (threads as u32 * shape.batch_size) as f64 / wall.as_secs_f64();
 
@@ -145,8 +155,14 @@ pub fn measure_point(
 
         // The MSM floor: one multiexp over all 2^k generators.
         let bases: Vec<Affine> = prover.params().get_g();
-        let scalars: Vec<Fp> = (0..bases.len() as u64).map(|i| Fp::from(i + 1).square().invert().unwrap_or(Fp::ONE)).collect();
-        let msm = median((0..3).map(|_| timed(|| best_multiexp(&scalars, &bases)).1).collect());
+        let scalars: Vec<Fp> = (0..bases.len() as u64)
+            .map(|i| Fp::from(i + 1).square().invert().unwrap_or(Fp::ONE))
+            .collect();
+        let msm = median(
+            (0..3)
+                .map(|_| timed(|| best_multiexp(&scalars, &bases)).1)
+                .collect(),
+        );
         let permutation_columns = report.advice_columns + 2; // advice + instance + constants
         let chunk = report.max_degree.saturating_sub(2).max(1);
         let committed = report.advice_columns
@@ -186,10 +202,25 @@ pub fn to_csv(records: &[Record]) -> String {
     for r in records {
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{:.3},{:.3},{:.4},{:.2},{:.2},{:.3},{:.4},{},{:.2},{:.1},{}\n",
-            r.depth, r.batch, r.chips, r.threads, r.k, r.rows, r.advice_columns, r.proof_bytes,
-            r.keygen_s, r.prove_s, r.prove_s_per_exit, r.exits_per_s, r.verify_ms,
-            r.batch_verify_ms_per_proof, r.msm_s, r.committed_polys, r.prove_over_msm_floor,
-            r.peak_rss_mb, r.runs
+            r.depth,
+            r.batch,
+            r.chips,
+            r.threads,
+            r.k,
+            r.rows,
+            r.advice_columns,
+            r.proof_bytes,
+            r.keygen_s,
+            r.prove_s,
+            r.prove_s_per_exit,
+            r.exits_per_s,
+            r.verify_ms,
+            r.batch_verify_ms_per_proof,
+            r.msm_s,
+            r.committed_polys,
+            r.prove_over_msm_floor,
+            r.peak_rss_mb,
+            r.runs
         ));
     }
     out
@@ -209,4 +240,64 @@ pub fn to_table(records: &[Record]) -> String {
         ));
     }
     out
+}
+
+/// Draws prove time per exit and throughput against batch size, one line
+/// per (depth, chips, threads), as an SVG file.
+pub fn plot(records: &[Record], path: &std::path::Path) -> Result<(), String> {
+    use plotters::prelude::*;
+    let root = SVGBackend::new(path, (1100, 450)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (left, right) = root.split_horizontally(550);
+    let mut series: std::collections::BTreeMap<(u32, u32, usize), Vec<&Record>> =
+        Default::default();
+    for r in records {
+        series
+            .entry((r.depth, r.chips, r.threads))
+            .or_default()
+            .push(r);
+    }
+    let max_batch = records.iter().map(|r| r.batch).max().unwrap_or(1) as f64;
+    let panels: [(&DrawingArea<SVGBackend, _>, &str, fn(&Record) -> f64); 2] = [
+        (&left, "prove seconds per exit", |r| r.prove_s_per_exit),
+        (&right, "exits per second (throughput mode)", |r| {
+            r.exits_per_s
+        }),
+    ];
+    for (area, title, value) in panels {
+        let top = records.iter().map(value).fold(0.0, f64::max) * 1.15 + 1e-9;
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(35)
+            .y_label_area_size(55)
+            .build_cartesian_2d(0.0..max_batch * 1.1, 0.0..top)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("batch size N")
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, ((depth, chips, threads), points)) in series.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            let mut line: Vec<(f64, f64)> =
+                points.iter().map(|r| (r.batch as f64, value(r))).collect();
+            line.sort_by(|a, b| a.0.total_cmp(&b.0));
+            chart
+                .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
+                .map_err(|e| e.to_string())?
+                .label(format!("D={depth} chips={chips} threads={threads}"))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+            chart
+                .draw_series(line.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+                .map_err(|e| e.to_string())?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())
 }

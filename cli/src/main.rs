@@ -54,6 +54,54 @@ enum Command {
     Gate(GateArgs),
     /// Print the exact size of a circuit shape (rows, columns, k, proof bytes).
     Inspect(InspectArgs),
+    /// Sweep shapes and thread counts: keygen, prove, verify, batch verify,
+    /// throughput, the MSM floor and peak memory, each point in its own
+    /// process. `--quick` covers depth 20 at 1 and 2 threads in minutes.
+    Bench(BenchArgs),
+    /// One point of the sweep, as JSON (what `bench` runs per point).
+    #[command(hide = true)]
+    BenchPoint {
+        #[command(flatten)]
+        shape: ShapeArgs,
+        /// Threads.
+        #[arg(long)]
+        threads: usize,
+        /// Timed runs.
+        #[arg(long)]
+        runs: usize,
+    },
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// A sweep that finishes within minutes: D=20, N in {16, 32}, 2 and 3
+    /// chips, 1 and 2 threads, 2 runs each.
+    #[arg(long)]
+    quick: bool,
+    /// Accounts depths (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [16u32, 20, 24])]
+    depths: Vec<u32>,
+    /// Batch sizes.
+    #[arg(long, value_delimiter = ',', default_values_t = [8u32, 16, 32])]
+    batches: Vec<u32>,
+    /// Poseidon chip counts.
+    #[arg(long, value_delimiter = ',', default_values_t = [1u32, 2, 3])]
+    chips: Vec<u32>,
+    /// Thread counts.
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2])]
+    threads: Vec<usize>,
+    /// Timed runs per point (medians).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Print the records as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Also write the records as CSV.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Also draw prove time per exit and throughput against batch size (SVG).
+    #[arg(long)]
+    plot: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -216,6 +264,19 @@ fn main() -> ExitCode {
         Command::Prove(args) => prove(args, &cache),
         Command::Gate(args) => gate(args, &cache),
         Command::Inspect(args) => inspect(args),
+        Command::Bench(args) => bench(args, &cache),
+        Command::BenchPoint {
+            shape,
+            threads,
+            runs,
+        } => bulkhead_cli::bench::measure_point(shape.shape(), threads, runs, &cache)
+            .map(|record| {
+                println!(
+                    "{}",
+                    serde_json::to_string(&record).expect("a record serializes")
+                )
+            })
+            .map_err(Failure::Usage),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -471,6 +532,80 @@ fn status(store: &GateStore, json: bool) -> Result<(), Failure> {
             "{}",
             serde_json::to_string_pretty(&report).map_err(|e| Failure::Usage(e.to_string()))?
         );
+    }
+    Ok(())
+}
+
+fn bench(args: BenchArgs, cache: &ParamsCache) -> Result<(), Failure> {
+    let (depths, batches, chips, threads, runs) = if args.quick {
+        (vec![20], vec![16, 32], vec![2, 3], vec![1, 2], 2)
+    } else {
+        (
+            args.depths,
+            args.batches,
+            args.chips,
+            args.threads,
+            args.runs,
+        )
+    };
+    let exe = std::env::current_exe().map_err(|e| Failure::Usage(e.to_string()))?;
+    let mut records = Vec::new();
+    for &depth in &depths {
+        for &batch in &batches {
+            for &chip_count in &chips {
+                let shape = CircuitShape {
+                    accounts_depth: depth,
+                    batch_size: batch,
+                    poseidon_chips: chip_count,
+                    ..CircuitShape::DEFAULT
+                };
+                shape
+                    .validate()
+                    .map_err(|e| Failure::Usage(e.to_string()))?;
+                for &thread_count in &threads {
+                    eprintln!("bench: {shape}, {thread_count} threads");
+                    let out = std::process::Command::new(&exe)
+                        .arg("--params-dir")
+                        .arg(cache.dir())
+                        .arg("bench-point")
+                        .args(["--depth", &depth.to_string(), "--batch", &batch.to_string()])
+                        .args([
+                            "--chips",
+                            &chip_count.to_string(),
+                            "--threads",
+                            &thread_count.to_string(),
+                        ])
+                        .args(["--runs", &runs.to_string()])
+                        .output()
+                        .map_err(|e| Failure::Usage(e.to_string()))?;
+                    if !out.status.success() {
+                        return Err(Failure::Usage(format!(
+                            "bench point {shape} failed: {}",
+                            String::from_utf8_lossy(&out.stderr)
+                        )));
+                    }
+                    let record: bulkhead_cli::bench::Record =
+                        serde_json::from_slice(&out.stdout)
+                            .map_err(|e| Failure::Usage(format!("bench point output: {e}")))?;
+                    records.push(record);
+                }
+            }
+        }
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&records).map_err(|e| Failure::Usage(e.to_string()))?
+        );
+    } else {
+        print!("{}", bulkhead_cli::bench::to_table(&records));
+    }
+    if let Some(path) = &args.csv {
+        std::fs::write(path, bulkhead_cli::bench::to_csv(&records))
+            .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    }
+    if let Some(path) = &args.plot {
+        bulkhead_cli::bench::plot(&records, path).map_err(Failure::Usage)?;
     }
     Ok(())
 }

@@ -34,8 +34,16 @@ fn expected(params: &Path) -> Vec<(&'static str, String)> {
                 asset: sample::ASSET,
                 epoch: sample::EPOCH,
                 exits: vec![
-                    ExitRequest { account: *account, recipient: Fp::from(7001), amount: *amount },
-                    ExitRequest { account: *account, recipient: Fp::from(7002), amount: 1 },
+                    ExitRequest {
+                        account: *account,
+                        recipient: Fp::from(7001),
+                        amount: *amount,
+                    },
+                    ExitRequest {
+                        account: *account,
+                        recipient: Fp::from(7002),
+                        amount: 1,
+                    },
                 ],
             };
             let signed = sign_batch(SEED, &SHAPE, 1, &scratch, &request);
@@ -47,13 +55,30 @@ fn expected(params: &Path) -> Vec<(&'static str, String)> {
     let genesis = BTreeMap::from([(1, state.clone())]);
     let json = |v: serde_json::Value| serde_json::to_string_pretty(&v).unwrap() + "\n";
     vec![
-        ("segment.json", json(serde_json::to_value(Snapshot::from_state(&state, SHAPE)).unwrap())),
-        ("exits.json", json(serde_json::to_value(ExitsFile::from_batches(&batches)).unwrap())),
+        (
+            "segment.json",
+            json(serde_json::to_value(Snapshot::from_state(&state, SHAPE)).unwrap()),
+        ),
+        (
+            "exits.json",
+            json(serde_json::to_value(ExitsFile::from_batches(&batches)).unwrap()),
+        ),
         (
             "gate-config.json",
-            json(serde_json::to_value(gate_config(SEED, 2, SHAPE, keys.vk_digest(), &genesis)).unwrap()),
+            json(
+                serde_json::to_value(gate_config(SEED, 2, SHAPE, keys.vk_digest(), &genesis))
+                    .unwrap(),
+            ),
         ),
-        ("tick.json", json(serde_json::to_value(ItemJson::Tick { epoch: sample::EPOCH }).unwrap())),
+        (
+            "tick.json",
+            json(
+                serde_json::to_value(ItemJson::Tick {
+                    epoch: sample::EPOCH,
+                })
+                .unwrap(),
+            ),
+        ),
     ]
 }
 
@@ -91,8 +116,13 @@ fn examples_are_current_and_round_trip_from_prove_to_gate() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(prove.status.success(), "{}", String::from_utf8_lossy(&prove.stderr));
-    let next: Snapshot = serde_json::from_slice(&std::fs::read(out.join("snapshot.json")).unwrap()).unwrap();
+    assert!(
+        prove.status.success(),
+        "{}",
+        String::from_utf8_lossy(&prove.stderr)
+    );
+    let next: Snapshot =
+        serde_json::from_slice(&std::fs::read(out.join("snapshot.json")).unwrap()).unwrap();
     assert_eq!(next.exit_seq, 4);
     assert_eq!(next.accounts[0].balance, 1000 - 301);
 
@@ -104,7 +134,11 @@ fn examples_are_current_and_round_trip_from_prove_to_gate() {
     bundles.sort();
     assert_eq!(bundles.len(), 2);
     for bundle in &bundles {
-        let status = bulkhead(&params).arg("verify").arg(bundle).status().unwrap();
+        let status = bulkhead(&params)
+            .arg("verify")
+            .arg(bundle)
+            .status()
+            .unwrap();
         assert_eq!(status.code(), Some(0));
     }
 
@@ -126,7 +160,11 @@ fn examples_are_current_and_round_trip_from_prove_to_gate() {
         .args(&bundles)
         .output()
         .unwrap();
-    assert!(accept.status.success(), "{}", String::from_utf8_lossy(&accept.stderr));
+    assert!(
+        accept.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accept.stderr)
+    );
     let status = bulkhead(&params)
         .args(["gate", "--state"])
         .arg(&gate)
