@@ -25,12 +25,17 @@ pub struct CircuitShape {
 }
 
 impl CircuitShape {
-    /// The production shape: D=20, S=8, L=8, N=16 on two Poseidon chips.
+    /// The production shape: D=20, S=8, L=8, N=32 on two Poseidon chips.
+    ///
+    /// Chosen by `bulkhead bench --quick` (docs/PERFORMANCE.md): with two
+    /// chips, N=32 fills k=15 (32,282 of 32,759 rows) where N=16 left it
+    /// half empty, so it proves an exit in 0.41 s against 0.74 s (N=16) and
+    /// 0.47 s (three chips, N=16, k=14) at 2 threads, with the smallest proof.
     pub const DEFAULT: CircuitShape = CircuitShape {
         accounts_depth: 20,
         silo_depth: 8,
         lanes_depth: 8,
-        batch_size: 16,
+        batch_size: 32,
         poseidon_chips: 2,
     };
 

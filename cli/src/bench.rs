@@ -242,6 +242,9 @@ pub fn to_table(records: &[Record]) -> String {
     out
 }
 
+/// A value plotted per record.
+type Metric = fn(&Record) -> f64;
+
 /// Draws prove time per exit and throughput against batch size, one line
 /// per (depth, chips, threads), as an SVG file.
 pub fn plot(records: &[Record], path: &std::path::Path) -> Result<(), String> {
@@ -258,13 +261,12 @@ pub fn plot(records: &[Record], path: &std::path::Path) -> Result<(), String> {
             .push(r);
     }
     let max_batch = records.iter().map(|r| r.batch).max().unwrap_or(1) as f64;
-    let panels: [(&DrawingArea<SVGBackend, _>, &str, fn(&Record) -> f64); 2] = [
-        (&left, "prove seconds per exit", |r| r.prove_s_per_exit),
-        (&right, "exits per second (throughput mode)", |r| {
-            r.exits_per_s
-        }),
-    ];
-    for (area, title, value) in panels {
+    let per_exit: Metric = |r| r.prove_s_per_exit;
+    let throughput: Metric = |r| r.exits_per_s;
+    for (area, title, value) in [
+        (&left, "prove seconds per exit", per_exit),
+        (&right, "exits per second (throughput mode)", throughput),
+    ] {
         let top = records.iter().map(value).fold(0.0, f64::max) * 1.15 + 1e-9;
         let mut chart = ChartBuilder::on(area)
             .caption(title, ("sans-serif", 18))

@@ -442,11 +442,16 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
         },
         &|_, _| {},
     )?;
-    // Segment 3 has 4,000 of collateral (minus honest exits): take 4,500.
+    // Just beyond segment 3's collateral left, within its cap.
+    let silo = *world.states[&3].silo(1).expect("silo");
+    let beyond_collateral = silo.collateral as u128 + 100;
+    if silo.collateral + 100 > silo.cap - silo.window_outflow {
+        return Err(format!("the demo's batches do not fit shape {shape}: use N <= 32"));
+    }
     let collateral_forgery = forge(
         &world,
         3,
-        single(1, 1, 6, 4_500),
+        single(1, 1, 6, beyond_collateral),
         &|s| {
             let silo = *s.silo(1).expect("silo");
             s.set_silo(Silo {
@@ -459,11 +464,13 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
             w.boundary.collateral = Fp::from(real.silo(1).expect("silo").collateral);
         },
     )?;
-    // Segment 2 may send 6,000 per epoch, 1,000 of it already out: take 5,500.
+    // Just beyond what segment 2 may still send this epoch.
+    let silo = *world.states[&2].silo(1).expect("silo");
+    let beyond_cap = (silo.cap - silo.window_outflow) as u128 + 100;
     let cap_forgery = forge(
         &world,
         2,
-        single(3, 1, 6, 5_500),
+        single(3, 1, 6, beyond_cap),
         &|s| {
             let silo = *s.silo(1).expect("silo");
             s.set_silo(Silo {
