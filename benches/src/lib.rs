@@ -1,39 +1,33 @@
-//! Timing helpers for Bulkhead's performance measurements.
+//! Fixtures shared by Bulkhead's criterion benches (`cargo bench -p
+//! bulkhead-benches`). The sweep across shapes and thread counts is
+//! `bulkhead bench`; these benches track the default and a small shape
+//! between commits.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::time::{Duration, Instant};
+use bulkhead_circuits::keys::ParamsCache;
+use bulkhead_circuits::model::BatchOutcome;
+use bulkhead_circuits::{sample, CircuitShape};
+use bulkhead_prover::ProverKeys;
 
-use bulkhead_circuits::model::BatchRequest;
-use bulkhead_circuits::sample;
+/// The shapes the benches measure, by name.
+pub const SHAPES: [(&str, CircuitShape); 2] = [
+    ("tiny", CircuitShape::TINY),
+    ("default", CircuitShape::DEFAULT),
+];
 
-/// The median of `samples` (the upper one for an even count).
-pub fn median(samples: &mut [Duration]) -> Duration {
-    assert!(!samples.is_empty(), "a median needs samples");
-    samples.sort();
-    samples[samples.len() / 2]
+/// Proving keys for `shape`, parameters from the usual cache.
+pub fn keys(shape: CircuitShape) -> ProverKeys {
+    ProverKeys::load(shape, &ParamsCache::from_env()).expect("keys for a valid shape")
 }
 
-/// Runs `f` `runs` times and returns the median wall time.
-pub fn median_of<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
-    let mut samples: Vec<Duration> = (0..runs.max(1))
-        .map(|_| {
-            let start = Instant::now();
-            std::hint::black_box(f());
-            start.elapsed()
-        })
-        .collect();
-    median(&mut samples)
-}
-
-/// A full batch of `n` exits on the sample segment's main lane, cycling
-/// through its four asset-1 accounts with small amounts.
-pub fn full_batch(n: u32) -> BatchRequest {
-    let exits: Vec<(u64, u128)> = (0..n)
-        .map(|i| (2 * (i as u64 % 4), 1 + i as u128 % 7))
-        .collect();
-    sample::batch(sample::EPOCH, &exits)
+/// A full batch of `shape`'s size applied to the sample segment.
+pub fn full_batch_outcome(shape: CircuitShape) -> BatchOutcome {
+    let mut state = sample::segment(1, &shape).expect("the sample fits every bench shape");
+    state
+        .apply_exits(&bulkhead_cli::bench::full_batch(shape.batch_size), &shape)
+        .expect("the sample batch is valid")
 }
 
 #[cfg(test)]
@@ -41,16 +35,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn median_picks_the_middle_sample() {
-        let ms = Duration::from_millis;
-        assert_eq!(median(&mut [ms(5), ms(1), ms(3)]), ms(3));
-        assert_eq!(median(&mut [ms(4), ms(1)]), ms(4));
-    }
-
-    #[test]
-    fn full_batch_has_n_exits_within_the_sample_limits() {
-        let batch = full_batch(16);
-        assert_eq!(batch.exits.len(), 16);
-        assert!(batch.exits.iter().map(|e| e.amount).sum::<u128>() < 5_000);
+    fn fixtures_fill_every_slot() {
+        let outcome = full_batch_outcome(CircuitShape::TINY);
+        assert_eq!(outcome.instance.exit_count, 2);
+        assert!(SHAPES.iter().all(|(_, shape)| shape.validate().is_ok()));
     }
 }

@@ -71,8 +71,9 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (out, start.elapsed())
 }
 
-/// A full batch of `n` exits on the sample segment's main lane.
-fn full_batch(n: u32) -> BatchRequest {
+/// A full batch of `n` exits on the sample segment's main lane, cycling
+/// through its four asset-1 accounts with amounts 1 to 7.
+pub fn full_batch(n: u32) -> BatchRequest {
     sample::batch(
         sample::EPOCH,
         &(0..n as u64)

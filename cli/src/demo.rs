@@ -446,7 +446,9 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), String> {
     let silo = *world.states[&3].silo(1).expect("silo");
     let beyond_collateral = silo.collateral as u128 + 100;
     if silo.collateral + 100 > silo.cap - silo.window_outflow {
-        return Err(format!("the demo's batches do not fit shape {shape}: use N <= 32"));
+        return Err(format!(
+            "the demo's batches do not fit shape {shape}: use N <= 32"
+        ));
     }
     let collateral_forgery = forge(
         &world,
