@@ -43,6 +43,109 @@ pub struct CircuitReport {
     pub reserved_rows: usize,
     /// Exact length in bytes of one proof of this shape.
     pub proof_bytes: usize,
+    /// Poseidon permutations in one proof.
+    pub permutations: usize,
+    /// Rows one permutation takes on its chip, sponge set-up included
+    /// (measured on a probe circuit, so exact for this halo2 version).
+    pub rows_per_permutation: usize,
+}
+
+/// Poseidon permutations the exit-batch circuit of `shape` computes: per
+/// slot two 4-input leaves (2 each), two paths of D nodes and a 6-input exit
+/// leaf (3); N-1 exit-tree nodes; the lane id (2), two silo leaves (3 each)
+/// and two silo paths of S nodes, the lane leaf and path of L nodes, and two
+/// boundary roots (2 each).
+pub fn permutations(shape: &CircuitShape) -> usize {
+    let (d, s, l, n) = (
+        shape.accounts_depth as usize,
+        shape.silo_depth as usize,
+        shape.lanes_depth as usize,
+        shape.slots(),
+    );
+    n * (2 * 2 + 2 * d + 3) + (n - 1) + 2 + 2 * 3 + 2 * s + 1 + l + 2 * 2
+}
+
+/// A circuit that hashes `count` pairs on one Poseidon chip, to measure
+/// the rows one permutation takes.
+#[derive(Clone, Debug)]
+struct PermutationProbe {
+    count: usize,
+}
+
+impl Circuit<Fp> for PermutationProbe {
+    type Config = (
+        crate::chips::poseidon::PoseidonChips,
+        Column<Advice>,
+        Column<Fixed>,
+    );
+    type FloorPlanner = SimpleFloorPlanner;
+
+    fn without_witnesses(&self) -> Self {
+        self.clone()
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fp>) -> Self::Config {
+        let input = meta.advice_column();
+        meta.enable_equality(input);
+        let constants = meta.fixed_column();
+        meta.enable_constant(constants);
+        (
+            crate::chips::poseidon::PoseidonChips::configure(meta, 1),
+            input,
+            constants,
+        )
+    }
+
+    fn synthesize(
+        &self,
+        (chips, input, _): Self::Config,
+        mut layouter: impl halo2_proofs::circuit::Layouter<Fp>,
+    ) -> Result<(), PlonkError> {
+        for i in 0..self.count {
+            let cells = layouter.assign_region(
+                || "inputs",
+                |mut region| {
+                    let a = region.assign_advice(
+                        || "a",
+                        input,
+                        0,
+                        || Value::known(Fp::from(i as u64)),
+                    )?;
+                    let b = region.assign_advice(|| "b", input, 1, || Value::known(Fp::from(1)))?;
+                    Ok([a, b])
+                },
+            )?;
+            chips.hash::<{ crate::hash::tag::ACCOUNT_NODE }, 2>(
+                0,
+                layouter.namespace(|| "node"),
+                cells,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows `circuit` uses, from one [`RowCounter`] pass; `constants` names
+/// its constants column in its config.
+fn count_rows<C: Circuit<Fp>>(
+    circuit: &C,
+    constants: impl Fn(&C::Config) -> Column<Fixed>,
+) -> Result<RowCounter, Error> {
+    let mut cs = ConstraintSystem::<Fp>::default();
+    let config = C::configure(&mut cs);
+    let constants = vec![constants(&config)];
+    let mut counter = RowCounter::default();
+    SimpleFloorPlanner::synthesize(&mut counter, circuit, config, constants)
+        .map_err(|e| Error::Halo2(e.to_string()))?;
+    Ok(counter)
+}
+
+/// Rows per Poseidon permutation on one chip: the difference between
+/// probes with 2 and 1 hashes.
+pub fn rows_per_permutation() -> Result<usize, Error> {
+    let one = count_rows(&PermutationProbe { count: 1 }, |c| c.2)?.rows;
+    let two = count_rows(&PermutationProbe { count: 2 }, |c| c.2)?.rows;
+    Ok(two - one)
 }
 
 /// Reads `name: value` out of halo2's `Debug` rendering of `CircuitCost`,
@@ -65,6 +168,8 @@ fn debug_field(text: &str, name: &str) -> Option<usize> {
 #[derive(Default)]
 struct RowCounter {
     rows: usize,
+    /// Regions named by the Pow5 chip's permutation ("permute state").
+    permutations: usize,
 }
 
 impl RowCounter {
@@ -75,7 +180,11 @@ impl RowCounter {
 }
 
 impl Assignment<Fp> for RowCounter {
-    fn enter_region<NR: Into<String>, N: FnOnce() -> NR>(&mut self, _: N) {}
+    fn enter_region<NR: Into<String>, N: FnOnce() -> NR>(&mut self, name: N) {
+        if name().into() == "permute state" {
+            self.permutations += 1;
+        }
+    }
     fn exit_region(&mut self) {}
     fn enable_selector<A: FnOnce() -> AR, AR: Into<String>>(
         &mut self,
@@ -144,14 +253,12 @@ fn measure_circuit<const CHIPS: usize>(
     shape: CircuitShape,
     circuit: &ExitBatchCircuit<CHIPS>,
 ) -> Result<CircuitReport, Error> {
+    let counted = count_rows(circuit, |c| c.constants())?;
+    let used = counted.rows;
     let mut cs = ConstraintSystem::<Fp>::default();
-    let config = ExitBatchCircuit::<CHIPS>::configure(&mut cs);
-    let constants = vec![config.constants()];
-    let mut counter = RowCounter::default();
-    SimpleFloorPlanner::synthesize(&mut counter, circuit, config, constants)
-        .map_err(|e| Error::Halo2(e.to_string()))?;
+    ExitBatchCircuit::<CHIPS>::configure(&mut cs);
     let reserved_rows = cs.blinding_factors() + 1;
-    let k = (counter.rows + reserved_rows)
+    let k = (used + reserved_rows)
         .max(cs.minimum_rows())
         .next_power_of_two()
         .trailing_zeros();
@@ -162,10 +269,9 @@ fn measure_circuit<const CHIPS: usize>(
         debug_field(&text, name).ok_or_else(|| Error::Halo2(format!("CircuitCost has no {name}")))
     };
     let rows = field("max_rows")?;
-    if rows != counter.rows {
+    if rows != used {
         return Err(Error::Halo2(format!(
-            "row count {} disagrees with CircuitCost's {rows}",
-            counter.rows
+            "row count {used} disagrees with CircuitCost's {rows}"
         )));
     }
     Ok(CircuitReport {
@@ -180,6 +286,8 @@ fn measure_circuit<const CHIPS: usize>(
         max_degree: field("max_deg")?,
         reserved_rows,
         proof_bytes: usize::from(cost.proof_size(1)),
+        permutations: counted.permutations,
+        rows_per_permutation: rows_per_permutation()?,
     })
 }
 
@@ -202,6 +310,33 @@ mod tests {
         assert_eq!(debug_field(text, "max_advice_rows"), Some(5));
         assert_eq!(debug_field(text, "advice_columns"), Some(3));
         assert_eq!(debug_field(text, "lookups"), None);
+    }
+
+    #[test]
+    fn permutation_count_matches_the_documented_formula() {
+        for shape in [
+            CircuitShape::TINY,
+            CircuitShape::DEFAULT,
+            CircuitShape {
+                batch_size: 1,
+                ..CircuitShape::TINY
+            },
+        ] {
+            let report = measure(shape).unwrap();
+            assert_eq!(report.permutations, permutations(&shape), "{shape}");
+            // One chip's rows bound the circuit from below.
+            // Hashing is the circuit: permutations x rows each / chips is
+            // within a few percent of the rows used.
+            let hashing = (report.permutations * report.rows_per_permutation) as f64
+                / shape.poseidon_chips as f64;
+            let share = hashing / report.rows as f64;
+            assert!(
+                (0.9..1.1).contains(&share),
+                "{shape}: hashing share {share}"
+            );
+        }
+        let rows = rows_per_permutation().unwrap();
+        assert!((30..60).contains(&rows), "{rows} rows per permutation");
     }
 
     #[test]

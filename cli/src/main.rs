@@ -637,6 +637,8 @@ fn report_json(r: &CircuitReport) -> serde_json::Value {
         "max_degree": r.max_degree,
         "proof_bytes": r.proof_bytes,
         "rows_per_exit": r.rows as f64 / r.shape.batch_size as f64,
+        "permutations": r.permutations,
+        "rows_per_permutation": r.rows_per_permutation,
     })
 }
 
@@ -655,6 +657,10 @@ fn print_report(r: &CircuitReport) {
     println!(
         "columns          {} advice, {} fixed, {} instance, {} lookup",
         r.advice_columns, r.fixed_columns, r.instance_columns, r.lookups
+    );
+    println!(
+        "poseidon         {} permutations, {} rows each on its chip",
+        r.permutations, r.rows_per_permutation
     );
     println!("max degree       {}", r.max_degree);
     println!("proof bytes      {}", r.proof_bytes);
