@@ -235,6 +235,9 @@ struct InspectArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also draw the circuit's layout (regions per column) as an SVG file.
+    #[arg(long)]
+    layout: Option<PathBuf>,
 }
 
 /// A command's failure: 1 for a refusal, 2 for usage or I/O.
@@ -612,12 +615,37 @@ fn bench(args: BenchArgs, cache: &ParamsCache) -> Result<(), Failure> {
 
 fn inspect(args: InspectArgs) -> Result<(), Failure> {
     let report = cost::measure(args.shape.shape()).map_err(|e| Failure::Usage(e.to_string()))?;
+    if let Some(path) = &args.layout {
+        draw_layout(report.shape, report.k, path).map_err(Failure::Usage)?;
+    }
     if args.json {
         println!("{}", report_json(&report));
     } else {
         print_report(&report);
     }
     Ok(())
+}
+
+/// Renders halo2's picture of the circuit layout into an SVG.
+fn draw_layout(shape: CircuitShape, k: u32, path: &std::path::Path) -> Result<(), String> {
+    use plotters::prelude::*;
+    let root = SVGBackend::new(path, (1200, 1600)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let root = root
+        .titled(
+            &format!("Bulkhead exit batch, {shape}, k={k}"),
+            ("sans-serif", 20),
+        )
+        .map_err(|e| e.to_string())?;
+    let drawn: Result<(), bulkhead_circuits::Error> = bulkhead_circuits::with_chips!(shape.poseidon_chips, CHIPS => {
+        bulkhead_circuits::circuit::ExitBatchCircuit::<CHIPS>::blank(shape).and_then(|circuit| {
+            halo2_proofs::dev::CircuitLayout::default()
+                .render(k, &circuit, &root)
+                .map_err(|e| bulkhead_circuits::Error::Halo2(e.to_string()))
+        })
+    });
+    drawn.map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
 }
 
 fn report_json(r: &CircuitReport) -> serde_json::Value {

@@ -190,15 +190,25 @@ fn invalid_shape_is_a_usage_error_not_a_panic() {
 #[test]
 fn inspect_json_reports_exact_sizes() {
     let tmp = tempfile::tempdir().unwrap();
+    let layout = tmp.path().join("layout.svg");
     let out = bulkhead(tmp.path())
         .arg("inspect")
         .args(SMALL_SHAPE)
         .arg("--json")
+        .arg("--layout")
+        .arg(&layout)
         .output()
         .unwrap();
     assert!(out.status.success());
+    let svg = std::fs::read_to_string(&layout).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("k=11"),
+        "not a layout picture"
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["k"], 11);
     assert_eq!(report["proof_bytes"], 5344);
     assert_eq!(report["instance_columns"], 1);
+    assert_eq!(report["permutations"], 54);
+    assert_eq!(report["rows_per_permutation"], 41);
 }
