@@ -304,3 +304,66 @@ pub fn plot(records: &[Record], path: &std::path::Path) -> Result<(), String> {
     }
     root.present().map_err(|e| e.to_string())
 }
+
+/// Resident memory over a long run of proofs in one process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemoryRecord {
+    /// Accounts depth D.
+    pub depth: u32,
+    /// Exits per batch N.
+    pub batch: u32,
+    /// Poseidon chips.
+    pub chips: u32,
+    /// Batches proven, one after another.
+    pub batches: usize,
+    /// Resident memory after the first tenth of the run, MiB.
+    pub rss_after_tenth_mb: f64,
+    /// Resident memory at the end of the run, MiB.
+    pub rss_end_mb: f64,
+    /// Peak resident memory, MiB.
+    pub peak_rss_mb: f64,
+}
+
+/// Current resident set (Linux `VmRSS`), MiB; 0 elsewhere.
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Proves `batches` chained batches one by one (a new epoch every ten, so
+/// the cap never binds) and reports resident memory along the way.
+pub fn measure_memory(
+    shape: CircuitShape,
+    batches: usize,
+    cache: &ParamsCache,
+) -> Result<MemoryRecord, String> {
+    let prover = ProverKeys::load(shape, cache).map_err(|e| e.to_string())?;
+    let mut state = sample::segment(1, &shape).map_err(|e| e.to_string())?;
+    let mut after_tenth = 0.0;
+    for i in 0..batches {
+        let mut request = full_batch(shape.batch_size);
+        request.epoch = sample::EPOCH + (i / 10) as u64;
+        let outcome = state
+            .apply_exits(&request, &shape)
+            .map_err(|e| format!("batch {i}: {e}"))?;
+        prover.prove(&outcome).map_err(|e| e.to_string())?;
+        if i + 1 == batches.div_ceil(10) {
+            after_tenth = rss_mb();
+        }
+    }
+    Ok(MemoryRecord {
+        depth: shape.accounts_depth,
+        batch: shape.batch_size,
+        chips: shape.poseidon_chips,
+        batches,
+        rss_after_tenth_mb: after_tenth,
+        rss_end_mb: rss_mb(),
+        peak_rss_mb: peak_rss_mb(),
+    })
+}

@@ -58,6 +58,15 @@ enum Command {
     /// throughput, the MSM floor and peak memory, each point in its own
     /// process. `--quick` covers depth 20 at 1 and 2 threads in minutes.
     Bench(BenchArgs),
+    /// Resident memory over a run of proofs of one shape, as JSON.
+    #[command(hide = true)]
+    BenchMemory {
+        #[command(flatten)]
+        shape: ShapeArgs,
+        /// Batches in the run.
+        #[arg(long)]
+        batches: usize,
+    },
     /// One point of the sweep, as JSON (what `bench` runs per point).
     #[command(hide = true)]
     BenchPoint {
@@ -102,6 +111,11 @@ struct BenchArgs {
     /// Also draw prove time per exit and throughput against batch size (SVG).
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Instead of the sweep: prove this many chained batches of each shape
+    /// in one process and report resident memory after a tenth and at the
+    /// end (is it flat?).
+    #[arg(long)]
+    memory_run: Option<usize>,
 }
 
 #[derive(Args)]
@@ -268,6 +282,16 @@ fn main() -> ExitCode {
         Command::Gate(args) => gate(args, &cache),
         Command::Inspect(args) => inspect(args),
         Command::Bench(args) => bench(args, &cache),
+        Command::BenchMemory { shape, batches } => {
+            bulkhead_cli::bench::measure_memory(shape.shape(), batches, &cache)
+                .map(|record| {
+                    println!(
+                        "{}",
+                        serde_json::to_string(&record).expect("a record serializes")
+                    )
+                })
+                .map_err(Failure::Usage)
+        }
         Command::BenchPoint {
             shape,
             threads,
@@ -552,6 +576,34 @@ fn bench(args: BenchArgs, cache: &ParamsCache) -> Result<(), Failure> {
         )
     };
     let exe = std::env::current_exe().map_err(|e| Failure::Usage(e.to_string()))?;
+    if let Some(run) = args.memory_run {
+        for &depth in &depths {
+            for &batch in &batches {
+                for &chip_count in &chips {
+                    let out = std::process::Command::new(&exe)
+                        .arg("--params-dir")
+                        .arg(cache.dir())
+                        .arg("bench-memory")
+                        .args(["--depth", &depth.to_string(), "--batch", &batch.to_string()])
+                        .args([
+                            "--chips",
+                            &chip_count.to_string(),
+                            "--batches",
+                            &run.to_string(),
+                        ])
+                        .output()
+                        .map_err(|e| Failure::Usage(e.to_string()))?;
+                    if !out.status.success() {
+                        return Err(Failure::Usage(
+                            String::from_utf8_lossy(&out.stderr).into_owned(),
+                        ));
+                    }
+                    print!("{}", String::from_utf8_lossy(&out.stdout));
+                }
+            }
+        }
+        return Ok(());
+    }
     let mut records = Vec::new();
     for &depth in &depths {
         for &batch in &batches {
