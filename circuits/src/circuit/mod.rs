@@ -514,6 +514,12 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
                     None => r.assign_advice_from_constant(|| "e_prev", a[0], 0, Fp::ONE)?,
                 };
                 let e = copy(r, &e, a[1], 0)?;
+                if prev.is_none() {
+                    // I9/I10: slot 0 is always enabled, so EXIT_COUNT >= 1 as
+                    // in the model, and every proof binds SRC through the
+                    // lane id inside exit leaf 0.
+                    r.constrain_constant(e.cell(), Fp::ONE)?;
+                }
                 let amount = copy(r, &amount, a[2], 0)?;
                 copy(r, &amount_inv, a[3], 0)?;
                 copy(r, &public.asset, a[4], 0)?;
