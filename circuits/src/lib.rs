@@ -27,6 +27,7 @@ pub use shape::CircuitShape;
 pub mod bundle;
 pub mod cost;
 pub mod sample;
+pub mod serde_hex;
 
 /// Runs `$body` with the const `$chips` bound to the runtime chip count
 /// `$count` (1 to 4), for code generic over `ExitBatchCircuit<CHIPS>`.

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use ff::Field;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::hash::{self, fp, tag, Fp};
@@ -14,9 +15,11 @@ use crate::shape::CircuitShape;
 use crate::witness::{BatchWitness, BoundaryWitness, SlotWitness};
 
 /// An account leaf's contents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Account {
-    /// Hash of the holder's public key ([`hash::owner_of_key`]).
+    /// Hash of the holder's public key ([`hash::owner_of_key`]), hex.
+    #[serde(with = "crate::serde_hex")]
     pub owner: Fp,
     /// The one asset this account holds.
     pub asset: u64,
@@ -34,7 +37,8 @@ impl Account {
 }
 
 /// A silo: the segment's collateral and outflow window for one asset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Silo {
     /// Asset id, also the silo's position in the silo tree.
     pub asset: u64,
@@ -62,7 +66,8 @@ impl Silo {
 }
 
 /// An outbound lane `(dst, asset)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Lane {
     /// Destination segment.
     pub dst: u64,

@@ -82,16 +82,27 @@ pub fn full_batch(n: u32) -> BatchRequest {
     )
 }
 
-/// Peak resident set of this process (Linux `VmHWM`), MiB; 0 elsewhere.
-fn peak_rss_mb() -> f64 {
+/// A memory figure of this process from `/proc/self/status` (Linux), MiB;
+/// 0 where the file does not exist.
+fn status_mb(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Peak resident set of this process, MiB.
+fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+/// Current resident set of this process, MiB.
+fn rss_mb() -> f64 {
+    status_mb("VmRSS:")
 }
 
 /// Measures one point in this process.
@@ -322,18 +333,6 @@ pub struct MemoryRecord {
     pub rss_end_mb: f64,
     /// Peak resident memory, MiB.
     pub peak_rss_mb: f64,
-}
-
-/// Current resident set (Linux `VmRSS`), MiB; 0 elsewhere.
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Proves `batches` chained batches one by one (a new epoch every ten, so

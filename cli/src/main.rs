@@ -563,6 +563,27 @@ fn status(store: &GateStore, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Runs `bulkhead <command> <args>` as a child process (one bench point per
+/// process, so its peak memory is its own) and returns its stdout.
+fn run_child(cache: &ParamsCache, command: &str, args: &[String]) -> Result<Vec<u8>, Failure> {
+    let exe = std::env::current_exe().map_err(|e| Failure::Usage(e.to_string()))?;
+    let out = std::process::Command::new(exe)
+        .arg("--params-dir")
+        .arg(cache.dir())
+        .arg(command)
+        .args(args)
+        .output()
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    if !out.status.success() {
+        return Err(Failure::Usage(format!(
+            "{command} {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(out.stdout)
+}
+
 fn bench(args: BenchArgs, cache: &ParamsCache) -> Result<(), Failure> {
     let (depths, batches, chips, threads, runs) = if args.quick {
         (vec![20], vec![16, 32], vec![2, 3], vec![1, 2], 2)
@@ -575,35 +596,6 @@ fn bench(args: BenchArgs, cache: &ParamsCache) -> Result<(), Failure> {
             args.runs,
         )
     };
-    let exe = std::env::current_exe().map_err(|e| Failure::Usage(e.to_string()))?;
-    if let Some(run) = args.memory_run {
-        for &depth in &depths {
-            for &batch in &batches {
-                for &chip_count in &chips {
-                    let out = std::process::Command::new(&exe)
-                        .arg("--params-dir")
-                        .arg(cache.dir())
-                        .arg("bench-memory")
-                        .args(["--depth", &depth.to_string(), "--batch", &batch.to_string()])
-                        .args([
-                            "--chips",
-                            &chip_count.to_string(),
-                            "--batches",
-                            &run.to_string(),
-                        ])
-                        .output()
-                        .map_err(|e| Failure::Usage(e.to_string()))?;
-                    if !out.status.success() {
-                        return Err(Failure::Usage(
-                            String::from_utf8_lossy(&out.stderr).into_owned(),
-                        ));
-                    }
-                    print!("{}", String::from_utf8_lossy(&out.stdout));
-                }
-            }
-        }
-        return Ok(());
-    }
     let mut records = Vec::new();
     for &depth in &depths {
         for &batch in &batches {
@@ -617,35 +609,42 @@ fn bench(args: BenchArgs, cache: &ParamsCache) -> Result<(), Failure> {
                 shape
                     .validate()
                     .map_err(|e| Failure::Usage(e.to_string()))?;
+                let shape_args = [
+                    "--depth".to_string(),
+                    depth.to_string(),
+                    "--batch".into(),
+                    batch.to_string(),
+                    "--chips".into(),
+                    chip_count.to_string(),
+                ];
+                if let Some(run) = args.memory_run {
+                    let mut child = shape_args.to_vec();
+                    child.extend(["--batches".into(), run.to_string()]);
+                    print!(
+                        "{}",
+                        String::from_utf8_lossy(&run_child(cache, "bench-memory", &child)?)
+                    );
+                    continue;
+                }
                 for &thread_count in &threads {
                     eprintln!("bench: {shape}, {thread_count} threads");
-                    let out = std::process::Command::new(&exe)
-                        .arg("--params-dir")
-                        .arg(cache.dir())
-                        .arg("bench-point")
-                        .args(["--depth", &depth.to_string(), "--batch", &batch.to_string()])
-                        .args([
-                            "--chips",
-                            &chip_count.to_string(),
-                            "--threads",
-                            &thread_count.to_string(),
-                        ])
-                        .args(["--runs", &runs.to_string()])
-                        .output()
-                        .map_err(|e| Failure::Usage(e.to_string()))?;
-                    if !out.status.success() {
-                        return Err(Failure::Usage(format!(
-                            "bench point {shape} failed: {}",
-                            String::from_utf8_lossy(&out.stderr)
-                        )));
-                    }
-                    let record: bulkhead_cli::bench::Record =
-                        serde_json::from_slice(&out.stdout)
-                            .map_err(|e| Failure::Usage(format!("bench point output: {e}")))?;
+                    let mut child = shape_args.to_vec();
+                    child.extend([
+                        "--threads".into(),
+                        thread_count.to_string(),
+                        "--runs".into(),
+                        runs.to_string(),
+                    ]);
+                    let stdout = run_child(cache, "bench-point", &child)?;
+                    let record: bulkhead_cli::bench::Record = serde_json::from_slice(&stdout)
+                        .map_err(|e| Failure::Usage(format!("bench point output: {e}")))?;
                     records.push(record);
                 }
             }
         }
+    }
+    if args.memory_run.is_some() {
+        return Ok(());
     }
     if args.json {
         println!(

@@ -24,9 +24,9 @@ pub struct Snapshot {
     /// Accounts.
     pub accounts: Vec<AccountEntry>,
     /// Silos.
-    pub silos: Vec<SiloEntry>,
+    pub silos: Vec<Silo>,
     /// Lanes, in tree-position order.
-    pub lanes: Vec<LaneEntry>,
+    pub lanes: Vec<Lane>,
 }
 
 /// One account.
@@ -44,32 +44,6 @@ pub struct AccountEntry {
     pub balance: u64,
     /// Nonce.
     pub nonce: u64,
-}
-
-/// One silo.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SiloEntry {
-    /// Asset (and position).
-    pub asset: u64,
-    /// Collateral left.
-    pub collateral: u64,
-    /// Cap per epoch.
-    pub cap: u64,
-    /// Window epoch.
-    pub window_epoch: u64,
-    /// Outflow in the window.
-    pub window_outflow: u64,
-}
-
-/// One lane.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LaneEntry {
-    /// Destination segment.
-    pub dst: u64,
-    /// Asset.
-    pub asset: u64,
 }
 
 /// A file of signed exit requests, batch by batch.
@@ -150,23 +124,14 @@ impl Snapshot {
                 )
                 .map_err(|e| format!("accounts[{i}]: {e}"))?;
         }
-        for (i, s) in self.silos.iter().enumerate() {
+        for (i, silo) in self.silos.iter().enumerate() {
             state
-                .set_silo(Silo {
-                    asset: s.asset,
-                    collateral: s.collateral,
-                    cap: s.cap,
-                    window_epoch: s.window_epoch,
-                    window_outflow: s.window_outflow,
-                })
+                .set_silo(*silo)
                 .map_err(|e| format!("silos[{i}]: {e}"))?;
         }
-        for (i, l) in self.lanes.iter().enumerate() {
+        for (i, lane) in self.lanes.iter().enumerate() {
             state
-                .allow_lane(Lane {
-                    dst: l.dst,
-                    asset: l.asset,
-                })
+                .allow_lane(*lane)
                 .map_err(|e| format!("lanes[{i}]: {e}"))?;
         }
         state.restore_exit_seq(self.exit_seq);
@@ -192,24 +157,8 @@ impl Snapshot {
                     nonce: a.nonce,
                 })
                 .collect(),
-            silos: state
-                .silos()
-                .values()
-                .map(|s| SiloEntry {
-                    asset: s.asset,
-                    collateral: s.collateral,
-                    cap: s.cap,
-                    window_epoch: s.window_epoch,
-                    window_outflow: s.window_outflow,
-                })
-                .collect(),
-            lanes: lanes
-                .into_iter()
-                .map(|(l, _)| LaneEntry {
-                    dst: l.dst,
-                    asset: l.asset,
-                })
-                .collect(),
+            silos: state.silos().values().copied().collect(),
+            lanes: lanes.into_iter().map(|(lane, _)| *lane).collect(),
         }
     }
 }

@@ -212,3 +212,52 @@ fn inspect_json_reports_exact_sizes() {
     assert_eq!(report["permutations"], 54);
     assert_eq!(report["rows_per_permutation"], 41);
 }
+
+#[test]
+fn bench_writes_records_csv_and_plot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (csv, plot) = (tmp.path().join("b.csv"), tmp.path().join("b.svg"));
+    let out = bulkhead(&tmp.path().join("params"))
+        .args([
+            "bench",
+            "--depths",
+            "4",
+            "--batches",
+            "2",
+            "--chips",
+            "2",
+            "--threads",
+            "1",
+        ])
+        .args(["--runs", "1", "--json", "--csv"])
+        .arg(&csv)
+        .arg("--plot")
+        .arg(&plot)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let records: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let record = &records[0];
+    for key in [
+        "depth",
+        "batch",
+        "chips",
+        "threads",
+        "k",
+        "rows",
+        "proof_bytes",
+        "keygen_s",
+        "prove_s",
+        "verify_ms",
+        "batch_verify_ms_per_proof",
+        "exits_per_s",
+        "peak_rss_mb",
+        "msm_s",
+    ] {
+        assert!(record.get(key).is_some(), "record lacks {key}");
+    }
+    assert_eq!(record["proof_bytes"], 5344);
+    assert!(record["prove_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 2);
+    assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
+}

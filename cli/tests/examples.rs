@@ -82,6 +82,20 @@ fn expected(params: &Path) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// `bulkhead prove` on the example snapshot with `exits`, into `out`.
+fn prove(params: &Path, exits: &Path, out: &Path) -> std::process::Output {
+    bulkhead(params)
+        .arg("prove")
+        .arg("--snapshot")
+        .arg(examples_dir().join("segment.json"))
+        .arg("--exits")
+        .arg(exits)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn bulkhead(params: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bulkhead"));
     command.arg("--params-dir").arg(params);
@@ -106,16 +120,7 @@ fn examples_are_current_and_round_trip_from_prove_to_gate() {
     }
 
     let out = tmp.path().join("bundles");
-    let prove = bulkhead(&params)
-        .arg("prove")
-        .arg("--snapshot")
-        .arg(dir.join("segment.json"))
-        .arg("--exits")
-        .arg(dir.join("exits.json"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let prove = prove(&params, &dir.join("exits.json"), &out);
     assert!(
         prove.status.success(),
         "{}",
@@ -187,32 +192,14 @@ fn a_refused_exit_writes_nothing_and_bad_json_names_the_field() {
     let file = tmp.path().join("exits.json");
     std::fs::write(&file, exits.to_string()).unwrap();
     let out = tmp.path().join("out");
-    let run = bulkhead(tmp.path())
-        .arg("prove")
-        .arg("--snapshot")
-        .arg(dir.join("segment.json"))
-        .arg("--exits")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = prove(tmp.path(), &file, &out);
     assert_eq!(run.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&run.stderr).contains("cannot send 5000"));
     assert!(!out.exists(), "nothing is written for a refused run");
 
     exits["batches"][0]["exits"][0]["amount"] = serde_json::json!("many");
     std::fs::write(&file, exits.to_string()).unwrap();
-    let run = bulkhead(tmp.path())
-        .arg("prove")
-        .arg("--snapshot")
-        .arg(dir.join("segment.json"))
-        .arg("--exits")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = prove(tmp.path(), &file, &out);
     assert_eq!(run.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("batches[0].exits[0].amount"), "{stderr}");

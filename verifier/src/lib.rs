@@ -8,7 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod gate;
-pub mod serde_fp;
+pub use bulkhead_circuits::serde_hex as serde_fp;
 pub mod signatures;
 
 use bulkhead_circuits::cost;

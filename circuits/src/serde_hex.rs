@@ -1,6 +1,7 @@
-//! Field elements and byte strings as hex in serialized gate state.
+//! Field elements and byte strings as hex in serialized state (gate
+//! state, snapshots, stream items).
 
-use bulkhead_circuits::hash::{from_hex, to_hex, Fp};
+use crate::hash::{from_hex, to_hex, Fp};
 use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
 /// Serializes a field element as 64 hex digits.
