@@ -2,9 +2,9 @@
 //! batch's witness generation.
 
 use bulkhead_benches::full_batch_outcome;
-use bulkhead_circuits::hash::{self, tag, Fp};
-use bulkhead_circuits::merkle::SparseMerkleTree;
-use bulkhead_circuits::CircuitShape;
+use bulkhead_protocol::hash::{self, tag, Fp};
+use bulkhead_protocol::merkle::SparseMerkleTree;
+use bulkhead_protocol::CircuitShape;
 use criterion::{criterion_group, criterion_main, Criterion};
 use halo2_poseidon::{ConstantLength, Hash, P128Pow5T3};
 

@@ -6,10 +6,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use bulkhead_circuits::keys::ParamsCache;
-use bulkhead_circuits::model::BatchOutcome;
-use bulkhead_circuits::{sample, CircuitShape};
-use bulkhead_prover::ProverKeys;
+use bulkhead_protocol::model::BatchOutcome;
+use bulkhead_protocol::CircuitShape;
+use bulkhead_prover::{ParamsCache, ProverKeys};
+use bulkhead_testkit::sample;
 
 /// The shapes the benches measure, by name.
 pub const SHAPES: [(&str, CircuitShape); 2] = [
@@ -26,7 +26,7 @@ pub fn keys(shape: CircuitShape) -> ProverKeys {
 pub fn full_batch_outcome(shape: CircuitShape) -> BatchOutcome {
     let mut state = sample::segment(1, &shape).expect("the sample fits every bench shape");
     state
-        .apply_exits(&bulkhead_cli::bench::full_batch(shape.batch_size), &shape)
+        .apply_exits(&sample::full_batch(shape.batch_size), &shape)
         .expect("the sample batch is valid")
 }
 

@@ -5,17 +5,16 @@
 use halo2_proofs::{
     circuit::{SimpleFloorPlanner, Value},
     dev::CircuitCost,
-    plonk::{
-        Advice, Any, Assigned, Assignment, Circuit, Column, ConstraintSystem, Error as PlonkError,
-        Fixed, FloorPlanner, Instance, Selector,
-    },
+    plonk::{Advice, Circuit, Column, ConstraintSystem, Error as PlonkError, Fixed},
 };
 use pasta_curves::vesta;
 
+use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::shape::CircuitShape;
+
 use crate::circuit::ExitBatchCircuit;
 use crate::error::Error;
-use crate::hash::Fp;
-use crate::shape::CircuitShape;
+use crate::layout::{count_rows, layout, Layout};
 use crate::with_chips;
 
 /// The size of one circuit shape.
@@ -115,7 +114,7 @@ impl Circuit<Fp> for PermutationProbe {
                     Ok([a, b])
                 },
             )?;
-            chips.hash::<{ crate::hash::tag::ACCOUNT_NODE }, 2>(
+            chips.hash::<{ bulkhead_protocol::hash::tag::ACCOUNT_NODE }, 2>(
                 0,
                 layouter.namespace(|| "node"),
                 cells,
@@ -123,21 +122,6 @@ impl Circuit<Fp> for PermutationProbe {
         }
         Ok(())
     }
-}
-
-/// Rows `circuit` uses, from one [`RowCounter`] pass; `constants` names
-/// its constants column in its config.
-fn count_rows<C: Circuit<Fp>>(
-    circuit: &C,
-    constants: impl Fn(&C::Config) -> Column<Fixed>,
-) -> Result<RowCounter, Error> {
-    let mut cs = ConstraintSystem::<Fp>::default();
-    let config = C::configure(&mut cs);
-    let constants = vec![constants(&config)];
-    let mut counter = RowCounter::default();
-    SimpleFloorPlanner::synthesize(&mut counter, circuit, config, constants)
-        .map_err(|e| Error::Halo2(e.to_string()))?;
-    Ok(counter)
 }
 
 /// Rows per Poseidon permutation on one chip: the difference between
@@ -160,117 +144,25 @@ fn debug_field(text: &str, name: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-/// An `Assignment` that only records the highest row touched.
-///
-/// `CircuitCost::measure` needs a `k` up front and allocates selector
-/// tables of `2^k` rows for it; this pass finds the rows first, so the real
-/// measurement runs once, at the real `k`.
-#[derive(Default)]
-struct RowCounter {
-    rows: usize,
-    /// Regions named by the Pow5 chip's permutation ("permute state").
-    permutations: usize,
-}
-
-impl RowCounter {
-    fn touch(&mut self, row: usize) -> Result<(), PlonkError> {
-        self.rows = self.rows.max(row + 1);
-        Ok(())
-    }
-}
-
-impl Assignment<Fp> for RowCounter {
-    fn enter_region<NR: Into<String>, N: FnOnce() -> NR>(&mut self, name: N) {
-        if name().into() == "permute state" {
-            self.permutations += 1;
-        }
-    }
-    fn exit_region(&mut self) {}
-    fn enable_selector<A: FnOnce() -> AR, AR: Into<String>>(
-        &mut self,
-        _: A,
-        _: &Selector,
-        row: usize,
-    ) -> Result<(), PlonkError> {
-        self.touch(row)
-    }
-    fn query_instance(&self, _: Column<Instance>, _: usize) -> Result<Value<Fp>, PlonkError> {
-        Ok(Value::unknown())
-    }
-    fn assign_advice<V, VR, A, AR>(
-        &mut self,
-        _: A,
-        _: Column<Advice>,
-        row: usize,
-        _: V,
-    ) -> Result<(), PlonkError>
-    where
-        V: FnOnce() -> Value<VR>,
-        VR: Into<Assigned<Fp>>,
-        A: FnOnce() -> AR,
-        AR: Into<String>,
-    {
-        self.touch(row)
-    }
-    fn assign_fixed<V, VR, A, AR>(
-        &mut self,
-        _: A,
-        _: Column<Fixed>,
-        row: usize,
-        _: V,
-    ) -> Result<(), PlonkError>
-    where
-        V: FnOnce() -> Value<VR>,
-        VR: Into<Assigned<Fp>>,
-        A: FnOnce() -> AR,
-        AR: Into<String>,
-    {
-        self.touch(row)
-    }
-    fn copy(
-        &mut self,
-        _: Column<Any>,
-        _: usize,
-        _: Column<Any>,
-        _: usize,
-    ) -> Result<(), PlonkError> {
-        Ok(())
-    }
-    fn fill_from_row(
-        &mut self,
-        _: Column<Fixed>,
-        _: usize,
-        _: Value<Assigned<Fp>>,
-    ) -> Result<(), PlonkError> {
-        // Lookup-table padding to the end of the domain is not a used row.
-        Ok(())
-    }
-    fn push_namespace<NR: Into<String>, N: FnOnce() -> NR>(&mut self, _: N) {}
-    fn pop_namespace(&mut self, _: Option<String>) {}
-}
-
 fn measure_circuit<const CHIPS: usize>(
     shape: CircuitShape,
     circuit: &ExitBatchCircuit<CHIPS>,
 ) -> Result<CircuitReport, Error> {
-    let counted = count_rows(circuit, |c| c.constants())?;
-    let used = counted.rows;
-    let mut cs = ConstraintSystem::<Fp>::default();
-    ExitBatchCircuit::<CHIPS>::configure(&mut cs);
-    let reserved_rows = cs.blinding_factors() + 1;
-    let k = (used + reserved_rows)
-        .max(cs.minimum_rows())
-        .next_power_of_two()
-        .trailing_zeros();
-
+    let Layout {
+        rows: used,
+        permutations,
+        reserved_rows,
+        k,
+    } = layout(shape)?;
     let cost = CircuitCost::<vesta::Point, _>::measure(k, circuit);
     let text = format!("{cost:?}");
     let field = |name: &str| {
-        debug_field(&text, name).ok_or_else(|| Error::Halo2(format!("CircuitCost has no {name}")))
+        debug_field(&text, name)
+            .ok_or_else(|| Error::SizeReport(format!("CircuitCost has no {name}")))
     };
     let rows = field("max_rows")?;
     if rows != used {
-        return Err(Error::Halo2(format!(
+        return Err(Error::SizeReport(format!(
             "row count {used} disagrees with CircuitCost's {rows}"
         )));
     }
@@ -286,7 +178,7 @@ fn measure_circuit<const CHIPS: usize>(
         max_degree: field("max_deg")?,
         reserved_rows,
         proof_bytes: usize::from(cost.proof_size(1)),
-        permutations: counted.permutations,
+        permutations,
         rows_per_permutation: rows_per_permutation()?,
     })
 }

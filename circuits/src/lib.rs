@@ -1,37 +1,28 @@
-//! Bulkhead's exit-batch statement.
+//! Bulkhead's exit-batch statement, and nothing else.
 //!
 //! A segment proves that value leaving it over one lane keeps the boundary
-//! invariants I1–I10 of `docs/PROTOCOL.md`. This crate holds the protocol
-//! types, the native model that computes states, public inputs and
-//! witnesses ([`model`]), and the Halo2 circuit that enforces the same rules
-//! ([`circuit::ExitBatchCircuit`]), plus the parameter cache and the
-//! verifying-key digest that prover and verifier share ([`keys`]).
+//! invariants I1–I10 of `docs/PROTOCOL.md`. This crate holds the chips
+//! ([`chips`]), the Halo2 circuit that enforces those rules
+//! ([`circuit::ExitBatchCircuit`]), the verifying key of a shape, its `k`
+//! and its digest ([`keys`]), and the exact size report ([`cost`]). The
+//! native model that computes states, public inputs and witnesses is
+//! `bulkhead-protocol`; tests here check the circuit against it.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod chips;
 pub mod circuit;
+pub mod cost;
 pub mod error;
-pub mod hash;
-pub mod instance;
 pub mod keys;
-pub mod merkle;
-pub mod model;
-pub mod shape;
-pub mod witness;
+mod layout;
 
 pub use error::Error;
-pub use hash::Fp;
-pub use shape::CircuitShape;
-pub mod bundle;
-pub mod cost;
-pub mod sample;
-pub mod serde_hex;
 
 /// Runs `$body` with the const `$chips` bound to the runtime chip count
 /// `$count` (1 to 4), for code generic over `ExitBatchCircuit<CHIPS>`.
-/// Evaluates to an `Err(Error::InvalidShape)` for any other count.
+/// Evaluates to `Err(Error::unsupported_chips(count).into())` for any other count.
 #[macro_export]
 macro_rules! with_chips {
     ($count:expr, $chips:ident => $body:expr) => {
@@ -52,10 +43,7 @@ macro_rules! with_chips {
                 const $chips: usize = 4;
                 $body
             }
-            other => Err($crate::Error::InvalidShape {
-                reason: format!("{other} Poseidon chips not in 1..=4"),
-            }
-            .into()),
+            other => Err($crate::Error::unsupported_chips(other).into()),
         }
     };
 }

@@ -10,12 +10,11 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use bulkhead_circuits::keys::{write_atomically, ParamsCache};
+use bulkhead_prover::{write_atomically, ParamsCache};
 use bulkhead_verifier::gate::{Gate, GateConfig, GateState, ItemJson, StreamItem};
-use bulkhead_verifier::VerifierKeys;
 
-/// Errors of the store name the file involved.
-pub type StoreResult<T> = Result<T, String>;
+use crate::error::CliError;
+use crate::params::verifier_keys;
 
 const STATE_FILE: &str = "state.json";
 
@@ -36,57 +35,61 @@ impl GateStore {
 
     /// Creates the directory with a fresh gate for `config`; refuses to
     /// overwrite an existing gate.
-    pub fn init(&self, config: GateConfig) -> StoreResult<GateState> {
+    pub fn init(&self, config: GateConfig) -> Result<GateState, CliError> {
         if self.state_path().exists() {
-            return Err(format!("{} already holds a gate", self.dir.display()));
+            return Err(CliError::Usage(format!(
+                "{} already holds a gate",
+                self.dir.display()
+            )));
         }
-        fs::create_dir_all(&self.dir).map_err(|e| format!("{}: {e}", self.dir.display()))?;
+        fs::create_dir_all(&self.dir).map_err(CliError::io(&self.dir))?;
         // Keys are derived and checked against the config on every open.
-        let state = Gate::fresh_state(config);
+        let state = GateState::fresh(config);
         self.save(&state)?;
         Ok(state)
     }
 
     /// Reads the state without deriving keys (for `status`).
-    pub fn load_state(&self) -> StoreResult<GateState> {
-        let path = self.state_path();
-        let bytes = fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn load_state(&self) -> Result<GateState, CliError> {
+        crate::json::read_json(&self.state_path())
     }
 
     /// Opens the gate: reads the state and derives the verifying key of
     /// every registered shape.
-    pub fn open(&self, cache: &ParamsCache) -> StoreResult<Gate> {
+    pub fn open(&self, cache: &ParamsCache) -> Result<Gate, CliError> {
         let state = self.load_state()?;
         let shapes: BTreeSet<_> = state.config.sources.iter().map(|s| s.shape).collect();
         let keys = shapes
             .into_iter()
-            .map(|shape| VerifierKeys::load(shape, cache).map_err(|e| e.to_string()))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Gate::restore(state, keys)
+            .map(|shape| verifier_keys(shape, cache))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Gate::restore(state, keys)?)
     }
 
     /// Writes `state` atomically.
-    pub fn save(&self, state: &GateState) -> StoreResult<()> {
+    pub fn save(&self, state: &GateState) -> Result<(), CliError> {
         let path = self.state_path();
-        let bytes = serde_json::to_vec_pretty(state).map_err(|e| e.to_string())?;
-        write_atomically(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))
+        let bytes = serde_json::to_vec_pretty(state).map_err(|e| CliError::Json {
+            path: path.clone(),
+            field: "(top level)".into(),
+            message: e.to_string(),
+        })?;
+        write_atomically(&path, &bytes).map_err(CliError::io(path))
     }
 }
 
 /// Reads a stream item file: `*.bundle` is a bundle, `*.json` one of the
 /// JSON items (attestation, tick, guardian action).
-pub fn read_item(path: &Path) -> StoreResult<StreamItem> {
-    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn read_item(path: &Path) -> Result<StreamItem, CliError> {
     match path.extension().and_then(|e| e.to_str()) {
-        Some("bundle") => Ok(StreamItem::Bundle(bytes)),
-        Some("json") => serde_json::from_slice::<ItemJson>(&bytes)
-            .map(StreamItem::from)
-            .map_err(|e| format!("{}: {e}", path.display())),
-        _ => Err(format!(
+        Some("bundle") => Ok(StreamItem::Bundle(
+            fs::read(path).map_err(CliError::io(path))?,
+        )),
+        Some("json") => crate::json::read_json::<ItemJson>(path).map(StreamItem::from),
+        _ => Err(CliError::Usage(format!(
             "{}: expected a .bundle or .json stream item",
             path.display()
-        )),
+        ))),
     }
 }
 
@@ -96,20 +99,21 @@ pub fn write_item(
     index: usize,
     label: &str,
     item: &StreamItem,
-) -> StoreResult<PathBuf> {
-    let (ext, bytes) = match item {
-        StreamItem::Bundle(bytes) => ("bundle", bytes.clone()),
-        other => (
-            "json",
-            serde_json::to_vec_pretty(&other.to_json().expect("not a bundle"))
-                .map_err(|e| e.to_string())?,
-        ),
-    };
+) -> Result<PathBuf, CliError> {
     let label: String = label
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
+    let (ext, bytes) = match item {
+        StreamItem::Bundle(bytes) => ("bundle", bytes.clone()),
+        // `Some(json)` serializes as the JSON item itself.
+        other => (
+            "json",
+            serde_json::to_vec_pretty(&other.to_json())
+                .map_err(|e| CliError::Usage(e.to_string()))?,
+        ),
+    };
     let path = dir.join(format!("{index:04}-{label}.{ext}"));
-    write_atomically(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    write_atomically(&path, &bytes).map_err(CliError::io(&path))?;
     Ok(path)
 }

@@ -7,14 +7,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bulkhead_circuits::hash::Fp;
-use bulkhead_circuits::keys::ParamsCache;
-use bulkhead_circuits::model::{BatchRequest, ExitRequest};
-use bulkhead_circuits::{sample, CircuitShape};
-use bulkhead_cli::demo::{gate_config, segment, sign_batch};
-use bulkhead_cli::snapshot::{ExitsFile, Snapshot};
+use bulkhead_circuits::keys::{k_for, verifying_key, vk_digest};
+use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::model::{BatchRequest, ExitRequest};
+use bulkhead_protocol::snapshot::Snapshot;
+use bulkhead_protocol::CircuitShape;
+use bulkhead_prover::requests::ExitsFile;
+use bulkhead_prover::ParamsCache;
+use bulkhead_testkit::gate::gate_config;
+use bulkhead_testkit::sample;
+use bulkhead_testkit::signed::{segment, sign_batch};
 use bulkhead_verifier::gate::ItemJson;
-use bulkhead_verifier::VerifierKeys;
 
 const SEED: u64 = 1;
 const SHAPE: CircuitShape = CircuitShape::TINY;
@@ -51,7 +54,10 @@ fn expected(params: &Path) -> Vec<(&'static str, String)> {
             signed
         })
         .collect();
-    let keys = VerifierKeys::load(SHAPE, &ParamsCache::new(params)).unwrap();
+    let (ipa, _) = ParamsCache::new(params)
+        .load_or_create(k_for(SHAPE).unwrap())
+        .unwrap();
+    let digest = vk_digest(&verifying_key(&ipa, SHAPE).unwrap());
     let genesis = BTreeMap::from([(1, state.clone())]);
     let json = |v: serde_json::Value| serde_json::to_string_pretty(&v).unwrap() + "\n";
     vec![
@@ -65,10 +71,7 @@ fn expected(params: &Path) -> Vec<(&'static str, String)> {
         ),
         (
             "gate-config.json",
-            json(
-                serde_json::to_value(gate_config(SEED, 2, SHAPE, keys.vk_digest(), &genesis))
-                    .unwrap(),
-            ),
+            json(serde_json::to_value(gate_config(SEED, 2, SHAPE, digest, &genesis)).unwrap()),
         ),
         (
             "tick.json",

@@ -1,9 +1,10 @@
 //! Prover and verifier together: a planned run of chained batches proven in
 //! parallel, verified singly and as a batch; a tampered proof is named.
 
-use bulkhead_circuits::keys::ParamsCache;
-use bulkhead_circuits::{sample, CircuitShape};
-use bulkhead_prover::{plan_run, ProverKeys};
+use bulkhead_circuits::keys::k_for;
+use bulkhead_protocol::CircuitShape;
+use bulkhead_prover::{plan_run, ParamsCache, ParamsSource, ProverKeys};
+use bulkhead_testkit::sample;
 use bulkhead_verifier::{VerifierKeys, VerifyError};
 
 #[test]
@@ -12,7 +13,11 @@ fn a_parallel_run_verifies_and_a_bad_proof_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let cache = ParamsCache::new(dir.path());
     let prover = ProverKeys::load(shape, &cache).unwrap();
-    let verifier = VerifierKeys::load(shape, &cache).unwrap();
+    // The verifier derives its own key from parameters handed over (here
+    // the same cache file, read back) and reaches the prover's digest.
+    let (params, source) = cache.load_or_create(k_for(shape).unwrap()).unwrap();
+    assert_eq!(source, ParamsSource::Cache);
+    let verifier = VerifierKeys::from_params(shape, params).unwrap();
     assert_eq!(prover.vk_digest(), verifier.vk_digest());
 
     let mut state = sample::segment(1, &shape).unwrap();

@@ -1,45 +1,17 @@
 //! Ed25519 signatures: exit authorisations, validator attestations and
-//! guardian actions.
+//! guardian actions, always verified strictly.
 //!
 //! Why Ed25519 (`ed25519-dalek`): it is the most widely deployed and audited
 //! Schnorr-family scheme in Rust, verifies with strict (non-malleable)
 //! checks, has batch verification for the many signatures of one bundle,
 //! and builds for wasm32. RedPallas would share Bulkhead's curve and is the
 //! choice once exit authorisation moves into the circuit (DESIGN, "Later");
-//! until then the signatures are checked natively by every gate.
+//! until then the signatures are checked natively by every gate. The signed
+//! messages themselves are `bulkhead_protocol::messages`.
 
-use bulkhead_circuits::bundle::{exit_message, Bundle};
-use bulkhead_circuits::hash::Fp;
+use bulkhead_protocol::bundle::Bundle;
+use bulkhead_protocol::messages::exit_message;
 use ed25519_dalek::{Signature, VerifyingKey};
-use ff::PrimeField;
-
-/// Domain separator of validator attestations.
-pub const ATTESTATION_DOMAIN: &[u8; 16] = b"bulkhead/attest1";
-/// Domain separator of guardian actions.
-pub const GUARDIAN_DOMAIN: &[u8; 16] = b"bulkhead/guard/1";
-
-/// The message validators of `segment` sign to attest `root` after `parent`.
-pub fn attestation_message(segment: u64, parent: &Fp, root: &Fp) -> Vec<u8> {
-    let mut m = Vec::with_capacity(16 + 8 + 64);
-    m.extend_from_slice(ATTESTATION_DOMAIN);
-    m.extend_from_slice(&segment.to_le_bytes());
-    m.extend_from_slice(parent.to_repr().as_ref());
-    m.extend_from_slice(root.to_repr().as_ref());
-    m
-}
-
-/// The message a guardian signs: the scope (0 = the stream's quarantine of
-/// `target`, 1 = gate `target`'s local breaker), trip (1) or release (0),
-/// and the breaker round it applies to (so an old vote cannot be replayed).
-pub fn guardian_message(scope: u8, target: u64, trip: bool, round: u64) -> Vec<u8> {
-    let mut m = Vec::with_capacity(16 + 1 + 8 + 1 + 8);
-    m.extend_from_slice(GUARDIAN_DOMAIN);
-    m.push(scope);
-    m.extend_from_slice(&target.to_le_bytes());
-    m.push(trip as u8);
-    m.extend_from_slice(&round.to_le_bytes());
-    m
-}
 
 /// Verifies one signature strictly.
 pub fn verify(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {

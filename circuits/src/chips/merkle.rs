@@ -33,7 +33,7 @@ use halo2_proofs::{
 
 use super::poseidon::PoseidonChips;
 use super::Cell;
-use crate::hash::Fp;
+use bulkhead_protocol::hash::Fp;
 
 /// Configuration of the Merkle chip.
 #[derive(Clone, Copy, Debug)]

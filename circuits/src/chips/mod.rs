@@ -8,7 +8,7 @@ pub mod range;
 
 use halo2_proofs::circuit::AssignedCell;
 
-use crate::hash::Fp;
+use bulkhead_protocol::hash::Fp;
 
 /// An assigned Pallas base field cell.
 pub type Cell = AssignedCell<Fp, Fp>;

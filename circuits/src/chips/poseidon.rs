@@ -16,7 +16,7 @@ use halo2_proofs::{
 };
 
 use super::Cell;
-use crate::hash::{Fp, Tagged, RATE, WIDTH};
+use bulkhead_protocol::hash::{Fp, Tagged, RATE, WIDTH};
 
 /// The configuration of all Poseidon chips of a circuit.
 #[derive(Clone, Debug)]

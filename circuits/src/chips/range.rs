@@ -13,7 +13,7 @@ use halo2_proofs::{
 };
 
 use super::Cell;
-use crate::hash::Fp;
+use bulkhead_protocol::hash::Fp;
 
 /// Bits per looked-up word.
 pub const WORD_BITS: usize = 8;

@@ -43,10 +43,11 @@ use halo2_proofs::{
 
 use crate::chips::{merkle::MerkleConfig, poseidon::PoseidonChips, range::U64RangeConfig, Cell};
 use crate::error::Error as BulkheadError;
-use crate::hash::{tag, Fp};
-use crate::instance;
-use crate::shape::CircuitShape;
-use crate::witness::BatchWitness;
+use bulkhead_protocol::hash::{tag, Fp};
+use bulkhead_protocol::instance;
+use bulkhead_protocol::shape::CircuitShape;
+use bulkhead_protocol::witness::BatchWitness;
+use bulkhead_protocol::Error as ProtocolError;
 pub(crate) use tamper::{Site, Tamper};
 
 /// Columns, chips and selectors of the exit-batch circuit.
@@ -107,9 +108,10 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
             && b.lane_bits.len() == shape.lanes_depth as usize
             && b.lane_siblings.len() == shape.lanes_depth as usize;
         if !slots_ok || !boundary_ok {
-            return Err(BulkheadError::InvalidShape {
+            return Err(ProtocolError::InvalidShape {
                 reason: format!("witness dimensions do not match shape {shape}"),
-            });
+            }
+            .into());
         }
         Ok(Self {
             shape,
@@ -121,12 +123,13 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
     fn check_shape(shape: &CircuitShape) -> Result<(), BulkheadError> {
         shape.validate()?;
         if shape.poseidon_chips as usize != CHIPS {
-            return Err(BulkheadError::InvalidShape {
+            return Err(ProtocolError::InvalidShape {
                 reason: format!(
                     "shape asks for {} Poseidon chips, circuit type has {CHIPS}",
                     shape.poseidon_chips
                 ),
-            });
+            }
+            .into());
         }
         Ok(())
     }
@@ -408,7 +411,9 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
     ) -> Result<(SlotCarry, Cell), Error> {
         let a = config.advice;
         let t = &self.tamper;
-        let s = |read: fn(&crate::witness::SlotWitness) -> Fp| self.value(|w| read(&w.slots[slot]));
+        let s = |read: fn(&bulkhead_protocol::witness::SlotWitness) -> Fp| {
+            self.value(|w| read(&w.slots[slot]))
+        };
         let (e, owner, asset, balance, nonce) = (
             s(|x| x.enabled),
             s(|x| x.owner),

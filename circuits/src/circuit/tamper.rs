@@ -8,7 +8,7 @@
 
 use halo2_proofs::circuit::Value;
 
-use crate::hash::Fp;
+use bulkhead_protocol::hash::Fp;
 
 /// A derived cell of the circuit, by role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,11 +10,11 @@ use halo2_proofs::dev::{MockProver, VerifyFailure};
 
 use super::{ExitBatchCircuit, Site};
 use crate::cost;
-use crate::hash::Fp;
-use crate::instance::{self, NUM_PUBLIC_INPUTS};
-use crate::model::{BatchOutcome, Silo};
-use crate::sample;
-use crate::shape::CircuitShape;
+use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::instance::{self, NUM_PUBLIC_INPUTS};
+use bulkhead_protocol::model::{BatchOutcome, Silo};
+use bulkhead_protocol::shape::CircuitShape;
+use bulkhead_testkit::sample;
 
 const SHAPE: CircuitShape = CircuitShape::TINY;
 
@@ -32,7 +32,7 @@ impl Case {
         }
     }
 
-    fn witness(&mut self) -> &mut crate::witness::BatchWitness {
+    fn witness(&mut self) -> &mut bulkhead_protocol::witness::BatchWitness {
         self.circuit.witness.as_mut().unwrap()
     }
 
@@ -141,7 +141,11 @@ fn completeness_batch_spends_the_last_unit_of_collateral() {
 // ------------------------------------------------------------------- soundness
 
 /// The honest value of slot `slot`'s field `read`.
-fn slot_value(case: &mut Case, slot: usize, read: fn(&crate::witness::SlotWitness) -> Fp) -> Fp {
+fn slot_value(
+    case: &mut Case,
+    slot: usize,
+    read: fn(&bulkhead_protocol::witness::SlotWitness) -> Fp,
+) -> Fp {
     read(&case.witness().slots[slot])
 }
 

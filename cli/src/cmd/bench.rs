@@ -1,0 +1,194 @@
+//! `bulkhead bench`: the sweep over shapes and thread counts, each point in
+//! its own process, and the hidden per-point commands it runs.
+
+use std::path::PathBuf;
+
+use bulkhead_protocol::CircuitShape;
+use bulkhead_prover::ParamsCache;
+use clap::Args;
+
+use crate::error::CliError;
+use crate::measure;
+use crate::shape_args::ShapeArgs;
+
+/// Sweep shapes and thread counts: keygen, prove, verify, batch verify,
+/// throughput, the MSM floor and peak memory, each point in its own
+/// process.
+#[derive(Args)]
+pub struct BenchArgs {
+    /// A sweep that finishes within minutes: D=20, N in {16, 32}, 2 and 3
+    /// chips, 1 and 2 threads, 2 runs each.
+    #[arg(long)]
+    quick: bool,
+    /// Accounts depths (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [16u32, 20, 24])]
+    depths: Vec<u32>,
+    /// Batch sizes.
+    #[arg(long, value_delimiter = ',', default_values_t = [8u32, 16, 32])]
+    batches: Vec<u32>,
+    /// Poseidon chip counts.
+    #[arg(long, value_delimiter = ',', default_values_t = [1u32, 2, 3])]
+    chips: Vec<u32>,
+    /// Thread counts.
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2])]
+    threads: Vec<usize>,
+    /// Timed runs per point (medians).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Print the records as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Also write the records as CSV.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Also draw prove time per exit and throughput against batch size (SVG).
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Instead of the sweep: prove this many chained batches of each shape
+    /// in one process and report resident memory after a tenth and at the
+    /// end (is it flat?).
+    #[arg(long)]
+    memory_run: Option<usize>,
+}
+
+/// One point of the sweep, as JSON (what `bench` runs per point).
+#[derive(Args)]
+pub struct BenchPointArgs {
+    #[command(flatten)]
+    shape: ShapeArgs,
+    /// Threads.
+    #[arg(long)]
+    threads: usize,
+    /// Timed runs.
+    #[arg(long)]
+    runs: usize,
+}
+
+/// Resident memory over a run of proofs of one shape, as JSON.
+#[derive(Args)]
+pub struct BenchMemoryArgs {
+    #[command(flatten)]
+    shape: ShapeArgs,
+    /// Batches in the run.
+    #[arg(long)]
+    batches: usize,
+}
+
+/// Measures one point in this process and prints it as JSON.
+pub fn point(args: BenchPointArgs, cache: &ParamsCache) -> Result<(), CliError> {
+    let record = measure::measure_point(args.shape.shape(), args.threads, args.runs, cache)
+        .map_err(CliError::Usage)?;
+    print_json(&record)
+}
+
+/// Measures memory over a run in this process and prints it as JSON.
+pub fn memory(args: BenchMemoryArgs, cache: &ParamsCache) -> Result<(), CliError> {
+    let record = measure::measure_memory(args.shape.shape(), args.batches, cache)
+        .map_err(CliError::Usage)?;
+    print_json(&record)
+}
+
+fn print_json(record: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string(record).map_err(|e| CliError::Usage(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Runs `bulkhead <command> <args>` as a child process (one bench point per
+/// process, so its peak memory is its own) and returns its stdout.
+fn run_child(cache: &ParamsCache, command: &str, args: &[String]) -> Result<Vec<u8>, CliError> {
+    let exe = std::env::current_exe().map_err(|e| CliError::Usage(e.to_string()))?;
+    let out = std::process::Command::new(exe)
+        .arg("--params-dir")
+        .arg(cache.dir())
+        .arg(command)
+        .args(args)
+        .output()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    if !out.status.success() {
+        return Err(CliError::Usage(format!(
+            "{command} {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(out.stdout)
+}
+
+pub fn execute(args: BenchArgs, cache: &ParamsCache) -> Result<(), CliError> {
+    let (depths, batches, chips, threads, runs) = if args.quick {
+        (vec![20], vec![16, 32], vec![2, 3], vec![1, 2], 2)
+    } else {
+        (
+            args.depths,
+            args.batches,
+            args.chips,
+            args.threads,
+            args.runs,
+        )
+    };
+    let mut records = Vec::new();
+    for &depth in &depths {
+        for &batch in &batches {
+            for &chip_count in &chips {
+                let shape = CircuitShape {
+                    accounts_depth: depth,
+                    batch_size: batch,
+                    poseidon_chips: chip_count,
+                    ..CircuitShape::DEFAULT
+                };
+                shape.validate()?;
+                let shape_args = [
+                    "--depth".to_string(),
+                    depth.to_string(),
+                    "--batch".into(),
+                    batch.to_string(),
+                    "--chips".into(),
+                    chip_count.to_string(),
+                ];
+                if let Some(run) = args.memory_run {
+                    let mut child = shape_args.to_vec();
+                    child.extend(["--batches".into(), run.to_string()]);
+                    print!(
+                        "{}",
+                        String::from_utf8_lossy(&run_child(cache, "bench-memory", &child)?)
+                    );
+                    continue;
+                }
+                for &thread_count in &threads {
+                    eprintln!("bench: {shape}, {thread_count} threads");
+                    let mut child = shape_args.to_vec();
+                    child.extend([
+                        "--threads".into(),
+                        thread_count.to_string(),
+                        "--runs".into(),
+                        runs.to_string(),
+                    ]);
+                    let stdout = run_child(cache, "bench-point", &child)?;
+                    let record: measure::Record = serde_json::from_slice(&stdout)
+                        .map_err(|e| CliError::Usage(format!("bench point output: {e}")))?;
+                    records.push(record);
+                }
+            }
+        }
+    }
+    if args.memory_run.is_some() {
+        return Ok(());
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&records).map_err(|e| CliError::Usage(e.to_string()))?
+        );
+    } else {
+        print!("{}", measure::to_table(&records));
+    }
+    if let Some(path) = &args.csv {
+        std::fs::write(path, measure::to_csv(&records))
+            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    }
+    if let Some(path) = &args.plot {
+        measure::plot(&records, path).map_err(CliError::Usage)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! `bulkhead inspect`: the exact size of a circuit shape, for researchers.
+
+use std::path::PathBuf;
+
+use bulkhead_circuits::cost::{self, CircuitReport};
+use bulkhead_protocol::CircuitShape;
+use clap::Args;
+
+use crate::error::CliError;
+use crate::shape_args::ShapeArgs;
+
+/// Print the exact size of a circuit shape (rows, columns, k, proof bytes).
+#[derive(Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    shape: ShapeArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Also draw the circuit's layout (regions per column) as an SVG file.
+    #[arg(long)]
+    layout: Option<PathBuf>,
+}
+
+pub fn execute(args: InspectArgs) -> Result<(), CliError> {
+    let report = cost::measure(args.shape.shape())?;
+    if let Some(path) = &args.layout {
+        draw_layout(report.shape, report.k, path)?;
+    }
+    if args.json {
+        println!("{}", report_json(&report));
+    } else {
+        print_report(&report);
+    }
+    Ok(())
+}
+
+/// Renders halo2's picture of the circuit layout into an SVG.
+fn draw_layout(shape: CircuitShape, k: u32, path: &std::path::Path) -> Result<(), CliError> {
+    use plotters::prelude::*;
+    let drawing = |e: DrawingAreaErrorKind<std::io::Error>| {
+        CliError::Usage(format!("{}: {e}", path.display()))
+    };
+    let root = SVGBackend::new(path, (1200, 1600)).into_drawing_area();
+    root.fill(&WHITE).map_err(drawing)?;
+    let root = root
+        .titled(
+            &format!("Bulkhead exit batch, {shape}, k={k}"),
+            ("sans-serif", 20),
+        )
+        .map_err(drawing)?;
+    bulkhead_circuits::with_chips!(shape.poseidon_chips, CHIPS => {
+        let circuit = bulkhead_circuits::circuit::ExitBatchCircuit::<CHIPS>::blank(shape)?;
+        halo2_proofs::dev::CircuitLayout::default()
+            .render(k, &circuit, &root)
+            .map_err(drawing)
+    })?;
+    root.present().map_err(drawing)
+}
+
+fn report_json(r: &CircuitReport) -> serde_json::Value {
+    serde_json::json!({
+        "depth": r.shape.accounts_depth,
+        "silo_depth": r.shape.silo_depth,
+        "lanes_depth": r.shape.lanes_depth,
+        "batch": r.shape.batch_size,
+        "chips": r.shape.poseidon_chips,
+        "k": r.k,
+        "rows": r.rows,
+        "advice_rows": r.advice_rows,
+        "advice_columns": r.advice_columns,
+        "fixed_columns": r.fixed_columns,
+        "instance_columns": r.instance_columns,
+        "lookups": r.lookups,
+        "max_degree": r.max_degree,
+        "proof_bytes": r.proof_bytes,
+        "rows_per_exit": r.rows as f64 / r.shape.batch_size as f64,
+        "permutations": r.permutations,
+        "rows_per_permutation": r.rows_per_permutation,
+    })
+}
+
+fn print_report(r: &CircuitReport) {
+    println!("shape            {}", r.shape);
+    println!(
+        "k                {} ({} rows available)",
+        r.k,
+        (1usize << r.k) - r.reserved_rows
+    );
+    println!(
+        "rows used        {} ({} per exit)",
+        r.rows,
+        r.rows / r.shape.slots()
+    );
+    println!(
+        "columns          {} advice, {} fixed, {} instance, {} lookup",
+        r.advice_columns, r.fixed_columns, r.instance_columns, r.lookups
+    );
+    println!(
+        "poseidon         {} permutations, {} rows each on its chip",
+        r.permutations, r.rows_per_permutation
+    );
+    println!("max degree       {}", r.max_degree);
+    println!("proof bytes      {}", r.proof_bytes);
+}

@@ -1,0 +1,8 @@
+//! One module per command: its clap arguments beside its handler.
+
+pub mod bench;
+pub mod demo;
+pub mod gate;
+pub mod inspect;
+pub mod prove;
+pub mod verify;

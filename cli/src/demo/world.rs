@@ -1,0 +1,138 @@
+//! The demo's world: every segment's state, every gate, the stream as it
+//! is written, and the report of what each item did.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::model::SegmentState;
+use bulkhead_verifier::gate::{Effect, Gate, Refusal, StreamItem};
+
+use crate::error::CliError;
+use crate::store::{write_item, GateStore};
+
+/// One line of the report.
+pub struct Outcome {
+    /// What was tried.
+    pub what: String,
+    /// Whether it went as it should (honest accepted, attack stopped).
+    pub ok: bool,
+    /// What happened.
+    pub detail: String,
+}
+
+/// Segments, gates, the stream and the report.
+pub struct World {
+    /// Seed of every key.
+    pub seed: u64,
+    /// Every segment's state, as its relayer knows it.
+    pub states: BTreeMap<u64, SegmentState>,
+    /// One gate per segment, all following the same stream.
+    pub gates: BTreeMap<u64, Gate>,
+    /// Every item offered, in order, with its label.
+    pub stream: Vec<(String, StreamItem)>,
+    /// Refusals by label.
+    pub refused: BTreeMap<String, u64>,
+    /// Bundles accepted by every gate.
+    pub accepted_bundles: u64,
+    /// The report, line by line.
+    pub report: Vec<Outcome>,
+}
+
+impl World {
+    /// Offers `item` to every gate; returns the follow verdict (which all
+    /// gates must share) and each gate's effect.
+    pub fn submit(&mut self, label: &str, item: StreamItem) -> Result<Vec<(u64, Effect)>, Refusal> {
+        let mut verdicts = Vec::new();
+        for (id, gate) in &mut self.gates {
+            verdicts.push((*id, gate.process(&item)));
+        }
+        let is_bundle = matches!(item, StreamItem::Bundle(_));
+        self.stream.push((label.to_owned(), item));
+        let first = verdicts[0].1.clone().map(|_| ());
+        if let Some((id, other)) = verdicts
+            .iter()
+            .find(|(_, v)| v.clone().map(|_| ()) != first)
+        {
+            // Follow rules read only the stream: a disagreement is a bug
+            // in the gate, and the demo reports it as a failure.
+            self.report.push(Outcome {
+                what: format!("gates agree on {label}"),
+                ok: false,
+                detail: format!("gate {id} saw {other:?}, gate 1 saw {first:?}"),
+            });
+        }
+        match first {
+            Ok(()) => {
+                if is_bundle {
+                    self.accepted_bundles += 1;
+                }
+                Ok(verdicts
+                    .into_iter()
+                    .filter_map(|(id, v)| v.ok().map(|effect| (id, effect)))
+                    .collect())
+            }
+            Err(refusal) => {
+                *self.refused.entry(refusal.label().to_owned()).or_default() += 1;
+                Err(refusal)
+            }
+        }
+    }
+
+    /// Offers an honest item, which every gate must accept.
+    pub fn expect_accepted(&mut self, label: &str, item: StreamItem) {
+        self.expect_accepted_as("honest", label, item)
+    }
+
+    /// Offers an item every gate must accept, reported as `kind`.
+    pub fn expect_accepted_as(&mut self, kind: &str, label: &str, item: StreamItem) {
+        let result = self.submit(label, item);
+        self.report.push(Outcome {
+            what: format!("{kind}: {label}"),
+            ok: result.is_ok(),
+            detail: match result {
+                Ok(_) => "accepted by every gate".into(),
+                Err(r) => format!("REFUSED: {r}"),
+            },
+        });
+    }
+
+    /// Offers an attack, which must be refused with the `expected` label.
+    pub fn expect_stopped(&mut self, what: &str, label: &str, item: StreamItem, expected: &str) {
+        let result = self.submit(label, item);
+        let (ok, detail) = match result {
+            Ok(_) => (false, "ACCEPTED — the attack got through".to_owned()),
+            Err(r) => (r.label() == expected, format!("stopped by {r}")),
+        };
+        self.report.push(Outcome {
+            what: format!("attack: {what}"),
+            ok,
+            detail,
+        });
+    }
+
+    /// An attestation of `root` after `parent` by `signers` validators.
+    pub fn attestation(&self, segment: u64, parent: Fp, root: Fp, signers: usize) -> StreamItem {
+        bulkhead_testkit::gate::attestation(self.seed, segment, parent, root, signers)
+    }
+
+    /// Leaves the stream in `dir/bundles` and each gate's state and
+    /// configuration in `dir/gates/<id>`.
+    pub fn save(&self, dir: &Path) -> Result<(), CliError> {
+        let bundles = dir.join("bundles");
+        std::fs::create_dir_all(&bundles).map_err(CliError::io(&bundles))?;
+        for (i, (label, item)) in self.stream.iter().enumerate() {
+            write_item(&bundles, i, label, item)?;
+        }
+        for (id, gate) in &self.gates {
+            let gate_dir = dir.join("gates").join(id.to_string());
+            std::fs::create_dir_all(&gate_dir).map_err(CliError::io(&gate_dir))?;
+            GateStore::new(&gate_dir).save(gate.state())?;
+            let config = serde_json::to_vec_pretty(&gate.state().config)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let path = gate_dir.join("config.json");
+            std::fs::write(&path, config).map_err(CliError::io(&path))?;
+        }
+        Ok(())
+    }
+}

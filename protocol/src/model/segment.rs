@@ -1,0 +1,151 @@
+//! A segment's provable state: its accounts, silos and lanes, each in its
+//! sparse tree, and its exit sequence number.
+
+use std::collections::BTreeMap;
+
+use super::{Account, Lane, Silo};
+use crate::error::Error;
+use crate::hash::{self, fp, tag, Fp};
+use crate::merkle::SparseMerkleTree;
+use crate::shape::CircuitShape;
+
+/// A segment's provable state.
+#[derive(Clone, Debug)]
+pub struct SegmentState {
+    pub(super) id: u64,
+    pub(super) accounts: BTreeMap<u64, Account>,
+    pub(super) account_tree: SparseMerkleTree,
+    pub(super) silos: BTreeMap<u64, Silo>,
+    pub(super) silo_tree: SparseMerkleTree,
+    pub(super) lanes: BTreeMap<Lane, u64>,
+    pub(super) lane_tree: SparseMerkleTree,
+    pub(super) exit_seq: u64,
+}
+
+impl SegmentState {
+    /// An empty segment whose trees fit `shape`.
+    pub fn new(id: u64, shape: &CircuitShape) -> Result<Self, Error> {
+        shape.validate()?;
+        Ok(Self {
+            id,
+            accounts: BTreeMap::new(),
+            account_tree: SparseMerkleTree::new(shape.accounts_depth, tag::ACCOUNT_NODE)?,
+            silos: BTreeMap::new(),
+            silo_tree: SparseMerkleTree::new(shape.silo_depth, tag::SILO_NODE)?,
+            lanes: BTreeMap::new(),
+            lane_tree: SparseMerkleTree::new(shape.lanes_depth, tag::LANE_NODE)?,
+            exit_seq: 0,
+        })
+    }
+
+    /// Segment id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Number of exits this segment has ever sent.
+    pub fn exit_seq(&self) -> u64 {
+        self.exit_seq
+    }
+
+    /// The account at `index`, if any.
+    pub fn account(&self, index: u64) -> Option<&Account> {
+        self.accounts.get(&index)
+    }
+
+    /// All accounts by index.
+    pub fn accounts(&self) -> &BTreeMap<u64, Account> {
+        &self.accounts
+    }
+
+    /// The silo for `asset`, if any.
+    pub fn silo(&self, asset: u64) -> Option<&Silo> {
+        self.silos.get(&asset)
+    }
+
+    /// All silos by asset.
+    pub fn silos(&self) -> &BTreeMap<u64, Silo> {
+        &self.silos
+    }
+
+    /// Sets the exit sequence number when restoring a saved segment (the
+    /// boundary root commits to it, so a wrong value shows at the gate).
+    pub fn restore_exit_seq(&mut self, exit_seq: u64) {
+        self.exit_seq = exit_seq;
+    }
+
+    /// The allowed lanes and their positions in the lanes tree.
+    pub fn lanes(&self) -> &BTreeMap<Lane, u64> {
+        &self.lanes
+    }
+
+    /// Accounts root.
+    pub fn accounts_root(&self) -> Fp {
+        self.account_tree.root()
+    }
+
+    /// Boundary root `H(silo_root, lanes_root, exit_seq)`.
+    pub fn boundary_root(&self) -> Fp {
+        hash::boundary_root(
+            self.silo_tree.root(),
+            self.lane_tree.root(),
+            fp(self.exit_seq),
+        )
+    }
+
+    /// Opens an account at a free index (genesis or deposits, which are
+    /// outside the exit statement).
+    pub fn open_account(&mut self, index: u64, account: Account) -> Result<(), Error> {
+        if self.accounts.contains_key(&index) {
+            return Err(Error::AlreadyExists {
+                what: format!("account {index}"),
+            });
+        }
+        self.account_tree.set_leaf(index, account.leaf())?;
+        self.accounts.insert(index, account);
+        Ok(())
+    }
+
+    /// Sets the silo for `silo.asset`, at position `asset` in the silo tree.
+    pub fn set_silo(&mut self, silo: Silo) -> Result<(), Error> {
+        if silo.asset >= self.silo_tree.capacity() {
+            return Err(Error::AssetOutOfRange {
+                asset: silo.asset,
+                depth: self.silo_tree.depth(),
+            });
+        }
+        self.silo_tree.set_leaf(silo.asset, silo.leaf())?;
+        self.silos.insert(silo.asset, silo);
+        Ok(())
+    }
+
+    /// Allows a lane at the next free position; returns the position.
+    pub fn allow_lane(&mut self, lane: Lane) -> Result<u64, Error> {
+        if self.lanes.contains_key(&lane) {
+            return Err(Error::AlreadyExists {
+                what: format!("lane to {} for asset {}", lane.dst, lane.asset),
+            });
+        }
+        let position = self.lanes.len() as u64;
+        self.lane_tree.set_leaf(position, lane.leaf())?;
+        self.lanes.insert(lane, position);
+        Ok(position)
+    }
+
+    pub(super) fn check_shape(&self, shape: &CircuitShape) -> Result<(), Error> {
+        shape.validate()?;
+        let (d, s, l) = (
+            self.account_tree.depth(),
+            self.silo_tree.depth(),
+            self.lane_tree.depth(),
+        );
+        if (d, s, l) != (shape.accounts_depth, shape.silo_depth, shape.lanes_depth) {
+            return Err(Error::ShapeMismatch {
+                accounts: d,
+                silos: s,
+                lanes: l,
+            });
+        }
+        Ok(())
+    }
+}

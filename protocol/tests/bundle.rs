@@ -1,0 +1,141 @@
+//! The bundle wire format: round trips, one encoding per bundle, a typed
+//! error for every malformation, no panic on random mutations.
+
+use bulkhead_protocol::bundle::{Bundle, BundleError, SignedExit};
+use bulkhead_protocol::{CircuitShape, Fp};
+use bulkhead_testkit::sample;
+use proptest::prelude::*;
+
+/// A bundle with the exits of a real batch and a stand-in proof (the
+/// format does not look inside the proof).
+fn bundle() -> Bundle {
+    let shape = CircuitShape::TINY;
+    let mut state = sample::segment(1, &shape).unwrap();
+    let outcome = state
+        .apply_exits(&sample::batch(sample::EPOCH, &[(0, 300), (2, 200)]), &shape)
+        .unwrap();
+    let exits = outcome
+        .exits
+        .iter()
+        .zip([0u64, 2])
+        .map(|(e, account)| SignedExit {
+            public_key: sample::public_key(account),
+            nonce: e.nonce,
+            recipient: e.recipient,
+            amount: e.amount,
+            signature: [7; 64],
+        })
+        .collect();
+    Bundle {
+        shape,
+        vk_digest: [9; 32],
+        instance: outcome.instance,
+        proof: vec![1, 2, 3, 4, 5],
+        exits,
+    }
+}
+
+#[test]
+fn round_trips_and_exits_match_the_public_inputs() {
+    let b = bundle();
+    assert!(b.exits_match_public_inputs());
+    assert_eq!(Bundle::from_bytes(&b.to_bytes()), Ok(b.clone()));
+    let public = Bundle::public_from_bytes(&b.public_bytes()).unwrap();
+    assert_eq!(public.instance, b.instance);
+    assert!(public.exits.is_empty());
+}
+
+#[test]
+fn a_changed_exit_no_longer_matches() {
+    let mut b = bundle();
+    b.exits[1].amount += 1;
+    assert!(!b.exits_match_public_inputs());
+    let mut b = bundle();
+    b.exits[0].recipient = Fp::from(5);
+    assert!(!b.exits_match_public_inputs());
+}
+
+#[test]
+fn each_malformation_has_its_error() {
+    let bytes = bundle().to_bytes();
+    let mut bad = bytes.clone();
+    bad[0] = b'X';
+    assert_eq!(Bundle::from_bytes(&bad), Err(BundleError::BadMagic));
+    let mut bad = bytes.clone();
+    bad[8] = 2;
+    assert_eq!(
+        Bundle::from_bytes(&bad),
+        Err(BundleError::UnknownVersion(2))
+    );
+    let mut bad = bytes.clone();
+    bad[13] = 3; // batch size 3
+    assert!(matches!(
+        Bundle::from_bytes(&bad),
+        Err(BundleError::InvalidShape(_))
+    ));
+    let mut bad = bytes.clone();
+    bad.push(0);
+    assert_eq!(Bundle::from_bytes(&bad), Err(BundleError::TrailingBytes(1)));
+    assert!(matches!(
+        Bundle::from_bytes(&bytes[..bytes.len() - 1]),
+        Err(BundleError::Truncated { .. })
+    ));
+    // SRC (first public input) set to p - 1 + 2^255: not canonical.
+    let mut bad = bytes.clone();
+    bad[48..80].copy_from_slice(&[0xff; 32]);
+    assert!(matches!(
+        Bundle::from_bytes(&bad),
+        Err(BundleError::NonCanonical { .. })
+    ));
+    // SRC = 2^64: canonical but not a u64.
+    let mut bad = bytes.clone();
+    bad[48..80].fill(0);
+    bad[56] = 1;
+    assert_eq!(
+        Bundle::from_bytes(&bad),
+        Err(BundleError::PublicInputRange("SRC"))
+    );
+    // Proof length far beyond any proof.
+    let at = 48 + 12 * 32;
+    let mut bad = bytes.clone();
+    bad[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert_eq!(
+        Bundle::from_bytes(&bad),
+        Err(BundleError::OversizedProof(u32::MAX as usize))
+    );
+    // One exit fewer than EXIT_COUNT.
+    let mut b = bundle();
+    b.exits.pop();
+    assert!(matches!(
+        Bundle::from_bytes(&b.to_bytes()),
+        Err(BundleError::ExitCount {
+            carried: 1,
+            claimed: 2,
+            slots: 2
+        })
+    ));
+}
+
+proptest! {
+    #[test]
+    fn random_mutations_never_panic(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        cut in any::<prop::sample::Index>(),
+        extend in prop::collection::vec(any::<u8>(), 0..4),
+    ) {
+        let original = bundle().to_bytes();
+        let mut bytes = original.clone();
+        for (at, value) in edits {
+            let i = at.index(bytes.len());
+            bytes[i] ^= value | 1;
+        }
+        let _ = Bundle::from_bytes(&bytes);
+        let cut = cut.index(bytes.len());
+        let _ = Bundle::from_bytes(&bytes[..cut]);
+        bytes.extend_from_slice(&extend);
+        // A changed encoding never decodes to the honest bundle.
+        if bytes != original {
+            prop_assert_ne!(Bundle::from_bytes(&bytes).ok(), Some(bundle()));
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Prints or checks the test vectors of `docs/PROTOCOL.md`.
+//!
+//! The document is the source of truth: this test recomputes every vector
+//! from the native model and asserts that each `NAME = 0x...` line of the
+//! document's vector block says the same. `BULKHEAD_PRINT_VECTORS=1` prints
+//! the block, for updating the document on purpose.
+
+use bulkhead_protocol::hash::{self, tag, Fp};
+use bulkhead_protocol::hex::fp_to_hex;
+use bulkhead_protocol::{instance, CircuitShape};
+use bulkhead_testkit::sample;
+
+const SHAPE: CircuitShape = CircuitShape::TINY;
+
+fn vectors() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut put = |name: &str, value: Fp| out.push((name.to_owned(), fp_to_hex(&value)));
+    let one = Fp::from(1);
+    let two = Fp::from(2);
+    put(
+        "capacity(tag=1, len=2)",
+        hash::capacity(tag::ACCOUNT_NODE, 2),
+    );
+    put(
+        "H_account_node(1, 2)",
+        hash::hash(tag::ACCOUNT_NODE, &[one, two]),
+    );
+    put(
+        "H_account_leaf(1, 2, 1, 2)",
+        hash::account_leaf(one, two, one, two),
+    );
+    put("owner_of_key([1; 32])", hash::owner_of_key(&[1; 32]));
+
+    let mut state = sample::segment(1, &SHAPE).unwrap();
+    put("accounts_root (sample segment 1)", state.accounts_root());
+    put("boundary_root (sample segment 1)", state.boundary_root());
+    let outcome = state
+        .apply_exits(&sample::batch(sample::EPOCH, &[(0, 300), (0, 200)]), &SHAPE)
+        .unwrap();
+    let column = outcome.instance.to_halo2_instance();
+    for (offset, value) in column.iter().enumerate() {
+        put(&format!("PI[{offset}] {}", instance::NAMES[offset]), *value);
+    }
+    out
+}
+
+#[test]
+fn protocol_document_vectors_match_the_model() {
+    let computed = vectors();
+    if std::env::var_os("BULKHEAD_PRINT_VECTORS").is_some() {
+        for (name, value) in &computed {
+            println!("{name} = 0x{value}");
+        }
+    }
+    let doc = include_str!("../../docs/PROTOCOL.md");
+    for (name, value) in &computed {
+        let line = format!("{name} = 0x{value}");
+        assert!(
+            doc.lines().any(|l| l.trim() == line),
+            "docs/PROTOCOL.md lacks or disagrees on:\n{line}"
+        );
+    }
+}

@@ -1,0 +1,54 @@
+//! The one error type of `bulkhead-prover`.
+
+/// Everything that can stop proving.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProverError {
+    /// The native model refused (an invalid shape, a bad request).
+    #[error(transparent)]
+    Protocol(#[from] bulkhead_protocol::Error),
+    /// The circuit or its keys could not be built.
+    #[error(transparent)]
+    Circuit(#[from] bulkhead_circuits::Error),
+    /// Batch `index` of a run was refused by the native model.
+    #[error("batch {index}: {source}")]
+    Batch {
+        /// Position of the batch in the run.
+        index: usize,
+        /// The model's reason.
+        source: bulkhead_protocol::Error,
+    },
+    /// Exit `slot` of batch `batch` is signed by a key that does not own
+    /// the account, or its signature does not verify.
+    #[error("batch {batch}, exit {slot}: {reason}")]
+    Unauthorised {
+        /// Position of the batch in the run.
+        batch: usize,
+        /// Slot of the exit.
+        slot: usize,
+        /// Which check failed.
+        reason: &'static str,
+    },
+    /// halo2 failed to build a key or a proof.
+    #[error("halo2 proving failed: {0}")]
+    Halo2(#[from] halo2_proofs::plonk::Error),
+    /// The thread pool could not be built.
+    #[error("thread pool: {0}")]
+    Pool(#[from] rayon::ThreadPoolBuildError),
+    /// A `k` outside what the parameter cache builds.
+    #[error("k = {k} is outside 1..={max}")]
+    InvalidK {
+        /// The k asked for.
+        k: u32,
+        /// The largest k built.
+        max: u32,
+    },
+    /// Reading or writing cached parameters failed.
+    #[error("parameter cache at {}: {source}", path.display())]
+    ParamsCache {
+        /// The file or directory involved.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,168 @@
+//! Proving keys of one shape, derived once per process, and the proving
+//! engine: single proofs, and many proofs in flight on one rayon pool.
+
+use bulkhead_circuits::circuit::ExitBatchCircuit;
+use bulkhead_circuits::keys::{self, Affine, IpaParams};
+use bulkhead_circuits::with_chips;
+use bulkhead_protocol::bundle::Bundle;
+use bulkhead_protocol::instance::Instance;
+use bulkhead_protocol::model::BatchOutcome;
+use bulkhead_protocol::witness::BatchWitness;
+use bulkhead_protocol::CircuitShape;
+use halo2_proofs::plonk::{create_proof, keygen_pk, ProvingKey};
+use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
+use rayon::prelude::*;
+
+use crate::params_cache::{ParamsCache, ParamsSource};
+use crate::plan::PlannedBatch;
+use crate::ProverError;
+
+/// Proving material for one circuit shape, derived once per process.
+pub struct ProverKeys {
+    shape: CircuitShape,
+    params: IpaParams,
+    pk: ProvingKey<Affine>,
+    digest: [u8; 32],
+    params_source: ParamsSource,
+}
+
+impl ProverKeys {
+    /// Loads parameters from `cache` (building them on first use) and derives
+    /// the proving and verifying keys of `shape`.
+    pub fn load(shape: CircuitShape, cache: &ParamsCache) -> Result<Self, ProverError> {
+        let k = keys::k_for(shape)?;
+        let (params, params_source) = cache.load_or_create(k)?;
+        let vk = keys::verifying_key(&params, shape)?;
+        let digest = keys::vk_digest(&vk);
+        let pk = with_chips!(shape.poseidon_chips, CHIPS => {
+            let blank = ExitBatchCircuit::<CHIPS>::blank(shape)?;
+            Ok::<_, ProverError>(keygen_pk(&params, vk, &blank)?)
+        })?;
+        Ok(Self {
+            shape,
+            params,
+            pk,
+            digest,
+            params_source,
+        })
+    }
+
+    /// The shape these keys prove.
+    pub fn shape(&self) -> CircuitShape {
+        self.shape
+    }
+
+    /// The IPA parameters.
+    pub fn params(&self) -> &IpaParams {
+        &self.params
+    }
+
+    /// The verifying key the proving key was derived with.
+    pub fn verifying_key(&self) -> &keys::VerifyingKeyOf {
+        self.pk.get_vk()
+    }
+
+    /// The verifying-key digest ([`keys::vk_digest`]).
+    pub fn vk_digest(&self) -> [u8; 32] {
+        self.digest
+    }
+
+    /// Whether the parameters came from the cache or were built.
+    pub fn params_source(&self) -> ParamsSource {
+        self.params_source
+    }
+
+    /// Proves one applied batch; returns the proof bytes.
+    pub fn prove(&self, outcome: &BatchOutcome) -> Result<Vec<u8>, ProverError> {
+        self.prove_witness(&outcome.instance, &outcome.witness)
+    }
+
+    /// Proves a witness against a claimed instance, as given: no check that
+    /// they agree (a cheating witness yields a proof that does not verify).
+    /// Honest callers use [`ProverKeys::prove`]; this exists for tools that
+    /// must show what a forged witness produces.
+    pub fn prove_witness(
+        &self,
+        instance: &Instance,
+        witness: &BatchWitness,
+    ) -> Result<Vec<u8>, ProverError> {
+        let public = instance.to_halo2_instance();
+        let mut transcript = Blake2bWrite::<_, Affine, Challenge255<_>>::init(vec![]);
+        with_chips!(self.shape.poseidon_chips, CHIPS => {
+            let circuit = ExitBatchCircuit::<CHIPS>::new(self.shape, witness.clone())?;
+            create_proof(
+                &self.params,
+                &self.pk,
+                &[circuit],
+                &[&[&public[..]]],
+                UnwrapErr(SysRng),
+                &mut transcript,
+            )
+            .map_err(ProverError::from)
+        })?;
+        Ok(transcript.finalize())
+    }
+
+    /// The bundle of a planned batch and its proof.
+    pub fn bundle(&self, planned: &PlannedBatch, proof: Vec<u8>) -> Bundle {
+        Bundle {
+            shape: self.shape,
+            vk_digest: self.digest,
+            instance: planned.outcome.instance,
+            proof,
+            exits: planned.exits.clone(),
+        }
+    }
+
+    /// Proves `outcomes`, `in_flight` at a time, on a pool of `threads`
+    /// threads (0 = one per core). See [`ProverKeys::prove_jobs`].
+    pub fn prove_run(
+        &self,
+        outcomes: &[BatchOutcome],
+        in_flight: usize,
+        threads: usize,
+        on_done: impl Fn(usize) + Sync,
+    ) -> Result<Vec<Vec<u8>>, ProverError> {
+        let jobs: Vec<(&Instance, &BatchWitness)> =
+            outcomes.iter().map(|o| (&o.instance, &o.witness)).collect();
+        self.prove_jobs(&jobs, in_flight, threads, on_done)
+    }
+
+    /// Proves `(instance, witness)` jobs, `in_flight` at a time, on a pool
+    /// of `threads` threads (0 = one per core) that halo2's own parallel
+    /// loops share: rayon runs nested parallel work in the pool it was
+    /// called from, so a pool smaller than the machine would also starve
+    /// each proof. Proofs come back in input order.
+    pub fn prove_jobs(
+        &self,
+        jobs: &[(&Instance, &BatchWitness)],
+        in_flight: usize,
+        threads: usize,
+        on_done: impl Fn(usize) + Sync,
+    ) -> Result<Vec<Vec<u8>>, ProverError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()?;
+        let in_flight = in_flight.max(1);
+        pool.install(|| {
+            let mut proofs = Vec::with_capacity(jobs.len());
+            for (c, chunk) in jobs.chunks(in_flight).enumerate() {
+                let done: Vec<Result<Vec<u8>, ProverError>> = chunk
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, (instance, witness))| {
+                        let proof = self.prove_witness(instance, witness);
+                        on_done(c * in_flight + i);
+                        proof
+                    })
+                    .collect();
+                for proof in done {
+                    proofs.push(proof?);
+                }
+            }
+            Ok(proofs)
+        })
+    }
+}

@@ -1,0 +1,17 @@
+//! Builders shared by Bulkhead's tests, benches and the demo; never part of
+//! a library's public API (`publish = false`).
+//!
+//! - [`sample`]: a small, fully specified segment and batches on it;
+//! - [`keys`]: every key derived from a seed and a role, and signing;
+//! - [`signed`]: segments owned by those keys and batches signed by them;
+//! - [`gate`]: gate configurations, attestations and guardian votes;
+//! - [`attacks`]: what a cheating prover or a compromised segment builds.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod attacks;
+pub mod gate;
+pub mod keys;
+pub mod sample;
+pub mod signed;

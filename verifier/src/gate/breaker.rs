@@ -1,0 +1,119 @@
+//! Breakers: the stream's quarantine of a source (on equivocation, or by a
+//! threshold of stream guardians, the same at every gate) and this gate's
+//! local breaker (its own guardians). Votes are per round, so an old vote
+//! cannot be replayed after a trip or a release.
+
+use bulkhead_protocol::messages::guardian_message;
+
+use super::credit::release_held;
+use super::item::{GuardianAction, GuardianScope};
+use super::refusal::{Effect, GuardianRefusal, Refusal};
+use super::state::{GateState, QuarantineCause};
+use crate::signatures;
+
+/// Quarantines `segment` at this gate (every gate does the same).
+pub(super) fn quarantine(state: &mut GateState, segment: u64, cause: QuarantineCause) -> Effect {
+    let epoch = state.epoch;
+    if let Some(source) = state.sources.get_mut(&segment) {
+        source.quarantined = Some(cause.clone());
+        source.quarantined_at.get_or_insert(epoch);
+        source.round += 1;
+        source.votes.clear();
+    }
+    Effect::Quarantined { segment, cause }
+}
+
+/// Checks a guardian vote; returns whether it reaches the threshold.
+pub(super) fn judge_vote(state: &GateState, g: &GuardianAction) -> Result<bool, Refusal> {
+    let bad = Refusal::BadGuardianAction;
+    let (guardians, threshold, round, votes_taken) = match g.scope {
+        GuardianScope::Stream => {
+            let source = state
+                .sources
+                .get(&g.target)
+                .ok_or(Refusal::UnknownSource(g.target))?;
+            if source.quarantined.is_some() == g.trip {
+                return Err(bad(if g.trip {
+                    GuardianRefusal::AlreadyQuarantined
+                } else {
+                    GuardianRefusal::NotQuarantined
+                }));
+            }
+            (
+                &state.config.stream_guardians,
+                state.config.stream_threshold,
+                source.round,
+                &source.votes,
+            )
+        }
+        GuardianScope::Local => {
+            if g.target != state.config.segment {
+                return Err(bad(GuardianRefusal::OtherGate));
+            }
+            if state.local_tripped == g.trip {
+                return Err(bad(if g.trip {
+                    GuardianRefusal::AlreadyTripped
+                } else {
+                    GuardianRefusal::NotTripped
+                }));
+            }
+            (
+                &state.config.local_guardians,
+                state.config.local_threshold,
+                state.local_round,
+                &state.local_votes,
+            )
+        }
+    };
+    if g.round != round {
+        return Err(bad(GuardianRefusal::WrongRound));
+    }
+    if votes_taken.contains(&g.vote.index) {
+        return Err(bad(GuardianRefusal::AlreadyVoted));
+    }
+    let message = guardian_message(g.scope.message_byte(), g.target, g.trip, g.round);
+    let key = guardians
+        .get(g.vote.index)
+        .ok_or(bad(GuardianRefusal::UnknownGuardian))?;
+    if !signatures::verify(&key.0, &message, &g.vote.signature) {
+        return Err(bad(GuardianRefusal::BadSignature));
+    }
+    Ok(votes_taken.len() + 1 >= threshold)
+}
+
+/// Counts a checked vote and, at the threshold, moves the breaker.
+pub(super) fn apply_vote(state: &mut GateState, g: &GuardianAction, reached: bool) -> Effect {
+    match g.scope {
+        GuardianScope::Stream => {
+            let Some(source) = state.sources.get_mut(&g.target) else {
+                return Effect::VoteCounted;
+            };
+            source.votes.insert(g.vote.index);
+            if !reached {
+                return Effect::VoteCounted;
+            }
+            if g.trip {
+                return quarantine(state, g.target, QuarantineCause::Guardians);
+            }
+            source.quarantined = None;
+            source.round += 1;
+            source.votes.clear();
+            Effect::Released { segment: g.target }
+        }
+        GuardianScope::Local => {
+            state.local_votes.insert(g.vote.index);
+            if !reached {
+                return Effect::VoteCounted;
+            }
+            state.local_round += 1;
+            state.local_votes.clear();
+            state.local_tripped = g.trip;
+            if g.trip {
+                return Effect::LocalTripped;
+            }
+            Effect::LocalReleased {
+                credited: release_held(state, true),
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The items of the stream every gate follows, and their JSON file form.
+
+use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::messages::GuardianScopeByte;
+use serde::{Deserialize, Serialize};
+
+use super::state::ItemKind;
+
+/// A validator attestation of a new accounts root.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attestation {
+    /// Segment attested.
+    pub segment: u64,
+    /// Previous root.
+    #[serde(with = "bulkhead_protocol::hex::fp")]
+    pub parent: Fp,
+    /// New root.
+    #[serde(with = "bulkhead_protocol::hex::fp")]
+    pub root: Fp,
+    /// (validator index, signature) pairs.
+    pub signatures: Vec<IndexedSignature>,
+}
+
+/// A signature by the signer at `index` of a known key list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexedSignature {
+    /// Index into the validator or guardian list.
+    pub index: usize,
+    /// Ed25519 signature.
+    #[serde(with = "bulkhead_protocol::hex::bytes")]
+    pub signature: [u8; 64],
+}
+
+/// Whose breaker a guardian action moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GuardianScope {
+    /// Quarantine of source `target`, at every gate (stream guardians).
+    Stream,
+    /// The local breaker of gate `target` (that gate's guardians).
+    Local,
+}
+
+impl GuardianScope {
+    /// The scope as the guardian's signed message encodes it.
+    pub fn message_byte(self) -> GuardianScopeByte {
+        match self {
+            GuardianScope::Stream => GuardianScopeByte::Stream,
+            GuardianScope::Local => GuardianScopeByte::Local,
+        }
+    }
+}
+
+/// One guardian's vote to trip or release a breaker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardianAction {
+    /// Which breaker.
+    pub scope: GuardianScope,
+    /// Source segment (stream scope) or gate segment (local scope).
+    pub target: u64,
+    /// Trip (true) or release (false).
+    pub trip: bool,
+    /// Breaker round the vote is for.
+    pub round: u64,
+    /// The guardian and its signature.
+    pub vote: IndexedSignature,
+}
+
+/// One item of the stream every gate follows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamItem {
+    /// An encoded bundle.
+    Bundle(Vec<u8>),
+    /// A validator attestation.
+    Attestation(Attestation),
+    /// The stream enters an epoch.
+    EpochTick(u64),
+    /// A guardian vote.
+    Guardian(GuardianAction),
+}
+
+impl StreamItem {
+    /// The item's kind.
+    pub fn kind(&self) -> ItemKind {
+        match self {
+            StreamItem::Bundle(_) => ItemKind::Bundle,
+            StreamItem::Attestation(_) => ItemKind::Attestation,
+            StreamItem::EpochTick(_) => ItemKind::Tick,
+            StreamItem::Guardian(_) => ItemKind::Guardian,
+        }
+    }
+
+    /// The JSON form of a non-bundle item (`None` for a bundle).
+    pub fn to_json(&self) -> Option<ItemJson> {
+        match self {
+            StreamItem::Bundle(_) => None,
+            StreamItem::Attestation(a) => Some(ItemJson::Attestation(a.clone())),
+            StreamItem::EpochTick(epoch) => Some(ItemJson::Tick { epoch: *epoch }),
+            StreamItem::Guardian(g) => Some(ItemJson::Guardian(g.clone())),
+        }
+    }
+}
+
+/// A stream item other than a bundle, as a JSON file (`"type"` names it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ItemJson {
+    /// A validator attestation.
+    Attestation(Attestation),
+    /// An epoch tick.
+    Tick {
+        /// The epoch the stream enters.
+        epoch: u64,
+    },
+    /// A guardian vote.
+    Guardian(GuardianAction),
+}
+
+impl From<ItemJson> for StreamItem {
+    fn from(item: ItemJson) -> Self {
+        match item {
+            ItemJson::Attestation(a) => StreamItem::Attestation(a),
+            ItemJson::Tick { epoch } => StreamItem::EpochTick(epoch),
+            ItemJson::Guardian(g) => StreamItem::Guardian(g),
+        }
+    }
+}

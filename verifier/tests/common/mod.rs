@@ -1,0 +1,127 @@
+//! Shared by the gate's tests: a TINY-shape prover, a chain of real
+//! bundles from segment 1 to segment 2, gates following segments 1 and 2,
+//! and helpers that check a refusal leaves the state exactly as it was.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use bulkhead_protocol::bundle::Bundle;
+use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::model::{BatchRequest, ExitRequest, SegmentState};
+use bulkhead_protocol::CircuitShape;
+use bulkhead_prover::{plan_signed_run, ParamsCache, ProverKeys};
+use bulkhead_testkit::gate::{gate_config, guardian_vote};
+use bulkhead_testkit::sample;
+use bulkhead_testkit::signed::{segment, sign_batch};
+use bulkhead_verifier::gate::{Effect, Gate, GateConfig, GuardianScope, Refusal, StreamItem};
+use bulkhead_verifier::VerifierKeys;
+
+pub const SEED: u64 = 7;
+pub const SHAPE: CircuitShape = CircuitShape::TINY;
+pub const EPOCH: u64 = sample::EPOCH;
+
+pub fn prover() -> &'static ProverKeys {
+    static KEYS: OnceLock<ProverKeys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let cache = ParamsCache::new(std::env::temp_dir().join("bulkhead-test-params"));
+        ProverKeys::load(SHAPE, &cache).unwrap()
+    })
+}
+
+pub fn genesis() -> BTreeMap<u64, SegmentState> {
+    [1, 2]
+        .into_iter()
+        .map(|id| (id, segment(SEED, id, &SHAPE).unwrap()))
+        .collect()
+}
+
+/// Proves a chain of batches from segment 1 to segment 2, one per
+/// `(epoch, asset)` given, each paying 10 then 20 (from accounts 0 and 2
+/// for asset 1, 1 and 3 for asset 2).
+pub fn chain(batches: &[(u64, u64)]) -> Vec<Bundle> {
+    let mut state = genesis().remove(&1).unwrap();
+    let mut scratch = state.clone();
+    let signed: Vec<_> = batches
+        .iter()
+        .map(|(epoch, asset)| {
+            let first = if *asset == sample::ASSET { 0 } else { 1 };
+            let request = BatchRequest {
+                dst: 2,
+                asset: *asset,
+                epoch: *epoch,
+                exits: [(first, 10), (first + 2, 20)]
+                    .iter()
+                    .map(|(account, amount)| ExitRequest {
+                        account: *account,
+                        recipient: Fp::from(500 + account),
+                        amount: *amount,
+                    })
+                    .collect(),
+            };
+            let batch = sign_batch(SEED, &SHAPE, 1, &scratch, &request);
+            scratch.apply_exits(&request, &SHAPE).unwrap();
+            batch
+        })
+        .collect();
+    let planned = plan_signed_run(&mut state, &signed, &SHAPE).unwrap();
+    let outcomes: Vec<_> = planned.iter().map(|p| p.outcome.clone()).collect();
+    let proofs = prover().prove_run(&outcomes, 2, 0, |_| {}).unwrap();
+    planned
+        .iter()
+        .zip(proofs)
+        .map(|(p, proof)| prover().bundle(p, proof))
+        .collect()
+}
+
+/// b0, b1 in epoch 7, b2 in epoch 8.
+pub fn bundles() -> &'static [Bundle] {
+    static B: OnceLock<Vec<Bundle>> = OnceLock::new();
+    B.get_or_init(|| chain(&[(EPOCH, 1), (EPOCH, 1), (EPOCH + 1, 1)]))
+}
+
+pub fn config(me: u64) -> GateConfig {
+    gate_config(SEED, me, SHAPE, prover().vk_digest(), &genesis())
+}
+
+pub fn gate_with(config: GateConfig) -> Gate {
+    let keys = VerifierKeys::from_key(
+        SHAPE,
+        prover().params().clone(),
+        prover().verifying_key().clone(),
+    )
+    .unwrap();
+    Gate::new(config, vec![keys]).unwrap()
+}
+
+pub fn gate() -> Gate {
+    gate_with(config(2))
+}
+
+pub fn item(bundle: &Bundle) -> StreamItem {
+    StreamItem::Bundle(bundle.to_bytes())
+}
+
+pub fn accept(gate: &mut Gate, item: StreamItem) -> Effect {
+    gate.process(&item)
+        .unwrap_or_else(|r| panic!("refused: {r}"))
+}
+
+/// Offers `item`, expects a refusal, and checks the state did not change.
+pub fn refuse(gate: &mut Gate, item: StreamItem) -> Refusal {
+    let before = gate.state().clone();
+    let refusal = gate.process(&item).expect_err("item was accepted");
+    assert_eq!(gate.state(), &before, "refusal changed state");
+    refusal
+}
+
+pub fn vote(
+    scope: GuardianScope,
+    target: u64,
+    trip: bool,
+    round: u64,
+    guardian: usize,
+) -> StreamItem {
+    guardian_vote(SEED, scope, target, trip, round, guardian)
+}
