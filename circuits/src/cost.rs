@@ -12,6 +12,7 @@ use pasta_curves::vesta;
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::shape::CircuitShape;
 
+use crate::chips::PoseidonInstructions;
 use crate::circuit::ExitBatchCircuit;
 use crate::error::Error;
 use crate::layout::{count_rows, layout, Layout};

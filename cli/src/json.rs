@@ -11,7 +11,7 @@ use crate::error::CliError;
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, CliError> {
     let bytes = std::fs::read(path).map_err(CliError::io(path))?;
     let mut de = serde_json::Deserializer::from_slice(&bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = e.path().to_string();
         CliError::Json {
             path: path.to_path_buf(),
@@ -22,5 +22,12 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, CliErro
             },
             message: e.inner().to_string(),
         }
-    })
+    })?;
+    // One document per file: trailing bytes are an error, not ignored.
+    de.end().map_err(|e| CliError::Json {
+        path: path.to_path_buf(),
+        field: "(after the document)".into(),
+        message: e.to_string(),
+    })?;
+    Ok(value)
 }

@@ -10,12 +10,14 @@ use bulkhead_circuits::keys::Affine;
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::model::BatchRequest;
 use bulkhead_protocol::CircuitShape;
-use bulkhead_prover::{ParamsCache, ProverKeys};
+use bulkhead_prover::{ParamsCache, ProverError, ProverKeys};
 use bulkhead_testkit::sample::{self, full_batch};
 use bulkhead_verifier::VerifierKeys;
 use ff::Field;
 use halo2_proofs::arithmetic::best_multiexp;
 use serde::{Deserialize, Serialize};
+
+use crate::error::CliError;
 
 /// One measured point of the sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -101,38 +103,36 @@ pub fn measure_point(
     threads: usize,
     runs: usize,
     cache: &ParamsCache,
-) -> Result<Record, String> {
+) -> Result<Record, CliError> {
     let runs = runs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(ProverError::from)?;
     pool.install(|| {
-        let report = cost::measure(shape).map_err(|e| e.to_string())?;
+        let report = cost::measure(shape)?;
         // Warm the parameter cache outside the key-generation timing.
-        cache.load_or_create(report.k).map_err(|e| e.to_string())?;
+        cache.load_or_create(report.k)?;
         let (prover, keygen) = timed(|| ProverKeys::load(shape, cache));
-        let prover = prover.map_err(|e| e.to_string())?;
+        let prover = prover?;
         let verifier = VerifierKeys::from_key(
             shape,
             prover.params().clone(),
             prover.verifying_key().clone(),
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
 
         // Runs of batches chained from the sample segment.
-        let mut state = sample::segment(1, &shape).map_err(|e| e.to_string())?;
+        let mut state = sample::segment(1, &shape)?;
         let requests: Vec<BatchRequest> = (0..runs.max(threads))
             .map(|_| full_batch(shape.batch_size))
             .collect();
-        let outcomes =
-            bulkhead_prover::plan_run(&mut state, &requests, &shape).map_err(|e| e.to_string())?;
+        let outcomes = bulkhead_prover::plan_run(&mut state, &requests, &shape)?;
 
         let mut proofs = Vec::new();
         let mut times = Vec::new();
         for outcome in outcomes.iter().take(runs) {
             let (proof, t) = timed(|| prover.prove(outcome));
-            proofs.push(proof.map_err(|e| e.to_string())?);
+            proofs.push(proof?);
             times.push(t);
         }
         let prove = median(times);
@@ -140,7 +140,7 @@ pub fn measure_point(
         // Throughput mode: `threads` proofs in flight on the same threads.
         let (done, wall) =
             timed(|| prover.prove_run(&outcomes[..threads], threads, threads, |_| {}));
-        done.map_err(|e| e.to_string())?;
+        done?;
         let exits_per_s = (threads as u32 * shape.batch_size) as f64 / wall.as_secs_f64();
 
         let items: Vec<_> = outcomes.iter().map(|o| o.instance).zip(proofs).collect();
@@ -153,7 +153,7 @@ pub fn measure_point(
                 .collect(),
         );
         let (batch_ok, batch_time) = timed(|| verifier.verify_batch(&items));
-        batch_ok.map_err(|e| e.to_string())?;
+        batch_ok?;
 
         // The MSM floor: one multiexp over all 2^k generators.
         let bases: Vec<Affine> = prover.params().get_g();
@@ -249,10 +249,13 @@ type Metric = fn(&Record) -> f64;
 
 /// Draws prove time per exit and throughput against batch size, one line
 /// per (depth, chips, threads), as an SVG file.
-pub fn plot(records: &[Record], path: &std::path::Path) -> Result<(), String> {
+pub fn plot(records: &[Record], path: &std::path::Path) -> Result<(), CliError> {
+    let drawing = |e: plotters::drawing::DrawingAreaErrorKind<std::io::Error>| {
+        CliError::Usage(format!("{}: {e}", path.display()))
+    };
     use plotters::prelude::*;
     let root = SVGBackend::new(path, (1100, 450)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    root.fill(&WHITE).map_err(drawing)?;
     let (left, right) = root.split_horizontally(550);
     let mut series: std::collections::BTreeMap<(u32, u32, usize), Vec<&Record>> =
         Default::default();
@@ -276,12 +279,12 @@ pub fn plot(records: &[Record], path: &std::path::Path) -> Result<(), String> {
             .x_label_area_size(35)
             .y_label_area_size(55)
             .build_cartesian_2d(0.0..max_batch * 1.1, 0.0..top)
-            .map_err(|e| e.to_string())?;
+            .map_err(drawing)?;
         chart
             .configure_mesh()
             .x_desc("batch size N")
             .draw()
-            .map_err(|e| e.to_string())?;
+            .map_err(drawing)?;
         for (i, ((depth, chips, threads), points)) in series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             let mut line: Vec<(f64, f64)> =
@@ -289,21 +292,21 @@ pub fn plot(records: &[Record], path: &std::path::Path) -> Result<(), String> {
             line.sort_by(|a, b| a.0.total_cmp(&b.0));
             chart
                 .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
-                .map_err(|e| e.to_string())?
+                .map_err(drawing)?
                 .label(format!("D={depth} chips={chips} threads={threads}"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
             chart
                 .draw_series(line.into_iter().map(|p| Circle::new(p, 3, color.filled())))
-                .map_err(|e| e.to_string())?;
+                .map_err(drawing)?;
         }
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
-            .map_err(|e| e.to_string())?;
+            .map_err(drawing)?;
     }
-    root.present().map_err(|e| e.to_string())
+    root.present().map_err(drawing)
 }
 
 /// Resident memory over a long run of proofs in one process.
@@ -331,17 +334,17 @@ pub fn measure_memory(
     shape: CircuitShape,
     batches: usize,
     cache: &ParamsCache,
-) -> Result<MemoryRecord, String> {
-    let prover = ProverKeys::load(shape, cache).map_err(|e| e.to_string())?;
-    let mut state = sample::segment(1, &shape).map_err(|e| e.to_string())?;
+) -> Result<MemoryRecord, CliError> {
+    let prover = ProverKeys::load(shape, cache)?;
+    let mut state = sample::segment(1, &shape)?;
     let mut after_tenth = 0.0;
     for i in 0..batches {
         let mut request = full_batch(shape.batch_size);
         request.epoch = sample::EPOCH + (i / 10) as u64;
         let outcome = state
             .apply_exits(&request, &shape)
-            .map_err(|e| format!("batch {i}: {e}"))?;
-        prover.prove(&outcome).map_err(|e| e.to_string())?;
+            .map_err(|e| CliError::Usage(format!("batch {i}: {e}")))?;
+        prover.prove(&outcome)?;
         if i + 1 == batches.div_ceil(10) {
             after_tenth = rss_mb();
         }

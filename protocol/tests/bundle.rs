@@ -139,3 +139,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_first_seq_near_2_pow_64_is_a_mismatch_not_a_panic() {
+    // FIRST_SEQ + i computed in u64 would overflow for slot 1.
+    let mut b = bundle();
+    b.instance.first_seq = u64::MAX;
+    let decoded = Bundle::from_bytes(&b.to_bytes()).unwrap();
+    assert!(!decoded.exits_match_public_inputs());
+    // The leaves use FIRST_SEQ + i in the field, as the circuit does.
+    let leaves = decoded.exit_leaves();
+    assert_eq!(leaves.len(), 2);
+    assert_ne!(leaves[0], leaves[1]);
+}

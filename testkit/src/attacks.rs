@@ -99,18 +99,13 @@ pub fn collateral_forgery(
     real: &SegmentState,
     request: &BatchRequest,
 ) -> Result<Forgery, ProverError> {
-    let asset = request.asset;
-    forge(
+    silo_forgery(
         seed,
         shape,
         real,
         request,
-        |s| raise_silo(s, asset, |silo| silo.collateral = 1_000_000),
-        |w, real| {
-            if let Some(silo) = real.silo(asset) {
-                w.boundary.collateral = Fp::from(silo.collateral);
-            }
-        },
+        |silo| &mut silo.collateral,
+        |w| &mut w.boundary.collateral,
     )
 }
 
@@ -122,30 +117,47 @@ pub fn cap_forgery(
     real: &SegmentState,
     request: &BatchRequest,
 ) -> Result<Forgery, ProverError> {
+    silo_forgery(
+        seed,
+        shape,
+        real,
+        request,
+        |silo| &mut silo.cap,
+        |w| &mut w.boundary.cap,
+    )
+}
+
+/// Raises one limit of the request's silo on a private copy, then puts the
+/// real value of that limit back into the witness, where the circuit reads
+/// it against the real boundary root.
+fn silo_forgery(
+    seed: u64,
+    shape: &CircuitShape,
+    real: &SegmentState,
+    request: &BatchRequest,
+    limit: fn(&mut Silo) -> &mut u64,
+    claimed: fn(&mut BatchWitness) -> &mut Fp,
+) -> Result<Forgery, ProverError> {
     let asset = request.asset;
+    let mut real_silo = *real.silo(asset).ok_or(Error::NoSilo { asset })?;
+    let real_limit = *limit(&mut real_silo);
     forge(
         seed,
         shape,
         real,
         request,
-        |s| raise_silo(s, asset, |silo| silo.cap = 1_000_000),
-        |w, real| {
-            if let Some(silo) = real.silo(asset) {
-                w.boundary.cap = Fp::from(silo.cap);
-            }
+        |s| {
+            let mut raised = real_silo;
+            *limit(&mut raised) = RAISED_LIMIT;
+            s.set_silo(raised)
         },
+        |w, _| *claimed(w) = Fp::from(real_limit),
     )
 }
 
-fn raise_silo(
-    state: &mut SegmentState,
-    asset: u64,
-    raise: impl Fn(&mut Silo),
-) -> Result<(), Error> {
-    let mut silo = *state.silo(asset).ok_or(Error::NoSilo { asset })?;
-    raise(&mut silo);
-    state.set_silo(silo)
-}
+/// What a forger raises a limit to on its private copy: far beyond any
+/// exit the demo or the tests ask for.
+const RAISED_LIMIT: u64 = 1_000_000;
 
 /// A compromised segment's validators minted an account holding a fortune
 /// (the one thing no proof prevents); the gates see only the new root.

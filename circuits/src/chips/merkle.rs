@@ -24,6 +24,11 @@
 //! several leaves share one path (the old and new leaf of a debit, I2), each
 //! gets its own row and the bit and sibling cells are copies of the first
 //! row's, so the paths cannot diverge.
+//!
+//! [`MerkleInstructions`] is what the rest of the circuit may ask of this
+//! chip; [`MerkleConfig`] implements it. The swap is only a swap for
+//! boolean bits, so the hashing step takes [`PathBits`], which only the
+//! bits region can produce.
 
 use halo2_proofs::{
     circuit::{Layouter, Value},
@@ -31,9 +36,78 @@ use halo2_proofs::{
     poly::Rotation,
 };
 
-use super::poseidon::PoseidonChips;
+use super::poseidon::PoseidonInstructions;
 use super::Cell;
 use bulkhead_protocol::hash::Fp;
+
+/// What the Merkle chip offers: direction bits with their leaf index, and
+/// leaves hashed up one path.
+///
+/// # Soundness
+///
+/// - The swap row orders `(cur, sibling)` only for a boolean bit; with any
+///   other bit, `left` is an arbitrary mix of the two. [`Self::hash_up`]
+///   therefore takes [`PathBits`], whose cells the "path bits" gate has
+///   made boolean; nothing else can build one.
+/// - [`PathBits::index`] is the leaf's integer position only while the
+///   depth stays below the field's 254 bits (the running sum never wraps);
+///   the shapes Bulkhead accepts keep depths at 32 or less.
+/// - Siblings are free witnesses. The roots say something only once the
+///   caller binds them (to a public input, a gate, or a hash that is), and
+///   the leaves only once the caller makes them the hashes of the cells
+///   that a gate reads.
+/// - Leaves hashed together share one path: their rows copy the first
+///   row's bit and sibling cells, so a debit's old and new leaf sit at the
+///   same position in their trees (I2).
+/// - Node hashes are domain-separated by `NODE_TAG`; each tree needs its
+///   own tag, distinct from its leaves' tag.
+pub trait MerkleInstructions {
+    /// Assigns direction bits (leaf level first) and their index.
+    fn assign_bits(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        name: &str,
+        bits: &[Value<Fp>],
+    ) -> Result<PathBits, Error>;
+
+    /// Hashes each of `leaves` up the path given by `bits` and `siblings`
+    /// (one per level, leaf level first); leaf `j`'s node hashes run on
+    /// Poseidon chip `first_chip + j`. Returns one root per leaf.
+    #[allow(clippy::too_many_arguments)]
+    fn hash_up<const NODE_TAG: u64>(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        poseidon: &impl PoseidonInstructions,
+        first_chip: usize,
+        name: &str,
+        leaves: &[Cell],
+        bits: &PathBits,
+        siblings: &[Value<Fp>],
+    ) -> Result<Vec<Cell>, Error>;
+
+    /// [`Self::assign_bits`], then [`Self::hash_up`]: the roots and the
+    /// leaf index.
+    #[allow(clippy::too_many_arguments)]
+    fn path<const NODE_TAG: u64>(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        poseidon: &impl PoseidonInstructions,
+        first_chip: usize,
+        name: &str,
+        leaves: &[Cell],
+        bits: &[Value<Fp>],
+        siblings: &[Value<Fp>],
+    ) -> Result<PathRoots, Error> {
+        let bits = self.assign_bits(layouter, name, bits)?;
+        let roots = self.hash_up::<NODE_TAG>(
+            layouter, poseidon, first_chip, name, leaves, &bits, siblings,
+        )?;
+        Ok(PathRoots {
+            roots,
+            index: bits.index,
+        })
+    }
+}
 
 /// Configuration of the Merkle chip.
 #[derive(Clone, Copy, Debug)]
@@ -41,6 +115,29 @@ pub struct MerkleConfig {
     advice: [Column<Advice>; 5],
     q_bits: Selector,
     q_swap: Selector,
+}
+
+/// Direction bits of one path, leaf level first, each constrained boolean
+/// by the "path bits" gate, with the leaf index they encode.
+///
+/// Only [`MerkleInstructions::assign_bits`] builds one, so holding a
+/// `PathBits` is holding bits that the gate checks.
+#[derive(Clone, Debug)]
+pub struct PathBits {
+    bits: Vec<Cell>,
+    index: Cell,
+}
+
+impl PathBits {
+    /// The bit cells, leaf level first.
+    pub fn bits(&self) -> &[Cell] {
+        &self.bits
+    }
+
+    /// The leaf index: `sum_h bit_h 2^h`.
+    pub fn index(&self) -> &Cell {
+        &self.index
+    }
 }
 
 /// The result of hashing leaves up one path.
@@ -102,14 +199,15 @@ impl MerkleConfig {
             q_swap,
         }
     }
+}
 
-    /// Assigns direction bits (leaf level first) and their index.
-    pub fn assign_bits(
+impl MerkleInstructions for MerkleConfig {
+    fn assign_bits(
         &self,
         layouter: &mut impl Layouter<Fp>,
         name: &str,
         bits: &[Value<Fp>],
-    ) -> Result<(Vec<Cell>, Cell), Error> {
+    ) -> Result<PathBits, Error> {
         layouter.assign_region(
             || format!("path bits: {name}"),
             |mut region| {
@@ -143,25 +241,22 @@ impl MerkleConfig {
                     )?;
                 }
                 cells.reverse();
-                Ok((cells, index))
+                Ok(PathBits { bits: cells, index })
             },
         )
     }
 
-    /// Hashes each of `leaves` up the path given by `bits` (cells from
-    /// [`Self::assign_bits`]) and `siblings`; leaf `j`'s node hashes run on
-    /// Poseidon chip `first_chip + j`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn hash_up<const NODE_TAG: u64>(
+    fn hash_up<const NODE_TAG: u64>(
         &self,
         layouter: &mut impl Layouter<Fp>,
-        poseidon: &PoseidonChips,
+        poseidon: &impl PoseidonInstructions,
         first_chip: usize,
         name: &str,
         leaves: &[Cell],
-        bits: &[Cell],
+        bits: &PathBits,
         siblings: &[Value<Fp>],
     ) -> Result<Vec<Cell>, Error> {
+        let bits = bits.bits();
         assert_eq!(bits.len(), siblings.len(), "one sibling per level");
         let mut current: Vec<Cell> = leaves.to_vec();
         for (h, (bit, sibling)) in bits.iter().zip(siblings).enumerate() {
@@ -220,24 +315,5 @@ impl MerkleConfig {
                 .collect::<Result<_, _>>()?;
         }
         Ok(current)
-    }
-
-    /// Direction bits plus [`Self::hash_up`]: the roots and the leaf index.
-    #[allow(clippy::too_many_arguments)]
-    pub fn path<const NODE_TAG: u64>(
-        &self,
-        layouter: &mut impl Layouter<Fp>,
-        poseidon: &PoseidonChips,
-        first_chip: usize,
-        name: &str,
-        leaves: &[Cell],
-        bits: &[Value<Fp>],
-        siblings: &[Value<Fp>],
-    ) -> Result<PathRoots, Error> {
-        let (bit_cells, index) = self.assign_bits(layouter, name, bits)?;
-        let roots = self.hash_up::<NODE_TAG>(
-            layouter, poseidon, first_chip, name, leaves, &bit_cells, siblings,
-        )?;
-        Ok(PathRoots { roots, index })
     }
 }

@@ -1,10 +1,21 @@
 //! The chips the exit-batch circuit is built from. Each chip owns its
 //! columns and gates (`configure` is the only place that creates them) and
-//! offers a small set of instructions.
+//! offers its operations through an `...Instructions` trait, whose docs
+//! state what a caller must ensure for the operation to be sound:
+//!
+//! | chip                        | instructions                     |
+//! |-----------------------------|----------------------------------|
+//! | [`poseidon::PoseidonChips`] | [`PoseidonInstructions`]: `hash` |
+//! | [`range::U64RangeConfig`]   | [`U64RangeInstructions`]: `load_table`, `check_u64` |
+//! | [`merkle::MerkleConfig`]    | [`MerkleInstructions`]: `assign_bits`, `hash_up`, `path` |
 
 pub mod merkle;
 pub mod poseidon;
 pub mod range;
+
+pub use merkle::MerkleInstructions;
+pub use poseidon::PoseidonInstructions;
+pub use range::U64RangeInstructions;
 
 use halo2_proofs::circuit::AssignedCell;
 

@@ -5,6 +5,9 @@
 //! chips halve the rows that hashing needs, at the price of 4 more committed
 //! columns. Callers pick the chip per hash so that independent hashes
 //! (the old and new Merkle paths of one slot) run side by side.
+//!
+//! [`PoseidonInstructions`] is what the rest of the circuit may ask of
+//! Poseidon; [`PoseidonChips`] implements it.
 
 use halo2_gadgets::poseidon::{
     primitives::{Absorbing, Domain, P128Pow5T3},
@@ -17,6 +20,37 @@ use halo2_proofs::{
 
 use super::Cell;
 use bulkhead_protocol::hash::{Fp, Tagged, RATE, WIDTH};
+
+/// What a Poseidon chip offers the circuit: one domain-separated hash of a
+/// fixed number of cells.
+///
+/// # Soundness
+///
+/// - The output is bound to exactly the input *cells* and the domain: each
+///   input is copied into the sponge (a copy constraint), and the capacity
+///   word (which encodes `TAG` and `L`) and the padding are fixed
+///   constants. A prover can therefore not hash other values, nor the same
+///   values in another domain.
+/// - The hash adds no check of its own on its inputs: any field element is
+///   hashed as is. An input that stands for an integer (a balance, an
+///   amount) must be range-checked elsewhere, and an input that stands for a
+///   value some gate reads must be that gate's cell or a copy of it.
+/// - Distinct uses need distinct tags (`bulkhead_protocol::hash::tag`):
+///   two uses that share `TAG` and `L` hash into the same domain, so their
+///   outputs could be swapped for one another.
+/// - The chip index only chooses the columns that lay the permutation out.
+///   It changes the layout (and so the verifying key), never the value or
+///   what is constrained.
+pub trait PoseidonInstructions {
+    /// Hashes `inputs` in domain `Tagged<TAG, L>`, laid out on chip `chip`
+    /// (taken modulo the number of chips, so any index is valid).
+    fn hash<const TAG: u64, const L: usize>(
+        &self,
+        chip: usize,
+        layouter: impl Layouter<Fp>,
+        inputs: [Cell; L],
+    ) -> Result<Cell, Error>;
+}
 
 /// The configuration of all Poseidon chips of a circuit.
 #[derive(Clone, Debug)]
@@ -48,13 +82,11 @@ impl PoseidonChips {
     pub fn is_empty(&self) -> bool {
         self.chips.is_empty()
     }
+}
 
-    /// Hashes `inputs` in domain `Tagged<TAG, L>` on chip `chip % len()`.
-    ///
-    /// The inputs are copied into the sponge (copy constraints), and the
-    /// capacity and padding are fixed constants, so the output is bound to
-    /// exactly these cells and this domain.
-    pub fn hash<const TAG: u64, const L: usize>(
+impl PoseidonInstructions for PoseidonChips {
+    /// Runs the sponge on chip `chip % len()`.
+    fn hash<const TAG: u64, const L: usize>(
         &self,
         chip: usize,
         mut layouter: impl Layouter<Fp>,

@@ -76,15 +76,13 @@ pub struct BenchMemoryArgs {
 
 /// Measures one point in this process and prints it as JSON.
 pub fn point(args: BenchPointArgs, cache: &ParamsCache) -> Result<(), CliError> {
-    let record = measure::measure_point(args.shape.shape(), args.threads, args.runs, cache)
-        .map_err(CliError::Usage)?;
+    let record = measure::measure_point(args.shape.shape(), args.threads, args.runs, cache)?;
     print_json(&record)
 }
 
 /// Measures memory over a run in this process and prints it as JSON.
 pub fn memory(args: BenchMemoryArgs, cache: &ParamsCache) -> Result<(), CliError> {
-    let record = measure::measure_memory(args.shape.shape(), args.batches, cache)
-        .map_err(CliError::Usage)?;
+    let record = measure::measure_memory(args.shape.shape(), args.batches, cache)?;
     print_json(&record)
 }
 
@@ -188,7 +186,7 @@ pub fn execute(args: BenchArgs, cache: &ParamsCache) -> Result<(), CliError> {
             .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
     }
     if let Some(path) = &args.plot {
-        measure::plot(&records, path).map_err(CliError::Usage)?;
+        measure::plot(&records, path)?;
     }
     Ok(())
 }

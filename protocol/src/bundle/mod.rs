@@ -83,7 +83,10 @@ impl Bundle {
         for (i, exit) in self.exits.iter().enumerate().take(leaves.len()) {
             leaves[i] = hash::exit_leaf(
                 lane_id,
-                hash::fp(self.instance.first_seq + i as u64),
+                // In the field, as the circuit computes FIRST_SEQ + i: a
+                // hostile FIRST_SEQ near 2^64 cannot overflow here (such a
+                // bundle fails the exits check or the proof instead).
+                hash::fp(self.instance.first_seq) + hash::fp(i as u64),
                 hash::owner_of_key(&exit.public_key),
                 hash::fp(exit.nonce),
                 exit.recipient,

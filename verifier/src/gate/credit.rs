@@ -19,7 +19,7 @@ pub(super) fn receive(state: &mut GateState, bundle: &Bundle) -> Effect {
             .held
             .extend(bundle.exits.iter().enumerate().map(|(k, e)| Credit {
                 src: i.src,
-                seq: i.first_seq + k as u64,
+                seq: i.first_seq.saturating_add(k as u64),
                 asset: i.asset,
                 epoch: i.epoch,
                 recipient: e.recipient,
@@ -72,7 +72,8 @@ pub(super) fn release_held(state: &mut GateState, by_guardians: bool) -> Vec<Cre
             .inbound
             .insert(key, used.saturating_add(credit.amount));
         if let Some(source) = state.sources.get_mut(&credit.src) {
-            *source.credited.entry(credit.asset).or_default() += credit.amount;
+            let credited = source.credited.entry(credit.asset).or_default();
+            *credited = credited.saturating_add(credit.amount);
         }
         state.credited.push(credit.clone());
         credited.push(credit);

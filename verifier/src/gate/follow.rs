@@ -86,7 +86,7 @@ pub(super) fn advance(state: &mut GateState, bundle: &Bundle) {
         );
         source.tip = i.accounts_after;
         source.boundary = i.boundary_after;
-        source.next_seq += i.exit_count;
+        source.next_seq = source.next_seq.saturating_add(i.exit_count);
         source.last_epoch = i.epoch;
         source.accepted += 1;
     }
@@ -111,10 +111,6 @@ pub(super) fn judge_attestation(
         .config
         .source(a.segment)
         .ok_or(Refusal::UnknownSource(a.segment))?;
-    let source = state
-        .sources
-        .get(&a.segment)
-        .ok_or(Refusal::UnknownSource(a.segment))?;
     let message = attestation_message(a.segment, &a.parent, &a.root);
     let valid: std::collections::BTreeSet<usize> = a
         .signatures
@@ -133,6 +129,10 @@ pub(super) fn judge_attestation(
             threshold: config.threshold,
         });
     }
+    let source = state
+        .sources
+        .get(&a.segment)
+        .ok_or(Refusal::UnknownSource(a.segment))?;
     match source.steps.get(&Root::from(&a.parent)) {
         Some(known) if *known == Root::from(&a.root) => Err(Refusal::StaleAttestation),
         Some(_) => Ok(AttestationVerdict::Equivocation),

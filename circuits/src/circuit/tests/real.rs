@@ -1,0 +1,140 @@
+//! Real proofs: an honest proof verifies and binds its public inputs, the
+//! verifying-key digest and proof length are pinned, and cheating proofs
+//! that MockProver rejects are rejected by the real verifier too.
+
+use std::sync::OnceLock;
+
+use ff::Field;
+use halo2_proofs::plonk::{create_proof, keygen_pk, verify_proof, ProvingKey, SingleVerifier};
+use halo2_proofs::transcript::{Blake2bRead, Blake2bWrite, Challenge255};
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
+
+use super::*;
+use crate::keys::{self, Affine, IpaParams};
+use bulkhead_protocol::instance;
+
+/// The verifying-key digest of the TINY shape. It changes only when the
+/// circuit changes; update it deliberately (the test prints the new one).
+const PINNED_TINY_VK_DIGEST: &str =
+    "ea6a2be94a0f0acfd410062925bc2610e94e07af0213659cdd769ac9c2b78c94";
+/// The exact proof length of the TINY shape.
+const PINNED_TINY_PROOF_BYTES: usize = 5344;
+
+struct Keys {
+    params: IpaParams,
+    pk: ProvingKey<Affine>,
+}
+
+/// Parameters and proving key of the TINY shape, derived once per test run.
+fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let params = IpaParams::new(cost::measure(SHAPE).unwrap().k);
+        let vk = keys::verifying_key(&params, SHAPE).unwrap();
+        let blank = ExitBatchCircuit::<2>::blank(SHAPE).unwrap();
+        let pk = keygen_pk(&params, vk, &blank).unwrap();
+        Keys { params, pk }
+    })
+}
+
+fn prove(case: &Case) -> Vec<u8> {
+    let k = keys();
+    let mut transcript = Blake2bWrite::<_, Affine, Challenge255<_>>::init(vec![]);
+    create_proof(
+        &k.params,
+        &k.pk,
+        std::slice::from_ref(&case.circuit),
+        &[&[&case.public[..]]],
+        UnwrapErr(SysRng),
+        &mut transcript,
+    )
+    .expect("halo2 builds a proof even for a bad witness here");
+    transcript.finalize()
+}
+
+fn verify(public: &[Fp], proof: &[u8]) -> bool {
+    let k = keys();
+    let mut transcript = Blake2bRead::<_, Affine, Challenge255<_>>::init(proof);
+    verify_proof(
+        &k.params,
+        k.pk.get_vk(),
+        SingleVerifier::new(&k.params),
+        &[&[public]],
+        &mut transcript,
+    )
+    .is_ok()
+}
+
+#[test]
+fn honest_proof_round_trips_and_binds_its_public_inputs() {
+    let case = Case::honest(&full_batch());
+    let proof = prove(&case);
+    assert!(verify(&case.public, &proof));
+    let mut other = case.public;
+    other[instance::TOTAL] += Fp::ONE;
+    assert!(!verify(&other, &proof), "proof verified for another TOTAL");
+    let mut flipped = proof.clone();
+    flipped[40] ^= 1;
+    assert!(
+        !verify(&case.public, &flipped),
+        "a flipped proof byte verified"
+    );
+}
+
+#[test]
+fn pinned_verifying_key_digest_and_proof_length() {
+    let case = Case::honest(&partial_batch());
+    let proof = prove(&case);
+    let report = cost::measure(SHAPE).unwrap();
+    assert_eq!(
+        proof.len(),
+        report.proof_bytes,
+        "CircuitCost predicts the length"
+    );
+    let digest: String = keys::vk_digest(keys().pk.get_vk())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        (digest.as_str(), proof.len()),
+        (PINNED_TINY_VK_DIGEST, PINNED_TINY_PROOF_BYTES),
+        "the TINY circuit changed: pin the new digest and length if intended"
+    );
+}
+
+fn assert_rejected(case: Case) {
+    let proof = prove(&case);
+    assert!(!verify(&case.public, &proof), "a cheating proof verified");
+}
+
+#[test]
+fn real_i2_debit_smaller_than_amount_is_rejected() {
+    let mut case = Case::honest(&full_batch());
+    let balance = slot_value(&mut case, 0, |s| s.balance);
+    let amount = slot_value(&mut case, 0, |s| s.amount);
+    case.tamper(Site::NewBalance(0), balance - amount + Fp::ONE);
+    assert_rejected(case);
+}
+
+#[test]
+fn real_i3_balance_wrap_is_rejected() {
+    let mut case = Case::honest(&partial_batch());
+    let balance = slot_value(&mut case, 0, |s| s.balance);
+    case.witness().slots[0].amount = balance + Fp::ONE;
+    assert_rejected(case);
+}
+
+#[test]
+fn real_i7_cap_exceeded_by_one_is_rejected() {
+    let mut outcome = full_batch();
+    outcome.witness.boundary.cap = Fp::from(1000 + outcome.instance.total - 1);
+    assert_rejected(Case::honest(&outcome));
+}
+
+#[test]
+fn real_i8_exit_leaf_altered_is_rejected() {
+    let mut case = Case::honest(&full_batch());
+    case.tamper(Site::ExitLeaf(1), Fp::from(12345));
+    assert_rejected(case);
+}
