@@ -184,6 +184,19 @@ fn measure_circuit<const CHIPS: usize>(
     })
 }
 
+/// The exact length in bytes of every proof of `shape`: halo2's
+/// `CircuitCost` at the shape's `k`, without the size report's probe
+/// circuits. Verifiers refuse any other length, so a proof has one
+/// encoding (halo2 ignores transcript bytes it never reads).
+pub fn proof_bytes(shape: CircuitShape) -> Result<usize, Error> {
+    let k = layout(shape)?.k;
+    with_chips!(shape.poseidon_chips, CHIPS => {
+        let circuit = ExitBatchCircuit::<CHIPS>::blank(shape)?;
+        let cost = CircuitCost::<vesta::Point, _>::measure(k, &circuit);
+        Ok(usize::from(cost.proof_size(1)))
+    })
+}
+
 /// Measures the exit-batch circuit of `shape`.
 pub fn measure(shape: CircuitShape) -> Result<CircuitReport, Error> {
     shape.validate()?;
@@ -230,6 +243,16 @@ mod tests {
         }
         let rows = rows_per_permutation().unwrap();
         assert!((30..60).contains(&rows), "{rows} rows per permutation");
+    }
+
+    #[test]
+    fn proof_bytes_is_the_reports_proof_length() {
+        for shape in [CircuitShape::TINY, CircuitShape::DEFAULT] {
+            assert_eq!(
+                proof_bytes(shape).unwrap(),
+                measure(shape).unwrap().proof_bytes
+            );
+        }
     }
 
     #[test]

@@ -14,10 +14,9 @@ use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_protocol::CircuitShape;
 use bulkhead_prover::requests::ExitsFile;
 use bulkhead_prover::ParamsCache;
-use bulkhead_testkit::gate::gate_config;
+use bulkhead_testkit::gate::{gate_config, tick};
 use bulkhead_testkit::sample;
 use bulkhead_testkit::signed::{segment, sign_batch};
-use bulkhead_verifier::gate::ItemJson;
 
 const SEED: u64 = 1;
 const SHAPE: CircuitShape = CircuitShape::TINY;
@@ -75,12 +74,7 @@ fn expected(params: &Path) -> Vec<(&'static str, String)> {
         ),
         (
             "tick.json",
-            json(
-                serde_json::to_value(ItemJson::Tick {
-                    epoch: sample::EPOCH,
-                })
-                .unwrap(),
-            ),
+            json(serde_json::to_value(tick(SEED, sample::EPOCH).to_json()).unwrap()),
         ),
     ]
 }

@@ -14,6 +14,8 @@ pub const EXIT_SIGNING_DOMAIN: &[u8; 16] = b"bulkhead/exit/v1";
 pub const ATTESTATION_DOMAIN: &[u8; 16] = b"bulkhead/attest1";
 /// Domain separator of guardian actions.
 pub const GUARDIAN_DOMAIN: &[u8; 16] = b"bulkhead/guard/1";
+/// Domain separator of epoch ticks.
+pub const TICK_DOMAIN: &[u8; 16] = b"bulkhead/tick/v1";
 
 /// The message an owner signs to authorise one exit: the domain separator,
 /// the lane id, the nonce, the recipient and the amount.
@@ -27,11 +29,13 @@ pub fn exit_message(lane_id: &Fp, nonce: u64, recipient: &Fp, amount: u64) -> Ve
     message
 }
 
-/// The message validators of `segment` sign to attest `root` after `parent`.
-pub fn attestation_message(segment: u64, parent: &Fp, root: &Fp) -> Vec<u8> {
-    let mut m = Vec::with_capacity(16 + 8 + 64);
+/// The message validators of `segment` sign to attest `root` at `height`,
+/// after `parent` (the root at `height - 1`).
+pub fn attestation_message(segment: u64, height: u64, parent: &Fp, root: &Fp) -> Vec<u8> {
+    let mut m = Vec::with_capacity(16 + 8 + 8 + 64);
     m.extend_from_slice(ATTESTATION_DOMAIN);
     m.extend_from_slice(&segment.to_le_bytes());
+    m.extend_from_slice(&height.to_le_bytes());
     m.extend_from_slice(parent.to_repr().as_ref());
     m.extend_from_slice(root.to_repr().as_ref());
     m
@@ -59,6 +63,15 @@ pub fn guardian_message(scope: GuardianScopeByte, target: u64, trip: bool, round
     m
 }
 
+/// The message stream guardians sign to open `epoch` at `time` (seconds).
+pub fn tick_message(epoch: u64, time: u64) -> Vec<u8> {
+    let mut m = Vec::with_capacity(16 + 8 + 8);
+    m.extend_from_slice(TICK_DOMAIN);
+    m.extend_from_slice(&epoch.to_le_bytes());
+    m.extend_from_slice(&time.to_le_bytes());
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,11 +80,15 @@ mod tests {
     fn messages_of_different_purposes_never_share_a_prefix() {
         let (a, b) = (Fp::from(1), Fp::from(2));
         let exit = exit_message(&a, 0, &b, 1);
-        let attest = attestation_message(0, &a, &b);
+        let attest = attestation_message(0, 1, &a, &b);
         let guard = guardian_message(GuardianScopeByte::Stream, 0, true, 0);
-        assert_ne!(exit[..16], attest[..16]);
-        assert_ne!(exit[..16], guard[..16]);
-        assert_ne!(attest[..16], guard[..16]);
+        let tick = tick_message(1, 2);
+        let domains = [&exit[..16], &attest[..16], &guard[..16], &tick[..16]];
+        for (i, a) in domains.iter().enumerate() {
+            for b in &domains[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
         assert_ne!(
             guardian_message(GuardianScopeByte::Local, 0, true, 0),
             guard

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::messages::{attestation_message, guardian_message};
+use bulkhead_protocol::messages::{attestation_message, guardian_message, tick_message};
 use bulkhead_protocol::model::SegmentState;
 use bulkhead_protocol::CircuitShape;
 use bulkhead_verifier::gate::{
-    Attestation, DeclaredSilo, GateConfig, GuardianAction, GuardianScope, Hex32, IndexedSignature,
-    SourceConfig, StreamItem,
+    Attestation, ClockConfig, GateConfig, GuardianAction, GuardianScope, Hex32, IndexedSignature,
+    SiloOpening, SourceConfig, StreamItem, Tick,
 };
 
 use crate::keys::{public_key, secret, sign};
@@ -21,10 +21,56 @@ pub const VALIDATORS: usize = 4;
 pub const VALIDATOR_THRESHOLD: usize = 3;
 /// Guardians of the stream, and of each gate.
 pub const GUARDIANS: usize = 3;
-/// Guardian votes that move a breaker.
+/// Guardian votes that move a breaker or sign a tick.
 pub const GUARDIAN_THRESHOLD: usize = 2;
 /// Most a gate credits from one source per epoch.
 pub const INBOUND_LIMIT: u64 = 2_000;
+/// Seconds between ticks.
+pub const EPOCH_LENGTH: u64 = 3_600;
+/// The stream's epoch when the sample gates start: the first tick opens
+/// the sample's epoch, [`sample::EPOCH`].
+pub const GENESIS_EPOCH: u64 = sample::EPOCH - 1;
+
+/// The registration of `state` as every gate sees it: shape and digest,
+/// seeded validators, the current roots (height 0), and the opening of
+/// each sample silo against the boundary root.
+pub fn source_config(
+    seed: u64,
+    shape: CircuitShape,
+    digest: [u8; 32],
+    state: &SegmentState,
+) -> SourceConfig {
+    let id = state.id();
+    SourceConfig {
+        segment: id,
+        shape,
+        vk_digest: digest,
+        validators: (0..VALIDATORS as u64)
+            .map(|v| Hex32(public_key(&secret(seed, "validator", id, v))))
+            .collect(),
+        threshold: VALIDATOR_THRESHOLD,
+        accounts_root: state.accounts_root(),
+        genesis_height: 0,
+        boundary_root: state.boundary_root(),
+        lanes_root: state.lanes_root(),
+        next_seq: state.exit_seq(),
+        silos: state
+            .silos()
+            .values()
+            .filter_map(|s| {
+                let path = state.silo_path(s.asset).ok()?;
+                Some(SiloOpening {
+                    asset: s.asset,
+                    collateral: s.collateral,
+                    cap: s.cap,
+                    window_epoch: s.window_epoch,
+                    window_outflow: s.window_outflow,
+                    siblings: path.siblings,
+                })
+            })
+            .collect(),
+    }
+}
 
 /// The configuration of gate `me` following every segment of `genesis`.
 pub fn gate_config(
@@ -38,32 +84,18 @@ pub fn gate_config(
     GateConfig {
         segment: me,
         sources: genesis
-            .iter()
-            .map(|(id, state)| SourceConfig {
-                segment: *id,
-                shape,
-                vk_digest: digest,
-                validators: (0..VALIDATORS as u64)
-                    .map(|v| key("validator", *id, v))
-                    .collect(),
-                threshold: VALIDATOR_THRESHOLD,
-                accounts_root: state.accounts_root(),
-                boundary_root: state.boundary_root(),
-                silos: [sample::ASSET, sample::OTHER_ASSET]
-                    .iter()
-                    .filter_map(|a| state.silo(*a))
-                    .map(|s| DeclaredSilo {
-                        asset: s.asset,
-                        collateral: s.collateral,
-                        cap: s.cap,
-                    })
-                    .collect(),
-            })
+            .values()
+            .map(|state| source_config(seed, shape, digest, state))
             .collect(),
         stream_guardians: (0..GUARDIANS as u64)
             .map(|g| key("stream-guardian", 0, g))
             .collect(),
         stream_threshold: GUARDIAN_THRESHOLD,
+        clock: ClockConfig {
+            genesis_epoch: GENESIS_EPOCH,
+            genesis_time: tick_time(GENESIS_EPOCH),
+            epoch_length: EPOCH_LENGTH,
+        },
         local_guardians: (0..GUARDIANS as u64)
             .map(|g| key("local-guardian", me, g))
             .collect(),
@@ -72,10 +104,44 @@ pub fn gate_config(
     }
 }
 
-/// An attestation of `root` after `parent` by the first `signers`
-/// validators of `segment`.
-pub fn attestation(seed: u64, segment: u64, parent: Fp, root: Fp, signers: usize) -> StreamItem {
-    let message = attestation_message(segment, &parent, &root);
+/// The time of the sample clock's tick into `epoch`: one epoch length per
+/// epoch.
+pub fn tick_time(epoch: u64) -> u64 {
+    epoch.saturating_mul(EPOCH_LENGTH)
+}
+
+/// A tick into `epoch` at `time`, signed by the first `signers` stream
+/// guardians.
+pub fn signed_tick(seed: u64, epoch: u64, time: u64, signers: usize) -> StreamItem {
+    let message = tick_message(epoch, time);
+    StreamItem::EpochTick(Tick {
+        epoch,
+        time,
+        signatures: (0..signers)
+            .map(|index| IndexedSignature {
+                index,
+                signature: sign(&secret(seed, "stream-guardian", 0, index as u64), &message),
+            })
+            .collect(),
+    })
+}
+
+/// The sample clock's tick into `epoch`, signed by a threshold.
+pub fn tick(seed: u64, epoch: u64) -> StreamItem {
+    signed_tick(seed, epoch, tick_time(epoch), GUARDIAN_THRESHOLD)
+}
+
+/// An attestation of `root` at `height` after `parent` by the first
+/// `signers` validators of `segment`.
+pub fn attestation(
+    seed: u64,
+    segment: u64,
+    height: u64,
+    parent: Fp,
+    root: Fp,
+    signers: usize,
+) -> StreamItem {
+    let message = attestation_message(segment, height, &parent, &root);
     let signatures = (0..signers)
         .map(|index| IndexedSignature {
             index,
@@ -84,6 +150,7 @@ pub fn attestation(seed: u64, segment: u64, parent: Fp, root: Fp, signers: usize
         .collect();
     StreamItem::Attestation(Attestation {
         segment,
+        height,
         parent,
         root,
         signatures,

@@ -27,6 +27,16 @@ pub enum BundleRefusal {
         /// The bundle's digest.
         digest: [u8; 32],
     },
+    /// G1: the proof is not exactly as long as every proof of its shape
+    /// (junk appended inside the proof would otherwise give one bundle
+    /// many encodings: halo2 ignores transcript bytes it never reads).
+    #[error("G1: proof of {got} bytes, every proof of this shape has {expected}")]
+    ProofLength {
+        /// The shape's proof length.
+        expected: usize,
+        /// The bundle's.
+        got: usize,
+    },
     /// G4: the plaintext exits do not hash to EXITS_ROOT, TOTAL, EXIT_COUNT.
     #[error("G4: plaintext exits do not match the public inputs")]
     ExitsMismatch,
@@ -44,6 +54,7 @@ impl BundleRefusal {
         match self {
             BundleRefusal::Malformed(_) => "malformed",
             BundleRefusal::WrongKey { .. } => "G1 unregistered",
+            BundleRefusal::ProofLength { .. } => "G1 proof length",
             BundleRefusal::ExitsMismatch => "G4 exits",
             BundleRefusal::BadSignature(_) => "G4 signature",
             BundleRefusal::InvalidProof => "G1 invalid proof",
@@ -65,13 +76,20 @@ pub fn check_bundle(bytes: &[u8], keys: &VerifierKeys) -> Result<Verified, Bundl
     Ok(Verified { bundle })
 }
 
-/// The checks after decoding, cheapest first: digest, exits against the
-/// public inputs, signatures, and last the proof (the expensive one).
+/// The checks after decoding, cheapest first: digest, proof length, exits
+/// against the public inputs, signatures, and last the proof (the
+/// expensive one).
 pub fn check_decoded(bundle: &Bundle, keys: &VerifierKeys) -> Result<(), BundleRefusal> {
     if !keys.is(bundle.shape, &bundle.vk_digest) {
         return Err(BundleRefusal::WrongKey {
             shape: bundle.shape,
             digest: bundle.vk_digest,
+        });
+    }
+    if bundle.proof.len() != keys.proof_len() {
+        return Err(BundleRefusal::ProofLength {
+            expected: keys.proof_len(),
+            got: bundle.proof.len(),
         });
     }
     if !bundle.exits_match_public_inputs() {

@@ -15,6 +15,7 @@ pub struct VerifierKeys {
     params: IpaParams,
     vk: VerifyingKeyOf,
     digest: [u8; 32],
+    proof_len: usize,
 }
 
 impl VerifierKeys {
@@ -45,11 +46,13 @@ impl VerifierKeys {
     ) -> Result<Self, VerifyError> {
         shape.validate()?;
         let digest = keys::vk_digest(&vk);
+        let proof_len = bulkhead_circuits::cost::proof_bytes(shape)?;
         Ok(Self {
             shape,
             params,
             vk,
             digest,
+            proof_len,
         })
     }
 
@@ -61,6 +64,11 @@ impl VerifierKeys {
     /// The verifying-key digest.
     pub fn vk_digest(&self) -> [u8; 32] {
         self.digest
+    }
+
+    /// The exact length of every proof of this shape.
+    pub fn proof_len(&self) -> usize {
+        self.proof_len
     }
 
     /// Whether these keys are the ones registered as `(shape, digest)`.

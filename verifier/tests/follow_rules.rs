@@ -5,7 +5,8 @@
 mod common;
 
 use bulkhead_protocol::hash::Fp;
-use bulkhead_testkit::gate::attestation;
+use bulkhead_protocol::model::Silo;
+use bulkhead_testkit::gate::{attestation, gate_config, signed_tick, tick_time, EPOCH_LENGTH};
 use bulkhead_testkit::sample;
 use bulkhead_verifier::gate::{Refusal, StreamItem};
 use bulkhead_verifier::BundleRefusal;
@@ -16,10 +17,10 @@ use proptest::prelude::*;
 fn follows_a_chain_and_credits_its_exits() {
     let mut g = gate();
     let b = bundles();
-    accept(&mut g, StreamItem::EpochTick(EPOCH));
+    accept(&mut g, tick(EPOCH));
     accept(&mut g, item(&b[0]));
     accept(&mut g, item(&b[1]));
-    accept(&mut g, StreamItem::EpochTick(EPOCH + 1));
+    accept(&mut g, tick(EPOCH + 1));
     accept(&mut g, item(&b[2]));
     let s = g.state();
     assert_eq!(s.sources[&1].next_seq, 6);
@@ -28,7 +29,7 @@ fn follows_a_chain_and_credits_its_exits() {
     assert_eq!(s.sources[&1].credited[&sample::ASSET], 90);
     // Gate 3 follows the same chain but credits nothing: DST is 2.
     let mut other = gate_with(config(3));
-    accept(&mut other, StreamItem::EpochTick(EPOCH));
+    accept(&mut other, tick(EPOCH));
     accept(&mut other, item(&b[0]));
     assert!(other.state().credited.is_empty());
     assert_eq!(other.state().sources[&1].next_seq, 2);
@@ -37,7 +38,7 @@ fn follows_a_chain_and_credits_its_exits() {
 #[test]
 fn g1_unregistered_key_invalid_proof_and_unknown_source() {
     let mut g = gate();
-    accept(&mut g, StreamItem::EpochTick(EPOCH));
+    accept(&mut g, tick(EPOCH));
     let mut wrong_key = bundles()[0].clone();
     wrong_key.vk_digest[0] ^= 1;
     assert_eq!(refuse(&mut g, item(&wrong_key)), Refusal::Unregistered(1));
@@ -57,7 +58,7 @@ fn g1_unregistered_key_invalid_proof_and_unknown_source() {
 fn g2_replayed_gapped_and_reordered_streams() {
     let mut g = gate();
     let b = bundles();
-    accept(&mut g, StreamItem::EpochTick(EPOCH));
+    accept(&mut g, tick(EPOCH));
     assert_eq!(
         refuse(&mut g, item(&b[1])),
         Refusal::Gap {
@@ -77,26 +78,29 @@ fn g2_replayed_gapped_and_reordered_streams() {
     accept(&mut g, item(&b[1]));
     let mut forked = b[2].clone();
     forked.instance.boundary_before = Fp::from(1);
-    accept(&mut g, StreamItem::EpochTick(EPOCH + 1));
+    accept(&mut g, tick(EPOCH + 1));
     assert_eq!(refuse(&mut g, item(&forked)), Refusal::BoundaryMismatch);
 }
 
 #[test]
 fn g3_a_bundle_starts_at_the_attested_tip() {
     let mut g = gate();
-    accept(&mut g, StreamItem::EpochTick(EPOCH));
+    accept(&mut g, tick(EPOCH));
     let tip = g.state().sources[&1].tip;
     // The validators attest a new root (a deposit, say): b0 is now stale.
-    accept(&mut g, attestation(SEED, 1, tip, Fp::from(42), 3));
+    accept(&mut g, attestation(SEED, 1, 1, tip, Fp::from(42), 3));
     assert_eq!(refuse(&mut g, item(&bundles()[0])), Refusal::NotAttestedTip);
     // Replaying the attestation is refused and changes nothing.
     assert_eq!(
-        refuse(&mut g, attestation(SEED, 1, tip, Fp::from(42), 3)),
+        refuse(&mut g, attestation(SEED, 1, 1, tip, Fp::from(42), 3)),
         Refusal::StaleAttestation
     );
     // Too few signatures never move the tip.
     assert!(matches!(
-        refuse(&mut g, attestation(SEED, 1, Fp::from(42), Fp::from(43), 2)),
+        refuse(
+            &mut g,
+            attestation(SEED, 1, 2, Fp::from(42), Fp::from(43), 2)
+        ),
         Refusal::WeakAttestation {
             valid: 2,
             threshold: 3
@@ -107,7 +111,7 @@ fn g3_a_bundle_starts_at_the_attested_tip() {
 #[test]
 fn g4_plaintext_exits_match_and_are_signed() {
     let mut g = gate();
-    accept(&mut g, StreamItem::EpochTick(EPOCH));
+    accept(&mut g, tick(EPOCH));
     let mut amount = bundles()[0].clone();
     amount.exits[0].amount += 1;
     assert_eq!(
@@ -123,32 +127,163 @@ fn g4_plaintext_exits_match_and_are_signed() {
 }
 
 #[test]
-fn g5_epoch_neither_backwards_nor_ahead_of_the_stream() {
+fn g5_a_bundle_is_for_the_streams_current_epoch() {
     let mut g = gate();
     assert_eq!(
         refuse(&mut g, item(&bundles()[0])),
         Refusal::EpochInFuture {
             epoch: EPOCH,
-            current: 0
+            current: EPOCH - 1
         }
     );
-    // Asset 2's silo window is still at epoch 7, so the model and the
-    // circuit allow its batch; G5 orders epochs per source across assets.
-    let backwards = chain(&[(EPOCH + 1, sample::ASSET), (EPOCH, sample::OTHER_ASSET)]);
-    accept(&mut g, StreamItem::EpochTick(EPOCH + 1));
-    accept(&mut g, item(&backwards[0]));
+    accept(&mut g, tick(EPOCH));
+    accept(&mut g, tick(EPOCH + 1));
+    // b0 was proven for epoch 7, which has ended: the relayer proves it
+    // again for the current epoch.
     assert_eq!(
-        refuse(&mut g, item(&backwards[1])),
-        Refusal::EpochBackwards {
+        refuse(&mut g, item(&bundles()[0])),
+        Refusal::StaleEpoch {
             epoch: EPOCH,
-            last: EPOCH + 1
+            current: EPOCH + 1
+        }
+    );
+    let reproven = chain(&[(EPOCH + 1, sample::ASSET)]);
+    accept(&mut g, item(&reproven[0]));
+}
+
+#[test]
+fn g5_an_idle_source_sends_at_most_its_cap_per_stream_epoch() {
+    // Segment 1 with a cap of 30 per epoch: each batch below moves 30.
+    let mut genesis = genesis();
+    let source = genesis.get_mut(&1).unwrap();
+    let silo = *source.silo(sample::ASSET).unwrap();
+    source
+        .set_silo(Silo {
+            cap: 30,
+            window_outflow: 0,
+            ..silo
+        })
+        .unwrap();
+    let state = source.clone();
+    let config = gate_config(SEED, 2, SHAPE, prover().vk_digest(), &genesis);
+    // Its relayer proved three batches ahead, one per epoch 7, 8, 9,
+    // while the source sat idle; the stream is now in epoch 9.
+    let ahead = chain_from(state, &[(EPOCH, 1), (EPOCH + 1, 1), (EPOCH + 2, 1)]);
+    let mut g = gate_with(config.clone());
+    for epoch in EPOCH..=EPOCH + 2 {
+        accept(&mut g, tick(epoch));
+    }
+    assert_eq!(
+        refuse(&mut g, item(&ahead[0])),
+        Refusal::StaleEpoch {
+            epoch: EPOCH,
+            current: EPOCH + 2
+        }
+    );
+    // The later batches chain on the stale one and cannot skip it.
+    assert!(matches!(
+        refuse(&mut g, item(&ahead[1])),
+        Refusal::Gap { .. }
+    ));
+    assert!(g.state().credited.is_empty(), "not 3 x cap in one epoch");
+    // Followed epoch by epoch, the same batches pass, one cap per epoch.
+    let mut g = gate_with(config);
+    for (k, bundle) in ahead.iter().enumerate() {
+        accept(&mut g, tick(EPOCH + k as u64));
+        accept(&mut g, item(bundle));
+        assert_eq!(g.state().inbound_now(1), 30);
+    }
+}
+
+#[test]
+fn ticks_advance_by_one_no_sooner_than_the_epoch_length_with_a_guardian_threshold() {
+    let mut g = gate();
+    // The clock cannot jump (u64::MAX would brick every later tick).
+    assert_eq!(
+        refuse(&mut g, signed_tick(SEED, u64::MAX, tick_time(EPOCH), 2)),
+        Refusal::TickNotNext {
+            tick: u64::MAX,
+            next: EPOCH
         }
     );
     assert_eq!(
-        refuse(&mut g, StreamItem::EpochTick(EPOCH)),
-        Refusal::StaleTick {
+        refuse(&mut g, signed_tick(SEED, EPOCH + 1, tick_time(EPOCH), 2)),
+        Refusal::TickNotNext {
+            tick: EPOCH + 1,
+            next: EPOCH
+        }
+    );
+    // Nor run fast: a tick sooner than one epoch length is refused.
+    let early = tick_time(EPOCH - 1) + EPOCH_LENGTH - 1;
+    assert_eq!(
+        refuse(&mut g, signed_tick(SEED, EPOCH, early, 2)),
+        Refusal::TickTooEarly {
+            time: early,
+            earliest: early + 1
+        }
+    );
+    // Nor be moved by anyone who can append to the stream.
+    assert_eq!(
+        refuse(&mut g, signed_tick(SEED, EPOCH, tick_time(EPOCH), 1)),
+        Refusal::WeakTick {
+            valid: 1,
+            threshold: 2
+        }
+    );
+    let StreamItem::EpochTick(mut forged) = tick(EPOCH) else {
+        unreachable!("tick() builds a tick")
+    };
+    forged.time += 1; // signatures over another time
+    assert!(matches!(
+        refuse(&mut g, StreamItem::EpochTick(forged)),
+        Refusal::WeakTick { valid: 0, .. }
+    ));
+    accept(&mut g, tick(EPOCH));
+    assert_eq!(
+        refuse(&mut g, tick(EPOCH)),
+        Refusal::TickNotNext {
             tick: EPOCH,
-            current: EPOCH + 1
+            next: EPOCH + 1
+        }
+    );
+}
+
+#[test]
+fn g1_one_bundle_one_encoding_junk_inside_the_proof_is_refused() {
+    let mut g = gate();
+    accept(&mut g, tick(EPOCH));
+    let mut padded = bundles()[0].clone();
+    let expected = padded.proof.len();
+    padded.proof.extend_from_slice(&[0u8; 16]);
+    assert_eq!(
+        refuse(&mut g, item(&padded)),
+        Refusal::Bundle(BundleRefusal::ProofLength {
+            expected,
+            got: expected + 16
+        })
+    );
+    let mut short = bundles()[0].clone();
+    short.proof.pop();
+    assert!(matches!(
+        refuse(&mut g, item(&short)),
+        Refusal::Bundle(BundleRefusal::ProofLength { .. })
+    ));
+    accept(&mut g, item(&bundles()[0]));
+}
+
+#[test]
+fn g1_an_exit_of_an_undeclared_asset_is_refused() {
+    // Segment 1 declares only asset 1 (its asset-2 silo opening left out).
+    let mut config = config(2);
+    config.sources[0].silos.retain(|s| s.asset == sample::ASSET);
+    let mut g = gate_with(config);
+    accept(&mut g, tick(EPOCH));
+    let asset2 = chain(&[(EPOCH, sample::OTHER_ASSET)]);
+    assert_eq!(
+        refuse(&mut g, item(&asset2[0])),
+        Refusal::UndeclaredAsset {
+            src: 1,
+            asset: sample::OTHER_ASSET
         }
     );
 }
@@ -166,7 +301,7 @@ proptest! {
         mode in 0u8..3,
     ) {
         let mut g = gate();
-        accept(&mut g, StreamItem::EpochTick(EPOCH));
+        accept(&mut g, tick(EPOCH));
         let honest = bundles()[0].to_bytes();
         let mut bytes = honest.clone();
         match mode {

@@ -2,10 +2,14 @@
 
 use std::path::PathBuf;
 
-use bulkhead_protocol::hex::fp_to_hex;
-use bulkhead_prover::ParamsCache;
-use bulkhead_verifier::gate::{blast_radius, Credit, Effect, GateConfig, StreamItem};
+use bulkhead_protocol::hex::{decode_array, fp_to_hex};
+use bulkhead_protocol::messages::tick_message;
+use bulkhead_prover::{write_atomically, ParamsCache};
+use bulkhead_verifier::gate::{
+    blast_radius, Credit, Effect, GateConfig, IndexedSignature, ItemJson, StreamItem, Tick,
+};
 use clap::{Args, Subcommand};
+use ed25519_dalek::{Signer, SigningKey};
 
 use crate::error::CliError;
 use crate::json::read_json;
@@ -51,11 +55,11 @@ enum GateAction {
         /// Guardian action file.
         file: PathBuf,
     },
-    /// Advance the stream to an epoch.
-    Tick {
-        /// The new epoch.
-        epoch: u64,
-    },
+    /// Sign a tick into the next epoch with stream-guardian keys, add it to
+    /// this gate's stream (every gate must be offered the same tick file:
+    /// `--out`), exit 1 if the gate refuses it (not the next epoch, too
+    /// early, below the guardian threshold).
+    Tick(TickArgs),
     /// Show per source: tips, next sequence, epoch, breaker, credits, bound.
     Status {
         /// Print JSON.
@@ -86,12 +90,99 @@ pub fn execute(args: GateArgs, cache: &ParamsCache) -> Result<(), CliError> {
             let item = read_item(&file)?;
             follow(&store, cache, vec![(file.display().to_string(), item)])
         }
-        GateAction::Tick { epoch } => follow(
-            &store,
-            cache,
-            vec![(format!("tick {epoch}"), StreamItem::EpochTick(epoch))],
-        ),
+        GateAction::Tick(args) => {
+            let tick = args.sign()?;
+            if let Some(out) = &args.out {
+                let json = serde_json::to_vec_pretty(&ItemJson::Tick(tick.clone()))
+                    .map_err(|e| CliError::Usage(e.to_string()))?;
+                write_atomically(out, &json).map_err(CliError::io(out))?;
+            }
+            let label = format!("tick to epoch {}", tick.epoch);
+            follow(&store, cache, vec![(label, StreamItem::EpochTick(tick))])
+        }
         GateAction::Status { json } => status(&store, json),
+    }
+}
+
+/// Flags of `gate tick`.
+#[derive(Args)]
+struct TickArgs {
+    /// The epoch the stream enters (the current epoch + 1).
+    #[arg(long)]
+    epoch: u64,
+    /// The tick's time, seconds (at least one epoch length after the
+    /// previous tick's).
+    #[arg(long)]
+    time: u64,
+    /// A stream guardian signing: `INDEX:FILE`, its index in the
+    /// configuration's `stream_guardians` and a file holding its Ed25519
+    /// secret key as 64 hex digits. Repeat for each guardian.
+    #[arg(long = "guardian", value_parser = parse_guardian)]
+    guardians: Vec<(usize, PathBuf)>,
+    /// Tick files signed by other guardians for the same epoch and time:
+    /// their signatures are added to this one's.
+    #[arg(long)]
+    add: Vec<PathBuf>,
+    /// Also write the signed tick here, for the other gates and guardians.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn parse_guardian(text: &str) -> Result<(usize, PathBuf), String> {
+    let (index, file) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?} is not INDEX:FILE"))?;
+    let index = index
+        .parse()
+        .map_err(|_| format!("{index:?} is not a guardian index"))?;
+    Ok((index, PathBuf::from(file)))
+}
+
+impl TickArgs {
+    /// The tick with this command's signatures and those of `--add`.
+    fn sign(&self) -> Result<Tick, CliError> {
+        let message = tick_message(self.epoch, self.time);
+        let mut signatures = Vec::new();
+        for path in &self.add {
+            match read_json::<ItemJson>(path)? {
+                ItemJson::Tick(other) if other.epoch == self.epoch && other.time == self.time => {
+                    signatures.extend(other.signatures)
+                }
+                _ => {
+                    return Err(CliError::Usage(format!(
+                        "{}: not a tick for epoch {} at time {}",
+                        path.display(),
+                        self.epoch,
+                        self.time
+                    )))
+                }
+            }
+        }
+        for (index, path) in &self.guardians {
+            let text = std::fs::read_to_string(path).map_err(CliError::io(path))?;
+            let secret = decode_array::<32>(text.trim()).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "{}: not an Ed25519 secret key (64 hex digits)",
+                    path.display()
+                ))
+            })?;
+            let signature = SigningKey::from_bytes(&secret).sign(&message).to_bytes();
+            signatures.retain(|s: &IndexedSignature| s.index != *index);
+            signatures.push(IndexedSignature {
+                index: *index,
+                signature,
+            });
+        }
+        if signatures.is_empty() {
+            return Err(CliError::Usage(
+                "a tick needs --guardian INDEX:FILE or --add FILE".into(),
+            ));
+        }
+        Ok(Tick {
+            epoch: self.epoch,
+            time: self.time,
+            signatures,
+        })
     }
 }
 
@@ -141,7 +232,13 @@ fn describe(effect: &Effect) -> String {
         Effect::Quarantined { segment, cause } => {
             format!("segment {segment} quarantined ({cause:?})")
         }
-        Effect::Released { segment } => format!("segment {segment} released"),
+        Effect::Released { segment, credited } => format!(
+            "segment {segment} released; credited {} held exits",
+            credited.len()
+        ),
+        Effect::EvidenceRecorded { segment } => {
+            format!("equivocation evidence recorded against segment {segment}")
+        }
         Effect::VoteCounted => "guardian vote counted".into(),
         Effect::LocalTripped => "this gate's breaker tripped".into(),
         Effect::LocalReleased { credited } => {

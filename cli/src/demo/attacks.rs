@@ -178,7 +178,7 @@ pub fn play(world: &mut World, plan: &AttackPlan, bundles: AttackBundles, epoch:
 
     // Compromised segment 3. Two validators alone cannot move the tip.
     let (parent, root) = (plan.minted_parent, plan.minted_root);
-    let weak = world.attestation(3, parent, root, VALIDATOR_THRESHOLD - 1);
+    let weak = world.next_attestation(3, parent, root, VALIDATOR_THRESHOLD - 1);
     world.expect_stopped(
         "attestation below the validator threshold",
         "s3-weak-attest",
@@ -187,21 +187,31 @@ pub fn play(world: &mut World, plan: &AttackPlan, bundles: AttackBundles, epoch:
     );
     // A threshold of compromised validators attests the minted root: the
     // gates cannot tell, and the drain that follows carries a valid proof.
-    let minted_attest = world.attestation(3, parent, root, VALIDATOR_THRESHOLD);
+    let minted_attest = world.next_attestation(3, parent, root, VALIDATOR_THRESHOLD);
     world.expect_accepted_as(
         "compromised",
         "s3 validators attest a minted root",
         minted_attest,
     );
+    let minted_height = world.height(3);
     world.expect_accepted_as(
         "compromised",
         "s3 drains with valid proofs (gate 1 holds what exceeds its inbound limit)",
         StreamItem::Bundle(bundles.drain.to_bytes()),
     );
-    world.expect_accepted("tick to epoch 8", StreamItem::EpochTick(epoch + 1));
-    // Then they fork: a second root for the same parent.
+    let tick = world.tick(epoch + 1);
+    world.expect_accepted("tick to epoch 8", tick);
+    // Then they fork: a second root at the minted root's height, after the
+    // same parent.
     let fork_root = hash::hash(hash::tag::ACCOUNT_NODE, &[root, Fp::from(1)]);
-    let fork = world.attestation(3, parent, fork_root, VALIDATOR_THRESHOLD);
+    let fork = bulkhead_testkit::gate::attestation(
+        world.seed,
+        3,
+        minted_height,
+        parent,
+        fork_root,
+        VALIDATOR_THRESHOLD,
+    );
     let verdict = world.submit("s3-fork-attest", fork);
     let quarantined = matches!(
         verdict.as_deref(),

@@ -159,7 +159,8 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
     let attack_bundles = attack_plan.bundles(&prover, &mut proofs)?;
 
     // ---- The stream.
-    world.expect_accepted("tick to epoch 7", StreamItem::EpochTick(epoch));
+    let tick = world.tick(epoch);
+    world.expect_accepted("tick to epoch 7", tick);
     // Segment 2's second batch is held back for the tampering attack.
     let withheld = bundles
         .iter()

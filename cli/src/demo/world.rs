@@ -111,9 +111,31 @@ impl World {
         });
     }
 
-    /// An attestation of `root` after `parent` by `signers` validators.
-    pub fn attestation(&self, segment: u64, parent: Fp, root: Fp, signers: usize) -> StreamItem {
-        bulkhead_testkit::gate::attestation(self.seed, segment, parent, root, signers)
+    /// An attestation of `root` after `parent`, one height above the
+    /// chain's tip as the gates know it, by `signers` validators.
+    pub fn next_attestation(
+        &self,
+        segment: u64,
+        parent: Fp,
+        root: Fp,
+        signers: usize,
+    ) -> StreamItem {
+        let height = self.height(segment).saturating_add(1);
+        bulkhead_testkit::gate::attestation(self.seed, segment, height, parent, root, signers)
+    }
+
+    /// The height of `segment`'s chain tip, as the gates follow it.
+    pub fn height(&self, segment: u64) -> u64 {
+        self.gates
+            .values()
+            .next()
+            .and_then(|gate| gate.state().sources.get(&segment))
+            .map_or(0, |source| source.height)
+    }
+
+    /// The stream's signed tick into `epoch`.
+    pub fn tick(&self, epoch: u64) -> StreamItem {
+        bulkhead_testkit::gate::tick(self.seed, epoch)
     }
 
     /// Leaves the stream in `dir/bundles` and each gate's state and

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{Account, Lane, Silo};
 use crate::error::Error;
 use crate::hash::{self, fp, tag, Fp};
-use crate::merkle::SparseMerkleTree;
+use crate::merkle::{MerklePath, SparseMerkleTree};
 use crate::shape::CircuitShape;
 
 /// A segment's provable state.
@@ -91,6 +91,18 @@ impl SegmentState {
             self.lane_tree.root(),
             fp(self.exit_seq),
         )
+    }
+
+    /// The lanes root inside the boundary root.
+    pub fn lanes_root(&self) -> Fp {
+        self.lane_tree.root()
+    }
+
+    /// The path of the silo of `asset` (its leaf sits at index `asset`):
+    /// with the silo's values, the lanes root and `exit_seq`, an opening of
+    /// the boundary root that a gate checks at registration.
+    pub fn silo_path(&self, asset: u64) -> Result<MerklePath, Error> {
+        self.silo_tree.path(asset)
     }
 
     /// Opens an account at a free index (genesis or deposits, which are

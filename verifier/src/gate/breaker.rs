@@ -8,19 +8,30 @@ use bulkhead_protocol::messages::guardian_message;
 use super::credit::release_held;
 use super::item::{GuardianAction, GuardianScope};
 use super::refusal::{Effect, GuardianRefusal, Refusal};
-use super::state::{GateState, QuarantineCause};
+use super::state::{Evidence, GateState, QuarantineCause};
 use crate::signatures;
 
-/// Quarantines `segment` at this gate (every gate does the same).
+/// Quarantines `segment` at this gate (every gate does the same). The
+/// round moves only when the quarantine takes effect, so evidence against
+/// a source already quarantined cannot void the release votes cast so far.
 pub(super) fn quarantine(state: &mut GateState, segment: u64, cause: QuarantineCause) -> Effect {
-    let epoch = state.epoch;
     if let Some(source) = state.sources.get_mut(&segment) {
+        if source.quarantined.is_some() {
+            return Effect::EvidenceRecorded { segment };
+        }
         source.quarantined = Some(cause.clone());
-        source.quarantined_at.get_or_insert(epoch);
-        source.round += 1;
+        source.round = source.round.saturating_add(1);
         source.votes.clear();
     }
     Effect::Quarantined { segment, cause }
+}
+
+/// Records new equivocation evidence and quarantines its source.
+pub(super) fn record_evidence(state: &mut GateState, segment: u64, evidence: Evidence) -> Effect {
+    if let Some(source) = state.sources.get_mut(&segment) {
+        source.evidence.insert(evidence);
+    }
+    quarantine(state, segment, QuarantineCause::Equivocation)
 }
 
 /// Checks a guardian vote; returns whether it reaches the threshold.
@@ -96,23 +107,29 @@ pub(super) fn apply_vote(state: &mut GateState, g: &GuardianAction, reached: boo
                 return quarantine(state, g.target, QuarantineCause::Guardians);
             }
             source.quarantined = None;
-            source.round += 1;
+            source.round = source.round.saturating_add(1);
             source.votes.clear();
-            Effect::Released { segment: g.target }
+            // The source may send again in this epoch.
+            let epoch = state.epoch;
+            source.count_open_epoch(epoch);
+            Effect::Released {
+                segment: g.target,
+                credited: release_held(state),
+            }
         }
         GuardianScope::Local => {
             state.local_votes.insert(g.vote.index);
             if !reached {
                 return Effect::VoteCounted;
             }
-            state.local_round += 1;
+            state.local_round = state.local_round.saturating_add(1);
             state.local_votes.clear();
             state.local_tripped = g.trip;
             if g.trip {
                 return Effect::LocalTripped;
             }
             Effect::LocalReleased {
-                credited: release_held(state, true),
+                credited: release_held(state),
             }
         }
     }

@@ -1,25 +1,60 @@
 //! What a gate is told when it is created: the sources it follows (shape,
-//! key digest, validators, genesis roots, declared silos), the stream's
-//! guardians, and its own breaker and inbound limit.
+//! key digest, validators, genesis roots and height, the opening of every
+//! declared silo), the stream's guardians and clock, and its own breaker
+//! and inbound limit. [`GateConfig::validate`] checks all of it, naming the
+//! offending field, before a gate exists.
 
-use bulkhead_protocol::hash::Fp;
+use std::collections::BTreeSet;
+
+use bulkhead_protocol::hash::{self, tag, Fp};
+use bulkhead_protocol::merkle::MerklePath;
 use bulkhead_protocol::CircuitShape;
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
-/// A silo a source segment declared at registration (public genesis data),
-/// used to report the blast-radius bound.
+/// The opening of one silo a source declared at registration: the silo
+/// leaf's values and its path, which hash (with the lanes root and the
+/// sequence number) to the registered boundary root. Collateral and cap
+/// bound what the source can ever send in this asset (blast radius).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeclaredSilo {
-    /// Asset.
+#[serde(deny_unknown_fields)]
+pub struct SiloOpening {
+    /// Asset; also the silo's leaf index.
     pub asset: u64,
-    /// Collateral at genesis: the most that can ever leave in this asset.
+    /// Collateral: the most that can ever leave in this asset.
     pub collateral: u64,
     /// Cap per epoch.
     pub cap: u64,
+    /// Epoch of the silo's outflow window.
+    pub window_epoch: u64,
+    /// Outflow counted in that window.
+    pub window_outflow: u64,
+    /// Siblings of the silo leaf, leaf level first (S of them).
+    #[serde(with = "fp_list")]
+    pub siblings: Vec<Fp>,
+}
+
+impl SiloOpening {
+    /// The silo root this opening hashes to (index = asset).
+    pub fn silo_root(&self) -> Fp {
+        let leaf = hash::silo_leaf(
+            hash::fp(self.asset),
+            hash::fp(self.collateral),
+            hash::fp(self.cap),
+            hash::fp(self.window_epoch),
+            hash::fp(self.window_outflow),
+        );
+        MerklePath {
+            index: self.asset,
+            siblings: self.siblings.clone(),
+        }
+        .root(tag::SILO_NODE, leaf)
+    }
 }
 
 /// What every gate knows about one source segment from the start.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SourceConfig {
     /// Segment id.
     pub segment: u64,
@@ -32,32 +67,59 @@ pub struct SourceConfig {
     pub validators: Vec<Hex32>,
     /// Distinct validator signatures an attestation needs.
     pub threshold: usize,
-    /// Accounts root at genesis (the first attested tip).
+    /// Accounts root at registration (the first tip).
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub accounts_root: Fp,
-    /// Boundary root at genesis.
+    /// Height of that root: steps of the accounts-root chain before
+    /// registration (0 for a source registered at its genesis).
+    pub genesis_height: u64,
+    /// Boundary root at registration.
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub boundary_root: Fp,
-    /// Silos declared at genesis.
-    pub silos: Vec<DeclaredSilo>,
+    /// Lanes root inside the boundary root.
+    #[serde(with = "bulkhead_protocol::hex::fp")]
+    pub lanes_root: Fp,
+    /// Exits the source has sent before registration: the next sequence
+    /// number, and the `exit_seq` inside the boundary root.
+    pub next_seq: u64,
+    /// Every silo the source declares; its bundles may move only these
+    /// assets.
+    pub silos: Vec<SiloOpening>,
 }
 
 /// A 32-byte key, hex in JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Hex32(#[serde(with = "bulkhead_protocol::hex::bytes")] pub [u8; 32]);
 
-/// A gate's configuration: the sources it follows, the stream's guardians,
-/// and its own breaker.
+/// The stream's clock: ticks advance the epoch by one, no sooner than
+/// `epoch_length` after the previous tick (by the ticks' own signed times).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockConfig {
+    /// The stream's epoch when this gate starts following it.
+    pub genesis_epoch: u64,
+    /// The time of the tick that opened that epoch (seconds).
+    pub genesis_time: u64,
+    /// Shortest time between two ticks (seconds).
+    pub epoch_length: u64,
+}
+
+/// A gate's configuration: the sources it follows, the stream's guardians
+/// and clock, and its own breaker.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GateConfig {
     /// This gate's segment id: exits with this DST are credited here.
     pub segment: u64,
     /// Sources, as every gate registers them.
     pub sources: Vec<SourceConfig>,
-    /// Guardians whose actions quarantine or release a source for all gates.
+    /// Guardians who sign ticks and quarantine or release a source for
+    /// all gates.
     pub stream_guardians: Vec<Hex32>,
-    /// Guardian actions needed to quarantine or release.
+    /// Guardian signatures a tick, a quarantine or a release needs.
     pub stream_threshold: usize,
+    /// The stream's clock.
+    pub clock: ClockConfig,
     /// This gate's own guardians (local breaker).
     pub local_guardians: Vec<Hex32>,
     /// Local guardian actions needed to trip or release.
@@ -66,9 +128,193 @@ pub struct GateConfig {
     pub inbound_limit: u64,
 }
 
+/// A configuration a gate refuses to start from; `field` names where.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A threshold outside `1..=keys`.
+    #[error("{field}: threshold {threshold} is outside 1..={keys}")]
+    Threshold {
+        /// The threshold field.
+        field: String,
+        /// Its value.
+        threshold: usize,
+        /// Keys in the matching list.
+        keys: usize,
+    },
+    /// The same key twice in one list.
+    #[error("{field}: duplicate key")]
+    DuplicateKey {
+        /// The duplicate entry.
+        field: String,
+    },
+    /// Two sources with one segment id.
+    #[error("{field}: segment {segment} is registered twice")]
+    DuplicateSource {
+        /// The source entry.
+        field: String,
+        /// Its id.
+        segment: u64,
+    },
+    /// An invalid circuit shape.
+    #[error("{field}: {source}")]
+    Shape {
+        /// The shape field.
+        field: String,
+        /// Why.
+        source: bulkhead_protocol::Error,
+    },
+    /// A silo opening that does not fit the shape, repeats an asset, or
+    /// does not hash to the registered boundary root.
+    #[error("{field}: {problem}")]
+    Opening {
+        /// The opening (or the boundary root it fails to reach).
+        field: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// An epoch length of 0 would let the clock run as fast as ticks can
+    /// be written.
+    #[error("clock.epoch_length: must be at least 1 second")]
+    EpochLength,
+}
+
 impl GateConfig {
     /// The registration of source `segment`, if it is one.
     pub fn source(&self, segment: u64) -> Option<&SourceConfig> {
         self.sources.iter().find(|s| s.segment == segment)
+    }
+
+    /// Checks every registration rule (DESIGN, "Registration"); the
+    /// verifying-key digests are checked against derived keys by
+    /// [`super::Gate::new`].
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_keys(
+            "stream_guardians",
+            &self.stream_guardians,
+            self.stream_threshold,
+            "stream_threshold",
+        )?;
+        check_keys(
+            "local_guardians",
+            &self.local_guardians,
+            self.local_threshold,
+            "local_threshold",
+        )?;
+        if self.clock.epoch_length == 0 {
+            return Err(ConfigError::EpochLength);
+        }
+        let mut ids = BTreeSet::new();
+        for (i, source) in self.sources.iter().enumerate() {
+            let at = |field: &str| format!("sources[{i}].{field}");
+            if !ids.insert(source.segment) {
+                return Err(ConfigError::DuplicateSource {
+                    field: at("segment"),
+                    segment: source.segment,
+                });
+            }
+            source.shape.validate().map_err(|e| ConfigError::Shape {
+                field: at("shape"),
+                source: e,
+            })?;
+            check_keys(
+                &at("validators"),
+                &source.validators,
+                source.threshold,
+                &at("threshold"),
+            )?;
+            source.check_openings(&at("silos"))?;
+        }
+        Ok(())
+    }
+}
+
+impl SourceConfig {
+    /// Every opening fits the shape, names its asset once, and all of them
+    /// hash, with the lanes root and `next_seq`, to the boundary root.
+    fn check_openings(&self, field: &str) -> Result<(), ConfigError> {
+        let bad = |field: String, problem: String| ConfigError::Opening { field, problem };
+        let depth = self.shape.silo_depth;
+        let mut assets = BTreeSet::new();
+        for (j, opening) in self.silos.iter().enumerate() {
+            let at = format!("{field}[{j}]");
+            if opening.asset >> depth != 0 {
+                return Err(bad(
+                    at,
+                    format!("asset {} does not fit silo depth {depth}", opening.asset),
+                ));
+            }
+            if opening.siblings.len() != depth as usize {
+                return Err(bad(
+                    at,
+                    format!("{} siblings for silo depth {depth}", opening.siblings.len()),
+                ));
+            }
+            if !assets.insert(opening.asset) {
+                return Err(bad(at, format!("asset {} declared twice", opening.asset)));
+            }
+            let boundary = hash::boundary_root(
+                opening.silo_root(),
+                self.lanes_root,
+                hash::fp(self.next_seq),
+            );
+            if boundary != self.boundary_root {
+                return Err(bad(
+                    at,
+                    "does not hash (with lanes_root and next_seq) to boundary_root".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The opening of `asset`, if the source declared it.
+    pub fn silo(&self, asset: u64) -> Option<&SiloOpening> {
+        self.silos.iter().find(|s| s.asset == asset)
+    }
+}
+
+fn check_keys(
+    field: &str,
+    keys: &[Hex32],
+    threshold: usize,
+    threshold_field: &str,
+) -> Result<(), ConfigError> {
+    if !(1..=keys.len()).contains(&threshold) {
+        return Err(ConfigError::Threshold {
+            field: threshold_field.to_owned(),
+            threshold,
+            keys: keys.len(),
+        });
+    }
+    let mut seen = BTreeSet::new();
+    for (i, key) in keys.iter().enumerate() {
+        if !seen.insert(key) {
+            return Err(ConfigError::DuplicateKey {
+                field: format!("{field}[{i}]"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A list of field elements as hex strings.
+mod fp_list {
+    use bulkhead_protocol::hash::Fp;
+    use bulkhead_protocol::hex::{fp_from_hex, fp_to_hex};
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &[Fp], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(values.iter().map(fp_to_hex))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Fp>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|text| {
+                fp_from_hex(text)
+                    .ok_or_else(|| D::Error::custom(format!("not a field element: {text:?}")))
+            })
+            .collect()
     }
 }

@@ -1,7 +1,8 @@
 //! Credit rules: local to this gate. Exits to this gate's segment are
-//! credited in order unless this gate's breaker holds them (tripped by its
-//! guardians, or the inbound limit per source and epoch reached); held
-//! exits are queued, never dropped, and released in order.
+//! credited in order unless held: by this gate's breaker (tripped by its
+//! guardians), by the stream's quarantine of their source, or by the
+//! inbound limit per source and epoch. Held exits are queued, never
+//! dropped, and released in order, never more per epoch than the limit.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -26,7 +27,7 @@ pub(super) fn receive(state: &mut GateState, bundle: &Bundle) -> Effect {
                 amount: e.amount,
             }));
     }
-    let credited = release_held(state, false);
+    let credited = release_held(state);
     let held = state
         .held
         .iter()
@@ -40,13 +41,14 @@ pub(super) fn receive(state: &mut GateState, bundle: &Bundle) -> Effect {
     }
 }
 
-/// Credits held exits in order while the local breaker is closed and each
-/// source's inbound limit for the current epoch has room; returns what was
-/// credited. An exit that does not fit stops its source's queue (order is
-/// kept per source). A release by the gate's guardians (`by_guardians`)
-/// credits everything held: an exit larger than the whole per-epoch limit
-/// would otherwise wait forever.
-pub(super) fn release_held(state: &mut GateState, by_guardians: bool) -> Vec<Credit> {
+/// Credits held exits in order while the local breaker is closed, their
+/// source is not quarantined and its inbound limit for the current epoch
+/// has room; returns what was credited. An exit that does not fit stops
+/// its source's queue (order is kept per source), so a release, by the
+/// stream or by this gate's guardians, pays out at most one epoch's limit
+/// per source and epoch. An exit larger than the whole limit stays held
+/// (queued, never dropped) until the operators raise the limit.
+pub(super) fn release_held(state: &mut GateState) -> Vec<Credit> {
     if state.local_tripped {
         return Vec::new();
     }
@@ -59,11 +61,14 @@ pub(super) fn release_held(state: &mut GateState, by_guardians: bool) -> Vec<Cre
             epoch: state.epoch,
         };
         let used = state.inbound.get(&key).copied().unwrap_or(0);
-        let fits = by_guardians
-            || used
-                .checked_add(credit.amount)
-                .is_some_and(|total| total <= state.config.inbound_limit);
-        if blocked.contains(&credit.src) || !fits {
+        let fits = used
+            .checked_add(credit.amount)
+            .is_some_and(|total| total <= state.config.inbound_limit);
+        let quarantined = state
+            .sources
+            .get(&credit.src)
+            .is_none_or(|s| s.quarantined.is_some());
+        if blocked.contains(&credit.src) || quarantined || !fits {
             blocked.insert(credit.src);
             still_held.push_back(credit);
             continue;

@@ -1,22 +1,27 @@
-//! Follow rules: whether an item advances a source's chain. They read only
-//! the stream (never this gate's local breaker), so every gate reaches the
-//! same verdict. Each rule is a pure check on the state, followed by an
-//! apply step that cannot fail, so a refused item changes nothing.
+//! Follow rules: whether an item advances a source's chain or the stream's
+//! clock. They read only the stream (never this gate's local breaker), so
+//! every gate reaches the same verdict. Each rule is a pure check on the
+//! state, followed by an apply step that cannot fail, so a refused item
+//! changes nothing.
+
+use std::collections::BTreeSet;
 
 use bulkhead_protocol::bundle::Bundle;
-use bulkhead_protocol::messages::attestation_message;
+use bulkhead_protocol::messages::{attestation_message, tick_message};
 
-use super::item::Attestation;
+use super::config::Hex32;
+use super::item::{Attestation, IndexedSignature, Tick};
 use super::refusal::Refusal;
-use super::state::{GateState, Root};
+use super::state::{Evidence, GateState, Root};
 use crate::check::{check_decoded, BundleRefusal};
 use crate::keys::VerifierKeys;
 use crate::signatures;
 
 /// Decodes a bundle and checks G1–G6 against the state, cheapest first:
 /// G6 before anything (a quarantined source's bundles stay valid to
-/// resubmit), then registration, sequence, roots and epoch, and last the
-/// stateless checks shared with every verifier (exits, signatures, proof).
+/// resubmit), then registration and the declared asset, sequence, roots and
+/// epoch, and last the stateless checks shared with every verifier (proof
+/// length, exits, signatures, proof).
 pub(super) fn admit_bundle(
     state: &GateState,
     keys: &[VerifierKeys],
@@ -38,6 +43,12 @@ pub(super) fn admit_bundle(
     if bundle.shape != config.shape || bundle.vk_digest != config.vk_digest {
         return Err(Refusal::Unregistered(i.src));
     }
+    if config.silo(i.asset).is_none() {
+        return Err(Refusal::UndeclaredAsset {
+            src: i.src,
+            asset: i.asset,
+        });
+    }
     if i.first_seq < source.next_seq {
         return Err(Refusal::Replay {
             first_seq: i.first_seq,
@@ -56,10 +67,12 @@ pub(super) fn admit_bundle(
     if i.accounts_before != source.tip {
         return Err(Refusal::NotAttestedTip);
     }
-    if i.epoch < source.last_epoch {
-        return Err(Refusal::EpochBackwards {
+    // G5: the batch's cap window is the stream's epoch, so a source moves at
+    // most its cap per stream epoch however long it was idle.
+    if i.epoch < state.epoch {
+        return Err(Refusal::StaleEpoch {
             epoch: i.epoch,
-            last: source.last_epoch,
+            current: state.epoch,
         });
     }
     if i.epoch > state.epoch {
@@ -76,33 +89,59 @@ pub(super) fn admit_bundle(
     Ok(bundle)
 }
 
-/// Advances SRC's chain past an admitted bundle.
+/// Advances SRC's chain past an admitted bundle: its ACCOUNTS_AFTER is the
+/// next root of the chain, one height up.
 pub(super) fn advance(state: &mut GateState, bundle: &Bundle) {
     let i = bundle.instance;
     if let Some(source) = state.sources.get_mut(&i.src) {
-        source.steps.insert(
-            Root::from(&i.accounts_before),
-            Root::from(&i.accounts_after),
-        );
+        source.height = source.height.saturating_add(1);
+        source
+            .roots
+            .insert(source.height, Root::from(&i.accounts_after));
         source.tip = i.accounts_after;
         source.boundary = i.boundary_after;
         source.next_seq = source.next_seq.saturating_add(i.exit_count);
-        source.last_epoch = i.epoch;
-        source.accepted += 1;
+        source.last_epoch = Some(i.epoch);
+        source.accepted = source.accepted.saturating_add(1);
     }
+}
+
+/// Counts the distinct valid signatures of `signatures` over `message` by
+/// `keys`. A list longer than the key set is refused before any signature
+/// is checked (it can only be padding meant to cost the gate CPU).
+fn valid_signers(
+    keys: &[Hex32],
+    signatures: &[IndexedSignature],
+    message: &[u8],
+) -> Result<usize, Refusal> {
+    if signatures.len() > keys.len() {
+        return Err(Refusal::TooManySignatures {
+            count: signatures.len(),
+            signers: keys.len(),
+        });
+    }
+    let valid: BTreeSet<usize> = signatures
+        .iter()
+        .filter(|s| {
+            keys.get(s.index)
+                .is_some_and(|key| signatures::verify(&key.0, message, &s.signature))
+        })
+        .map(|s| s.index)
+        .collect();
+    Ok(valid.len())
 }
 
 /// What a validly signed attestation means for its source.
 pub(super) enum AttestationVerdict {
-    /// The next step of the chain: the tip moves.
+    /// The next root of the chain: the tip moves.
     Step,
-    /// A second root for a known parent, or a parent that is not the tip:
-    /// the validators forked, and the source is quarantined.
-    Equivocation,
+    /// Another root at an attested height, or a parent that is not the
+    /// root one height below: new evidence that the validators forked.
+    Equivocation(Evidence),
 }
 
 /// Checks an attestation's signatures against the source's validators and
-/// classifies it.
+/// classifies it against the chain of roots by height.
 pub(super) fn judge_attestation(
     state: &GateState,
     a: &Attestation,
@@ -111,21 +150,11 @@ pub(super) fn judge_attestation(
         .config
         .source(a.segment)
         .ok_or(Refusal::UnknownSource(a.segment))?;
-    let message = attestation_message(a.segment, &a.parent, &a.root);
-    let valid: std::collections::BTreeSet<usize> = a
-        .signatures
-        .iter()
-        .filter(|s| {
-            config
-                .validators
-                .get(s.index)
-                .is_some_and(|key| signatures::verify(&key.0, &message, &s.signature))
-        })
-        .map(|s| s.index)
-        .collect();
-    if valid.len() < config.threshold {
+    let message = attestation_message(a.segment, a.height, &a.parent, &a.root);
+    let valid = valid_signers(&config.validators, &a.signatures, &message)?;
+    if valid < config.threshold {
         return Err(Refusal::WeakAttestation {
-            valid: valid.len(),
+            valid,
             threshold: config.threshold,
         });
     }
@@ -133,37 +162,86 @@ pub(super) fn judge_attestation(
         .sources
         .get(&a.segment)
         .ok_or(Refusal::UnknownSource(a.segment))?;
-    match source.steps.get(&Root::from(&a.parent)) {
-        Some(known) if *known == Root::from(&a.root) => Err(Refusal::StaleAttestation),
-        Some(_) => Ok(AttestationVerdict::Equivocation),
-        None if a.parent != source.tip => Ok(AttestationVerdict::Equivocation),
-        None => Ok(AttestationVerdict::Step),
+    let (parent, root) = (Root::from(&a.parent), Root::from(&a.root));
+    let evidence = Evidence {
+        height: a.height,
+        parent,
+        root,
+    };
+    let next = source.height.saturating_add(1);
+    let forked = if a.height > next {
+        return Err(Refusal::AttestationGap {
+            height: a.height,
+            tip: source.height,
+        });
+    } else if a.height == next {
+        a.parent != source.tip
+    } else {
+        let parent_known = a.height.checked_sub(1).and_then(|h| source.roots.get(&h));
+        match source.roots.get(&a.height) {
+            // At or below registration: nothing to judge against.
+            None => return Err(Refusal::StaleAttestation),
+            Some(known) => *known != root || parent_known.is_some_and(|p| *p != parent),
+        }
+    };
+    if !forked {
+        return if a.height == next {
+            Ok(AttestationVerdict::Step)
+        } else {
+            Err(Refusal::StaleAttestation)
+        };
     }
+    if source.evidence.contains(&evidence) {
+        return Err(Refusal::KnownEvidence(a.segment));
+    }
+    Ok(AttestationVerdict::Equivocation(evidence))
 }
 
-/// Moves the source's tip to an attested root.
+/// Moves the source's tip to an attested root, one height up.
 pub(super) fn apply_step(state: &mut GateState, a: &Attestation) {
     if let Some(source) = state.sources.get_mut(&a.segment) {
-        source
-            .steps
-            .insert(Root::from(&a.parent), Root::from(&a.root));
+        source.height = a.height;
+        source.roots.insert(a.height, Root::from(&a.root));
         source.tip = a.root;
     }
 }
 
-/// Checks that a tick moves the stream's epoch forward.
-pub(super) fn check_tick(state: &GateState, epoch: u64) -> Result<(), Refusal> {
-    if epoch <= state.epoch {
-        return Err(Refusal::StaleTick {
-            tick: epoch,
-            current: state.epoch,
+/// Checks that a tick opens the next epoch, no sooner than the epoch
+/// length after the previous tick, signed by a threshold of stream
+/// guardians.
+pub(super) fn check_tick(state: &GateState, tick: &Tick) -> Result<(), Refusal> {
+    let next = state.epoch.checked_add(1);
+    if next != Some(tick.epoch) {
+        return Err(Refusal::TickNotNext {
+            tick: tick.epoch,
+            next: next.unwrap_or(u64::MAX),
+        });
+    }
+    let earliest = state
+        .epoch_time
+        .saturating_add(state.config.clock.epoch_length);
+    if tick.time < earliest {
+        return Err(Refusal::TickTooEarly {
+            time: tick.time,
+            earliest,
+        });
+    }
+    let message = tick_message(tick.epoch, tick.time);
+    let valid = valid_signers(&state.config.stream_guardians, &tick.signatures, &message)?;
+    if valid < state.config.stream_threshold {
+        return Err(Refusal::WeakTick {
+            valid,
+            threshold: state.config.stream_threshold,
         });
     }
     Ok(())
 }
 
-/// Enters a checked epoch.
-pub(super) fn apply_tick(state: &mut GateState, epoch: u64) {
-    state.epoch = epoch;
-    state.first_epoch.get_or_insert(epoch);
+/// Enters a checked epoch; every open source may send in it.
+pub(super) fn apply_tick(state: &mut GateState, tick: &Tick) {
+    state.epoch = tick.epoch;
+    state.epoch_time = tick.time;
+    for source in state.sources.values_mut() {
+        source.count_open_epoch(tick.epoch);
+    }
 }

@@ -8,9 +8,14 @@ use super::state::ItemKind;
 
 /// A validator attestation of a new accounts root.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Attestation {
     /// Segment attested.
     pub segment: u64,
+    /// Height of `root`: steps of the chain since the source's genesis
+    /// (attestations and accepted bundles); `parent` is the root at
+    /// `height - 1`.
+    pub height: u64,
     /// Previous root.
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub parent: Fp,
@@ -23,6 +28,7 @@ pub struct Attestation {
 
 /// A signature by the signer at `index` of a known key list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IndexedSignature {
     /// Index into the validator or guardian list.
     pub index: usize,
@@ -50,8 +56,22 @@ impl GuardianScope {
     }
 }
 
+/// The stream's clock moving to `epoch`, signed by a threshold of stream
+/// guardians over the epoch and the time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tick {
+    /// The epoch the stream enters: exactly one after the current one.
+    pub epoch: u64,
+    /// When (seconds): at least the epoch length after the previous tick.
+    pub time: u64,
+    /// (guardian index, signature) pairs.
+    pub signatures: Vec<IndexedSignature>,
+}
+
 /// One guardian's vote to trip or release a breaker.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GuardianAction {
     /// Which breaker.
     pub scope: GuardianScope,
@@ -72,8 +92,8 @@ pub enum StreamItem {
     Bundle(Vec<u8>),
     /// A validator attestation.
     Attestation(Attestation),
-    /// The stream enters an epoch.
-    EpochTick(u64),
+    /// The stream enters the next epoch.
+    EpochTick(Tick),
     /// A guardian vote.
     Guardian(GuardianAction),
 }
@@ -94,7 +114,7 @@ impl StreamItem {
         match self {
             StreamItem::Bundle(_) => None,
             StreamItem::Attestation(a) => Some(ItemJson::Attestation(a.clone())),
-            StreamItem::EpochTick(epoch) => Some(ItemJson::Tick { epoch: *epoch }),
+            StreamItem::EpochTick(tick) => Some(ItemJson::Tick(tick.clone())),
             StreamItem::Guardian(g) => Some(ItemJson::Guardian(g.clone())),
         }
     }
@@ -107,10 +127,7 @@ pub enum ItemJson {
     /// A validator attestation.
     Attestation(Attestation),
     /// An epoch tick.
-    Tick {
-        /// The epoch the stream enters.
-        epoch: u64,
-    },
+    Tick(Tick),
     /// A guardian vote.
     Guardian(GuardianAction),
 }
@@ -119,7 +136,7 @@ impl From<ItemJson> for StreamItem {
     fn from(item: ItemJson) -> Self {
         match item {
             ItemJson::Attestation(a) => StreamItem::Attestation(a),
-            ItemJson::Tick { epoch } => StreamItem::EpochTick(epoch),
+            ItemJson::Tick(tick) => StreamItem::EpochTick(tick),
             ItemJson::Guardian(g) => StreamItem::Guardian(g),
         }
     }

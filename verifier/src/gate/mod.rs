@@ -20,12 +20,14 @@ mod refusal;
 mod state;
 
 pub use blast::blast_radius;
-pub use config::{DeclaredSilo, GateConfig, Hex32, SourceConfig};
+pub use config::{ClockConfig, ConfigError, GateConfig, Hex32, SiloOpening, SourceConfig};
 pub use item::{
-    Attestation, GuardianAction, GuardianScope, IndexedSignature, ItemJson, StreamItem,
+    Attestation, GuardianAction, GuardianScope, IndexedSignature, ItemJson, StreamItem, Tick,
 };
 pub use refusal::{Effect, GateError, GuardianRefusal, Refusal};
-pub use state::{Credit, GateState, ItemKind, QuarantineCause, Root, SourceEpoch, SourceState};
+pub use state::{
+    Credit, Evidence, GateState, ItemKind, QuarantineCause, Root, SourceEpoch, SourceState,
+};
 
 use crate::keys::VerifierKeys;
 use follow::AttestationVerdict;
@@ -37,18 +39,28 @@ pub struct Gate {
 }
 
 impl Gate {
-    /// A fresh gate. `keys` must hold a verifying key for every source's
-    /// registered shape with the registered digest.
+    /// A fresh gate. The configuration is checked first (every
+    /// registration rule), then `keys` must hold, for every source, the
+    /// verifying key derived for its shape, whose digest is the registered
+    /// one.
     pub fn new(config: GateConfig, keys: Vec<VerifierKeys>) -> Result<Self, GateError> {
+        config.validate()?;
         Self::restore(GateState::fresh(config), keys)
     }
 
-    /// A gate over saved state.
+    /// A gate over saved state (whose configuration was checked when the
+    /// gate was created).
     pub fn restore(state: GateState, keys: Vec<VerifierKeys>) -> Result<Self, GateError> {
-        for source in &state.config.sources {
-            if !keys.iter().any(|k| k.is(source.shape, &source.vk_digest)) {
+        for (index, source) in state.config.sources.iter().enumerate() {
+            let Some(key) = keys.iter().find(|k| k.shape() == source.shape) else {
                 return Err(GateError::MissingKey {
-                    segment: source.segment,
+                    index,
+                    shape: source.shape,
+                });
+            };
+            if key.vk_digest() != source.vk_digest {
+                return Err(GateError::DigestMismatch {
+                    index,
                     shape: source.shape,
                 });
             }
@@ -75,15 +87,15 @@ impl Gate {
                     follow::apply_step(state, a);
                     Effect::Attested { segment: a.segment }
                 }
-                AttestationVerdict::Equivocation => {
-                    breaker::quarantine(state, a.segment, QuarantineCause::Equivocation)
+                AttestationVerdict::Equivocation(evidence) => {
+                    breaker::record_evidence(state, a.segment, evidence)
                 }
             },
-            StreamItem::EpochTick(epoch) => {
-                follow::check_tick(state, *epoch)?;
-                follow::apply_tick(state, *epoch);
+            StreamItem::EpochTick(tick) => {
+                follow::check_tick(state, tick)?;
+                follow::apply_tick(state, tick);
                 Effect::Tick {
-                    credited: credit::release_held(state, false),
+                    credited: credit::release_held(state),
                 }
             }
             StreamItem::Guardian(g) => {

@@ -4,6 +4,7 @@
 use bulkhead_protocol::CircuitShape;
 use thiserror::Error;
 
+use super::config::ConfigError;
 use super::state::{Credit, QuarantineCause};
 use crate::check::BundleRefusal;
 
@@ -42,13 +43,14 @@ pub enum Refusal {
     /// G3: ACCOUNTS_BEFORE is not the attested tip.
     #[error("G3: accounts root is not the attested tip")]
     NotAttestedTip,
-    /// G5: EPOCH before the last accepted epoch of SRC.
-    #[error("G5: epoch {epoch} is before {last}, the last accepted")]
-    EpochBackwards {
+    /// G5: EPOCH is an epoch the stream has left: the relayer proves the
+    /// batch again for the current epoch.
+    #[error("G5: stale: epoch {epoch} has ended, the stream is in epoch {current}")]
+    StaleEpoch {
         /// Bundle epoch.
         epoch: u64,
-        /// Last accepted.
-        last: u64,
+        /// Stream epoch.
+        current: u64,
     },
     /// G5: EPOCH after the stream's current epoch.
     #[error("G5: epoch {epoch} is after the stream's epoch {current}")]
@@ -57,6 +59,14 @@ pub enum Refusal {
         epoch: u64,
         /// Stream epoch.
         current: u64,
+    },
+    /// Blast radius: ASSET is not among the silos SRC declared.
+    #[error("G1: segment {src} declared no silo for asset {asset}")]
+    UndeclaredAsset {
+        /// Source.
+        src: u64,
+        /// Asset.
+        asset: u64,
     },
     /// G6: SRC is quarantined.
     #[error("G6: segment {0} is quarantined")]
@@ -69,16 +79,51 @@ pub enum Refusal {
         /// Needed.
         threshold: usize,
     },
+    /// A signature list longer than the signer set: refused unread.
+    #[error("{count} signatures for {signers} signers")]
+    TooManySignatures {
+        /// Signatures carried.
+        count: usize,
+        /// Keys in the signer set.
+        signers: usize,
+    },
     /// An attestation already applied.
     #[error("attestation already seen")]
     StaleAttestation,
-    /// An epoch tick that does not move forward.
-    #[error("epoch tick {tick} does not advance the stream's epoch {current}")]
-    StaleTick {
+    /// An attestation beyond the next height: its parent cannot be judged.
+    #[error("attestation at height {height}, but the tip is at height {tip}")]
+    AttestationGap {
+        /// Claimed height.
+        height: u64,
+        /// Height of the tip.
+        tip: u64,
+    },
+    /// Equivocation evidence already recorded: it changes nothing.
+    #[error("equivocation evidence already recorded for segment {0}")]
+    KnownEvidence(u64),
+    /// A tick that is not for the next epoch.
+    #[error("tick for epoch {tick}, but the next epoch is {next}")]
+    TickNotNext {
         /// Tick.
         tick: u64,
-        /// Current.
-        current: u64,
+        /// Current epoch + 1 (or none at the end of u64).
+        next: u64,
+    },
+    /// A tick sooner than the epoch length after the previous one.
+    #[error("tick at time {time} is before {earliest}, one epoch length after the previous tick")]
+    TickTooEarly {
+        /// The tick's time.
+        time: u64,
+        /// The earliest time allowed.
+        earliest: u64,
+    },
+    /// A tick without a threshold of valid stream-guardian signatures.
+    #[error("tick has {valid} valid guardian signatures, needs {threshold}")]
+    WeakTick {
+        /// Distinct valid signatures.
+        valid: usize,
+        /// Needed.
+        threshold: usize,
     },
     /// A guardian action that is invalid, repeated or for another round.
     #[error("guardian action refused: {0}")]
@@ -128,10 +173,18 @@ impl Refusal {
             Refusal::Gap { .. } => "G2 gap",
             Refusal::BoundaryMismatch => "G2 boundary",
             Refusal::NotAttestedTip => "G3 not attested",
-            Refusal::EpochBackwards { .. } | Refusal::EpochInFuture { .. } => "G5 epoch",
+            Refusal::StaleEpoch { .. } => "G5 stale",
+            Refusal::EpochInFuture { .. } => "G5 epoch",
+            Refusal::UndeclaredAsset { .. } => "G1 undeclared asset",
             Refusal::Quarantined(_) => "G6 quarantined",
-            Refusal::WeakAttestation { .. } | Refusal::StaleAttestation => "attestation",
-            Refusal::StaleTick { .. } => "tick",
+            Refusal::WeakAttestation { .. }
+            | Refusal::StaleAttestation
+            | Refusal::AttestationGap { .. } => "attestation",
+            Refusal::TooManySignatures { .. } => "too many signatures",
+            Refusal::KnownEvidence(_) => "known evidence",
+            Refusal::TickNotNext { .. }
+            | Refusal::TickTooEarly { .. }
+            | Refusal::WeakTick { .. } => "tick",
             Refusal::BadGuardianAction(_) => "guardian",
         }
     }
@@ -162,10 +215,18 @@ pub enum Effect {
         /// Why.
         cause: QuarantineCause,
     },
-    /// A source was released.
+    /// Equivocation evidence against an already quarantined source was
+    /// recorded (the quarantine and its round are unchanged).
+    EvidenceRecorded {
+        /// Source.
+        segment: u64,
+    },
+    /// A source was released; held credits drain within the inbound limit.
     Released {
         /// Source.
         segment: u64,
+        /// Held exits credited on release.
+        credited: Vec<Credit>,
     },
     /// A guardian vote was counted without reaching the threshold.
     VoteCounted,
@@ -187,12 +248,23 @@ pub enum Effect {
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum GateError {
-    /// No verifying key was handed over for a source's registered shape
-    /// and digest.
-    #[error("no verifying key with the registered digest for segment {segment} (shape {shape})")]
+    /// The configuration breaks a registration rule.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No verifying key was handed over for a source's registered shape.
+    #[error("sources[{index}].shape: no verifying key for shape {shape}")]
     MissingKey {
-        /// The source.
-        segment: u64,
+        /// Position of the source in the configuration.
+        index: usize,
+        /// Its registered shape.
+        shape: CircuitShape,
+    },
+    /// The registered digest is not the digest of the key derived for the
+    /// registered shape.
+    #[error("sources[{index}].vk_digest: not the digest of the verifying key of shape {shape}")]
+    DigestMismatch {
+        /// Position of the source in the configuration.
+        index: usize,
         /// Its registered shape.
         shape: CircuitShape,
     },

@@ -72,50 +72,83 @@ pub enum ItemKind {
     Guardian,
 }
 
+/// Equivocation evidence: a validly signed attestation that contradicts
+/// the chain (another root at an attested height, or a parent that is not
+/// the root one height below). Recorded once; the same evidence again is
+/// refused as known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The height the attestation claims.
+    pub height: u64,
+    /// The parent it names.
+    pub parent: Root,
+    /// The root it attests.
+    pub root: Root,
+}
+
 /// What a gate tracks per source.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceState {
-    /// Attested accounts-root tip.
+    /// Accounts-root tip (attested or proven).
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub tip: Fp,
+    /// Height of the tip: steps of the chain (attestations and accepted
+    /// bundles) since the source's genesis.
+    pub height: u64,
+    /// Every root of the chain since registration, by height.
+    pub roots: BTreeMap<u64, Root>,
     /// Boundary root.
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub boundary: Fp,
     /// Next exit sequence number expected.
     pub next_seq: u64,
-    /// Last epoch accepted.
-    pub last_epoch: u64,
+    /// Epoch of the last accepted bundle.
+    pub last_epoch: Option<u64>,
     /// Quarantine, if any.
     pub quarantined: Option<QuarantineCause>,
-    /// Breaker round (bumped on every quarantine or release).
+    /// Breaker round (bumped when a quarantine or release takes effect).
     pub round: u64,
     /// Guardians who voted in this round.
     pub votes: BTreeSet<usize>,
-    /// Every attested or proven step seen: parent root -> root.
-    pub steps: BTreeMap<Root, Root>,
+    /// Equivocation evidence seen, each recorded once.
+    pub evidence: BTreeSet<Evidence>,
     /// Bundles accepted.
     pub accepted: u64,
     /// Value credited at this gate from this source, per asset.
     pub credited: BTreeMap<u64, u64>,
-    /// Epoch at which it was first quarantined, if ever.
-    pub quarantined_at: Option<u64>,
+    /// Stream epochs in which the source was open (not quarantined) at
+    /// some point: the epochs it could send in, and this gate credit it in.
+    pub open_epochs: u64,
+    /// The last epoch counted in `open_epochs`.
+    pub counted_epoch: Option<u64>,
 }
 
 impl SourceState {
-    /// A source at its registered genesis roots.
-    pub fn genesis(tip: Fp, boundary: Fp) -> Self {
+    /// A source at its registered roots, height and sequence number.
+    pub fn registered(config: &super::config::SourceConfig) -> Self {
         SourceState {
-            tip,
-            boundary,
-            next_seq: 0,
-            last_epoch: 0,
+            tip: config.accounts_root,
+            height: config.genesis_height,
+            roots: BTreeMap::from([(config.genesis_height, Root::from(&config.accounts_root))]),
+            boundary: config.boundary_root,
+            next_seq: config.next_seq,
+            last_epoch: None,
             quarantined: None,
             round: 0,
             votes: BTreeSet::new(),
-            steps: BTreeMap::new(),
+            evidence: BTreeSet::new(),
             accepted: 0,
             credited: BTreeMap::new(),
-            quarantined_at: None,
+            open_epochs: 0,
+            counted_epoch: None,
+        }
+    }
+
+    /// Counts `epoch` as one the source could send in, once, if it is open.
+    pub fn count_open_epoch(&mut self, epoch: u64) {
+        if self.quarantined.is_none() && self.counted_epoch != Some(epoch) {
+            self.open_epochs = self.open_epochs.saturating_add(1);
+            self.counted_epoch = Some(epoch);
         }
     }
 }
@@ -127,8 +160,8 @@ pub struct GateState {
     pub config: GateConfig,
     /// Current epoch of the stream.
     pub epoch: u64,
-    /// The stream's first epoch (from its first tick).
-    pub first_epoch: Option<u64>,
+    /// Signed time of the tick that opened the current epoch.
+    pub epoch_time: u64,
     /// Per-source state, by segment id.
     pub sources: BTreeMap<u64, SourceState>,
     /// Exits credited here, in order.
@@ -150,22 +183,24 @@ pub struct GateState {
 }
 
 impl GateState {
-    /// The state of a gate that has followed nothing yet.
+    /// The state of a gate that has followed nothing yet: every source at
+    /// its registration, the clock at its genesis epoch (counted as open
+    /// for every source).
     pub fn fresh(config: GateConfig) -> Self {
+        let epoch = config.clock.genesis_epoch;
         let sources = config
             .sources
             .iter()
             .map(|s| {
-                (
-                    s.segment,
-                    SourceState::genesis(s.accounts_root, s.boundary_root),
-                )
+                let mut source = SourceState::registered(s);
+                source.count_open_epoch(epoch);
+                (s.segment, source)
             })
             .collect();
         GateState {
+            epoch,
+            epoch_time: config.clock.genesis_time,
             config,
-            epoch: 0,
-            first_epoch: None,
             sources,
             credited: Vec::new(),
             held: VecDeque::new(),

@@ -14,7 +14,7 @@ use bulkhead_protocol::CircuitShape;
 use bulkhead_prover::{plan_signed_run, ParamsCache, ProverKeys};
 use bulkhead_testkit::gate::{gate_config, guardian_vote};
 use bulkhead_testkit::sample;
-use bulkhead_testkit::signed::{segment, sign_batch};
+use bulkhead_testkit::signed::{segment, sign_run};
 use bulkhead_verifier::gate::{Effect, Gate, GateConfig, GuardianScope, Refusal, StreamItem};
 use bulkhead_verifier::VerifierKeys;
 
@@ -37,34 +37,35 @@ pub fn genesis() -> BTreeMap<u64, SegmentState> {
         .collect()
 }
 
-/// Proves a chain of batches from segment 1 to segment 2, one per
-/// `(epoch, asset)` given, each paying 10 then 20 (from accounts 0 and 2
-/// for asset 1, 1 and 3 for asset 2).
+/// A batch from segment 1 to segment 2 in `epoch`, paying 10 then 20
+/// (from accounts 0 and 2 for asset 1, 1 and 3 for asset 2).
+pub fn request(epoch: u64, asset: u64) -> BatchRequest {
+    let first = if asset == sample::ASSET { 0 } else { 1 };
+    BatchRequest {
+        dst: 2,
+        asset,
+        epoch,
+        exits: [(first, 10), (first + 2, 20)]
+            .iter()
+            .map(|(account, amount)| ExitRequest {
+                account: *account,
+                recipient: Fp::from(500 + account),
+                amount: *amount,
+            })
+            .collect(),
+    }
+}
+
+/// Proves a chain of batches from segment 1 to segment 2, one
+/// [`request`] per `(epoch, asset)` given.
 pub fn chain(batches: &[(u64, u64)]) -> Vec<Bundle> {
-    let mut state = genesis().remove(&1).unwrap();
-    let mut scratch = state.clone();
-    let signed: Vec<_> = batches
-        .iter()
-        .map(|(epoch, asset)| {
-            let first = if *asset == sample::ASSET { 0 } else { 1 };
-            let request = BatchRequest {
-                dst: 2,
-                asset: *asset,
-                epoch: *epoch,
-                exits: [(first, 10), (first + 2, 20)]
-                    .iter()
-                    .map(|(account, amount)| ExitRequest {
-                        account: *account,
-                        recipient: Fp::from(500 + account),
-                        amount: *amount,
-                    })
-                    .collect(),
-            };
-            let batch = sign_batch(SEED, &SHAPE, 1, &scratch, &request);
-            scratch.apply_exits(&request, &SHAPE).unwrap();
-            batch
-        })
-        .collect();
+    chain_from(genesis().remove(&1).unwrap(), batches)
+}
+
+/// [`chain`] from a given state of segment 1.
+pub fn chain_from(mut state: SegmentState, batches: &[(u64, u64)]) -> Vec<Bundle> {
+    let requests: Vec<_> = batches.iter().map(|(e, a)| request(*e, *a)).collect();
+    let signed = sign_run(SEED, &SHAPE, 1, &state, &requests);
     let planned = plan_signed_run(&mut state, &signed, &SHAPE).unwrap();
     let outcomes: Vec<_> = planned.iter().map(|p| p.outcome.clone()).collect();
     let proofs = prover().prove_run(&outcomes, 2, 0, |_| {}).unwrap();
@@ -73,6 +74,16 @@ pub fn chain(batches: &[(u64, u64)]) -> Vec<Bundle> {
         .zip(proofs)
         .map(|(p, proof)| prover().bundle(p, proof))
         .collect()
+}
+
+/// Verifying keys of the TINY shape, from the test prover.
+pub fn verifier_keys() -> VerifierKeys {
+    VerifierKeys::from_key(
+        SHAPE,
+        prover().params().clone(),
+        prover().verifying_key().clone(),
+    )
+    .unwrap()
 }
 
 /// b0, b1 in epoch 7, b2 in epoch 8.
@@ -86,13 +97,7 @@ pub fn config(me: u64) -> GateConfig {
 }
 
 pub fn gate_with(config: GateConfig) -> Gate {
-    let keys = VerifierKeys::from_key(
-        SHAPE,
-        prover().params().clone(),
-        prover().verifying_key().clone(),
-    )
-    .unwrap();
-    Gate::new(config, vec![keys]).unwrap()
+    Gate::new(config, vec![verifier_keys()]).unwrap()
 }
 
 pub fn gate() -> Gate {
@@ -114,6 +119,12 @@ pub fn refuse(gate: &mut Gate, item: StreamItem) -> Refusal {
     let refusal = gate.process(&item).expect_err("item was accepted");
     assert_eq!(gate.state(), &before, "refusal changed state");
     refusal
+}
+
+/// The stream's signed tick into `epoch` (one epoch length after the
+/// previous one).
+pub fn tick(epoch: u64) -> StreamItem {
+    bulkhead_testkit::gate::tick(SEED, epoch)
 }
 
 pub fn vote(
