@@ -10,8 +10,10 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use bulkhead_protocol::CircuitShape;
 use bulkhead_prover::{write_atomically, ParamsCache};
-use bulkhead_verifier::gate::{Gate, GateConfig, GateState, ItemJson, StreamItem};
+use bulkhead_verifier::gate::{Gate, GateConfig, GateError, GateState, ItemJson, StreamItem};
+use bulkhead_verifier::VerifierKeys;
 
 use crate::error::CliError;
 use crate::params::verifier_keys;
@@ -34,19 +36,22 @@ impl GateStore {
     }
 
     /// Creates the directory with a fresh gate for `config`; refuses to
-    /// overwrite an existing gate.
-    pub fn init(&self, config: GateConfig) -> Result<GateState, CliError> {
+    /// overwrite an existing gate, and refuses a configuration that breaks
+    /// a registration rule (checked against the verifying keys derived for
+    /// its shapes) before writing anything.
+    pub fn init(&self, config: GateConfig, cache: &ParamsCache) -> Result<GateState, CliError> {
         if self.state_path().exists() {
             return Err(CliError::Usage(format!(
                 "{} already holds a gate",
                 self.dir.display()
             )));
         }
+        config.validate().map_err(GateError::from)?;
+        let keys = keys_for(&config_shapes(&config), cache)?;
+        let gate = Gate::new(config, keys)?;
         fs::create_dir_all(&self.dir).map_err(CliError::io(&self.dir))?;
-        // Keys are derived and checked against the config on every open.
-        let state = GateState::fresh(config);
-        self.save(&state)?;
-        Ok(state)
+        self.save(gate.state())?;
+        Ok(gate.state().clone())
     }
 
     /// Reads the state without deriving keys (for `status`).
@@ -58,11 +63,7 @@ impl GateStore {
     /// every registered shape.
     pub fn open(&self, cache: &ParamsCache) -> Result<Gate, CliError> {
         let state = self.load_state()?;
-        let shapes: BTreeSet<_> = state.config.sources.iter().map(|s| s.shape).collect();
-        let keys = shapes
-            .into_iter()
-            .map(|shape| verifier_keys(shape, cache))
-            .collect::<Result<Vec<_>, _>>()?;
+        let keys = keys_for(&config_shapes(&state.config), cache)?;
         Ok(Gate::restore(state, keys)?)
     }
 
@@ -76,6 +77,20 @@ impl GateStore {
         })?;
         write_atomically(&path, &bytes).map_err(CliError::io(path))
     }
+}
+
+fn config_shapes(config: &GateConfig) -> BTreeSet<CircuitShape> {
+    config.sources.iter().map(|s| s.shape).collect()
+}
+
+fn keys_for(
+    shapes: &BTreeSet<CircuitShape>,
+    cache: &ParamsCache,
+) -> Result<Vec<VerifierKeys>, CliError> {
+    shapes
+        .iter()
+        .map(|shape| verifier_keys(*shape, cache))
+        .collect()
 }
 
 /// Reads a stream item file: `*.bundle` is a bundle, `*.json` one of the

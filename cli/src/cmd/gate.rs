@@ -75,7 +75,7 @@ pub fn execute(args: GateArgs, cache: &ParamsCache) -> Result<(), CliError> {
         GateAction::Init { config } => {
             // Errors name the file and the field path.
             let config: GateConfig = read_json(&config)?;
-            store.init(config)?;
+            store.init(config, cache)?;
             println!("gate created in {}", args.state.display());
             Ok(())
         }

@@ -1,0 +1,206 @@
+//! `bulkhead gate` as an operator uses it: `init` refuses a configuration
+//! that breaks a registration rule, naming the field, and writes nothing;
+//! `tick` signs a tick with stream-guardian keys, collects signatures from
+//! other guardians' files, and the gate accepts it only when it is the
+//! next epoch, late enough, and signed by a threshold.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use bulkhead_testkit::keys::secret;
+
+/// The examples are built with this seed.
+const SEED: u64 = 1;
+
+fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
+
+fn bulkhead(params: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bulkhead"));
+    command.arg("--params-dir").arg(params);
+    command
+}
+
+fn gate(params: &Path, state: &Path, args: &[&str]) -> Output {
+    bulkhead(params)
+        .args(["gate", "--state"])
+        .arg(state)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Writes stream guardian `index`'s secret key (hex) to a file.
+fn guardian_key(dir: &Path, index: u64) -> String {
+    let path = dir.join(format!("guardian-{index}.key"));
+    let key = secret(SEED, "stream-guardian", 0, index);
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, hex + "\n").unwrap();
+    format!("{index}:{}", path.display())
+}
+
+#[test]
+fn init_refuses_a_config_that_breaks_registration_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let params = tmp.path().join("params");
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(examples_dir().join("gate-config.json")).unwrap())
+            .unwrap();
+    let cases: [(&str, &dyn Fn(&mut serde_json::Value)); 5] = [
+        ("unknown field `colour`", &|c| c["colour"] = "red".into()),
+        ("sources[0].threshold", &|c| {
+            c["sources"][0]["threshold"] = 9.into()
+        }),
+        ("sources[0].validators[1]: duplicate key", &|c| {
+            c["sources"][0]["validators"][1] = c["sources"][0]["validators"][0].clone()
+        }),
+        ("sources[0].silos[0]: does not hash", &|c| {
+            c["sources"][0]["silos"][0]["collateral"] = 1.into()
+        }),
+        ("sources[0].vk_digest", &|c| {
+            c["sources"][0]["vk_digest"] = "00".repeat(32).into()
+        }),
+    ];
+    for (expected, edit) in cases {
+        let mut bad = config.clone();
+        edit(&mut bad);
+        let file = tmp.path().join("config.json");
+        std::fs::write(&file, bad.to_string()).unwrap();
+        let state = tmp.path().join("gate");
+        let out = gate(
+            &params,
+            &state,
+            &["init", "--config", file.to_str().unwrap()],
+        );
+        assert_eq!(out.status.code(), Some(2), "{expected}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{expected}: {}",
+            stderr(&out)
+        );
+        assert!(!state.exists(), "{expected}: a refused config wrote a gate");
+    }
+}
+
+#[test]
+fn tick_signs_collects_and_submits_only_a_valid_next_tick() {
+    let tmp = tempfile::tempdir().unwrap();
+    let params = tmp.path().join("params");
+    let state = tmp.path().join("gate");
+    let config = examples_dir().join("gate-config.json");
+    let init = gate(
+        &params,
+        &state,
+        &["init", "--config", config.to_str().unwrap()],
+    );
+    assert!(init.status.success(), "{}", stderr(&init));
+    let (g0, g1) = (guardian_key(tmp.path(), 0), guardian_key(tmp.path(), 1));
+    // The examples' clock: genesis epoch 6 at 6 h, epochs of one hour.
+    let (epoch, time) = ("7", (7 * 3600).to_string());
+    let half = tmp.path().join("half.json");
+
+    // One guardian is below the threshold of two: refused, and the partly
+    // signed tick is written for the next guardian.
+    let out = gate(
+        &params,
+        &state,
+        &[
+            "tick",
+            "--epoch",
+            epoch,
+            "--time",
+            &time,
+            "--guardian",
+            &g0,
+            "--out",
+            half.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("needs 2"), "{}", stderr(&out));
+    // Not the next epoch, or too early: refused.
+    let out = gate(
+        &params,
+        &state,
+        &[
+            "tick",
+            "--epoch",
+            "8",
+            "--time",
+            &time,
+            "--guardian",
+            &g0,
+            "--guardian",
+            &g1,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("next epoch is 7"), "{}", stderr(&out));
+    let early = (7 * 3600 - 1).to_string();
+    let out = gate(
+        &params,
+        &state,
+        &[
+            "tick",
+            "--epoch",
+            epoch,
+            "--time",
+            &early,
+            "--guardian",
+            &g0,
+            "--guardian",
+            &g1,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("before"), "{}", stderr(&out));
+    // A bad key file is a usage error.
+    let junk = tmp.path().join("junk.key");
+    std::fs::write(&junk, "not a key").unwrap();
+    let out = gate(
+        &params,
+        &state,
+        &[
+            "tick",
+            "--epoch",
+            epoch,
+            "--time",
+            &time,
+            "--guardian",
+            &format!("0:{}", junk.display()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    // The second guardian adds its signature to the first's: accepted.
+    let full = tmp.path().join("tick.json");
+    let out = gate(
+        &params,
+        &state,
+        &[
+            "tick",
+            "--epoch",
+            epoch,
+            "--time",
+            &time,
+            "--guardian",
+            &g1,
+            "--add",
+            half.to_str().unwrap(),
+            "--out",
+            full.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status = gate(&params, &state, &["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["epoch"], 7);
+    // The same tick again is not the next one.
+    let again = gate(&params, &state, &["accept", full.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+}
