@@ -19,6 +19,7 @@ use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::model::{BatchRequest, ExitRequest, SegmentState, Silo};
 use bulkhead_protocol::CircuitShape;
 use bulkhead_prover::{plan_signed_run, ParamsCache, PlannedBatch, ProverKeys};
+use bulkhead_testkit::attacks::single_exit;
 use bulkhead_testkit::gate::gate_config;
 use bulkhead_testkit::sample;
 use bulkhead_testkit::signed::{segment, sign_run};
@@ -139,12 +140,27 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
         world.states.insert(*segment, state);
     }
     let attack_plan = AttackPlan::new(&world, &shape, epoch)?;
+    // A relayer late with segment 1's next batch: proven for epoch 7, and
+    // again for epoch 8 once the first is refused as stale.
+    let late: Vec<PlannedBatch> = [epoch, epoch + 1]
+        .iter()
+        .map(|e| {
+            let request = single_exit(2, sample::ASSET, *e, 6, 100);
+            let mut state = world.states[&1].clone();
+            let signed = sign_run(opts.seed, &shape, 1, &state, &[request]);
+            Ok(plan_signed_run(&mut state, &signed, &shape)?.remove(0))
+        })
+        .collect::<Result<_, CliError>>()?;
 
     let mut jobs: Vec<_> = plans
         .iter()
         .map(|(_, _, p)| (&p.outcome.instance, &p.outcome.witness))
         .collect();
     jobs.extend(attack_plan.jobs());
+    jobs.extend(
+        late.iter()
+            .map(|p| (&p.outcome.instance, &p.outcome.witness)),
+    );
     let total_jobs = jobs.len();
     let started = Instant::now();
     let proofs = prover.prove_jobs(&jobs, opts.in_flight, opts.threads, |i| {
@@ -157,6 +173,11 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
         bundles.push((*segment, label.clone(), prover.bundle(plan, proof)));
     }
     let attack_bundles = attack_plan.bundles(&prover, &mut proofs)?;
+    let late_bundles: Vec<Bundle> = late
+        .iter()
+        .zip(proofs.by_ref())
+        .map(|(plan, proof)| prover.bundle(plan, proof))
+        .collect();
 
     // ---- The stream.
     let tick = world.tick(epoch);
@@ -188,6 +209,21 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
         "G2 replay",
     );
     attacks::play(&mut world, &attack_plan, attack_bundles, epoch);
+    // The stream is in epoch 8 now. A batch for epoch 7 would spend a
+    // window that has closed: this is how an idle source would save up
+    // caps to drain at once, and G5 refuses it. Re-proven, it passes.
+    if let [stale, current] = late_bundles.as_slice() {
+        world.expect_stopped(
+            "batch for an ended epoch (late relayer, or an idle source saving up its cap)",
+            "s1-late-epoch7",
+            StreamItem::Bundle(stale.to_bytes()),
+            "G5 stale",
+        );
+        world.expect_accepted(
+            "s1 batch re-proven for epoch 8",
+            StreamItem::Bundle(current.to_bytes()),
+        );
+    }
 
     // ---- Report.
     let mut out = String::new();
