@@ -44,6 +44,9 @@ fn guardian_key(dir: &Path, index: u64) -> String {
     format!("{index}:{}", path.display())
 }
 
+/// A change to a configuration file.
+type Edit = dyn Fn(&mut serde_json::Value);
+
 #[test]
 fn init_refuses_a_config_that_breaks_registration_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -51,7 +54,7 @@ fn init_refuses_a_config_that_breaks_registration_and_writes_nothing() {
     let config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(examples_dir().join("gate-config.json")).unwrap())
             .unwrap();
-    let cases: [(&str, &dyn Fn(&mut serde_json::Value)); 5] = [
+    let cases: [(&str, &Edit); 5] = [
         ("unknown field `colour`", &|c| c["colour"] = "red".into()),
         ("sources[0].threshold", &|c| {
             c["sources"][0]["threshold"] = 9.into()
