@@ -107,103 +107,49 @@ fn tick_signs_collects_and_submits_only_a_valid_next_tick() {
     let (epoch, time) = ("7", (7 * 3600).to_string());
     let half = tmp.path().join("half.json");
 
+    // `gate tick --epoch E --time T` with `extra` flags.
+    let tick = |epoch: &str, time: &str, extra: &[&str]| {
+        let mut args = vec!["tick", "--epoch", epoch, "--time", time];
+        args.extend_from_slice(extra);
+        gate(&params, &state, &args)
+    };
+    let (half_path, full_path) = (half.to_str().unwrap(), tmp.path().join("tick.json"));
+    let full = full_path.to_str().unwrap();
+
     // One guardian is below the threshold of two: refused, and the partly
     // signed tick is written for the next guardian.
-    let out = gate(
-        &params,
-        &state,
-        &[
-            "tick",
-            "--epoch",
-            epoch,
-            "--time",
-            &time,
-            "--guardian",
-            &g0,
-            "--out",
-            half.to_str().unwrap(),
-        ],
-    );
+    let out = tick(epoch, &time, &["--guardian", &g0, "--out", half_path]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("needs 2"), "{}", stderr(&out));
     // Not the next epoch, or too early: refused.
-    let out = gate(
-        &params,
-        &state,
-        &[
-            "tick",
-            "--epoch",
-            "8",
-            "--time",
-            &time,
-            "--guardian",
-            &g0,
-            "--guardian",
-            &g1,
-        ],
-    );
+    let both = ["--guardian", &g0, "--guardian", &g1];
+    let out = tick("8", &time, &both);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("next epoch is 7"), "{}", stderr(&out));
-    let early = (7 * 3600 - 1).to_string();
-    let out = gate(
-        &params,
-        &state,
-        &[
-            "tick",
-            "--epoch",
-            epoch,
-            "--time",
-            &early,
-            "--guardian",
-            &g0,
-            "--guardian",
-            &g1,
-        ],
-    );
+    let out = tick(epoch, &(7 * 3600 - 1).to_string(), &both);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("before"), "{}", stderr(&out));
     // A bad key file is a usage error.
     let junk = tmp.path().join("junk.key");
     std::fs::write(&junk, "not a key").unwrap();
-    let out = gate(
-        &params,
-        &state,
-        &[
-            "tick",
-            "--epoch",
-            epoch,
-            "--time",
-            &time,
-            "--guardian",
-            &format!("0:{}", junk.display()),
-        ],
+    let out = tick(
+        epoch,
+        &time,
+        &["--guardian", &format!("0:{}", junk.display())],
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 
     // The second guardian adds its signature to the first's: accepted.
-    let full = tmp.path().join("tick.json");
-    let out = gate(
-        &params,
-        &state,
-        &[
-            "tick",
-            "--epoch",
-            epoch,
-            "--time",
-            &time,
-            "--guardian",
-            &g1,
-            "--add",
-            half.to_str().unwrap(),
-            "--out",
-            full.to_str().unwrap(),
-        ],
+    let out = tick(
+        epoch,
+        &time,
+        &["--guardian", &g1, "--add", half_path, "--out", full],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let status = gate(&params, &state, &["status", "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["epoch"], 7);
     // The same tick again is not the next one.
-    let again = gate(&params, &state, &["accept", full.to_str().unwrap()]);
+    let again = gate(&params, &state, &["accept", full]);
     assert_eq!(again.status.code(), Some(1));
 }
