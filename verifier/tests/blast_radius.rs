@@ -137,7 +137,7 @@ fn item_for(gate: &Gate, action: &Action) -> StreamItem {
             let parent = state.sources[&1]
                 .roots
                 .get(&height.saturating_sub(1))
-                .and_then(|r| Option::from(Fp::from_repr(r.0)))
+                .and_then(|r| Option::from(Fp::from_repr(r.root.0)))
                 .unwrap_or(Fp::from(7));
             attestation(SEED, 1, *height, parent, Fp::from(1000 + root), 3)
         }

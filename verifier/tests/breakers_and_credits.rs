@@ -308,3 +308,36 @@ fn a_source_registered_after_its_first_exits_is_followed_from_next_seq() {
     accept(&mut g, item(&bundles()[1]));
     assert_eq!(g.state().sources[&1].next_seq, 4);
 }
+
+#[test]
+fn an_honest_attestation_racing_a_bundle_is_not_equivocation() {
+    let mut g = gate();
+    accept(&mut g, tick(EPOCH));
+    let tip = g.state().sources[&1].tip;
+    // The validators attest a deposit on top of the tip, but a relayer's
+    // bundle from the same tip lands first: the attestation contradicts
+    // only a proven root, so it is refused, and nobody is quarantined.
+    accept(&mut g, item(&bundles()[0]));
+    let racing = attestation(SEED, 1, 1, tip, Fp::from(42), 3);
+    assert_eq!(
+        refuse(&mut g, racing),
+        Refusal::Superseded {
+            segment: 1,
+            height: 1
+        }
+    );
+    let on_stale_root = attestation(SEED, 1, 2, Fp::from(42), Fp::from(43), 3);
+    assert!(matches!(
+        refuse(&mut g, on_stale_root),
+        Refusal::Superseded { .. }
+    ));
+    assert!(g.state().sources[&1].quarantined.is_none());
+    // Attested on top of the proven root, it moves the tip.
+    let proven = bundles()[0].instance.accounts_after;
+    accept(&mut g, attestation(SEED, 1, 2, proven, Fp::from(42), 3));
+    // And a second root at that attested height is equivocation.
+    assert!(matches!(
+        accept(&mut g, attestation(SEED, 1, 2, proven, Fp::from(43), 3)),
+        Effect::Quarantined { segment: 1, .. }
+    ));
+}

@@ -128,6 +128,10 @@ pub struct GateConfig {
     pub inbound_limit: u64,
 }
 
+/// The highest registered height: far below u64::MAX, so that a chain's
+/// height never saturates (each attestation or bundle adds one).
+pub const MAX_GENESIS_HEIGHT: u64 = u64::MAX / 2;
+
 /// A configuration a gate refuses to start from; `field` names where.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -174,8 +178,8 @@ pub enum ConfigError {
         problem: String,
     },
     /// An epoch length of 0 would let the clock run as fast as ticks can
-    /// be written.
-    #[error("clock.epoch_length: must be at least 1 second")]
+    /// be written; one that overflows the genesis time would stop it.
+    #[error("clock.epoch_length: must be at least 1 second, and genesis_time + epoch_length must fit u64")]
     EpochLength,
 }
 
@@ -201,7 +205,13 @@ impl GateConfig {
             self.local_threshold,
             "local_threshold",
         )?;
-        if self.clock.epoch_length == 0 {
+        if self.clock.epoch_length == 0
+            || self
+                .clock
+                .genesis_time
+                .checked_add(self.clock.epoch_length)
+                .is_none()
+        {
             return Err(ConfigError::EpochLength);
         }
         let mut ids = BTreeSet::new();
@@ -223,6 +233,14 @@ impl GateConfig {
                 source.threshold,
                 &at("threshold"),
             )?;
+            if source.genesis_height > MAX_GENESIS_HEIGHT {
+                return Err(ConfigError::Opening {
+                    field: at("genesis_height"),
+                    problem: format!(
+                        "must leave room for the chain to grow (at most {MAX_GENESIS_HEIGHT})"
+                    ),
+                });
+            }
             source.check_openings(&at("silos"))?;
         }
         Ok(())

@@ -12,7 +12,7 @@ use bulkhead_protocol::messages::{attestation_message, tick_message};
 use super::config::Hex32;
 use super::item::{Attestation, IndexedSignature, Tick};
 use super::refusal::Refusal;
-use super::state::{Evidence, GateState, Root};
+use super::state::{ChainRoot, Evidence, GateState, Root};
 use crate::check::{check_decoded, BundleRefusal};
 use crate::keys::VerifierKeys;
 use crate::signatures;
@@ -95,9 +95,13 @@ pub(super) fn advance(state: &mut GateState, bundle: &Bundle) {
     let i = bundle.instance;
     if let Some(source) = state.sources.get_mut(&i.src) {
         source.height = source.height.saturating_add(1);
-        source
-            .roots
-            .insert(source.height, Root::from(&i.accounts_after));
+        source.roots.insert(
+            source.height,
+            ChainRoot {
+                root: Root::from(&i.accounts_after),
+                attested: false,
+            },
+        );
         source.tip = i.accounts_after;
         source.boundary = i.boundary_after;
         source.next_seq = source.next_seq.saturating_add(i.exit_count);
@@ -169,39 +173,50 @@ pub(super) fn judge_attestation(
         root,
     };
     let next = source.height.saturating_add(1);
-    let forked = if a.height > next {
+    if a.height > next {
         return Err(Refusal::AttestationGap {
             height: a.height,
             tip: source.height,
         });
-    } else if a.height == next {
-        a.parent != source.tip
-    } else {
-        let parent_known = a.height.checked_sub(1).and_then(|h| source.roots.get(&h));
-        match source.roots.get(&a.height) {
-            // At or below registration: nothing to judge against.
-            None => return Err(Refusal::StaleAttestation),
-            Some(known) => *known != root || parent_known.is_some_and(|p| *p != parent),
+    }
+    let at = source.roots.get(&a.height);
+    let below = a.height.checked_sub(1).and_then(|h| source.roots.get(&h));
+    let root_differs = at.filter(|known| known.root != root);
+    let parent_differs = below.filter(|known| known.root != parent);
+    // Contradicting what the validators signed is equivocation; contradicting
+    // only a proven root is an honest race with a bundle (the validators
+    // attest on top of the proven root next time).
+    if root_differs.is_some_and(|k| k.attested) || parent_differs.is_some_and(|k| k.attested) {
+        if source.evidence.contains(&evidence) {
+            return Err(Refusal::KnownEvidence(a.segment));
         }
-    };
-    if !forked {
-        return if a.height == next {
-            Ok(AttestationVerdict::Step)
-        } else {
-            Err(Refusal::StaleAttestation)
-        };
+        return Ok(AttestationVerdict::Equivocation(evidence));
     }
-    if source.evidence.contains(&evidence) {
-        return Err(Refusal::KnownEvidence(a.segment));
+    if root_differs.is_some() || parent_differs.is_some() {
+        return Err(Refusal::Superseded {
+            segment: a.segment,
+            height: a.height,
+        });
     }
-    Ok(AttestationVerdict::Equivocation(evidence))
+    if a.height == next {
+        Ok(AttestationVerdict::Step)
+    } else {
+        // The same root and parent again, or below registration.
+        Err(Refusal::StaleAttestation)
+    }
 }
 
 /// Moves the source's tip to an attested root, one height up.
 pub(super) fn apply_step(state: &mut GateState, a: &Attestation) {
     if let Some(source) = state.sources.get_mut(&a.segment) {
         source.height = a.height;
-        source.roots.insert(a.height, Root::from(&a.root));
+        source.roots.insert(
+            a.height,
+            ChainRoot {
+                root: Root::from(&a.root),
+                attested: true,
+            },
+        );
         source.tip = a.root;
     }
 }
@@ -217,13 +232,15 @@ pub(super) fn check_tick(state: &GateState, tick: &Tick) -> Result<(), Refusal> 
             next: next.unwrap_or(u64::MAX),
         });
     }
+    // Checked, not saturating: a clock at the end of time stays there
+    // rather than letting every later tick through at once.
     let earliest = state
         .epoch_time
-        .saturating_add(state.config.clock.epoch_length);
-    if tick.time < earliest {
+        .checked_add(state.config.clock.epoch_length);
+    if earliest.is_none_or(|earliest| tick.time < earliest) {
         return Err(Refusal::TickTooEarly {
             time: tick.time,
-            earliest,
+            earliest: earliest.unwrap_or(u64::MAX),
         });
     }
     let message = tick_message(tick.epoch, tick.time);

@@ -26,7 +26,8 @@ pub use item::{
 };
 pub use refusal::{Effect, GateError, GuardianRefusal, Refusal};
 pub use state::{
-    Credit, Evidence, GateState, ItemKind, QuarantineCause, Root, SourceEpoch, SourceState,
+    ChainRoot, Credit, Evidence, GateState, ItemKind, QuarantineCause, Root, SourceEpoch,
+    SourceState,
 };
 
 use crate::keys::VerifierKeys;

@@ -87,6 +87,15 @@ pub enum Refusal {
         /// Keys in the signer set.
         signers: usize,
     },
+    /// An attestation that contradicts only a root a bundle proved (an
+    /// honest race with a relayer): refused, not evidence.
+    #[error("attestation of segment {segment} at height {height} forks off a proven root: attest on top of it")]
+    Superseded {
+        /// Source.
+        segment: u64,
+        /// Claimed height.
+        height: u64,
+    },
     /// An attestation already applied.
     #[error("attestation already seen")]
     StaleAttestation,
@@ -179,7 +188,8 @@ impl Refusal {
             Refusal::Quarantined(_) => "G6 quarantined",
             Refusal::WeakAttestation { .. }
             | Refusal::StaleAttestation
-            | Refusal::AttestationGap { .. } => "attestation",
+            | Refusal::AttestationGap { .. }
+            | Refusal::Superseded { .. } => "attestation",
             Refusal::TooManySignatures { .. } => "too many signatures",
             Refusal::KnownEvidence(_) => "known evidence",
             Refusal::TickNotNext { .. }

@@ -86,6 +86,19 @@ pub struct Evidence {
     pub root: Root,
 }
 
+/// One root of a source's accounts-root chain, and whether its validators
+/// signed it (an attestation, or the registered root) or a proof moved the
+/// chain there (a bundle's ACCOUNTS_AFTER). Only a contradiction of a
+/// validator-signed root is equivocation: an honest attestation that
+/// races a bundle contradicts a proven root, and is merely refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainRoot {
+    /// The root.
+    pub root: Root,
+    /// Signed by a threshold of the source's validators (or registered).
+    pub attested: bool,
+}
+
 /// What a gate tracks per source.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceState {
@@ -96,7 +109,7 @@ pub struct SourceState {
     /// bundles) since the source's genesis.
     pub height: u64,
     /// Every root of the chain since registration, by height.
-    pub roots: BTreeMap<u64, Root>,
+    pub roots: BTreeMap<u64, ChainRoot>,
     /// Boundary root.
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub boundary: Fp,
@@ -129,7 +142,13 @@ impl SourceState {
         SourceState {
             tip: config.accounts_root,
             height: config.genesis_height,
-            roots: BTreeMap::from([(config.genesis_height, Root::from(&config.accounts_root))]),
+            roots: BTreeMap::from([(
+                config.genesis_height,
+                ChainRoot {
+                    root: Root::from(&config.accounts_root),
+                    attested: true,
+                },
+            )]),
             boundary: config.boundary_root,
             next_seq: config.next_seq,
             last_epoch: None,
@@ -221,13 +240,13 @@ impl GateState {
         self.inbound.get(&key).copied().unwrap_or(0)
     }
 
-    /// Held at this gate from `src`, in total.
+    /// Held at this gate from `src`, in total (saturating: amounts of
+    /// several assets may add past u64).
     pub fn held_from(&self, src: u64) -> u64 {
         self.held
             .iter()
             .filter(|c| c.src == src)
-            .map(|c| c.amount)
-            .sum()
+            .fold(0u64, |sum, c| sum.saturating_add(c.amount))
     }
 }
 
