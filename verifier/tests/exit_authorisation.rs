@@ -1,0 +1,118 @@
+//! G4, exit authorisation, on real proofs at the TINY shape: every exit
+//! signature verifies strictly (a signature the batch check would accept
+//! but the strict check refuses is refused).
+
+mod common;
+
+use bulkhead_protocol::bundle::Bundle;
+use bulkhead_protocol::messages::exit_message;
+use bulkhead_testkit::keys::secret;
+use bulkhead_verifier::gate::{Refusal, StreamItem};
+use bulkhead_verifier::BundleRefusal;
+use common::*;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::Identity;
+use ed25519_dalek::{Digest, Sha512, Signature, SigningKey, VerifyingKey};
+
+/// The point (0, -1), of order 2.
+fn order_two_point() -> EdwardsPoint {
+    let mut y = [0xff; 32];
+    y[0] = 0xec;
+    y[31] = 0x7f;
+    let t = CompressedEdwardsY(y)
+        .decompress()
+        .expect("(0, -1) is on the curve");
+    assert!(t.is_small_order() && t != EdwardsPoint::identity());
+    assert_eq!(t + t, EdwardsPoint::identity());
+    t
+}
+
+/// An Ed25519 signature by `secret` whose nonce point is `R = [r]B + torsion`
+/// and whose `s = r + H(R, A, M)·a` satisfies the cofactorless equation up
+/// to `torsion`: what only the key's owner can build.
+fn sign_with_nonce_point(
+    secret: &[u8; 32],
+    message: &[u8],
+    r: Scalar,
+    torsion: EdwardsPoint,
+) -> [u8; 64] {
+    let key = SigningKey::from_bytes(secret);
+    let big_r = (EdwardsPoint::mul_base(&r) + torsion).compress();
+    let mut wide = [0u8; 64];
+    wide.copy_from_slice(
+        &Sha512::new()
+            .chain_update(big_r.as_bytes())
+            .chain_update(key.verifying_key().as_bytes())
+            .chain_update(message)
+            .finalize(),
+    );
+    let h = Scalar::from_bytes_mod_order_wide(&wide);
+    let s = r + h * key.to_scalar();
+    let mut signature = [0u8; 64];
+    signature[..32].copy_from_slice(big_r.as_bytes());
+    signature[32..].copy_from_slice(s.as_bytes());
+    signature
+}
+
+/// Exit 0 of `bundle` (account 0 of segment 1), its message and its
+/// owner's secret key.
+fn first_exit(bundle: &Bundle) -> (Vec<u8>, [u8; 32]) {
+    let e = &bundle.exits[0];
+    let message = exit_message(&bundle.lane_id(), e.nonce, &e.recipient, e.amount);
+    (message, secret(SEED, "account", 1, 0))
+}
+
+/// Whether `ed25519_dalek::verify_batch` (the check the gate used before
+/// it went strict-only) accepts exit 0's signature.
+fn batch_accepts(bundle: &Bundle) -> bool {
+    let (message, _) = first_exit(bundle);
+    let e = &bundle.exits[0];
+    let key = VerifyingKey::from_bytes(&e.public_key).unwrap();
+    let signature = Signature::from_bytes(&e.signature);
+    ed25519_dalek::verify_batch(&[&message[..]], &[signature], &[key]).is_ok()
+        && key.verify_strict(&message, &signature).is_err()
+}
+
+#[test]
+fn g4_exit_signature_with_identity_r_is_refused() {
+    // R = identity (small order) and s = H(R, A, M)·a: the batch equation
+    // holds for every coefficient, the strict check refuses R.
+    let mut bundle = bundles()[0].clone();
+    let (message, owner) = first_exit(&bundle);
+    bundle.exits[0].signature =
+        sign_with_nonce_point(&owner, &message, Scalar::ZERO, EdwardsPoint::identity());
+    assert_eq!(bundle.exits[0].signature[0], 1, "R encodes the identity");
+    assert!(batch_accepts(&bundle), "the batch check accepts it");
+
+    let mut g = gate();
+    g.process(&StreamItem::EpochTick(EPOCH)).unwrap();
+    assert_eq!(
+        refuse(&mut g, item(&bundle)),
+        Refusal::Bundle(BundleRefusal::BadSignature(0))
+    );
+    accept(&mut g, item(&bundles()[0]));
+}
+
+#[test]
+fn g4_exit_signature_with_order_two_component_in_r_is_refused() {
+    // R = [r]B + T with T of order 2: the batch equation is z·T, zero for
+    // an even coefficient z, which the transcript fixes and the signer can
+    // grind for by trying nonces.
+    let mut bundle = bundles()[0].clone();
+    let (message, owner) = first_exit(&bundle);
+    let ground = (1u64..256)
+        .map(|r| sign_with_nonce_point(&owner, &message, Scalar::from(r), order_two_point()))
+        .find(|signature| {
+            bundle.exits[0].signature = *signature;
+            batch_accepts(&bundle)
+        });
+    assert!(ground.is_some(), "no nonce gave an even coefficient");
+
+    let mut g = gate();
+    g.process(&StreamItem::EpochTick(EPOCH)).unwrap();
+    assert_eq!(
+        refuse(&mut g, item(&bundle)),
+        Refusal::Bundle(BundleRefusal::BadSignature(0))
+    );
+}
