@@ -53,7 +53,7 @@ fn verifying(c: &mut Criterion) {
                 let messages: Vec<Vec<u8>> = bundle
                     .exits
                     .iter()
-                    .map(|e| exit_message(&lane_id, e.nonce, &e.recipient, e.amount))
+                    .map(|e| exit_message(&lane_id, e.account, e.nonce, &e.recipient, e.amount))
                     .collect();
                 let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
                 let keys: Vec<VerifyingKey> = bundle

@@ -44,7 +44,7 @@ pub fn verify(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bo
 pub fn verify_exit_signatures(bundle: &Bundle) -> Result<(), usize> {
     let lane_id = bundle.lane_id();
     bundle.exits.iter().enumerate().try_for_each(|(i, e)| {
-        let message = exit_message(&lane_id, e.nonce, &e.recipient, e.amount);
+        let message = exit_message(&lane_id, e.account, e.nonce, &e.recipient, e.amount);
         if verify(&e.public_key, &message, &e.signature) {
             Ok(())
         } else {
