@@ -207,7 +207,7 @@ fn inspect_json_reports_exact_sizes() {
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["k"], 11);
-    assert_eq!(report["proof_bytes"], 5344);
+    assert_eq!(report["proof_bytes"], 5408);
     assert_eq!(report["instance_columns"], 1);
     assert_eq!(report["permutations"], 54);
     assert_eq!(report["rows_per_permutation"], 41);
@@ -256,7 +256,7 @@ fn bench_writes_records_csv_and_plot() {
     ] {
         assert!(record.get(key).is_some(), "record lacks {key}");
     }
-    assert_eq!(record["proof_bytes"], 5344);
+    assert_eq!(record["proof_bytes"], 5408);
     assert!(record["prove_s"].as_f64().unwrap() > 0.0);
     assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 2);
     assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));

@@ -44,7 +44,8 @@ pub mod tag {
     pub const LANE_ID: u64 = 7;
     /// Boundary root: `H(silo_root, lanes_root, exit_seq)`.
     pub const BOUNDARY: u64 = 8;
-    /// Exit leaf: `H(lane_id, seq, owner, nonce, recipient, amount)`.
+    /// Exit leaf: `H(lane_id, seq, account_nonce, owner, recipient,
+    /// amount)`, with `account_nonce` = [`super::account_nonce`].
     pub const EXIT_LEAF: u64 = 9;
     /// Inner node of the per-batch exits tree.
     pub const EXIT_NODE: u64 = 10;
@@ -173,11 +174,34 @@ pub fn boundary_root(silo_root: Fp, lanes_root: Fp, exit_seq: Fp) -> Fp {
     hash(tag::BOUNDARY, &[silo_root, lanes_root, exit_seq])
 }
 
-/// Exit leaf `H(lane_id, seq, owner, nonce, recipient, amount)`.
-pub fn exit_leaf(lane_id: Fp, seq: Fp, owner: Fp, nonce: Fp, recipient: Fp, amount: Fp) -> Fp {
+/// Bits the nonce takes in [`account_nonce`].
+pub const NONCE_BITS: u32 = 64;
+
+/// The sender's account index and nonce packed into one field element,
+/// `account·2^64 + nonce`, as the exit leaf carries them.
+///
+/// Injective on u64 pairs (the packing is below 2^128, far from the field's
+/// modulus), so an exit leaf names exactly one account and one nonce. The
+/// circuit packs the index its Merkle path bits spell (below 2^D, D <= 32)
+/// with the range-checked nonce (below 2^64).
+pub fn account_nonce(account: u64, nonce: u64) -> Fp {
+    Fp::from_u128((u128::from(account) << NONCE_BITS) | u128::from(nonce))
+}
+
+/// Exit leaf `H(lane_id, seq, account_nonce, owner, recipient, amount)`:
+/// six inputs, three permutations, with `account_nonce` from
+/// [`account_nonce`].
+pub fn exit_leaf(
+    lane_id: Fp,
+    seq: Fp,
+    account_nonce: Fp,
+    owner: Fp,
+    recipient: Fp,
+    amount: Fp,
+) -> Fp {
     hash(
         tag::EXIT_LEAF,
-        &[lane_id, seq, owner, nonce, recipient, amount],
+        &[lane_id, seq, account_nonce, owner, recipient, amount],
     )
 }
 
@@ -219,6 +243,18 @@ mod tests {
         assert_eq!(
             hash(0, &[x(1), x(2), x(3), x(4), x(5), x(6)]),
             library([x(1), x(2), x(3), x(4), x(5), x(6)])
+        );
+    }
+
+    #[test]
+    fn account_nonce_packs_injectively() {
+        assert_eq!(account_nonce(0, 7), Fp::from(7));
+        assert_eq!(account_nonce(1, 0), Fp::from_u128(1 << 64));
+        assert_ne!(account_nonce(1, 0), account_nonce(0, u64::MAX));
+        assert_eq!(
+            account_nonce(u64::MAX, u64::MAX),
+            Fp::from_u128(u128::MAX),
+            "the largest packing is below 2^128, so it never wraps"
         );
     }
 

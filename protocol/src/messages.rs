@@ -9,7 +9,9 @@ use ff::PrimeField;
 use crate::hash::Fp;
 
 /// Domain separator of the message an account owner signs for an exit.
-pub const EXIT_SIGNING_DOMAIN: &[u8; 16] = b"bulkhead/exit/v1";
+/// Version 2 names the account (v1 did not, so one signature could debit
+/// every account of its owner); no v1 signature verifies under it.
+pub const EXIT_SIGNING_DOMAIN: &[u8; 16] = b"bulkhead/exit/v2";
 /// Domain separator of validator attestations.
 pub const ATTESTATION_DOMAIN: &[u8; 16] = b"bulkhead/attest1";
 /// Domain separator of guardian actions.
@@ -17,12 +19,28 @@ pub const GUARDIAN_DOMAIN: &[u8; 16] = b"bulkhead/guard/1";
 /// Domain separator of epoch ticks.
 pub const TICK_DOMAIN: &[u8; 16] = b"bulkhead/tick/v1";
 
-/// The message an owner signs to authorise one exit: the domain separator,
-/// the lane id, the nonce, the recipient and the amount.
-pub fn exit_message(lane_id: &Fp, nonce: u64, recipient: &Fp, amount: u64) -> Vec<u8> {
-    let mut message = Vec::with_capacity(16 + 32 + 8 + 32 + 8);
+/// Bytes of an exit message.
+pub const EXIT_MESSAGE_BYTES: usize = 16 + 32 + 8 + 8 + 32 + 8;
+
+/// The message an owner signs to authorise one debit of one account
+/// (rule G4): the domain separator, the lane id, the account's index in
+/// the accounts tree, its nonce, the recipient and the amount.
+///
+/// ```text
+/// domain "bulkhead/exit/v2" [16] | lane_id [32] | account u64 LE |
+/// nonce u64 LE | recipient [32] | amount u64 LE          (104 bytes)
+/// ```
+pub fn exit_message(
+    lane_id: &Fp,
+    account: u64,
+    nonce: u64,
+    recipient: &Fp,
+    amount: u64,
+) -> Vec<u8> {
+    let mut message = Vec::with_capacity(EXIT_MESSAGE_BYTES);
     message.extend_from_slice(EXIT_SIGNING_DOMAIN);
     message.extend_from_slice(lane_id.to_repr().as_ref());
+    message.extend_from_slice(&account.to_le_bytes());
     message.extend_from_slice(&nonce.to_le_bytes());
     message.extend_from_slice(recipient.to_repr().as_ref());
     message.extend_from_slice(&amount.to_le_bytes());
@@ -79,7 +97,7 @@ mod tests {
     #[test]
     fn messages_of_different_purposes_never_share_a_prefix() {
         let (a, b) = (Fp::from(1), Fp::from(2));
-        let exit = exit_message(&a, 0, &b, 1);
+        let exit = exit_message(&a, 0, 0, &b, 1);
         let attest = attestation_message(0, 1, &a, &b);
         let guard = guardian_message(GuardianScopeByte::Stream, 0, true, 0);
         let tick = tick_message(1, 2);
@@ -93,5 +111,15 @@ mod tests {
             guardian_message(GuardianScopeByte::Local, 0, true, 0),
             guard
         );
+    }
+
+    #[test]
+    fn exit_messages_name_the_account() {
+        let (lane, recipient) = (Fp::from(1), Fp::from(2));
+        let message = exit_message(&lane, 3, 4, &recipient, 5);
+        assert_eq!(message.len(), EXIT_MESSAGE_BYTES);
+        assert_eq!(message[48..56], 3u64.to_le_bytes());
+        assert_eq!(message[56..64], 4u64.to_le_bytes());
+        assert_ne!(message, exit_message(&lane, 2, 4, &recipient, 5));
     }
 }

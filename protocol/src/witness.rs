@@ -26,7 +26,8 @@ pub struct SlotWitness {
     pub amount: Fp,
     /// Recipient in the destination segment.
     pub recipient: Fp,
-    /// Direction bits of the sender's leaf, leaf level first.
+    /// Direction bits of the sender's leaf, leaf level first. They spell
+    /// the sender's account index, which the exit leaf carries (I8).
     pub path_bits: Vec<Fp>,
     /// Siblings of the sender's leaf, leaf level first.
     pub siblings: Vec<Fp>,

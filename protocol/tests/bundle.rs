@@ -1,7 +1,7 @@
 //! The bundle wire format: round trips, one encoding per bundle, a typed
 //! error for every malformation, no panic on random mutations.
 
-use bulkhead_protocol::bundle::{Bundle, BundleError, SignedExit};
+use bulkhead_protocol::bundle::{Bundle, BundleError, SignedExit, EXIT_BYTES};
 use bulkhead_protocol::{CircuitShape, Fp};
 use bulkhead_testkit::sample;
 use proptest::prelude::*;
@@ -17,9 +17,9 @@ fn bundle() -> Bundle {
     let exits = outcome
         .exits
         .iter()
-        .zip([0u64, 2])
-        .map(|(e, account)| SignedExit {
-            public_key: sample::public_key(account),
+        .map(|e| SignedExit {
+            public_key: sample::public_key(e.account),
+            account: e.account,
             nonce: e.nonce,
             recipient: e.recipient,
             amount: e.amount,
@@ -53,6 +53,10 @@ fn a_changed_exit_no_longer_matches() {
     let mut b = bundle();
     b.exits[0].recipient = Fp::from(5);
     assert!(!b.exits_match_public_inputs());
+    // Same owner key, same nonce, another account: another exit leaf.
+    let mut b = bundle();
+    b.exits[1].account = 4;
+    assert!(!b.exits_match_public_inputs());
 }
 
 #[test]
@@ -61,11 +65,12 @@ fn each_malformation_has_its_error() {
     let mut bad = bytes.clone();
     bad[0] = b'X';
     assert_eq!(Bundle::from_bytes(&bad), Err(BundleError::BadMagic));
+    // A version-1 bundle (exits without their account) is not read.
     let mut bad = bytes.clone();
-    bad[8] = 2;
+    bad[8] = 1;
     assert_eq!(
         Bundle::from_bytes(&bad),
-        Err(BundleError::UnknownVersion(2))
+        Err(BundleError::UnknownVersion(1))
     );
     let mut bad = bytes.clone();
     bad[13] = 3; // batch size 3
@@ -103,6 +108,20 @@ fn each_malformation_has_its_error() {
         Bundle::from_bytes(&bad),
         Err(BundleError::OversizedProof(u32::MAX as usize))
     );
+    // An account index at 2^D, outside TINY's accounts tree (D = 4).
+    let at = bytes.len() - EXIT_BYTES + 32;
+    let mut bad = bytes.clone();
+    bad[at..at + 8].copy_from_slice(&16u64.to_le_bytes());
+    assert_eq!(
+        Bundle::from_bytes(&bad),
+        Err(BundleError::AccountOutOfRange {
+            exit: 1,
+            account: 16,
+            depth: 4
+        })
+    );
+    bad[at..at + 8].copy_from_slice(&15u64.to_le_bytes());
+    assert_eq!(Bundle::from_bytes(&bad).unwrap().exits[1].account, 15);
     // One exit fewer than EXIT_COUNT.
     let mut b = bundle();
     b.exits.pop();

@@ -214,9 +214,9 @@ fn a_batch_updates_roots_sequence_and_silo_consistently() {
         (silo.window_epoch, silo.window_outflow, silo.collateral),
         (9, 450, 19_550)
     );
-    // Exit records carry the nonce each exit used.
-    let nonces: Vec<u64> = outcome.exits.iter().map(|e| e.nonce).collect();
-    assert_eq!(nonces, [0, 0, 1]);
+    // Exit records carry the account and the nonce each exit used.
+    let used: Vec<(u64, u64)> = outcome.exits.iter().map(|e| (e.account, e.nonce)).collect();
+    assert_eq!(used, [(0, 0), (2, 0), (0, 1)]);
     // The witness path of the first slot opens the old root.
     let slot = &outcome.witness.slots[0];
     let path = MerklePath {

@@ -6,7 +6,8 @@
 //! the block, for updating the document on purpose.
 
 use bulkhead_protocol::hash::{self, tag, Fp};
-use bulkhead_protocol::hex::fp_to_hex;
+use bulkhead_protocol::hex::{encode, fp_to_hex};
+use bulkhead_protocol::messages::exit_message;
 use bulkhead_protocol::{instance, CircuitShape};
 use bulkhead_testkit::sample;
 
@@ -30,6 +31,18 @@ fn vectors() -> Vec<(String, String)> {
         hash::account_leaf(one, two, one, two),
     );
     put("owner_of_key([1; 32])", hash::owner_of_key(&[1; 32]));
+    put("account_nonce(3, 4)", hash::account_nonce(3, 4));
+    put(
+        "H_exit_leaf(1, 2, account_nonce(3, 4), 5, 6, 7)",
+        hash::exit_leaf(
+            one,
+            two,
+            hash::account_nonce(3, 4),
+            Fp::from(5),
+            Fp::from(6),
+            Fp::from(7),
+        ),
+    );
 
     let mut state = sample::segment(1, &SHAPE).unwrap();
     put("accounts_root (sample segment 1)", state.accounts_root());
@@ -41,6 +54,20 @@ fn vectors() -> Vec<(String, String)> {
     for (offset, value) in column.iter().enumerate() {
         put(&format!("PI[{offset}] {}", instance::NAMES[offset]), *value);
     }
+    // The message account 0's owner signs for the batch's first exit.
+    let first = outcome.exits[0];
+    let lane_id = hash::lane_id(Fp::from(1), Fp::from(sample::DST), Fp::from(sample::ASSET));
+    let message = exit_message(
+        &lane_id,
+        first.account,
+        first.nonce,
+        &first.recipient,
+        first.amount,
+    );
+    out.push((
+        "exit_message(lane_id(1, 2, 1), 0, 0, 100, 300)".to_owned(),
+        encode(message),
+    ));
     out
 }
 

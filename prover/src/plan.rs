@@ -40,7 +40,8 @@ pub struct SignedExitRequest {
     pub request: ExitRequest,
     /// The owner's Ed25519 public key.
     pub public_key: [u8; 32],
-    /// Signature over the exit message (lane, nonce, recipient, amount).
+    /// Signature over the exit message (lane, account, nonce, recipient,
+    /// amount).
     pub signature: [u8; 64],
 }
 
@@ -80,8 +81,9 @@ pub struct PlannedBatch {
 
 /// Plans a run of signed batches: applies each with the native model (on a
 /// copy of `state`) and checks every exit's authorisation — the key must
-/// hash to the account's owner and sign the exit's lane, nonce, recipient
-/// and amount. All or nothing: on the first refusal nothing is changed,
+/// hash to the account's owner and sign the exit's lane, account, nonce,
+/// recipient and amount, so one signature authorises one debit of one
+/// account, however many accounts its key owns. All or nothing: on the first refusal nothing is changed,
 /// nothing is proven.
 pub fn plan_signed_run(
     state: &mut SegmentState,
@@ -117,12 +119,18 @@ pub fn plan_signed_run(
                     }
                     let key = VerifyingKey::from_bytes(&signed.public_key)
                         .map_err(|_| refuse("not an Ed25519 public key"))?;
-                    let message =
-                        exit_message(&lane_id, record.nonce, &record.recipient, record.amount);
+                    let message = exit_message(
+                        &lane_id,
+                        record.account,
+                        record.nonce,
+                        &record.recipient,
+                        record.amount,
+                    );
                     key.verify_strict(&message, &Signature::from_bytes(&signed.signature))
                         .map_err(|_| refuse("the signature does not verify"))?;
                     Ok(SignedExit {
                         public_key: signed.public_key,
+                        account: record.account,
                         nonce: record.nonce,
                         recipient: record.recipient,
                         amount: record.amount,

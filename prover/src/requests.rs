@@ -43,7 +43,7 @@ pub struct ExitEntry {
     /// Owner's Ed25519 public key, hex.
     #[serde(with = "bulkhead_protocol::hex::bytes")]
     pub public_key: [u8; 32],
-    /// Signature over (lane, nonce, recipient, amount), hex.
+    /// Signature over (lane, account, nonce, recipient, amount), hex.
     #[serde(with = "bulkhead_protocol::hex::bytes")]
     pub signature: [u8; 64],
 }

@@ -226,7 +226,14 @@ impl Mint {
                     amount: u128::from(*amount),
                 },
                 public_key: public_key(&self.attacker),
-                signature: sign_exit(&self.attacker, &lane_id, nonce, &recipient, *amount),
+                signature: sign_exit(
+                    &self.attacker,
+                    &lane_id,
+                    self.account,
+                    nonce,
+                    &recipient,
+                    *amount,
+                ),
             })
             .collect();
         let signed = SignedBatch {

@@ -34,13 +34,18 @@ pub fn sign(secret: &[u8; 32], message: &[u8]) -> [u8; 64] {
 }
 
 /// Signs an exit as the account owner would: `secret` is the owner's
-/// Ed25519 secret key; the nonce is the account's nonce at this exit.
+/// Ed25519 secret key, `account` the index of the account to debit and
+/// `nonce` that account's nonce at this exit.
 pub fn sign_exit(
     secret: &[u8; 32],
     lane_id: &Fp,
+    account: u64,
     nonce: u64,
     recipient: &Fp,
     amount: u64,
 ) -> [u8; 64] {
-    sign(secret, &exit_message(lane_id, nonce, recipient, amount))
+    sign(
+        secret,
+        &exit_message(lane_id, account, nonce, recipient, amount),
+    )
 }

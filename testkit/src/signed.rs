@@ -53,6 +53,7 @@ pub fn sign_batch(
                 signature: sign_exit(
                     &secret,
                     &lane_id,
+                    record.account,
                     record.nonce,
                     &record.recipient,
                     record.amount,

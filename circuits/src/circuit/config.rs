@@ -12,7 +12,7 @@
 //! region in `boundary.rs`. The destructuring of each `query_row` below
 //! follows those tables column by column.
 
-use ff::Field;
+use ff::{Field, PrimeField};
 use halo2_proofs::{
     plonk::{
         Advice, Column, ConstraintSystem, Constraints, Expression, Fixed, Instance, Selector,
@@ -85,6 +85,12 @@ fn one() -> Expression<Fp> {
     Expression::Constant(Fp::ONE)
 }
 
+/// `2^64`, the factor that puts the account index above the nonce in the
+/// exit leaf's `account_nonce` (`bulkhead_protocol::hash::account_nonce`).
+pub(super) fn nonce_shift() -> Fp {
+    Fp::from_u128(1 << bulkhead_protocol::hash::NONCE_BITS)
+}
+
 /// The first `W` main advice cells of the row at `rotation` from the
 /// selector. Only cells a gate reads are queried: every query is one more
 /// evaluation in the proof.
@@ -99,10 +105,10 @@ fn query_row<const W: usize>(
 /// The per-slot rules (I1–I4, I8–I10) over the five rows of a "slot i"
 /// region.
 ///
-/// The gate sees only copies: the path roots, the exit hash and the
-/// previous slot's cells are copied in, and the range checks that make its
-/// field arithmetic integer arithmetic (I3) run on the witness cells these
-/// copies come from.
+/// The gate sees only copies: the path roots and index, the exit hash and
+/// the previous slot's cells are copied in, and the range checks that make
+/// its field arithmetic integer arithmetic (I3, and the nonce for the I8
+/// packing) run on the witness cells these copies come from.
 fn slot_gate(meta: &mut ConstraintSystem<Fp>, advice: [Column<Advice>; 5], q_slot: Selector) {
     meta.create_gate("slot", |meta| {
         let q = meta.query_selector(q_slot);
@@ -110,7 +116,7 @@ fn slot_gate(meta: &mut ConstraintSystem<Fp>, advice: [Column<Advice>; 5], q_slo
         let [balance, balance_new, nonce, nonce_new, asset] = query_row(meta, advice, 1);
         let [total_prev, total, count_prev, count, exit_hash] = query_row(meta, advice, 2);
         let [root_prev, root_old, root_new, root_next, exit_leaf] = query_row(meta, advice, 3);
-        let [seq, seq_next] = query_row(meta, advice, 4);
+        let [seq, seq_next, account, account_nonce] = query_row(meta, advice, 4);
         Constraints::with_selector(
             q,
             [
@@ -128,7 +134,7 @@ fn slot_gate(meta: &mut ConstraintSystem<Fp>, advice: [Column<Advice>; 5], q_slo
                     (one() - e.clone()) * amount.clone(),
                 ),
                 ("I2 exact debit", balance - balance_new - amount.clone()),
-                ("I2 nonce increments", nonce_new - nonce - one()),
+                ("I2 nonce increments", nonce_new - nonce.clone() - one()),
                 ("I4 asset silo", asset - asset_pub),
                 ("I10 running total", total - total_prev - amount),
                 ("I10 running count", count - count_prev - e.clone()),
@@ -139,6 +145,10 @@ fn slot_gate(meta: &mut ConstraintSystem<Fp>, advice: [Column<Advice>; 5], q_slo
                 ),
                 ("I8 exit leaf", exit_leaf - e * exit_hash),
                 ("I8 sequence", seq_next - seq - one()),
+                (
+                    "I8 account-nonce packing",
+                    account_nonce - (account * Expression::Constant(nonce_shift()) + nonce),
+                ),
             ],
         )
     });

@@ -9,12 +9,15 @@
 //! "u64 range: slot i amount (I3)"    range checks on witness cells
 //! "u64 range: slot i balance' (I3)"
 //! "u64 range: slot i nonce' (I2)"
+//! "u64 range: slot i nonce (I8)"     so the packing below is injective
 //! old leaf, new leaf                 H_2(owner, asset, balance, nonce), on
 //!                                    chips 2i and 2i+1 (mod CHIPS)  (I1, I2)
-//! "path bits: slot i account"        one path for both leaves       (I1, I2)
+//! "path bits: slot i account"        one path for both leaves; its index
+//!                                    cell is the account            (I1, I2, I8)
 //! "merkle level h: slot i account"   h = 0..D-1, and node hashes
-//! exit leaf                          H_9(lane_id, seq, owner, nonce,
-//!                                        recipient, amount), chip i  (I8)
+//! exit leaf                          H_9(lane_id, seq, account_nonce,
+//!                                        owner, recipient, amount),
+//!                                    chip i                         (I8)
 //! "slot i" (q_slot)                  the "slot" gate, below
 //! ```
 //!
@@ -23,11 +26,18 @@
 //! of them constrain.
 //!
 //! ```text
-//! row | a0     | a1        | a2         | a3       | a4
-//! ----+--------+-----------+------------+----------+-------
-//!  0  | e      | owner     | asset      | balance  | nonce
-//!  1  | amount | recipient | amount_inv | balance' | nonce'
+//! row | a0            | a1        | a2         | a3       | a4
+//! ----+---------------+-----------+------------+----------+-------
+//!  0  | e             | owner     | asset      | balance  | nonce
+//!  1  | amount        | recipient | amount_inv | balance' | nonce'
+//!  2  | account_nonce |           |            |          |
 //! ```
+//!
+//! `account_nonce = account·2^64 + nonce` is what the exit leaf carries
+//! for the sender (I8): the gate recomputes it from a copy of the path's
+//! index cell (`account < 2^D`, D <= 32, from boolean bits) and of the
+//! nonce (`< 2^64` by its range check), so it is below 2^96, never wraps,
+//! and names exactly the account the debit's path opens.
 //!
 //! "slot i", with `q_slot` on row 0 (the "slot" gate of `config.rs` reads
 //! all five rows):
@@ -39,7 +49,7 @@
 //!  1  | balance    | balance' | nonce      | nonce'     | asset
 //!  2  | total_prev | total    | count_prev | count      | exit_hash
 //!  3  | root_prev  | root_old | root_new   | root_next  | exit_leaf
-//!  4  | seq        | seq_next |            |            |
+//!  4  | seq        | seq_next | account    | acct_nonce |
 //! ```
 //!
 //! `e_prev`, `total_prev`, `count_prev`, `root_prev` and `seq` are copies
@@ -47,6 +57,7 @@
 //! `seq_next`; for slot 0 they are the fixed constants 1, 0, 0 and copies
 //! of ACCOUNTS_BEFORE and FIRST_SEQ, and slot 0's `e` is fixed to 1.
 //! `root_old` and `root_new` are copies of the path's two roots,
+//! `account` of the path's index cell, `acct_nonce` of `account_nonce`,
 //! `exit_hash` of the exit-leaf hash. `total`, `count`, `root_next` and
 //! `seq_next` are computed here and carried to the next slot
 //! ([`SlotCarry`]); `exit_leaf` (0 for a disabled slot) goes to the exits
@@ -58,6 +69,7 @@ use halo2_proofs::{
     plonk::Error,
 };
 
+use super::config::nonce_shift;
 use super::{copy, invert_or_zero, ExitBatchCircuit, ExitBatchConfig, PublicCells, Site};
 use crate::chips::{
     merkle::PathRoots, Cell, MerkleInstructions, PoseidonInstructions, U64RangeInstructions,
@@ -91,6 +103,7 @@ struct SlotCells {
     amount_inv: Cell,
     balance_new: Cell,
     nonce_new: Cell,
+    account_nonce: Cell,
 }
 
 impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
@@ -120,11 +133,15 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
             &format!("slot {slot} nonce' (I2)"),
             &cells.nonce_new,
         )?;
+        // I8: nonce < 2^64 (nonce' < 2^64 alone allows nonce = -1), so
+        // account_nonce = account·2^64 + nonce packs injectively.
+        range.check_u64(layouter, &format!("slot {slot} nonce (I8)"), &cells.nonce)?;
 
         let path = self.account_path(config, layouter, slot, &cells)?;
 
-        // I8: the exit leaf commits to lane, sequence, sender, nonce,
-        // recipient and amount.
+        // I8: the exit leaf commits to lane, sequence, sender account and
+        // nonce (packed, checked by the "slot" gate), owner, recipient and
+        // amount.
         let seq = prev.map_or(&public.first_seq, |p| &p.seq).clone();
         let exit_hash = config.poseidon.hash::<{ tag::EXIT_LEAF }, 6>(
             slot,
@@ -132,8 +149,8 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
             [
                 lane_id.clone(),
                 seq.clone(),
+                cells.account_nonce.clone(),
                 cells.owner.clone(),
-                cells.nonce.clone(),
                 cells.recipient.clone(),
                 cells.amount.clone(),
             ],
@@ -166,6 +183,18 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
         let amount_inv = t.apply(Site::AmountInv(slot), invert_or_zero(amount));
         let balance_new = t.apply(Site::NewBalance(slot), balance - amount);
         let nonce_new = t.apply(Site::NewNonce(slot), nonce + Value::known(Fp::ONE));
+        // The index the path bits spell, as the "path bits" region
+        // computes it, packed with the nonce.
+        let account = self.value(|w| {
+            let bits = &w.slots[slot].path_bits;
+            bits.iter()
+                .rev()
+                .fold(Fp::ZERO, |acc, bit| acc.double() + bit)
+        });
+        let account_nonce = t.apply(
+            Site::AccountNonce(slot),
+            account * Value::known(nonce_shift()) + nonce,
+        );
 
         layouter.assign_region(
             || format!("slot {slot} witness"),
@@ -184,6 +213,7 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
                     amount_inv: put("amount_inv", 2, 1, amount_inv)?,
                     balance_new: put("balance'", 3, 1, balance_new)?,
                     nonce_new: put("nonce'", 4, 1, nonce_new)?,
+                    account_nonce: put("account_nonce", 0, 2, account_nonce)?,
                 })
             },
         )
@@ -323,6 +353,8 @@ impl<const CHIPS: usize> ExitBatchCircuit<CHIPS> {
                     seq.value().copied() + Value::known(Fp::ONE),
                 );
                 let seq_next = r.assign_advice(|| "seq_next", a[1], 4, || seq_value)?;
+                copy(r, &path.index, a[2], 4)?;
+                copy(r, &cells.account_nonce, a[3], 4)?;
                 Ok((
                     SlotCarry {
                         enabled: e,

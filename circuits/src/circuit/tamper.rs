@@ -20,6 +20,8 @@ pub(crate) enum Site {
     NewBalance(usize),
     /// Slot i's nonce after the debit.
     NewNonce(usize),
+    /// Slot i's sender account index and nonce, packed for the exit leaf.
+    AccountNonce(usize),
     /// Running total after slot i.
     RunningTotal(usize),
     /// Running count after slot i.

@@ -23,10 +23,22 @@ impl Bundle {
                 slots,
             });
         }
+        let depth = bundle.shape.accounts_depth;
         let mut exits = Vec::with_capacity(count);
         for i in 0..count {
+            let public_key = r.array("exit public key")?;
+            let account = r.u64("exit account")?;
+            // depth <= 32 in a validated shape, so the shift cannot overflow.
+            if account >> depth != 0 {
+                return Err(BundleError::AccountOutOfRange {
+                    exit: i,
+                    account,
+                    depth,
+                });
+            }
             exits.push(SignedExit {
-                public_key: r.array("exit public key")?,
+                public_key,
+                account,
                 nonce: r.u64("exit nonce")?,
                 recipient: r.field(|| format!("exit {i} recipient"))?,
                 amount: r.u64("exit amount")?,

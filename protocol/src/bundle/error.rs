@@ -46,4 +46,14 @@ pub enum BundleError {
         /// Slots of the shape.
         slots: u32,
     },
+    /// An exit's account index does not fit the shape's accounts tree.
+    #[error("exit {exit} names account {account}, outside an accounts tree of depth {depth}")]
+    AccountOutOfRange {
+        /// Position of the exit in the bundle.
+        exit: usize,
+        /// The account index carried.
+        account: u64,
+        /// The shape's accounts depth D (indices are `< 2^D`).
+        depth: u32,
+    },
 }

@@ -5,17 +5,20 @@
 //! little-endian encodings):
 //!
 //! ```text
-//! public part   magic "BULKHEAD" | version u16 = 1
+//! public part   magic "BULKHEAD" | version u16 = 2
 //!               shape: D u8 | S u8 | L u8 | N u16 | chips u8
 //!               vk digest [32] | 12 public inputs [12 × 32]
 //!               proof length u32 | proof
-//! exits part    exit count u16 | per exit: public key [32] | nonce u64 |
-//!               recipient [32] | amount u64 | Ed25519 signature [64]
+//! exits part    exit count u16 | per exit: public key [32] | account u64 |
+//!               nonce u64 | recipient [32] | amount u64 |
+//!               Ed25519 signature [64]
 //! ```
 //!
 //! A bundle has exactly one encoding: a short read, trailing bytes, a
-//! non-canonical field element, a u64 public input out of range or an exit
-//! count that disagrees with EXIT_COUNT reject it. The public part can be
+//! non-canonical field element, a u64 public input out of range, an exit
+//! count that disagrees with EXIT_COUNT or an account index outside the
+//! shape's accounts tree (`>= 2^D`) reject it. Version 2 added the account
+//! index to each exit (the exit leaf and the signed message name it). The public part can be
 //! sent without the exits part (other lanes' gates need only the proof).
 
 mod decode;
@@ -33,18 +36,20 @@ pub use error::BundleError;
 /// First bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"BULKHEAD";
 /// The bundle format this code writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Longest proof a bundle may carry (real proofs are about 6 KiB).
 pub const MAX_PROOF_BYTES: usize = 64 * 1024;
 /// Bytes of one encoded exit.
-pub const EXIT_BYTES: usize = 32 + 8 + 32 + 8 + 64;
+pub const EXIT_BYTES: usize = 32 + 8 + 8 + 32 + 8 + 64;
 
 /// One plaintext exit with its owner's signature.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedExit {
     /// The owner's Ed25519 public key; `owner = H_owner(public_key)`.
     pub public_key: [u8; 32],
-    /// The owner's nonce at this exit.
+    /// The sending account's index in the accounts tree (`< 2^D`).
+    pub account: u64,
+    /// The account's nonce at this exit.
     pub nonce: u64,
     /// Recipient in the destination segment.
     pub recipient: Fp,
@@ -87,8 +92,8 @@ impl Bundle {
                 // hostile FIRST_SEQ near 2^64 cannot overflow here (such a
                 // bundle fails the exits check or the proof instead).
                 hash::fp(self.instance.first_seq) + hash::fp(i as u64),
+                hash::account_nonce(exit.account, exit.nonce),
                 hash::owner_of_key(&exit.public_key),
-                hash::fp(exit.nonce),
                 exit.recipient,
                 hash::fp(exit.amount),
             );
@@ -136,6 +141,7 @@ impl Bundle {
         out.extend_from_slice(&(self.exits.len() as u16).to_le_bytes());
         for exit in &self.exits {
             out.extend_from_slice(&exit.public_key);
+            out.extend_from_slice(&exit.account.to_le_bytes());
             out.extend_from_slice(&exit.nonce.to_le_bytes());
             out.extend_from_slice(exit.recipient.to_repr().as_ref());
             out.extend_from_slice(&exit.amount.to_le_bytes());

@@ -181,13 +181,14 @@ impl SegmentState {
             leaves[slot] = hash::exit_leaf(
                 lane_id,
                 fp(seq),
+                hash::account_nonce(exit.account, before.nonce),
                 before.owner,
-                fp(before.nonce),
                 exit.recipient,
                 fp(*amount),
             );
             exits.push(ExitRecord {
                 seq,
+                account: exit.account,
                 owner: before.owner,
                 nonce: before.nonce,
                 recipient: exit.recipient,

@@ -111,6 +111,8 @@ pub struct BatchRequest {
 pub struct ExitRecord {
     /// Sequence number.
     pub seq: u64,
+    /// Sender's index in the accounts tree.
+    pub account: u64,
     /// Sender's owner field.
     pub owner: Fp,
     /// Sender's nonce at the exit.

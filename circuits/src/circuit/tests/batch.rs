@@ -2,16 +2,80 @@
 //! sequence (I8), padding of a partly filled batch (I9), the running totals
 //! (I10), and the binding of every public input.
 
-use ff::Field;
+use ff::{Field, PrimeField};
 
 use super::*;
+use bulkhead_protocol::hash::{self, account_nonce, fp, tag};
 use bulkhead_protocol::instance;
+use bulkhead_protocol::merkle::MerklePath;
 
 #[test]
 fn i8_exit_leaf_altered() {
     let mut case = Case::honest(&full_batch());
     case.tamper(Site::ExitLeaf(1), Fp::from(12345));
     case.assert_fails_with("'I8 exit leaf'");
+}
+
+#[test]
+fn i8_exit_leaf_names_another_account_than_the_debited_one() {
+    // Slot 0 debits account 0 (its path opens index 0); the prover claims
+    // an exit of account 2 at the same nonce, and publishes the matching
+    // EXITS_ROOT: only the packing constraint stands in the way.
+    let outcome = full_batch();
+    let nonce = outcome.exits[0].nonce;
+    let claimed = account_nonce(2, nonce);
+    let mut case = Case::honest(&outcome);
+    case.tamper(Site::AccountNonce(0), claimed);
+    case.public[instance::EXITS_ROOT] = exits_root_with(&outcome, 0, claimed);
+    case.assert_only_constraint_fails("I8 account-nonce packing");
+}
+
+#[test]
+fn i8_packing_with_an_unshifted_account_is_refused() {
+    // account + nonce instead of account·2^64 + nonce: collides across
+    // accounts (account 2 at nonce 0 = account 0 at nonce 2).
+    let outcome = partial_batch();
+    let e = outcome.exits[0];
+    assert_eq!(e.account, 2);
+    let sum = fp(e.account) + fp(e.nonce);
+    let mut case = Case::honest(&outcome);
+    case.tamper(Site::AccountNonce(0), sum);
+    case.public[instance::EXITS_ROOT] = exits_root_with(&outcome, 0, sum);
+    case.assert_only_constraint_fails("I8 account-nonce packing");
+}
+
+#[test]
+fn i8_nonce_below_zero_would_pack_as_the_previous_account() {
+    // A sender leaf at nonce -1 (p - 1) in the accounts root: nonce' = 0
+    // passes its range check, and account 2 at nonce -1 packs to account 1
+    // at nonce 2^64 - 1. The nonce's own range check refuses it.
+    let outcome = partial_batch();
+    let e = outcome.exits[0];
+    let mut case = Case::honest(&outcome);
+    let slot = case.witness().slots[0].clone();
+    let minus_one = -Fp::ONE;
+    let path = MerklePath {
+        index: e.account,
+        siblings: slot.siblings.clone(),
+    };
+    let before = hash::account_leaf(slot.owner, slot.asset, slot.balance, minus_one);
+    let after = hash::account_leaf(slot.owner, slot.asset, slot.balance - slot.amount, Fp::ZERO);
+    case.witness().slots[0].nonce = minus_one;
+    case.public[instance::ACCOUNTS_BEFORE] = path.root(tag::ACCOUNT_NODE, before);
+    case.public[instance::ACCOUNTS_AFTER] = path.root(tag::ACCOUNT_NODE, after);
+    let packed = account_nonce(e.account - 1, u64::MAX);
+    assert_eq!(packed, fp(e.account) * Fp::from_u128(1 << 64) + minus_one);
+    case.public[instance::EXITS_ROOT] = exits_root_with(&outcome, 0, packed);
+    // Every gate holds (the packing included); only the nonce's running
+    // sum fails to end at the fixed 0.
+    case.assert_fails_with("'u64 range: slot 0 nonce (I8)'");
+    let failures = case.verify().unwrap_err();
+    assert!(
+        failures
+            .iter()
+            .all(|f| matches!(f, VerifyFailure::Permutation { .. })),
+        "{failures:#?}"
+    );
 }
 
 #[test]

@@ -23,12 +23,14 @@ mod completeness;
 mod real;
 mod slot;
 
+use ff::Field;
 use halo2_proofs::dev::{MockProver, VerifyFailure};
 
 use super::{ExitBatchCircuit, Site};
 use crate::cost;
-use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::hash::{self, account_nonce, fp, tag, Fp};
 use bulkhead_protocol::instance::NUM_PUBLIC_INPUTS;
+use bulkhead_protocol::merkle::dense_root;
 use bulkhead_protocol::model::{BatchOutcome, Silo};
 use bulkhead_protocol::shape::CircuitShape;
 use bulkhead_protocol::witness::{BatchWitness, SlotWitness};
@@ -77,6 +79,21 @@ impl Case {
         );
     }
 
+    /// Asserts that verification fails, and only by the constraint named
+    /// `name`: the witness broke exactly that rule.
+    fn assert_only_constraint_fails(&self, name: &str) {
+        let needle = format!("'{name}'");
+        self.assert_fails_with(&needle);
+        let failures = self.verify().unwrap_err();
+        assert!(
+            failures.iter().all(|f| matches!(
+                f,
+                VerifyFailure::ConstraintNotSatisfied { .. } if f.to_string().contains(&needle)
+            )),
+            "expected only {needle} to fail, got:\n{failures:#?}"
+        );
+    }
+
     /// Asserts that verification fails and that every failure is a broken
     /// equality (copy or instance binding), no gate or lookup.
     fn assert_only_equality_fails(&self) {
@@ -121,6 +138,26 @@ fn main_silo() -> Silo {
         .unwrap()
         .silo(sample::ASSET)
         .unwrap()
+}
+
+/// The exits root of `outcome` with slot `slot`'s exit leaf carrying
+/// `packed` instead of its sender's honest account and nonce.
+pub(crate) fn exits_root_with(outcome: &BatchOutcome, slot: usize, packed: Fp) -> Fp {
+    let i = &outcome.instance;
+    let lane_id = hash::lane_id(fp(i.src), fp(i.dst), fp(i.asset));
+    let mut leaves = vec![Fp::ZERO; SHAPE.slots()];
+    for (k, e) in outcome.exits.iter().enumerate() {
+        let honest = account_nonce(e.account, e.nonce);
+        leaves[k] = hash::exit_leaf(
+            lane_id,
+            fp(e.seq),
+            if k == slot { packed } else { honest },
+            e.owner,
+            e.recipient,
+            fp(e.amount),
+        );
+    }
+    dense_root(tag::EXIT_NODE, &leaves)
 }
 
 /// The honest value of slot `slot`'s field `read`.

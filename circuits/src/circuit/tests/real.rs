@@ -17,9 +17,9 @@ use bulkhead_protocol::instance;
 /// The verifying-key digest of the TINY shape. It changes only when the
 /// circuit changes; update it deliberately (the test prints the new one).
 const PINNED_TINY_VK_DIGEST: &str =
-    "ea6a2be94a0f0acfd410062925bc2610e94e07af0213659cdd769ac9c2b78c94";
+    "9b99d745d0d4f2c9fa01d719f2f54219e0d31298571b2b446199c9cad1e455d9";
 /// The exact proof length of the TINY shape.
-const PINNED_TINY_PROOF_BYTES: usize = 5344;
+const PINNED_TINY_PROOF_BYTES: usize = 5408;
 
 struct Keys {
     params: IpaParams,
@@ -130,6 +130,16 @@ fn real_i7_cap_exceeded_by_one_is_rejected() {
     let mut outcome = full_batch();
     outcome.witness.boundary.cap = Fp::from(1000 + outcome.instance.total - 1);
     assert_rejected(Case::honest(&outcome));
+}
+
+#[test]
+fn real_i8_exit_leaf_naming_another_account_is_rejected() {
+    let outcome = full_batch();
+    let claimed = account_nonce(2, outcome.exits[0].nonce);
+    let mut case = Case::honest(&outcome);
+    case.tamper(Site::AccountNonce(0), claimed);
+    case.public[instance::EXITS_ROOT] = exits_root_with(&outcome, 0, claimed);
+    assert_rejected(case);
 }
 
 #[test]
