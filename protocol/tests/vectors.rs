@@ -7,8 +7,11 @@
 
 use bulkhead_protocol::hash::{self, tag, Fp};
 use bulkhead_protocol::hex::{encode, fp_to_hex};
-use bulkhead_protocol::messages::exit_message;
+use bulkhead_protocol::messages::{
+    attestation_message, exit_message, guardian_message, tick_message, GuardianScopeByte,
+};
 use bulkhead_protocol::{instance, CircuitShape};
+use bulkhead_testkit::keys::{public_key, sign};
 use bulkhead_testkit::sample;
 
 const SHAPE: CircuitShape = CircuitShape::TINY;
@@ -64,9 +67,31 @@ fn vectors() -> Vec<(String, String)> {
         &first.recipient,
         first.amount,
     );
+    // Ed25519 (RFC 8032) over that message, with the secret key [7; 32].
+    let secret = [7u8; 32];
+    let signature = sign(&secret, &message);
     out.push((
         "exit_message(lane_id(1, 2, 1), 0, 0, 100, 300)".to_owned(),
         encode(message),
+    ));
+    out.push((
+        "ed25519_public_key([7; 32])".to_owned(),
+        encode(public_key(&secret)),
+    ));
+    out.push((
+        "ed25519_sign([7; 32], exit_message(...))".to_owned(),
+        encode(signature),
+    ));
+    // The stream's other signed messages.
+    let i = outcome.instance;
+    out.push((
+        "attestation_message(1, 1, ACCOUNTS_BEFORE, ACCOUNTS_AFTER)".to_owned(),
+        encode(attestation_message(1, 1, &i.accounts_before, &i.accounts_after)),
+    ));
+    out.push(("tick_message(7, 25200)".to_owned(), encode(tick_message(7, 25_200))));
+    out.push((
+        "guardian_message(stream, 1, trip, 1)".to_owned(),
+        encode(guardian_message(GuardianScopeByte::Stream, 1, true, 1)),
     ));
     out
 }
