@@ -214,7 +214,7 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
     // caps to drain at once, and G5 refuses it. Re-proven, it passes.
     if let [stale, current] = late_bundles.as_slice() {
         world.expect_stopped(
-            "batch for an ended epoch (late relayer, or an idle source saving up its cap)",
+            "idle source spends a past epoch's cap (batch for epoch 7 sent in epoch 8)",
             "s1-late-epoch7",
             StreamItem::Bundle(stale.to_bytes()),
             "G5 stale",
