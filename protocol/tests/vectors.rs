@@ -86,9 +86,17 @@ fn vectors() -> Vec<(String, String)> {
     let i = outcome.instance;
     out.push((
         "attestation_message(1, 1, ACCOUNTS_BEFORE, ACCOUNTS_AFTER)".to_owned(),
-        encode(attestation_message(1, 1, &i.accounts_before, &i.accounts_after)),
+        encode(attestation_message(
+            1,
+            1,
+            &i.accounts_before,
+            &i.accounts_after,
+        )),
     ));
-    out.push(("tick_message(7, 25200)".to_owned(), encode(tick_message(7, 25_200))));
+    out.push((
+        "tick_message(7, 25200)".to_owned(),
+        encode(tick_message(7, 25_200)),
+    ));
     out.push((
         "guardian_message(stream, 1, trip, 1)".to_owned(),
         encode(guardian_message(GuardianScopeByte::Stream, 1, true, 1)),
