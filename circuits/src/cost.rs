@@ -184,16 +184,16 @@ fn measure_circuit<const CHIPS: usize>(
     })
 }
 
-/// The exact length in bytes of every proof of `shape`: halo2's
-/// `CircuitCost` at the shape's `k`, without the size report's probe
-/// circuits. Verifiers refuse any other length, so a proof has one
-/// encoding (halo2 ignores transcript bytes it never reads).
-pub fn proof_bytes(shape: CircuitShape) -> Result<usize, Error> {
-    let k = layout(shape)?.k;
+/// The exact length in bytes of every proof of `shape` at `k` (its
+/// [`crate::keys::k_for`], which key holders already know): halo2's
+/// `CircuitCost`, without the size report's probe circuits. Verifiers
+/// refuse any other length, so a proof has one encoding (halo2 ignores
+/// transcript bytes it never reads).
+pub fn proof_bytes(shape: CircuitShape, k: u32) -> Result<usize, Error> {
+    shape.validate()?;
     with_chips!(shape.poseidon_chips, CHIPS => {
         let circuit = ExitBatchCircuit::<CHIPS>::blank(shape)?;
-        let cost = CircuitCost::<vesta::Point, _>::measure(k, &circuit);
-        Ok(usize::from(cost.proof_size(1)))
+        Ok(usize::from(CircuitCost::<vesta::Point, _>::measure(k, &circuit).proof_size(1)))
     })
 }
 
@@ -248,10 +248,8 @@ mod tests {
     #[test]
     fn proof_bytes_is_the_reports_proof_length() {
         for shape in [CircuitShape::TINY, CircuitShape::DEFAULT] {
-            assert_eq!(
-                proof_bytes(shape).unwrap(),
-                measure(shape).unwrap().proof_bytes
-            );
+            let report = measure(shape).unwrap();
+            assert_eq!(proof_bytes(shape, report.k).unwrap(), report.proof_bytes);
         }
     }
 

@@ -39,19 +39,20 @@ impl GateStore {
     /// overwrite an existing gate, and refuses a configuration that breaks
     /// a registration rule (checked against the verifying keys derived for
     /// its shapes) before writing anything.
-    pub fn init(&self, config: GateConfig, cache: &ParamsCache) -> Result<GateState, CliError> {
+    pub fn init(&self, config: GateConfig, cache: &ParamsCache) -> Result<(), CliError> {
         if self.state_path().exists() {
             return Err(CliError::Usage(format!(
                 "{} already holds a gate",
                 self.dir.display()
             )));
         }
+        // `Gate::new` checks the configuration too; checking it first means
+        // a bad file is refused before seconds of key derivation.
         config.validate().map_err(GateError::from)?;
         let keys = keys_for(&config_shapes(&config), cache)?;
         let gate = Gate::new(config, keys)?;
         fs::create_dir_all(&self.dir).map_err(CliError::io(&self.dir))?;
-        self.save(gate.state())?;
-        Ok(gate.state().clone())
+        self.save(gate.state())
     }
 
     /// Reads the state without deriving keys (for `status`).

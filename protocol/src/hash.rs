@@ -225,6 +225,13 @@ pub fn fp(value: u64) -> Fp {
     Fp::from(value)
 }
 
+/// The field element whose canonical little-endian encoding is `bytes`;
+/// `None` for a non-canonical encoding (a value at or above p). Every
+/// decoder of untrusted field elements goes through here.
+pub fn fp_from_bytes(bytes: [u8; 32]) -> Option<Fp> {
+    Option::from(Fp::from_repr(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

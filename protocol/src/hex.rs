@@ -26,10 +26,7 @@ pub fn fp_to_hex(value: &Fp) -> String {
 
 /// Parses [`fp_to_hex`]'s output; `None` unless it is a canonical encoding.
 pub fn fp_from_hex(text: &str) -> Option<Fp> {
-    let bytes = decode_array::<32>(text)?;
-    let mut repr = <Fp as PrimeField>::Repr::default();
-    repr.as_mut().copy_from_slice(&bytes);
-    Option::from(Fp::from_repr(repr))
+    crate::hash::fp_from_bytes(decode_array::<32>(text)?)
 }
 
 /// `#[serde(with = "bulkhead_protocol::hex::fp")]`: a field element as hex.

@@ -46,7 +46,9 @@ impl VerifierKeys {
     ) -> Result<Self, VerifyError> {
         shape.validate()?;
         let digest = keys::vk_digest(&vk);
-        let proof_len = bulkhead_circuits::cost::proof_bytes(shape)?;
+        // The key's own k (the params must be those it was derived with):
+        // no second layout pass to find it.
+        let proof_len = bulkhead_circuits::cost::proof_bytes(shape, params.k())?;
         Ok(Self {
             shape,
             params,

@@ -10,14 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use bulkhead_protocol::bundle::Bundle;
-use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::hash::{fp_from_bytes, Fp};
 use bulkhead_protocol::model::{SegmentState, Silo};
 use bulkhead_testkit::attacks::mint;
 use bulkhead_testkit::gate::{attestation, gate_config, tick_time};
 use bulkhead_testkit::sample;
 use bulkhead_verifier::gate::{blast_radius, Gate, GateConfig, GuardianScope, StreamItem};
 use common::*;
-use ff::PrimeField;
 use proptest::prelude::*;
 
 /// Collateral and cap of segment 1's asset-1 silo: small, so the bound
@@ -137,7 +136,7 @@ fn item_for(gate: &Gate, action: &Action) -> StreamItem {
             let parent = state.sources[&1]
                 .roots
                 .get(&height.saturating_sub(1))
-                .and_then(|r| Option::from(Fp::from_repr(r.root.0)))
+                .and_then(|r| fp_from_bytes(r.root.0))
                 .unwrap_or(Fp::from(7));
             attestation(SEED, 1, *height, parent, Fp::from(1000 + root), 3)
         }

@@ -1,10 +1,8 @@
 //! Decoding untrusted bytes into a [`Bundle`]: one encoding per bundle,
 //! every malformation its own [`BundleError`], never a panic.
 
-use ff::PrimeField;
-
 use super::{Bundle, BundleError, SignedExit, FORMAT_VERSION, MAGIC, MAX_PROOF_BYTES};
-use crate::hash::Fp;
+use crate::hash::{fp_from_bytes, Fp};
 use crate::instance::{self, Instance, NUM_PUBLIC_INPUTS};
 use crate::shape::CircuitShape;
 
@@ -99,10 +97,8 @@ impl Reader<'_> {
     }
 
     fn field(&mut self, what: impl Fn() -> String) -> Result<Fp, BundleError> {
-        let bytes: [u8; 32] = self.array("field element")?;
-        let mut repr = <Fp as PrimeField>::Repr::default();
-        repr.as_mut().copy_from_slice(&bytes);
-        Option::from(Fp::from_repr(repr)).ok_or_else(|| BundleError::NonCanonical { what: what() })
+        fp_from_bytes(self.array("field element")?)
+            .ok_or_else(|| BundleError::NonCanonical { what: what() })
     }
 
     fn public_part(&mut self) -> Result<Bundle, BundleError> {
