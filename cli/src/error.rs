@@ -55,6 +55,9 @@ pub enum CliError {
     /// A gate could not be opened over its state.
     #[error(transparent)]
     Gate(#[from] GateError),
+    /// The gate's ledger, lock, service or stream.
+    #[error(transparent)]
+    Node(#[from] bulkhead_node::NodeError),
     /// Arguments or files that make no sense together.
     #[error("{0}")]
     Usage(String),

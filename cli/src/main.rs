@@ -12,9 +12,7 @@ mod demo;
 mod error;
 mod json;
 mod measure;
-mod params;
 mod shape_args;
-mod store;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

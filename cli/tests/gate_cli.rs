@@ -148,7 +148,7 @@ fn tick_signs_collects_and_submits_only_a_valid_next_tick() {
     assert!(out.status.success(), "{}", stderr(&out));
     let status = gate(&params, &state, &["status", "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(status["epoch"], 7);
+    assert_eq!(status["epoch"], "7", "integers are decimal strings");
     // The same tick again is not the next one.
     let again = gate(&params, &state, &["accept", full]);
     assert_eq!(again.status.code(), Some(1));

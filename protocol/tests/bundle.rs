@@ -171,3 +171,17 @@ fn a_first_seq_near_2_pow_64_is_a_mismatch_not_a_panic() {
     assert_eq!(leaves.len(), 2);
     assert_ne!(leaves[0], leaves[1]);
 }
+
+#[test]
+fn encoded_len_is_the_length_of_the_encoding() {
+    let b = bundle();
+    assert_eq!(
+        Bundle::encoded_len(b.proof.len(), b.exits.len()),
+        b.to_bytes().len()
+    );
+    let full = Bundle::max_encoded_len(&b.shape, b.proof.len());
+    assert_eq!(
+        full - b.to_bytes().len(),
+        (b.shape.batch_size as usize - b.exits.len()) * EXIT_BYTES
+    );
+}

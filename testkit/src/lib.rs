@@ -5,12 +5,14 @@
 //! - [`keys`]: every key derived from a seed and a role, and signing;
 //! - [`signed`]: segments owned by those keys and batches signed by them;
 //! - [`gate`]: gate configurations, attestations and guardian votes;
-//! - [`attacks`]: what a cheating prover or a compromised segment builds.
+//! - [`attacks`]: what a cheating prover or a compromised segment builds;
+//! - [`chain`]: a two-segment world with a chain of real TINY bundles.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod attacks;
+pub mod chain;
 pub mod gate;
 pub mod keys;
 pub mod sample;

@@ -82,6 +82,7 @@ fn inbound_limit_holds_in_order_and_a_later_epoch_releases() {
         matches!(&effect, Effect::BundleAccepted { credited, held, .. }
         if credited.len() == 1 && credited[0].amount == 10 && held.len() == 1)
     );
+    let mut seqs: Vec<u64> = g.changes().credited.iter().map(|c| c.seq).collect();
     accept(&mut g, item(&bundles()[1]));
     assert_eq!(
         g.state().held.len(),
@@ -92,8 +93,9 @@ fn inbound_limit_holds_in_order_and_a_later_epoch_releases() {
     assert!(
         matches!(&effect, Effect::Tick { credited } if credited.len() == 1 && credited[0].amount == 20)
     );
-    let seqs: Vec<u64> = g.state().credited.iter().map(|c| c.seq).collect();
+    seqs.extend(g.changes().credited.iter().map(|c| c.seq));
     assert_eq!(seqs, [0, 1], "credits keep stream order");
+    assert_eq!(g.state().credited_exits, 2);
 }
 
 #[test]

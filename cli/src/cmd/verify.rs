@@ -10,7 +10,7 @@ use bulkhead_verifier::BundleRefusal;
 use clap::Args;
 
 use crate::error::CliError;
-use crate::params::verifier_keys;
+use bulkhead_node::keys::verifier_keys;
 
 /// Check one bundle without any gate state: proof, exits, signatures.
 #[derive(Args)]

@@ -115,6 +115,7 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
         seed: opts.seed,
         states: genesis,
         gates,
+        credits: BTreeMap::new(),
         stream: Vec::new(),
         refused: BTreeMap::new(),
         accepted_bundles: 0,

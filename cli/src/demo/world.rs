@@ -9,7 +9,10 @@ use bulkhead_protocol::model::SegmentState;
 use bulkhead_verifier::gate::{Effect, Gate, Refusal, StreamItem};
 
 use crate::error::CliError;
-use crate::store::{write_item, GateStore};
+use bulkhead_node::ledger::export_document;
+use bulkhead_node::stream::encode_item;
+use bulkhead_prover::write_atomically;
+use bulkhead_verifier::gate::Credit;
 
 /// One line of the report.
 pub struct Outcome {
@@ -29,6 +32,9 @@ pub struct World {
     pub states: BTreeMap<u64, SegmentState>,
     /// One gate per segment, all following the same stream.
     pub gates: BTreeMap<u64, Gate>,
+    /// Every exit each gate credited, in order (what its ledger would
+    /// hold).
+    pub credits: BTreeMap<u64, Vec<Credit>>,
     /// Every item offered, in order, with its label.
     pub stream: Vec<(String, StreamItem)>,
     /// Refusals by label.
@@ -45,7 +51,14 @@ impl World {
     pub fn submit(&mut self, label: &str, item: StreamItem) -> Result<Vec<(u64, Effect)>, Refusal> {
         let mut verdicts = Vec::new();
         for (id, gate) in &mut self.gates {
-            verdicts.push((*id, gate.process(&item)));
+            let verdict = gate.process(&item);
+            if verdict.is_ok() {
+                self.credits
+                    .entry(*id)
+                    .or_default()
+                    .extend(gate.changes().credited.iter().cloned());
+            }
+            verdicts.push((*id, verdict));
         }
         let is_bundle = matches!(item, StreamItem::Bundle(_));
         self.stream.push((label.to_owned(), item));
@@ -138,22 +151,38 @@ impl World {
         bulkhead_testkit::gate::tick(self.seed, epoch)
     }
 
-    /// Leaves the stream in `dir/bundles` and each gate's state and
-    /// configuration in `dir/gates/<id>`.
+    /// Leaves the stream in `dir/bundles` (one file per item, numbered
+    /// and labelled) and, per gate, its configuration and the export its
+    /// ledger would give (`gate export --json`) in `dir/gates/<id>`.
     pub fn save(&self, dir: &Path) -> Result<(), CliError> {
         let bundles = dir.join("bundles");
         std::fs::create_dir_all(&bundles).map_err(CliError::io(&bundles))?;
         for (i, (label, item)) in self.stream.iter().enumerate() {
-            write_item(&bundles, i, label, item)?;
+            let label: String = label
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            let (format, bytes) = encode_item(item);
+            let path = bundles.join(format!("{i:04}-{label}.{}", format.extension()));
+            write_atomically(&path, &bytes).map_err(CliError::io(&path))?;
         }
         for (id, gate) in &self.gates {
             let gate_dir = dir.join("gates").join(id.to_string());
             std::fs::create_dir_all(&gate_dir).map_err(CliError::io(&gate_dir))?;
-            GateStore::new(&gate_dir).save(gate.state())?;
-            let config = serde_json::to_vec_pretty(&gate.state().config)
-                .map_err(|e| CliError::Usage(e.to_string()))?;
-            let path = gate_dir.join("config.json");
-            std::fs::write(&path, config).map_err(CliError::io(&path))?;
+            let credits = self.credits.get(id).map_or(&[][..], Vec::as_slice);
+            let export = export_document(gate.state(), 0, credits);
+            let files = [
+                ("export.json", serde_json::to_vec_pretty(&export)),
+                (
+                    "config.json",
+                    serde_json::to_vec_pretty(&gate.state().config),
+                ),
+            ];
+            for (name, bytes) in files {
+                let bytes = bytes.map_err(|e| CliError::Usage(e.to_string()))?;
+                let path = gate_dir.join(name);
+                write_atomically(&path, &bytes).map_err(CliError::io(&path))?;
+            }
         }
         Ok(())
     }

@@ -27,7 +27,7 @@ mod error;
 use ff::PrimeField;
 
 use crate::hash::{self, Fp};
-use crate::instance::Instance;
+use crate::instance::{Instance, NUM_PUBLIC_INPUTS};
 use crate::merkle::dense_root;
 use crate::shape::CircuitShape;
 
@@ -112,6 +112,21 @@ impl Bundle {
             && self.exits.len() as u64 == self.instance.exit_count
             && self.exits.len() <= self.shape.slots()
             && dense_root(hash::tag::EXIT_NODE, &self.exit_leaves()) == self.instance.exits_root
+    }
+
+    /// The length of the canonical encoding of a bundle with a proof of
+    /// `proof_len` bytes and `exits` exits.
+    pub fn encoded_len(proof_len: usize, exits: usize) -> usize {
+        // magic, version, D, S, L, N, chips, digest, public inputs, proof
+        // length, proof, exit count, exits.
+        let header = MAGIC.len() + 2 + 1 + 1 + 1 + 2 + 1 + 32;
+        header + NUM_PUBLIC_INPUTS * 32 + 4 + proof_len + 2 + exits * EXIT_BYTES
+    }
+
+    /// The longest bundle of `shape` (every slot an exit): what a receiver
+    /// can bound before reading a byte.
+    pub fn max_encoded_len(shape: &CircuitShape, proof_len: usize) -> usize {
+        Self::encoded_len(proof_len, shape.batch_size as usize)
     }
 
     /// The public part: everything up to and including the proof.

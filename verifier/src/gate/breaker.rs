@@ -8,17 +8,23 @@ use bulkhead_protocol::messages::guardian_message;
 use super::credit::release_held;
 use super::item::{GuardianAction, GuardianScope};
 use super::refusal::{Effect, GuardianRefusal, Refusal};
-use super::state::{Evidence, GateState, QuarantineCause};
+use super::state::{Changes, Evidence, GateState, QuarantineCause};
 use crate::signatures;
 
 /// Quarantines `segment` at this gate (every gate does the same). The
 /// round moves only when the quarantine takes effect, so evidence against
 /// a source already quarantined cannot void the release votes cast so far.
-pub(super) fn quarantine(state: &mut GateState, segment: u64, cause: QuarantineCause) -> Effect {
+pub(super) fn quarantine(
+    state: &mut GateState,
+    segment: u64,
+    cause: QuarantineCause,
+    changes: &mut Changes,
+) -> Effect {
     if let Some(source) = state.sources.get_mut(&segment) {
         if source.quarantined.is_some() {
             return Effect::EvidenceRecorded { segment };
         }
+        changes.sources.insert(segment);
         source.quarantined = Some(cause.clone());
         source.round = source.round.saturating_add(1);
         source.votes.clear();
@@ -27,11 +33,17 @@ pub(super) fn quarantine(state: &mut GateState, segment: u64, cause: QuarantineC
 }
 
 /// Records new equivocation evidence and quarantines its source.
-pub(super) fn record_evidence(state: &mut GateState, segment: u64, evidence: Evidence) -> Effect {
+pub(super) fn record_evidence(
+    state: &mut GateState,
+    segment: u64,
+    evidence: Evidence,
+    changes: &mut Changes,
+) -> Effect {
     if let Some(source) = state.sources.get_mut(&segment) {
         source.evidence.insert(evidence);
+        changes.evidence.push((segment, evidence));
     }
-    quarantine(state, segment, QuarantineCause::Equivocation)
+    quarantine(state, segment, QuarantineCause::Equivocation, changes)
 }
 
 /// Checks a guardian vote; returns whether it reaches the threshold.
@@ -93,18 +105,24 @@ pub(super) fn judge_vote(state: &GateState, g: &GuardianAction) -> Result<bool, 
 }
 
 /// Counts a checked vote and, at the threshold, moves the breaker.
-pub(super) fn apply_vote(state: &mut GateState, g: &GuardianAction, reached: bool) -> Effect {
+pub(super) fn apply_vote(
+    state: &mut GateState,
+    g: &GuardianAction,
+    reached: bool,
+    changes: &mut Changes,
+) -> Effect {
     match g.scope {
         GuardianScope::Stream => {
             let Some(source) = state.sources.get_mut(&g.target) else {
                 return Effect::VoteCounted;
             };
             source.votes.insert(g.vote.index);
+            changes.sources.insert(g.target);
             if !reached {
                 return Effect::VoteCounted;
             }
             if g.trip {
-                return quarantine(state, g.target, QuarantineCause::Guardians);
+                return quarantine(state, g.target, QuarantineCause::Guardians, changes);
             }
             source.quarantined = None;
             source.round = source.round.saturating_add(1);
@@ -114,7 +132,7 @@ pub(super) fn apply_vote(state: &mut GateState, g: &GuardianAction, reached: boo
             source.count_open_epoch(epoch);
             Effect::Released {
                 segment: g.target,
-                credited: release_held(state),
+                credited: release_held(state, changes),
             }
         }
         GuardianScope::Local => {
@@ -129,7 +147,7 @@ pub(super) fn apply_vote(state: &mut GateState, g: &GuardianAction, reached: boo
                 return Effect::LocalTripped;
             }
             Effect::LocalReleased {
-                credited: release_held(state),
+                credited: release_held(state, changes),
             }
         }
     }

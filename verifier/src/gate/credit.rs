@@ -4,33 +4,39 @@
 //! inbound limit per source and epoch. Held exits are queued, never
 //! dropped, and released in order, never more per epoch than the limit.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
 use bulkhead_protocol::bundle::Bundle;
 
 use super::refusal::Effect;
-use super::state::{Credit, GateState, SourceEpoch};
+use super::state::{Changes, Credit, GateState, SourceEpoch};
 
 /// Queues the exits of an accepted bundle that are addressed to this gate
 /// and credits whatever the breaker lets through now.
-pub(super) fn receive(state: &mut GateState, bundle: &Bundle) -> Effect {
+pub(super) fn receive(state: &mut GateState, bundle: &Bundle, changes: &mut Changes) -> Effect {
     let i = bundle.instance;
     if i.dst == state.config.segment {
-        state
-            .held
-            .extend(bundle.exits.iter().enumerate().map(|(k, e)| Credit {
-                src: i.src,
-                seq: i.first_seq.saturating_add(k as u64),
-                asset: i.asset,
-                epoch: i.epoch,
-                recipient: e.recipient,
-                amount: e.amount,
-            }));
+        for (k, e) in bundle.exits.iter().enumerate() {
+            let position = state.next_held;
+            state.next_held = position.saturating_add(1);
+            state.held.insert(
+                position,
+                Credit {
+                    src: i.src,
+                    seq: i.first_seq.saturating_add(k as u64),
+                    asset: i.asset,
+                    epoch: i.epoch,
+                    recipient: e.recipient,
+                    amount: e.amount,
+                },
+            );
+            changes.held_added.insert(position);
+        }
     }
-    let credited = release_held(state);
+    let credited = release_held(state, changes);
     let held = state
         .held
-        .iter()
+        .values()
         .filter(|c| c.src == i.src && c.seq >= i.first_seq)
         .cloned()
         .collect();
@@ -48,14 +54,13 @@ pub(super) fn receive(state: &mut GateState, bundle: &Bundle) -> Effect {
 /// stream or by this gate's guardians, pays out at most one epoch's limit
 /// per source and epoch. An exit larger than the whole limit stays held
 /// (queued, never dropped) until the operators raise the limit.
-pub(super) fn release_held(state: &mut GateState) -> Vec<Credit> {
+pub(super) fn release_held(state: &mut GateState, changes: &mut Changes) -> Vec<Credit> {
     if state.local_tripped {
         return Vec::new();
     }
-    let mut credited = Vec::new();
     let mut blocked: BTreeSet<u64> = BTreeSet::new();
-    let mut still_held = VecDeque::new();
-    while let Some(credit) = state.held.pop_front() {
+    let mut released = Vec::new();
+    for (position, credit) in &state.held {
         let key = SourceEpoch {
             src: credit.src,
             epoch: state.epoch,
@@ -70,19 +75,28 @@ pub(super) fn release_held(state: &mut GateState) -> Vec<Credit> {
             .is_none_or(|s| s.quarantined.is_some());
         if blocked.contains(&credit.src) || quarantined || !fits {
             blocked.insert(credit.src);
-            still_held.push_back(credit);
             continue;
         }
         state
             .inbound
             .insert(key, used.saturating_add(credit.amount));
+        changes.inbound.insert(key);
+        released.push(*position);
+    }
+    let mut credited = Vec::with_capacity(released.len());
+    for position in released {
+        let Some(credit) = state.held.remove(&position) else {
+            continue;
+        };
         if let Some(source) = state.sources.get_mut(&credit.src) {
-            let credited = source.credited.entry(credit.asset).or_default();
-            *credited = credited.saturating_add(credit.amount);
+            let total = source.credited.entry(credit.asset).or_default();
+            *total = total.saturating_add(credit.amount);
+            changes.sources.insert(credit.src);
         }
-        state.credited.push(credit.clone());
+        state.credited_exits = state.credited_exits.saturating_add(1);
+        changes.held_removed.insert(position);
+        changes.credited.push(credit.clone());
         credited.push(credit);
     }
-    state.held = still_held;
     credited
 }

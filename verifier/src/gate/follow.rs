@@ -12,7 +12,7 @@ use bulkhead_protocol::messages::{attestation_message, tick_message};
 use super::config::Hex32;
 use super::item::{Attestation, IndexedSignature, Tick};
 use super::refusal::Refusal;
-use super::state::{ChainRoot, Evidence, GateState, Root};
+use super::state::{ChainRoot, Changes, Evidence, GateState, Root};
 use crate::check::{check_decoded, BundleRefusal};
 use crate::keys::VerifierKeys;
 use crate::signatures;
@@ -91,10 +91,12 @@ pub(super) fn admit_bundle(
 
 /// Advances SRC's chain past an admitted bundle: its ACCOUNTS_AFTER is the
 /// next root of the chain, one height up.
-pub(super) fn advance(state: &mut GateState, bundle: &Bundle) {
+pub(super) fn advance(state: &mut GateState, bundle: &Bundle, changes: &mut Changes) {
     let i = bundle.instance;
     if let Some(source) = state.sources.get_mut(&i.src) {
         source.height = source.height.saturating_add(1);
+        changes.sources.insert(i.src);
+        changes.roots.insert((i.src, source.height));
         source.roots.insert(
             source.height,
             ChainRoot {
@@ -207,9 +209,11 @@ pub(super) fn judge_attestation(
 }
 
 /// Moves the source's tip to an attested root, one height up.
-pub(super) fn apply_step(state: &mut GateState, a: &Attestation) {
+pub(super) fn apply_step(state: &mut GateState, a: &Attestation, changes: &mut Changes) {
     if let Some(source) = state.sources.get_mut(&a.segment) {
         source.height = a.height;
+        changes.sources.insert(a.segment);
+        changes.roots.insert((a.segment, a.height));
         source.roots.insert(
             a.height,
             ChainRoot {
@@ -255,10 +259,11 @@ pub(super) fn check_tick(state: &GateState, tick: &Tick) -> Result<(), Refusal> 
 }
 
 /// Enters a checked epoch; every open source may send in it.
-pub(super) fn apply_tick(state: &mut GateState, tick: &Tick) {
+pub(super) fn apply_tick(state: &mut GateState, tick: &Tick, changes: &mut Changes) {
     state.epoch = tick.epoch;
     state.epoch_time = tick.time;
-    for source in state.sources.values_mut() {
+    for (id, source) in state.sources.iter_mut() {
         source.count_open_epoch(tick.epoch);
+        changes.sources.insert(*id);
     }
 }

@@ -26,17 +26,19 @@ pub use item::{
 };
 pub use refusal::{Effect, GateError, GuardianRefusal, Refusal};
 pub use state::{
-    ChainRoot, Credit, Evidence, GateState, ItemKind, QuarantineCause, Root, SourceEpoch,
+    ChainRoot, Changes, Credit, Evidence, GateState, ItemKind, QuarantineCause, Root, SourceEpoch,
     SourceState,
 };
 
 use crate::keys::VerifierKeys;
 use follow::AttestationVerdict;
 
-/// A receiving gate: configuration, state, and verifying keys.
+/// A receiving gate: configuration, state, verifying keys, and what the
+/// last accepted item changed.
 pub struct Gate {
     state: GateState,
     keys: Vec<VerifierKeys>,
+    changes: Changes,
 }
 
 impl Gate {
@@ -66,7 +68,24 @@ impl Gate {
                 });
             }
         }
-        Ok(Self { state, keys })
+        Ok(Self {
+            state,
+            keys,
+            changes: Changes::default(),
+        })
+    }
+
+    /// A gate over saved state without verifying keys, for processes that
+    /// only follow attestations, ticks and guardian actions (deriving keys
+    /// takes seconds). Every bundle is refused with
+    /// [`Refusal::NoVerifyingKeys`], which says so rather than blame the
+    /// bundle.
+    pub fn without_keys(state: GateState) -> Self {
+        Self {
+            state,
+            keys: Vec::new(),
+            changes: Changes::default(),
+        }
     }
 
     /// The current state.
@@ -74,34 +93,53 @@ impl Gate {
         &self.state
     }
 
+    /// Replaces the state with `state` read back from a store (after a
+    /// failed commit, so memory never runs ahead of the disk). It must be
+    /// this gate's own state: its configuration was checked at creation.
+    pub fn replace_state(&mut self, state: GateState) {
+        self.state = state;
+        self.changes = Changes::default();
+    }
+
+    /// What the last accepted item changed (empty after a refusal, which
+    /// changes nothing), for a store that persists the state row by row.
+    pub fn changes(&self) -> &Changes {
+        &self.changes
+    }
+
     /// Applies one stream item; on refusal nothing changes.
     pub fn process(&mut self, item: &StreamItem) -> Result<Effect, Refusal> {
+        self.changes = Changes::default();
         let state = &mut self.state;
+        let changes = &mut self.changes;
         let effect = match item {
             StreamItem::Bundle(bytes) => {
+                if self.keys.is_empty() {
+                    return Err(Refusal::NoVerifyingKeys);
+                }
                 let bundle = follow::admit_bundle(state, &self.keys, bytes)?;
-                follow::advance(state, &bundle);
-                credit::receive(state, &bundle)
+                follow::advance(state, &bundle, changes);
+                credit::receive(state, &bundle, changes)
             }
             StreamItem::Attestation(a) => match follow::judge_attestation(state, a)? {
                 AttestationVerdict::Step => {
-                    follow::apply_step(state, a);
+                    follow::apply_step(state, a, changes);
                     Effect::Attested { segment: a.segment }
                 }
                 AttestationVerdict::Equivocation(evidence) => {
-                    breaker::record_evidence(state, a.segment, evidence)
+                    breaker::record_evidence(state, a.segment, evidence, changes)
                 }
             },
             StreamItem::EpochTick(tick) => {
                 follow::check_tick(state, tick)?;
-                follow::apply_tick(state, tick);
+                follow::apply_tick(state, tick, changes);
                 Effect::Tick {
-                    credited: credit::release_held(state),
+                    credited: credit::release_held(state, changes),
                 }
             }
             StreamItem::Guardian(g) => {
                 let reached = breaker::judge_vote(state, g)?;
-                breaker::apply_vote(state, g, reached)
+                breaker::apply_vote(state, g, reached, changes)
             }
         };
         *state.accepted.entry(item.kind()).or_default() += 1;

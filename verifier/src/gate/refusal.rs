@@ -2,6 +2,7 @@
 //! refusals name their rule (G1–G6); a refused item changes nothing.
 
 use bulkhead_protocol::CircuitShape;
+use serde::Serialize;
 use thiserror::Error;
 
 use super::config::ConfigError;
@@ -68,6 +69,11 @@ pub enum Refusal {
         /// Asset.
         asset: u64,
     },
+    /// This gate process was opened without verifying keys (it follows
+    /// only attestations, ticks and guardian actions); the bundle itself
+    /// was not judged.
+    #[error("this gate process has no verifying keys: it cannot judge bundles")]
+    NoVerifyingKeys,
     /// G6: SRC is quarantined.
     #[error("G6: segment {0} is quarantined")]
     Quarantined(u64),
@@ -196,12 +202,14 @@ impl Refusal {
             | Refusal::TickTooEarly { .. }
             | Refusal::WeakTick { .. } => "tick",
             Refusal::BadGuardianAction(_) => "guardian",
+            Refusal::NoVerifyingKeys => "no verifying keys",
         }
     }
 }
 
 /// What an accepted item did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Effect {
     /// A bundle advanced SRC's chain.

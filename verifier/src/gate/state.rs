@@ -1,7 +1,7 @@
 //! The gate's whole persistent state, with typed keys: `(source, epoch)`
 //! for inbound totals, roots for attested steps, item kinds for counters.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use bulkhead_protocol::hash::Fp;
 use ff::PrimeField;
@@ -183,10 +183,16 @@ pub struct GateState {
     pub epoch_time: u64,
     /// Per-source state, by segment id.
     pub sources: BTreeMap<u64, SourceState>,
-    /// Exits credited here, in order.
-    pub credited: Vec<Credit>,
-    /// Exits held by this gate's breaker, in order.
-    pub held: VecDeque<Credit>,
+    /// How many exits were credited here. The credits themselves are
+    /// history, not state the rules read: they are reported in each
+    /// item's [`Changes`] for a ledger to append, so memory and the cost of
+    /// an item do not grow with them.
+    pub credited_exits: u64,
+    /// Exits held by this gate's breaker, by arrival position (the queue's
+    /// order).
+    pub held: BTreeMap<u64, Credit>,
+    /// Arrival position of the next held exit.
+    pub next_held: u64,
     /// Credited per (source, epoch). JSON has no compound map keys, so
     /// this map is written as a list of `[key, amount]` entries.
     #[serde(with = "entries")]
@@ -221,8 +227,9 @@ impl GateState {
             epoch_time: config.clock.genesis_time,
             config,
             sources,
-            credited: Vec::new(),
-            held: VecDeque::new(),
+            credited_exits: 0,
+            held: BTreeMap::new(),
+            next_held: 0,
             inbound: BTreeMap::new(),
             local_tripped: false,
             local_round: 0,
@@ -244,10 +251,33 @@ impl GateState {
     /// several assets may add past u64).
     pub fn held_from(&self, src: u64) -> u64 {
         self.held
-            .iter()
+            .values()
             .filter(|c| c.src == src)
             .fold(0u64, |sum, c| sum.saturating_add(c.amount))
     }
+}
+
+/// What one accepted item changed, row by row, for a store that persists
+/// the state incrementally: its cost follows the item, never the history.
+/// The gate's own scalars (epoch, clock, local breaker, counters) are
+/// small and always rewritten, so they are not listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Sources whose own fields changed (tip, height, boundary, sequence,
+    /// breaker, votes, credited totals, open epochs).
+    pub sources: BTreeSet<u64>,
+    /// Roots added to a source's chain: (source, height).
+    pub roots: BTreeSet<(u64, u64)>,
+    /// Equivocation evidence recorded: (source, evidence).
+    pub evidence: Vec<(u64, Evidence)>,
+    /// Inbound totals that changed.
+    pub inbound: BTreeSet<SourceEpoch>,
+    /// Exits credited, in order.
+    pub credited: Vec<Credit>,
+    /// Held exits queued, by arrival position.
+    pub held_added: BTreeSet<u64>,
+    /// Held exits that left the queue (credited), by arrival position.
+    pub held_removed: BTreeSet<u64>,
 }
 
 /// A map as a JSON list of `[key, value]` pairs, for keys that are not

@@ -1,0 +1,95 @@
+//! What can go wrong in a node: the state directory, its lock, the ledger
+//! database, keys, and the stream.
+
+use std::path::PathBuf;
+
+use bulkhead_verifier::gate::GateError;
+use thiserror::Error;
+
+/// Why a node operation failed. A refused item is not an error (see
+/// [`crate::ledger::Verdict`]); these are the operator's problems.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// No gate in this directory yet.
+    #[error("{}: no gate here; create one with `bulkhead gate --state {} init --config FILE`", dir.display(), dir.display())]
+    NoGate {
+        /// The state directory.
+        dir: PathBuf,
+    },
+    /// The directory already holds a gate.
+    #[error("{}: already holds a gate", dir.display())]
+    GateExists {
+        /// The state directory.
+        dir: PathBuf,
+    },
+    /// Another process holds the state directory's write lock.
+    #[error("{}: held by another gate process (pid {}); one writer at a time", dir.display(), pid.map_or_else(|| "unknown".to_string(), |p| p.to_string()))]
+    Locked {
+        /// The state directory.
+        dir: PathBuf,
+        /// The holder's pid, as it wrote it in the lock file.
+        pid: Option<u32>,
+    },
+    /// A file or directory operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The ledger database failed.
+    #[error("ledger: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// The ledger holds something this version cannot read (a newer
+    /// schema, a value out of range, a corrupt row).
+    #[error("ledger: {0}")]
+    Corrupt(String),
+    /// The gate's configuration or keys.
+    #[error(transparent)]
+    Gate(#[from] GateError),
+    /// Parameters could not be loaded or built.
+    #[error(transparent)]
+    Prover(#[from] bulkhead_prover::ProverError),
+    /// Verifying keys could not be derived.
+    #[error(transparent)]
+    Verifier(#[from] bulkhead_verifier::VerifyError),
+    /// The circuit shape does not lay out.
+    #[error(transparent)]
+    Circuit(#[from] bulkhead_circuits::Error),
+    /// A stream item was offered out of position order.
+    #[error("stream position {offered} offered, but {expected} is next")]
+    OutOfOrder {
+        /// The position offered.
+        offered: u64,
+        /// The position the ledger expects.
+        expected: u64,
+    },
+    /// Listening beyond loopback without a token would let anyone make
+    /// the gate spend CPU on submissions.
+    #[error("listening on {listen} (not loopback) needs a write token: --token-file FILE or BULKHEAD_GATE_TOKEN")]
+    Insecure {
+        /// The address.
+        listen: std::net::SocketAddr,
+    },
+    /// Options that make no sense.
+    #[error("{0}")]
+    Usage(String),
+    /// A stream item could not be read.
+    #[error("{}: {message}", path.display())]
+    BadItem {
+        /// The item's file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+impl NodeError {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| NodeError::Io { path, source }
+    }
+}

@@ -1,0 +1,87 @@
+//! The ledger's tables. Every u64 is stored in an INTEGER column by
+//! bit-cast (SQLite integers are i64), see [`super::rows`]; roots and
+//! recipients are their 32-byte canonical encodings.
+
+/// Bumped on any change to the tables; a ledger of another version is
+/// refused rather than misread.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Creates every table (in the caller's transaction).
+pub const CREATE: &str = "
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- The gate's own scalars: one row.
+CREATE TABLE gate (
+    id             INTEGER PRIMARY KEY CHECK (id = 0),
+    epoch          INTEGER NOT NULL,
+    epoch_time     INTEGER NOT NULL,
+    local_tripped  INTEGER NOT NULL,
+    local_round    INTEGER NOT NULL,
+    local_votes    TEXT NOT NULL,   -- JSON list of guardian indices
+    accepted       TEXT NOT NULL,   -- JSON map item kind -> count
+    credited_exits INTEGER NOT NULL,
+    next_held      INTEGER NOT NULL,
+    position       INTEGER NOT NULL -- last stream position applied (0: none)
+);
+CREATE TABLE sources (
+    segment       INTEGER PRIMARY KEY,
+    tip           BLOB NOT NULL,
+    height        INTEGER NOT NULL,
+    boundary      BLOB NOT NULL,
+    next_seq      INTEGER NOT NULL,
+    last_epoch    INTEGER,
+    quarantined   TEXT,             -- cause, or NULL when open
+    round         INTEGER NOT NULL,
+    votes         TEXT NOT NULL,    -- JSON list of guardian indices
+    accepted      INTEGER NOT NULL,
+    credited      TEXT NOT NULL,    -- JSON map asset -> amount (decimal strings)
+    open_epochs   INTEGER NOT NULL,
+    counted_epoch INTEGER
+) WITHOUT ROWID;
+-- Each source's chain of roots by height (attestation heights).
+CREATE TABLE roots (
+    segment  INTEGER NOT NULL,
+    height   INTEGER NOT NULL,
+    root     BLOB NOT NULL,
+    attested INTEGER NOT NULL,
+    PRIMARY KEY (segment, height)
+) WITHOUT ROWID;
+CREATE TABLE evidence (
+    segment INTEGER NOT NULL,
+    height  INTEGER NOT NULL,
+    parent  BLOB NOT NULL,
+    root    BLOB NOT NULL,
+    PRIMARY KEY (segment, height, parent, root)
+) WITHOUT ROWID;
+CREATE TABLE inbound (
+    segment INTEGER NOT NULL,
+    epoch   INTEGER NOT NULL,
+    amount  INTEGER NOT NULL,
+    PRIMARY KEY (segment, epoch)
+) WITHOUT ROWID;
+-- The held queue, by arrival position.
+CREATE TABLE held (
+    position  INTEGER PRIMARY KEY,
+    src       INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    asset     INTEGER NOT NULL,
+    epoch     INTEGER NOT NULL,
+    recipient BLOB NOT NULL,
+    amount    INTEGER NOT NULL
+);
+-- Every exit credited here, in order (id is the order). History: the
+-- rules never read it, so it only grows at the end.
+CREATE TABLE credits (
+    id        INTEGER PRIMARY KEY,
+    src       INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    asset     INTEGER NOT NULL,
+    epoch     INTEGER NOT NULL,
+    recipient BLOB NOT NULL,
+    amount    INTEGER NOT NULL,
+    UNIQUE (src, seq)
+);
+CREATE INDEX credits_by_recipient ON credits (recipient, id);
+";

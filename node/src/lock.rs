@@ -1,0 +1,77 @@
+//! The state directory's write lock: one writer per gate, ever.
+//!
+//! An advisory exclusive lock (`flock`) on `DIR/gate.lock`, held for the
+//! life of the process and released by the kernel when it exits, however
+//! it exits (a SIGKILL included), so a crash never leaves a stale lock.
+//! The holder writes its pid into the file so that a refused writer can
+//! name it. Readers take no lock: SQLite's WAL gives them a consistent
+//! snapshot beside the writer.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::NodeError;
+
+const LOCK_FILE: &str = "gate.lock";
+
+/// The held write lock of a state directory; dropping it releases it.
+#[derive(Debug)]
+pub struct StateLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl StateLock {
+    /// Takes the lock of `dir` without waiting: a held lock is refused with
+    /// [`NodeError::Locked`] naming the holder's pid.
+    pub fn acquire(dir: &Path) -> Result<Self, NodeError> {
+        let path = dir.join(LOCK_FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(NodeError::io(&path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                return Err(NodeError::Locked {
+                    dir: dir.to_path_buf(),
+                    pid: text.trim().parse().ok(),
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(NodeError::io(&path)(e)),
+        }
+        file.set_len(0).map_err(NodeError::io(&path))?;
+        file.rewind().map_err(NodeError::io(&path))?;
+        writeln!(file, "{}", std::process::id()).map_err(NodeError::io(&path))?;
+        file.sync_all().map_err(NodeError::io(&path))?;
+        Ok(Self { _file: file, path })
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_is_refused_naming_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = StateLock::acquire(dir.path()).unwrap();
+        match StateLock::acquire(dir.path()) {
+            Err(NodeError::Locked { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        drop(held);
+        StateLock::acquire(dir.path()).expect("released on drop");
+    }
+}

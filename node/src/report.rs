@@ -1,0 +1,115 @@
+//! What a gate reports about itself, as JSON: the same documents for
+//! `bulkhead gate status` and the service's `GET /v1/status`,
+//! `/v1/sources/{id}` and `/v1/blast-radius`. Every integer is a decimal
+//! string ([`crate::json`]).
+
+use bulkhead_protocol::hex::fp_to_hex;
+use bulkhead_verifier::gate::{blast_radius, GateState};
+use serde_json::{json, Value};
+
+use crate::json::integers_as_strings;
+
+/// One source as this gate follows it, or `None` if it is not registered.
+pub fn source_report(state: &GateState, id: u64) -> Option<Value> {
+    let s = state.sources.get(&id)?;
+    Some(integers_as_strings(json!({
+        "segment": id,
+        "tip": fp_to_hex(&s.tip),
+        "height": s.height,
+        "boundary": fp_to_hex(&s.boundary),
+        "next_seq": s.next_seq,
+        "last_epoch": s.last_epoch,
+        "epoch_inbound": state.inbound_now(id),
+        "quarantined": s.quarantined,
+        "breaker_round": s.round,
+        "bundles_accepted": s.accepted,
+        "credited": s.credited,
+        "held": state.held_from(id),
+        "open_epochs": s.open_epochs,
+        "blast_radius_bound": blast_radius(state, id),
+    })))
+}
+
+/// The gate: its clock, breaker, counters, stream position and sources.
+pub fn status_report(state: &GateState, position: u64) -> Value {
+    let sources: Vec<Value> = state
+        .sources
+        .keys()
+        .filter_map(|id| source_report(state, *id))
+        .collect();
+    integers_as_strings(json!({
+        "segment": state.config.segment,
+        "epoch": state.epoch,
+        "epoch_time": state.epoch_time,
+        "stream_position": position,
+        "local_breaker_tripped": state.local_tripped,
+        "items_accepted": state.accepted,
+        "credited_exits": state.credited_exits,
+        "held_exits": state.held.len(),
+        "sources": sources,
+    }))
+}
+
+/// Per source and asset: the blast-radius bound, what was credited and
+/// what is held, so an auditor sees the bound beside the exposure.
+pub fn blast_report(state: &GateState) -> Value {
+    let sources: Vec<Value> = state
+        .sources
+        .iter()
+        .map(|(id, s)| {
+            json!({
+                "segment": id,
+                "quarantined": s.quarantined.is_some(),
+                "open_epochs": s.open_epochs,
+                "bound": blast_radius(state, *id),
+                "credited": s.credited,
+                "held": state.held_from(*id),
+            })
+        })
+        .collect();
+    integers_as_strings(json!({
+        "segment": state.config.segment,
+        "inbound_limit": state.config.inbound_limit,
+        "sources": sources,
+    }))
+}
+
+/// The rule a refusal label names (`G1`..`G6`), if it names one.
+pub fn rule_of(label: &str) -> Option<&str> {
+    let first = label.split(' ').next()?;
+    let is_rule = first.len() == 2
+        && first.starts_with('G')
+        && first[1..].chars().all(|c| c.is_ascii_digit());
+    is_rule.then_some(first)
+}
+
+/// A verdict as JSON: accepted with its effect, or refused with the rule,
+/// a stable label and the reason.
+pub fn verdict_report(verdict: &crate::Verdict) -> Value {
+    match verdict {
+        crate::Verdict::Accepted(effect) => integers_as_strings(json!({
+            "verdict": "accepted",
+            "effect": effect,
+        })),
+        crate::Verdict::Refused(refusal) => json!({
+            "verdict": "refused",
+            "rule": rule_of(refusal.label()),
+            "label": refusal.label(),
+            "reason": refusal.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rule_of;
+
+    #[test]
+    fn rules_are_read_off_labels() {
+        assert_eq!(rule_of("G2 replay"), Some("G2"));
+        assert_eq!(rule_of("G1 invalid proof"), Some("G1"));
+        assert_eq!(rule_of("malformed"), None);
+        assert_eq!(rule_of("guardian"), None);
+        assert_eq!(rule_of("Gx y"), None);
+    }
+}

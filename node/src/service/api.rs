@@ -1,0 +1,263 @@
+//! The HTTP API: one write endpoint feeding the writer's bounded queue,
+//! and read endpoints served from their own ledger connections.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bulkhead_protocol::hex::fp_from_hex;
+use bulkhead_verifier::gate::{GateState, ItemJson, StreamItem};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot};
+
+use super::metrics::Metrics;
+use super::writer::{Job, Request};
+use crate::error::NodeError;
+use crate::json::integers_as_strings;
+use crate::ledger::{Depth, LedgerReader, Verdict};
+use crate::report;
+
+/// Most credits one page returns.
+pub const MAX_PAGE: usize = 1000;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The writer's queue.
+    pub queue: mpsc::Sender<Request>,
+    /// The state directory (readers open their own connections).
+    pub dir: Arc<std::path::PathBuf>,
+    /// Idle reader connections, reused.
+    pub readers: Arc<Mutex<Vec<LedgerReader>>>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// The bearer token write requests must carry, if any.
+    pub token: Option<Arc<str>>,
+}
+
+/// The router over `state`; `max_body` bounds every request body, checked
+/// against Content-Length before a byte is read.
+pub fn router(state: AppState, max_body: usize) -> Router {
+    Router::new()
+        .route("/v1/items", post(submit))
+        .route("/v1/status", get(status))
+        .route("/v1/sources/{id}", get(source))
+        .route("/v1/credits", get(credits))
+        .route("/v1/blast-radius", get(blast))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+/// An error answer: a status and a JSON `{"error": ...}`.
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<NodeError> for ApiError {
+    fn from(e: NodeError) -> Self {
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+}
+
+/// Compares without leaking, through timing, how much of a guess was
+/// right.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn authorised(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(token) = &state.token else {
+        return true;
+    };
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| same_secret(given.as_bytes(), token.as_bytes()))
+}
+
+/// `POST /v1/items`: a bundle's bytes (`application/octet-stream`) or a
+/// JSON item (`application/json`). 200 accepted, 422 refused (nothing
+/// changed), 400 not an item, 401 no token, 413 too large, 503 queue full.
+async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if !authorised(&state, &headers) {
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "write requests need `Authorization: Bearer <token>`".into(),
+        ));
+    }
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let item = if is_json {
+        let item: ItemJson = serde_json::from_slice(&body)
+            .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("not a stream item: {e}")))?;
+        StreamItem::from(item)
+    } else {
+        StreamItem::Bundle(body.to_vec())
+    };
+    let (reply, answer) = oneshot::channel();
+    let request = Request {
+        job: Job::Submit(item),
+        reply,
+    };
+    if let Err(e) = state.queue.try_send(request) {
+        state.metrics.record_queue_full();
+        let reason = match e {
+            mpsc::error::TrySendError::Full(_) => "queue full; retry later",
+            mpsc::error::TrySendError::Closed(_) => "shutting down",
+        };
+        let mut response = ApiError(StatusCode::SERVICE_UNAVAILABLE, reason.into()).into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return Ok(response);
+    }
+    let (verdict, _) = answer
+        .await
+        .map_err(|_| ApiError(StatusCode::SERVICE_UNAVAILABLE, "writer stopped".into()))?
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let Some(verdict) = verdict else {
+        return Err(ApiError(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no verdict".into(),
+        ));
+    };
+    let status = match verdict {
+        Verdict::Accepted(_) => StatusCode::OK,
+        Verdict::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Ok((status, Json(report::verdict_report(&verdict))).into_response())
+}
+
+/// Runs `f` on a pooled reader connection, off the async runtime.
+async fn read<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&LedgerReader) -> Result<T, NodeError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let readers = state.readers.clone();
+    let dir = state.dir.clone();
+    tokio::task::spawn_blocking(move || {
+        let pooled = readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let reader = match pooled {
+            Some(reader) => reader,
+            None => LedgerReader::open(&dir)?,
+        };
+        let result = f(&reader);
+        readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(reader);
+        result
+    })
+    .await
+    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(ApiError::from)
+}
+
+async fn summary(state: &AppState) -> Result<(GateState, u64), ApiError> {
+    read(state, |r| r.state(Depth::Summary)).await
+}
+
+/// `GET /v1/status`.
+async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let (gate, position) = summary(&state).await?;
+    Ok(Json(report::status_report(&gate, position)))
+}
+
+/// `GET /v1/sources/{id}`.
+async fn source(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id: u64 = id.parse().map_err(|_| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("{id:?} is not a segment id"),
+        )
+    })?;
+    let (gate, _) = summary(&state).await?;
+    report::source_report(&gate, id).map(Json).ok_or_else(|| {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            format!("segment {id} is not a registered source"),
+        )
+    })
+}
+
+/// Query of `GET /v1/credits`.
+#[derive(Deserialize)]
+struct CreditQuery {
+    recipient: Option<String>,
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /v1/credits?recipient=HEX&after=ID&limit=N`: credits in order,
+/// a page at a time; `next` is the `after` of the next page.
+async fn credits(
+    State(state): State<AppState>,
+    Query(query): Query<CreditQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let bad = |what: &str| ApiError(StatusCode::BAD_REQUEST, what.to_string());
+    let recipient = match &query.recipient {
+        Some(text) => Some(
+            fp_from_hex(text)
+                .ok_or_else(|| bad("recipient: not a field element (64 hex digits)"))?,
+        ),
+        None => None,
+    };
+    let after = match &query.after {
+        Some(text) => text.parse().map_err(|_| bad("after: not a credit id"))?,
+        None => 0,
+    };
+    let limit = match &query.limit {
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| bad("limit: not in 1..=1000"))?,
+        None => 100,
+    };
+    let page = read(&state, move |r| r.credits(recipient.as_ref(), after, limit)).await?;
+    let credits: Vec<Value> = page
+        .credits
+        .iter()
+        .map(|(id, c)| json!({ "id": id, "credit": c }))
+        .collect();
+    Ok(Json(integers_as_strings(
+        json!({ "credits": credits, "next": page.next }),
+    )))
+}
+
+/// `GET /v1/blast-radius`.
+async fn blast(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let (gate, _) = summary(&state).await?;
+    Ok(Json(report::blast_report(&gate)))
+}
+
+/// `GET /metrics`: Prometheus text.
+async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let (gate, _) = summary(&state).await?;
+    let text = state.metrics.render(&gate);
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+}
+
+/// How long the follower waits before looking for the next entry again.
+pub const FOLLOW_POLL: Duration = Duration::from_millis(50);

@@ -1,0 +1,162 @@
+//! Prometheus metrics of the gate service, rendered as text exposition.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bulkhead_verifier::gate::{GateState, ItemKind};
+
+/// Upper bounds (seconds) of the verification latency histogram: a TINY
+/// bundle verifies in milliseconds, a default one in a few hundred.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+#[derive(Default)]
+struct Counts {
+    /// (kind, verdict) -> items.
+    items: BTreeMap<(&'static str, &'static str), u64>,
+    /// refusal label -> items.
+    refusals: BTreeMap<&'static str, u64>,
+    /// Cumulative histogram counts per bucket, then +Inf.
+    latency: [u64; BUCKETS.len() + 1],
+    latency_sum: f64,
+    queue_full: u64,
+}
+
+/// The service's counters (the ledger holds the credited values).
+#[derive(Default)]
+pub struct Metrics {
+    counts: Mutex<Counts>,
+}
+
+/// The label of an item kind.
+pub fn kind_label(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Bundle => "bundle",
+        ItemKind::Attestation => "attestation",
+        ItemKind::Tick => "tick",
+        ItemKind::Guardian => "guardian",
+    }
+}
+
+impl Metrics {
+    fn with<R>(&self, f: impl FnOnce(&mut Counts) -> R) -> R {
+        // A panic while holding the lock cannot leave counts inconsistent
+        // in a way that matters; keep counting.
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut counts)
+    }
+
+    /// Counts one item's verdict; `refusal` is its label when refused;
+    /// `elapsed` is the time the writer took to judge and commit it.
+    pub fn record(&self, kind: &'static str, refusal: Option<&'static str>, elapsed: Duration) {
+        self.with(|c| {
+            let verdict = if refusal.is_some() {
+                "refused"
+            } else {
+                "accepted"
+            };
+            *c.items.entry((kind, verdict)).or_default() += 1;
+            if let Some(label) = refusal {
+                *c.refusals.entry(label).or_default() += 1;
+            }
+            let seconds = elapsed.as_secs_f64();
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                if seconds <= *bound {
+                    c.latency[i] += 1;
+                }
+            }
+            c.latency[BUCKETS.len()] += 1;
+            c.latency_sum += seconds;
+        })
+    }
+
+    /// Counts a submission turned away because the queue was full.
+    pub fn record_queue_full(&self) {
+        self.with(|c| c.queue_full += 1)
+    }
+
+    /// The exposition text, with the credited value per source and asset
+    /// from `state` (read from the ledger).
+    pub fn render(&self, state: &GateState) -> String {
+        let mut out = String::new();
+        self.with(|c| {
+            let _ = writeln!(
+                out,
+                "# HELP bulkhead_gate_items_total Items judged, by kind and verdict."
+            );
+            let _ = writeln!(out, "# TYPE bulkhead_gate_items_total counter");
+            for ((kind, verdict), n) in &c.items {
+                let _ = writeln!(
+                    out,
+                    "bulkhead_gate_items_total{{kind=\"{kind}\",verdict=\"{verdict}\"}} {n}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "# HELP bulkhead_gate_refusals_total Refused items, by rule and reason."
+            );
+            let _ = writeln!(out, "# TYPE bulkhead_gate_refusals_total counter");
+            for (label, n) in &c.refusals {
+                let rule = crate::report::rule_of(label).unwrap_or("none");
+                let _ = writeln!(
+                    out,
+                    "bulkhead_gate_refusals_total{{rule=\"{rule}\",reason=\"{label}\"}} {n}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "# HELP bulkhead_gate_item_seconds Time to judge and commit one item."
+            );
+            let _ = writeln!(out, "# TYPE bulkhead_gate_item_seconds histogram");
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "bulkhead_gate_item_seconds_bucket{{le=\"{bound}\"}} {}",
+                    c.latency[i]
+                );
+            }
+            let total = c.latency[BUCKETS.len()];
+            let _ = writeln!(
+                out,
+                "bulkhead_gate_item_seconds_bucket{{le=\"+Inf\"}} {total}"
+            );
+            let _ = writeln!(out, "bulkhead_gate_item_seconds_sum {}", c.latency_sum);
+            let _ = writeln!(out, "bulkhead_gate_item_seconds_count {total}");
+            let _ = writeln!(
+                out,
+                "# HELP bulkhead_gate_queue_full_total Submissions turned away (503)."
+            );
+            let _ = writeln!(out, "# TYPE bulkhead_gate_queue_full_total counter");
+            let _ = writeln!(out, "bulkhead_gate_queue_full_total {}", c.queue_full);
+        });
+        let _ = writeln!(
+            out,
+            "# HELP bulkhead_gate_credited Value credited here, by source and asset."
+        );
+        let _ = writeln!(out, "# TYPE bulkhead_gate_credited gauge");
+        for (id, source) in &state.sources {
+            for (asset, amount) in &source.credited {
+                let _ = writeln!(
+                    out,
+                    "bulkhead_gate_credited{{source=\"{id}\",asset=\"{asset}\"}} {amount}"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP bulkhead_gate_held_exits Exits held by the breaker or the inbound limit."
+        );
+        let _ = writeln!(out, "# TYPE bulkhead_gate_held_exits gauge");
+        let _ = writeln!(out, "bulkhead_gate_held_exits {}", state.held.len());
+        let _ = writeln!(
+            out,
+            "# HELP bulkhead_gate_epoch The stream's current epoch."
+        );
+        let _ = writeln!(out, "# TYPE bulkhead_gate_epoch gauge");
+        let _ = writeln!(out, "bulkhead_gate_epoch {}", state.epoch);
+        out
+    }
+}

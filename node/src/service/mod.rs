@@ -1,0 +1,226 @@
+//! `gate serve`: the gate as a long-running service.
+//!
+//! One writer thread owns the [`Ledger`] and applies items strictly in
+//! order ([`writer`]); HTTP handlers put submissions on its bounded queue
+//! and read from their own connections ([`api`]); with a followed
+//! directory log, a follower feeds it the stream in position order. On
+//! SIGTERM or Ctrl-C the server stops taking requests, the follower stops
+//! between items, and the writer finishes what it holds before the
+//! process exits.
+
+pub mod api;
+pub mod metrics;
+pub mod writer;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use bulkhead_protocol::bundle::Bundle;
+use bulkhead_verifier::gate::GateConfig;
+use bulkhead_verifier::VerifierKeys;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::error::NodeError;
+use crate::ledger::Ledger;
+use crate::stream::{DirLog, StreamSource};
+
+/// Most submissions waiting for the writer, by default.
+pub const DEFAULT_QUEUE: usize = 64;
+/// The largest queue accepted.
+pub const MAX_QUEUE: usize = 65_536;
+
+/// How the service runs.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// A directory log to follow.
+    pub follow: Option<PathBuf>,
+    /// The bearer token write requests must carry; required when `listen`
+    /// is not a loopback address.
+    pub token: Option<String>,
+    /// Submissions that may wait for the writer (1..=[`MAX_QUEUE`]);
+    /// beyond it, 503.
+    pub queue: usize,
+}
+
+impl ServeOptions {
+    /// Refuses options that would expose or exhaust the service.
+    pub fn validate(&self) -> Result<(), NodeError> {
+        if !self.listen.ip().is_loopback() && self.token.as_deref().is_none_or(str::is_empty) {
+            return Err(NodeError::Insecure {
+                listen: self.listen,
+            });
+        }
+        if !(1..=MAX_QUEUE).contains(&self.queue) {
+            return Err(NodeError::Usage(format!(
+                "--queue {} is not in 1..={MAX_QUEUE}",
+                self.queue
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The largest valid item for `config`: a full bundle of its largest
+/// shape, or a JSON item with every signer's signature (with room for
+/// whitespace). Bodies beyond it are refused unread.
+pub fn max_item_bytes(config: &GateConfig, keys: &[VerifierKeys]) -> usize {
+    let bundle = config
+        .sources
+        .iter()
+        .filter_map(|s| {
+            keys.iter()
+                .find(|k| k.shape() == s.shape)
+                .map(|k| Bundle::max_encoded_len(&s.shape, k.proof_len()))
+        })
+        .max()
+        .unwrap_or(0);
+    let signers = config
+        .sources
+        .iter()
+        .map(|s| s.validators.len())
+        .chain([config.stream_guardians.len(), config.local_guardians.len()])
+        .max()
+        .unwrap_or(0);
+    // A signature entry is under 200 bytes pretty-printed; the rest of an
+    // item (roots, numbers, keys) under 1 KiB.
+    let json = 4096 + 256 * signers;
+    bundle.max(json)
+}
+
+/// Runs the service until SIGTERM or Ctrl-C. `max_body` from
+/// [`max_item_bytes`].
+pub fn run(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result<(), NodeError> {
+    options.validate()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(NodeError::io("tokio runtime"))?;
+    runtime.block_on(serve(ledger, max_body, options))
+}
+
+async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result<(), NodeError> {
+    let dir = ledger.dir().to_path_buf();
+    let start_position = ledger.position();
+    let metrics = Arc::new(metrics::Metrics::default());
+    let (queue, receiver) = mpsc::channel(options.queue);
+    let writer =
+        writer::spawn(ledger, receiver, metrics.clone()).map_err(NodeError::io("writer thread"))?;
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(NodeError::io(options.listen.to_string()))?;
+    let local = listener
+        .local_addr()
+        .map_err(NodeError::io(options.listen.to_string()))?;
+    let (stop, stopped) = watch::channel(false);
+    let follower = options.follow.clone().map(|log| {
+        tokio::spawn(follow(
+            DirLog::new(log),
+            start_position,
+            queue.clone(),
+            stopped.clone(),
+        ))
+    });
+    let state = api::AppState {
+        queue,
+        dir: Arc::new(dir),
+        readers: Arc::new(Mutex::new(Vec::new())),
+        metrics,
+        token: options.token.map(Arc::from),
+    };
+    let app = api::router(state, max_body);
+    // The one line a supervisor or a test waits for.
+    println!("listening on {local}");
+    tracing::info!(%local, "gate service listening");
+    let mut stopped_server = stopped.clone();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                () = shutdown_signal() => {}
+                _ = stopped_server.changed() => {}
+            }
+        })
+        .await;
+    let _ = stop.send(true);
+    if let Some(follower) = follower {
+        let _ = follower.await;
+    }
+    // Every sender is gone now: the writer drains its queue and ends.
+    let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+    tracing::info!("gate service stopped");
+    served.map_err(NodeError::io(local.to_string()))
+}
+
+/// SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing the item in hand");
+}
+
+/// Feeds the writer the log's entries from `after + 1` on, one at a time
+/// (each waits for its commit, so positions stay in order), until told
+/// to stop.
+async fn follow(
+    log: DirLog,
+    after: u64,
+    queue: mpsc::Sender<writer::Request>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut position = after.saturating_add(1);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let reader = log.clone();
+        let entry = tokio::task::spawn_blocking(move || reader.entry(position)).await;
+        let entry = match entry {
+            Ok(Ok(Some(entry))) => entry,
+            Ok(Ok(None)) => {
+                tokio::select! {
+                    () = tokio::time::sleep(api::FOLLOW_POLL) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+            Ok(Err(error)) => {
+                tracing::error!(%error, position, "cannot read the stream; retrying");
+                tokio::time::sleep(api::FOLLOW_POLL * 20).await;
+                continue;
+            }
+            Err(_) => return,
+        };
+        let (reply, answer) = oneshot::channel();
+        let job = writer::Job::Stream { position, entry };
+        if queue.send(writer::Request { job, reply }).await.is_err() {
+            return;
+        }
+        match answer.await {
+            Ok(Ok(_)) => position = position.saturating_add(1),
+            Ok(Err(error)) => {
+                tracing::error!(%error, position, "stream item not applied; retrying");
+                tokio::time::sleep(api::FOLLOW_POLL * 20).await;
+            }
+            Err(_) => return,
+        }
+    }
+}

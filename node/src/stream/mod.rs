@@ -1,0 +1,102 @@
+//! The stream a gate follows, and its items as files.
+//!
+//! A stream source yields items by position (1, 2, ...); the gate records
+//! the last position it applied in the same transaction as the item's
+//! effects, so after a crash it asks for the next one and each item takes
+//! effect exactly once. [`DirLog`] is the source on one machine.
+
+mod dirlog;
+
+use std::path::Path;
+
+use bulkhead_verifier::gate::{ItemJson, StreamItem};
+
+pub use dirlog::DirLog;
+
+use crate::error::NodeError;
+
+/// An item read from a stream: a stream item, or bytes that are not one
+/// (still a position of the stream: refused, and the stream moves on).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamEntry {
+    /// A well-formed item.
+    Item(StreamItem),
+    /// Not an item: why.
+    Malformed(String),
+}
+
+/// A totally ordered log of stream items, read by position.
+pub trait StreamSource {
+    /// The entry at `position` (from 1), or `None` if the log has not
+    /// reached it yet.
+    fn entry(&self, position: u64) -> Result<Option<StreamEntry>, NodeError>;
+}
+
+/// The kind of item a file extension names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemFormat {
+    /// `.bundle`: a bundle's bytes.
+    Bundle,
+    /// `.json`: an attestation, tick or guardian action.
+    Json,
+}
+
+impl ItemFormat {
+    /// The format of `path`, from its extension.
+    pub fn of(path: &Path) -> Option<Self> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("bundle") => Some(ItemFormat::Bundle),
+            Some("json") => Some(ItemFormat::Json),
+            _ => None,
+        }
+    }
+
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ItemFormat::Bundle => "bundle",
+            ItemFormat::Json => "json",
+        }
+    }
+}
+
+/// Decodes an item's bytes in `format`. A bundle's bytes are its own
+/// check (the gate decodes and refuses a malformed bundle); JSON must
+/// parse as one of the JSON items.
+pub fn decode_item(format: ItemFormat, bytes: Vec<u8>) -> StreamEntry {
+    match format {
+        ItemFormat::Bundle => StreamEntry::Item(StreamItem::Bundle(bytes)),
+        ItemFormat::Json => match serde_json::from_slice::<ItemJson>(&bytes) {
+            Ok(item) => StreamEntry::Item(item.into()),
+            Err(e) => StreamEntry::Malformed(format!("not a stream item: {e}")),
+        },
+    }
+}
+
+/// An item as file bytes, and the format they are in.
+pub fn encode_item(item: &StreamItem) -> (ItemFormat, Vec<u8>) {
+    match item {
+        StreamItem::Bundle(bytes) => (ItemFormat::Bundle, bytes.clone()),
+        // Serializing the JSON items (integers, hex strings) cannot fail.
+        other => (
+            ItemFormat::Json,
+            serde_json::to_vec_pretty(&other.to_json()).unwrap_or_default(),
+        ),
+    }
+}
+
+/// Reads one item file (`*.bundle` or `*.json`).
+pub fn read_item_file(path: &Path) -> Result<StreamItem, NodeError> {
+    let format = ItemFormat::of(path).ok_or_else(|| NodeError::BadItem {
+        path: path.to_path_buf(),
+        message: "expected a .bundle or .json stream item".into(),
+    })?;
+    let bytes = std::fs::read(path).map_err(NodeError::io(path))?;
+    match decode_item(format, bytes) {
+        StreamEntry::Item(item) => Ok(item),
+        StreamEntry::Malformed(message) => Err(NodeError::BadItem {
+            path: path.to_path_buf(),
+            message,
+        }),
+    }
+}
