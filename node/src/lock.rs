@@ -37,11 +37,9 @@ impl StateLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
                 return Err(NodeError::Locked {
                     dir: dir.to_path_buf(),
-                    pid: text.trim().parse().ok(),
+                    pid: holder_pid(&mut file),
                 });
             }
             Err(TryLockError::Error(e)) => return Err(NodeError::io(&path)(e)),
@@ -57,6 +55,21 @@ impl StateLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The pid the holder wrote. It writes it just after taking the lock, so
+/// a writer refused in that instant waits a moment for it.
+fn holder_pid(file: &mut File) -> Option<u32> {
+    for _ in 0..40 {
+        let mut text = String::new();
+        if file.rewind().is_ok() && file.read_to_string(&mut text).is_ok() {
+            if let Ok(pid) = text.trim().parse() {
+                return Some(pid);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    None
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! - [`signed`]: segments owned by those keys and batches signed by them;
 //! - [`gate`]: gate configurations, attestations and guardian votes;
 //! - [`attacks`]: what a cheating prover or a compromised segment builds;
-//! - [`chain`]: a two-segment world with a chain of real TINY bundles.
+//! - [`chain`]: a two-segment world with a chain of real TINY bundles;
+//! - [`http`]: a raw HTTP/1.1 client for the services on loopback.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -14,6 +15,7 @@
 pub mod attacks;
 pub mod chain;
 pub mod gate;
+pub mod http;
 pub mod keys;
 pub mod sample;
 pub mod signed;

@@ -30,8 +30,11 @@ pub struct LedgerReader {
 }
 
 impl LedgerReader {
-    /// Opens the ledger of `dir` read-only (no lock: a writer may be
-    /// running).
+    /// Opens the ledger of `dir` for reading (no lock: a writer may be
+    /// running). The connection is opened read-write but set
+    /// `query_only`: a WAL database needs its shared-memory file, which a
+    /// read-only connection cannot create after the writer has closed
+    /// cleanly and removed it.
     pub fn open(dir: &Path) -> Result<Self, NodeError> {
         let path = db_path(dir);
         if !path.exists() {
@@ -41,8 +44,9 @@ impl LedgerReader {
         }
         let conn = connect(
             &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        conn.pragma_update(None, "query_only", true)?;
         check_schema(&conn)?;
         Ok(Self { conn })
     }

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -39,11 +39,14 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The bearer token write requests must carry, if any.
     pub token: Option<Arc<str>>,
+    /// The largest valid item, in bytes.
+    pub max_body: usize,
 }
 
 /// The router over `state`; `max_body` bounds every request body, checked
 /// against Content-Length before a byte is read.
-pub fn router(state: AppState, max_body: usize) -> Router {
+pub fn router(state: AppState) -> Router {
+    let max_body = state.max_body;
     Router::new()
         .route("/v1/items", post(submit))
         .route("/v1/status", get(status))
@@ -93,7 +96,7 @@ fn authorised(state: &AppState, headers: &HeaderMap) -> bool {
 async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     if !authorised(&state, &headers) {
         return Err(ApiError(
@@ -101,6 +104,27 @@ async fn submit(
             "write requests need `Authorization: Bearer <token>`".into(),
         ));
     }
+    let too_large = || {
+        ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "larger than the largest valid item ({} bytes)",
+                state.max_body
+            ),
+        )
+    };
+    // Refused on its declared length, before a byte of it is read; a body
+    // without one is cut off at the limit as it streams in.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > state.max_body as u64) {
+        return Err(too_large());
+    }
+    let body = axum::body::to_bytes(body, state.max_body)
+        .await
+        .map_err(|_| too_large())?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -130,8 +130,9 @@ async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result
         readers: Arc::new(Mutex::new(Vec::new())),
         metrics,
         token: options.token.map(Arc::from),
+        max_body,
     };
-    let app = api::router(state, max_body);
+    let app = api::router(state);
     // The one line a supervisor or a test waits for.
     println!("listening on {local}");
     tracing::info!(%local, "gate service listening");

@@ -1,0 +1,180 @@
+//! The ledger keeps exactly the state the gate holds in memory: after
+//! every item of a stream that touches every table (credits, the held
+//! queue, inbound totals, roots, evidence, votes and rounds, the clock),
+//! the state read back from SQLite equals the gate's, a refused item
+//! writes nothing, a reopened ledger resumes where it stopped, and a
+//! second writer is refused.
+
+use bulkhead_node::ledger::{Depth, Ledger, LedgerReader, Verdict};
+use bulkhead_node::NodeError;
+use bulkhead_protocol::hash::Fp;
+use bulkhead_testkit::chain::*;
+use bulkhead_testkit::gate::attestation;
+use bulkhead_verifier::gate::{Credit, Effect, GateConfig, GuardianScope, StreamItem};
+
+fn keys(_: &GateConfig) -> Result<Option<Vec<bulkhead_verifier::VerifierKeys>>, NodeError> {
+    Ok(Some(vec![verifier_keys()]))
+}
+
+/// A stream through every kind of row, with refusals in between.
+fn mixed_stream() -> Vec<(StreamItem, bool)> {
+    let b = bundles();
+    let tip = b[1].instance.accounts_after;
+    vec![
+        (tick(EPOCH), true),
+        (item(&b[0]), true),  // 10 credited, 20 held (limit 25)
+        (item(&b[0]), false), // replay
+        (vote(GuardianScope::Local, 2, true, 0, 0), true),
+        (vote(GuardianScope::Local, 2, true, 0, 0), false), // same guardian
+        (vote(GuardianScope::Local, 2, true, 0, 1), true),  // tripped
+        (item(&b[1]), true),                                // all held
+        (tick(EPOCH + 1), true),                            // nothing released: tripped
+        (vote(GuardianScope::Local, 2, false, 1, 2), true),
+        (vote(GuardianScope::Local, 2, false, 1, 0), true), // released: 20 credited
+        (item(&b[2]), true),
+        (tick(EPOCH + 3), false), // not the next epoch
+        (tick(EPOCH + 2), true),  // releases the rest within the limit
+        // Segment 1's validators attest the tip again at a new height
+        // (a step), then fork it (equivocation: evidence, quarantine).
+        (
+            attestation(SEED, 1, 4, b[2].instance.accounts_after, tip, 3),
+            true,
+        ),
+        (
+            attestation(SEED, 1, 4, b[2].instance.accounts_after, Fp::from(99), 3),
+            true,
+        ),
+        (
+            attestation(SEED, 1, 4, b[2].instance.accounts_after, Fp::from(99), 3),
+            false,
+        ), // known evidence
+        (vote(GuardianScope::Stream, 1, false, 1, 0), true),
+    ]
+}
+
+fn config_with_limit() -> GateConfig {
+    let mut config = config(2);
+    config.inbound_limit = 25;
+    config
+}
+
+#[test]
+fn every_item_commits_exactly_what_the_gate_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    Ledger::create(dir.path(), config_with_limit(), vec![verifier_keys()]).unwrap();
+    let mut ledger = Ledger::open(dir.path(), keys).unwrap();
+    let reader = LedgerReader::open(dir.path()).unwrap();
+    let mut credited: Vec<Credit> = Vec::new();
+    for (i, (item, should_accept)) in mixed_stream().into_iter().enumerate() {
+        let before = reader.export().unwrap();
+        let verdict = ledger.apply(&item, None).unwrap();
+        match &verdict {
+            Verdict::Accepted(effect) => {
+                assert!(should_accept, "item {i} accepted: {effect:?}");
+                match effect {
+                    Effect::BundleAccepted { credited: c, .. }
+                    | Effect::Tick { credited: c }
+                    | Effect::LocalReleased { credited: c }
+                    | Effect::Released { credited: c, .. } => credited.extend(c.iter().cloned()),
+                    _ => {}
+                }
+            }
+            Verdict::Refused(refusal) => {
+                assert!(!should_accept, "item {i} refused: {refusal}");
+                assert_eq!(
+                    reader.export().unwrap(),
+                    before,
+                    "item {i}: a refusal wrote"
+                );
+            }
+        }
+        let (read_back, _) = reader.state(Depth::Full).unwrap();
+        assert_eq!(
+            &read_back,
+            ledger.state(),
+            "item {i}: ledger differs from memory"
+        );
+    }
+    let page = reader.credits(None, 0, 1000).unwrap();
+    let in_ledger: Vec<Credit> = page.credits.into_iter().map(|(_, c)| c).collect();
+    assert_eq!(in_ledger, credited, "every credit once, in order");
+    assert_eq!(ledger.state().credited_exits, credited.len() as u64);
+    assert!(credited.len() >= 6, "the stream credits every honest exit");
+    let state = ledger.state().clone();
+    drop(ledger);
+    let reopened = Ledger::open(dir.path(), keys).unwrap();
+    assert_eq!(reopened.state(), &state, "reopening resumes the same state");
+}
+
+#[test]
+fn a_second_writer_is_refused_and_readers_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    Ledger::create(dir.path(), config(2), vec![verifier_keys()]).unwrap();
+    let mut ledger = Ledger::open(dir.path(), |_| Ok(None)).unwrap();
+    let second = Ledger::open(dir.path(), |_| panic!("no key work before the lock"));
+    match second {
+        Err(NodeError::Locked { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+        Err(other) => panic!("expected Locked, got {other}"),
+        Ok(_) => panic!("two writers"),
+    }
+    assert!(matches!(
+        ledger.apply(&tick(EPOCH), None).unwrap(),
+        Verdict::Accepted(_)
+    ));
+    let (state, _) = LedgerReader::open(dir.path())
+        .unwrap()
+        .state(Depth::Summary)
+        .unwrap();
+    assert_eq!(state.epoch, EPOCH, "a reader sees the writer's commit");
+}
+
+#[test]
+fn a_gate_without_keys_refuses_bundles_as_unjudged() {
+    let dir = tempfile::tempdir().unwrap();
+    Ledger::create(dir.path(), config(2), vec![verifier_keys()]).unwrap();
+    let mut ledger = Ledger::open(dir.path(), |_| Ok(None)).unwrap();
+    ledger.apply(&tick(EPOCH), None).unwrap();
+    match ledger.apply(&item(&bundles()[0]), None).unwrap() {
+        Verdict::Refused(r) => assert_eq!(r.label(), "no verifying keys"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn stream_positions_are_applied_in_order_once() {
+    let dir = tempfile::tempdir().unwrap();
+    Ledger::create(dir.path(), config(2), vec![verifier_keys()]).unwrap();
+    let mut ledger = Ledger::open(dir.path(), keys).unwrap();
+    assert!(matches!(
+        ledger.apply(&tick(EPOCH), Some(2)),
+        Err(NodeError::OutOfOrder {
+            offered: 2,
+            expected: 1
+        })
+    ));
+    ledger.apply(&tick(EPOCH), Some(1)).unwrap();
+    // A refused stream item still moves the position (and nothing else).
+    assert!(matches!(
+        ledger.apply(&tick(EPOCH), Some(2)).unwrap(),
+        Verdict::Refused(_)
+    ));
+    ledger.skip(3).unwrap();
+    drop(ledger);
+    let ledger = Ledger::open(dir.path(), keys).unwrap();
+    assert_eq!(ledger.position(), 3);
+    assert_eq!(ledger.state().epoch, EPOCH);
+}
+
+#[test]
+fn create_refuses_an_existing_gate_and_open_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    Ledger::create(dir.path(), config(2), vec![verifier_keys()]).unwrap();
+    assert!(matches!(
+        Ledger::create(dir.path(), config(2), vec![verifier_keys()]),
+        Err(NodeError::GateExists { .. })
+    ));
+    let missing = dir.path().join("none");
+    let error = Ledger::open(&missing, keys).err().expect("no gate there");
+    assert!(error.to_string().contains("gate --state"), "{error}");
+    assert!(!missing.exists(), "opening created nothing");
+}
