@@ -174,8 +174,8 @@ fn examples_are_current_and_round_trip_from_prove_to_gate() {
         .output()
         .unwrap();
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(status["sources"][0]["next_seq"], 4);
-    assert_eq!(status["credited_exits"], 4);
+    assert_eq!(status["sources"][0]["next_seq"], "4");
+    assert_eq!(status["credited_exits"], "4");
 }
 
 #[test]

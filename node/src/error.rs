@@ -55,9 +55,6 @@ pub enum NodeError {
     /// Verifying keys could not be derived.
     #[error(transparent)]
     Verifier(#[from] bulkhead_verifier::VerifyError),
-    /// The circuit shape does not lay out.
-    #[error(transparent)]
-    Circuit(#[from] bulkhead_circuits::Error),
     /// A stream item was offered out of position order.
     #[error("stream position {offered} offered, but {expected} is next")]
     OutOfOrder {

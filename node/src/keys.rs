@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use bulkhead_circuits::keys::k_for;
 use bulkhead_protocol::CircuitShape;
 use bulkhead_prover::ParamsCache;
 use bulkhead_verifier::gate::GateConfig;
@@ -14,8 +13,7 @@ use crate::error::NodeError;
 /// Validates `shape` (before any key work), loads its parameters from
 /// `cache` (building them on first use) and derives its verifying key.
 pub fn verifier_keys(shape: CircuitShape, cache: &ParamsCache) -> Result<VerifierKeys, NodeError> {
-    shape.validate().map_err(bulkhead_circuits::Error::from)?;
-    let (params, _) = cache.load_or_create(k_for(shape)?)?;
+    let (params, _) = cache.load_for_shape(shape)?;
     Ok(VerifierKeys::from_params(shape, params)?)
 }
 

@@ -80,6 +80,16 @@ impl ParamsCache {
         self.dir.join(format!("ipa-vesta-k{k}.params"))
     }
 
+    /// Parameters for `shape` (validated first): those of its `k`, see
+    /// [`Self::load_or_create`].
+    pub fn load_for_shape(
+        &self,
+        shape: bulkhead_protocol::CircuitShape,
+    ) -> Result<(IpaParams, ParamsSource), Error> {
+        shape.validate()?;
+        self.load_or_create(bulkhead_circuits::keys::k_for(shape)?)
+    }
+
     /// Parameters for `k`: read back if a valid file exists, else generated
     /// and written atomically (temporary file, fsync, rename), so a crash
     /// mid-write leaves either the old state or a complete file. A file

@@ -15,7 +15,11 @@ use crate::shape_args::ShapeArgs;
 /// throughput, the MSM floor and peak memory, each point in its own
 /// process.
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    /// Another benchmark instead of the proving sweep.
+    #[command(subcommand)]
+    target: Option<BenchTarget>,
     /// A sweep that finishes within minutes: D=20, N in {16, 32}, 2 and 3
     /// chips, 1 and 2 threads, 2 runs each.
     #[arg(long)]
@@ -49,6 +53,14 @@ pub struct BenchArgs {
     /// end (is it flat?).
     #[arg(long)]
     memory_run: Option<usize>,
+}
+
+/// Benchmarks other than the proving sweep.
+#[derive(clap::Subcommand)]
+enum BenchTarget {
+    /// The gate's ledger and service beside a large history (see
+    /// docs/PERFORMANCE.md).
+    Gate(super::bench_gate::GateBenchArgs),
 }
 
 /// One point of the sweep, as JSON (what `bench` runs per point).
@@ -114,6 +126,9 @@ fn run_child(cache: &ParamsCache, command: &str, args: &[String]) -> Result<Vec<
 }
 
 pub fn execute(args: BenchArgs, cache: &ParamsCache) -> Result<(), CliError> {
+    if let Some(BenchTarget::Gate(gate)) = args.target {
+        return super::bench_gate::execute(gate);
+    }
     let (depths, batches, chips, threads, runs) = if args.quick {
         (vec![20], vec![16, 32], vec![2, 3], vec![1, 2], 2)
     } else {

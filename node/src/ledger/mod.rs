@@ -12,6 +12,7 @@
 mod reader;
 pub mod rows;
 mod schema;
+pub mod synthetic;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,6 @@
 //! and read endpoints served from their own ledger connections.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
@@ -282,6 +281,3 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let text = state.metrics.render(&gate);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
-
-/// How long the follower waits before looking for the next entry again.
-pub const FOLLOW_POLL: Duration = Duration::from_millis(50);

@@ -25,6 +25,9 @@ use crate::error::NodeError;
 use crate::ledger::Ledger;
 use crate::stream::{DirLog, StreamSource};
 
+/// How long the follower waits before looking for the next entry again.
+const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Most submissions waiting for the writer, by default.
 pub const DEFAULT_QUEUE: usize = 64;
 /// The largest queue accepted.
@@ -136,14 +139,8 @@ async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result
     // The one line a supervisor or a test waits for.
     println!("listening on {local}");
     tracing::info!(%local, "gate service listening");
-    let mut stopped_server = stopped.clone();
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                () = shutdown_signal() => {}
-                _ = stopped_server.changed() => {}
-            }
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await;
     let _ = stop.send(true);
     if let Some(follower) = follower {
@@ -198,14 +195,14 @@ async fn follow(
             Ok(Ok(Some(entry))) => entry,
             Ok(Ok(None)) => {
                 tokio::select! {
-                    () = tokio::time::sleep(api::FOLLOW_POLL) => {}
+                    () = tokio::time::sleep(FOLLOW_POLL) => {}
                     _ = stop.changed() => {}
                 }
                 continue;
             }
             Ok(Err(error)) => {
                 tracing::error!(%error, position, "cannot read the stream; retrying");
-                tokio::time::sleep(api::FOLLOW_POLL * 20).await;
+                tokio::time::sleep(FOLLOW_POLL * 20).await;
                 continue;
             }
             Err(_) => return,
@@ -219,7 +216,7 @@ async fn follow(
             Ok(Ok(_)) => position = position.saturating_add(1),
             Ok(Err(error)) => {
                 tracing::error!(%error, position, "stream item not applied; retrying");
-                tokio::time::sleep(api::FOLLOW_POLL * 20).await;
+                tokio::time::sleep(FOLLOW_POLL * 20).await;
             }
             Err(_) => return,
         }

@@ -1,0 +1,49 @@
+//! Synthetic history for load measurements: a ledger that has credited a
+//! million exits without proving a million exits.
+
+use std::path::Path;
+
+use bulkhead_protocol::hash::Fp;
+use ff::PrimeField;
+use rusqlite::params;
+
+use super::rows::int;
+use super::{connect, db_path};
+use crate::error::NodeError;
+use crate::lock::StateLock;
+
+/// The source segment of synthetic credits: no gate registers it, so the
+/// rules never meet it.
+pub const SYNTHETIC_SOURCE: u64 = u64::MAX;
+
+/// Appends `count` credits from [`SYNTHETIC_SOURCE`] to the gate in `dir`
+/// (taking its lock), spread over `recipients` recipients (`Fp::from(i %
+/// recipients)`), in one transaction. For benchmarks only: the credits
+/// table is history the rules never read, so this changes what an item
+/// costs to write beside a large history, and no verdict.
+pub fn append_synthetic_credits(dir: &Path, count: u64, recipients: u64) -> Result<(), NodeError> {
+    let _lock = StateLock::acquire(dir)?;
+    let mut conn = connect(&db_path(dir), rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    let tx = conn.transaction()?;
+    let first: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq) + 1, 0) FROM credits WHERE src = ?1",
+        [int(SYNTHETIC_SOURCE)],
+        |r| r.get(0),
+    )?;
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO credits (src, seq, asset, epoch, recipient, amount)
+             VALUES (?1, ?2, 1, 0, ?3, 1)",
+        )?;
+        for i in 0..count {
+            let recipient = Fp::from(i % recipients.max(1)).to_repr();
+            insert.execute(params![
+                int(SYNTHETIC_SOURCE),
+                first.saturating_add(i as i64),
+                &recipient[..]
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
