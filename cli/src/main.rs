@@ -50,6 +50,8 @@ enum Command {
     Prove(cmd::prove::ProveArgs),
     /// A persistent receiving gate.
     Gate(cmd::gate::GateArgs),
+    /// The directory log of stream items a gate service follows.
+    Stream(cmd::stream::StreamArgs),
     /// Print the exact size of a circuit shape (rows, columns, k, proof bytes).
     Inspect(cmd::inspect::InspectArgs),
     /// Sweep shapes and thread counts: keygen, prove, verify, batch verify,
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd::verify::execute(args, &cache),
         Command::Prove(args) => cmd::prove::execute(args, &cache),
         Command::Gate(args) => cmd::gate::execute(args, &cache),
+        Command::Stream(args) => cmd::stream::execute(args),
         Command::Inspect(args) => cmd::inspect::execute(args),
         Command::Bench(args) => cmd::bench::execute(args, &cache),
         Command::BenchMemory(args) => cmd::bench::memory(args, &cache),

@@ -302,3 +302,87 @@ fn concurrent_submissions_of_one_bundle_credit_it_once() {
         .collect();
     assert_eq!(seqs, ["0", "1"], "each exit credited once");
 }
+
+#[test]
+fn a_following_gate_takes_items_only_from_its_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    create_gate(dir.path());
+    let stream = dir.path().join("stream");
+    std::fs::create_dir_all(&stream).unwrap();
+    let service = serve(dir.path(), &["--follow", stream.to_str().unwrap()]);
+    // Submissions would interleave with the stream in arrival order and
+    // part this gate from every other: refused.
+    let posted = post_json(service.addr, &tick(EPOCH));
+    assert_eq!(posted.status, 409, "{}", posted.text());
+    // A tick copied in slowly: half of it first. The follower waits for the
+    // file to settle rather than skip the position for good.
+    let bytes = json_item(&tick(EPOCH));
+    let entry = stream.join("0000000001.item");
+    std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::fs::write(&entry, &bytes).unwrap();
+    // Then a bundle, appended the safe way.
+    let file = dir.path().join("b0.bundle");
+    std::fs::write(&file, bundles()[0].to_bytes()).unwrap();
+    let appended = bulkhead()
+        .args(["stream", "--stream"])
+        .arg(&stream)
+        .arg("append")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(appended.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&appended.stdout).trim(),
+        format!("{}: position 2", file.display())
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = http::get(service.addr, "/v1/status").json();
+        if status["stream_position"] == "2" {
+            assert_eq!(
+                status["epoch"],
+                EPOCH.to_string(),
+                "the tick was applied, not skipped"
+            );
+            assert_eq!(status["credited_exits"], "2");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(service.terminate().success());
+    // A one-shot writer cannot slip an item past the stream either.
+    let items = dir.path().join("tick.json");
+    std::fs::write(&items, json_item(&tick(EPOCH + 1))).unwrap();
+    let direct = gate(dir.path(), &["accept", items.to_str().unwrap()]);
+    assert_eq!(direct.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&direct.stderr).contains("follows a stream"));
+}
+
+#[test]
+fn unknown_content_types_and_lowercase_bearer() {
+    let dir = tempfile::tempdir().unwrap();
+    create_gate(dir.path());
+    let service = match start(dir.path(), &[], &[("BULKHEAD_GATE_TOKEN", "t0ken")]) {
+        Started::Listening(service) => service,
+        Started::Exited(code, stderr) => panic!("{code:?} {stderr}"),
+    };
+    let body = json_item(&tick(EPOCH));
+    let xml = http::post(
+        service.addr,
+        "/v1/items",
+        "text/xml",
+        "Authorization: Bearer t0ken",
+        &body,
+    );
+    assert_eq!(xml.status, 415, "{}", xml.text());
+    let ok = http::post(
+        service.addr,
+        "/v1/items",
+        "application/json; charset=utf-8",
+        "Authorization: bearer t0ken",
+        &body,
+    );
+    assert_eq!(ok.status, 200, "{}", ok.text());
+}

@@ -66,8 +66,7 @@ fn append(log: &DirLog, position: u64, entry: &StreamEntry) {
         }
         StreamEntry::Malformed(text) => {
             std::fs::create_dir_all(log.dir()).unwrap();
-            let path = log.dir().join(format!("{position:010}.json"));
-            std::fs::write(path, text).unwrap();
+            std::fs::write(log.path(position), text).unwrap();
         }
     }
 }

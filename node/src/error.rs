@@ -55,6 +55,19 @@ pub enum NodeError {
     /// Verifying keys could not be derived.
     #[error(transparent)]
     Verifier(#[from] bulkhead_verifier::VerifyError),
+    /// A commit failed and the state could not be read back: this process
+    /// must stop (its memory may be ahead of the disk); a restart reads
+    /// the committed state.
+    #[error("ledger: a commit failed and the state could not be read back; restart the gate")]
+    Poisoned,
+    /// An item submitted directly to a gate that follows a stream: the
+    /// stream alone orders its items, or this gate would part ways with
+    /// every other gate.
+    #[error("this gate follows a stream (applied position {position}): add the item to the stream instead")]
+    Following {
+        /// The last position applied.
+        position: u64,
+    },
     /// A stream item was offered out of position order.
     #[error("stream position {offered} offered, but {expected} is next")]
     OutOfOrder {

@@ -26,6 +26,35 @@ impl StateLock {
     /// Takes the lock of `dir` without waiting: a held lock is refused with
     /// [`NodeError::Locked`] naming the holder's pid.
     pub fn acquire(dir: &Path) -> Result<Self, NodeError> {
+        // A lock file deleted and created again between our open and our
+        // lock would give two writers two different files: lock, then
+        // check that the path still names the file locked.
+        for _ in 0..8 {
+            let lock = Self::try_once(dir)?;
+            if lock.still_named()? {
+                return Ok(lock);
+            }
+        }
+        Err(NodeError::Usage(format!(
+            "{}: the lock file keeps being replaced",
+            dir.join(LOCK_FILE).display()
+        )))
+    }
+
+    #[cfg(unix)]
+    fn still_named(&self) -> Result<bool, NodeError> {
+        use std::os::unix::fs::MetadataExt;
+        let open = self._file.metadata().map_err(NodeError::io(&self.path))?;
+        Ok(std::fs::metadata(&self.path)
+            .is_ok_and(|named| named.dev() == open.dev() && named.ino() == open.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn still_named(&self) -> Result<bool, NodeError> {
+        Ok(true)
+    }
+
+    fn try_once(dir: &Path) -> Result<Self, NodeError> {
         let path = dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()
             .read(true)

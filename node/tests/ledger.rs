@@ -183,3 +183,64 @@ fn create_refuses_an_existing_gate_and_open_a_missing_one() {
     assert!(error.to_string().contains("gate --state"), "{error}");
     assert!(!missing.exists(), "opening created nothing");
 }
+
+#[test]
+fn a_failed_commit_leaves_memory_as_it_was_and_a_retry_credits_once() {
+    let dir = tempfile::tempdir().unwrap();
+    Ledger::create(dir.path(), config(2), vec![verifier_keys()]).unwrap();
+    let mut ledger = Ledger::open(dir.path(), keys).unwrap();
+    ledger.apply(&tick(EPOCH), None).unwrap();
+    let before = ledger.state().clone();
+    // Another connection makes every credit insert fail, as a full disk
+    // or an I/O error would.
+    let saboteur = rusqlite::Connection::open(bulkhead_node::ledger::db_path(dir.path())).unwrap();
+    saboteur
+        .execute_batch(
+            "CREATE TRIGGER fail BEFORE INSERT ON credits BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+        )
+        .unwrap();
+    let failed = ledger.apply(&item(&bundles()[0]), None);
+    assert!(matches!(failed, Err(NodeError::Sql(_))), "{failed:?}");
+    assert_eq!(
+        ledger.state(),
+        &before,
+        "memory did not run ahead of the disk"
+    );
+    saboteur.execute_batch("DROP TRIGGER fail;").unwrap();
+    assert!(matches!(
+        ledger.apply(&item(&bundles()[0]), None).unwrap(),
+        Verdict::Accepted(_)
+    ));
+    let page = LedgerReader::open(dir.path())
+        .unwrap()
+        .credits(None, 0, 100)
+        .unwrap();
+    let seqs: Vec<u64> = page.credits.iter().map(|(_, c)| c.seq).collect();
+    assert_eq!(seqs, [0, 1], "credited once, after the retry");
+}
+
+#[test]
+fn a_gate_that_follows_a_stream_refuses_direct_items() {
+    let dir = tempfile::tempdir().unwrap();
+    Ledger::create(dir.path(), config(2), vec![verifier_keys()]).unwrap();
+    let mut ledger = Ledger::open(dir.path(), keys).unwrap();
+    ledger.apply(&tick(EPOCH), Some(1)).unwrap();
+    assert!(matches!(
+        ledger.apply(&item(&bundles()[0]), None),
+        Err(NodeError::Following { position: 1 })
+    ));
+    assert_eq!(ledger.state().credited_exits, 0);
+}
+
+#[test]
+fn credit_cursors_beyond_any_id_give_an_empty_page() {
+    let dir = tempfile::tempdir().unwrap();
+    Ledger::create(dir.path(), config(2), vec![verifier_keys()]).unwrap();
+    bulkhead_node::ledger::synthetic::append_synthetic_credits(dir.path(), 3, 1).unwrap();
+    let reader = LedgerReader::open(dir.path()).unwrap();
+    assert_eq!(reader.credits(None, 0, 10).unwrap().credits.len(), 3);
+    for after in [u64::MAX, 1 << 63] {
+        let page = reader.credits(None, after, 10).unwrap();
+        assert!(page.credits.is_empty() && page.next.is_none());
+    }
+}

@@ -313,3 +313,26 @@ proptest! {
         refuse(&mut g, StreamItem::Bundle(bytes));
     }
 }
+
+#[test]
+fn g2_sequence_numbers_never_pass_the_end_of_u64() {
+    // A source registered near the end of the sequence space: a batch
+    // that would number an exit past 2^64 - 1 is refused before anything
+    // else is looked at (its proof included).
+    let mut state = gate().state().clone();
+    let near_end = u64::MAX - 1;
+    if let Some(source) = state.sources.get_mut(&1) {
+        source.next_seq = near_end;
+    }
+    let mut g = bulkhead_verifier::gate::Gate::restore(state, vec![verifier_keys()]).unwrap();
+    accept(&mut g, tick(EPOCH));
+    let mut late = bundles()[0].clone();
+    late.instance.first_seq = near_end;
+    assert_eq!(
+        refuse(&mut g, item(&late)),
+        Refusal::SequenceExhausted {
+            first_seq: near_end,
+            exit_count: 2
+        }
+    );
+}

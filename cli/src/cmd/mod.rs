@@ -6,4 +6,5 @@ pub mod demo;
 pub mod gate;
 pub mod inspect;
 pub mod prove;
+pub mod stream;
 pub mod verify;

@@ -57,6 +57,8 @@ pub struct Ledger {
     conn: Connection,
     gate: Gate,
     position: u64,
+    /// Set when a failed commit could not be undone in memory.
+    poisoned: bool,
     dir: PathBuf,
     _lock: StateLock,
 }
@@ -137,6 +139,7 @@ impl Ledger {
             conn,
             gate,
             position,
+            poisoned: false,
             dir: dir.to_path_buf(),
             _lock: lock,
         })
@@ -159,14 +162,24 @@ impl Ledger {
 
     /// Applies one item in one transaction. `position` is the item's place
     /// in the followed stream, which must be the next one; `None` for an
-    /// item submitted directly. If the commit fails, the in-memory state
-    /// is read back from the ledger (so it never runs ahead of the disk)
-    /// and the error returned: the item did not happen.
+    /// item submitted directly, refused once the gate follows a stream. If
+    /// the commit fails, the in-memory state is read back from the ledger
+    /// (so it never runs ahead of the disk) and the error returned: the
+    /// item did not happen. If even that fails, the ledger refuses all
+    /// further work ([`NodeError::Poisoned`]).
     pub fn apply(
         &mut self,
         item: &StreamItem,
         position: Option<u64>,
     ) -> Result<Verdict, NodeError> {
+        if self.poisoned {
+            return Err(NodeError::Poisoned);
+        }
+        if position.is_none() && self.position > 0 {
+            return Err(NodeError::Following {
+                position: self.position,
+            });
+        }
         let next_position = match position {
             Some(p) => {
                 let expected = self.position.saturating_add(1);
@@ -210,7 +223,12 @@ impl Ledger {
                 Ok(verdict)
             }
             Err(error) => {
-                self.reload()?;
+                tracing::error!(%error, "commit failed; reading the state back");
+                if let Err(reload) = self.reload() {
+                    tracing::error!(%reload, "the state could not be read back");
+                    self.poisoned = true;
+                    return Err(NodeError::Poisoned);
+                }
                 Err(error)
             }
         }
@@ -220,6 +238,9 @@ impl Ledger {
     /// could not be decoded): the stream moves past it, nothing else
     /// changes.
     pub fn skip(&mut self, position: u64) -> Result<(), NodeError> {
+        if self.poisoned {
+            return Err(NodeError::Poisoned);
+        }
         let expected = self.position.saturating_add(1);
         if position != expected {
             return Err(NodeError::OutOfOrder {

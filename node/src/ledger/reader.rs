@@ -68,6 +68,13 @@ impl LedgerReader {
         limit: usize,
     ) -> Result<CreditPage, NodeError> {
         let limit = limit.max(1);
+        // Credit ids are positive i64s: nothing lies beyond i64::MAX.
+        if after > i64::MAX as u64 {
+            return Ok(CreditPage {
+                credits: Vec::new(),
+                next: None,
+            });
+        }
         let sql_limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut credits = Vec::new();
         let mut push = |r: &rusqlite::Row<'_>| -> Result<(), NodeError> {

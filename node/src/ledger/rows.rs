@@ -14,7 +14,8 @@ use bulkhead_verifier::gate::{
     SourceEpoch, SourceState,
 };
 use ff::PrimeField;
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::types::ToSql;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
 
 use crate::error::NodeError;
 
@@ -130,19 +131,13 @@ pub fn write_changes(
     // it never reaches the table.
     for position in changes.held_added.difference(&changes.held_removed) {
         if let Some(c) = state.held.get(position) {
-            tx.prepare_cached(
+            insert_credit(
+                tx,
                 "INSERT INTO held (position, src, seq, asset, epoch, recipient, amount)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                int(*position),
-                int(c.src),
-                int(c.seq),
-                int(c.asset),
-                int(c.epoch),
-                &c.recipient.to_repr()[..],
-                int(c.amount)
-            ])?;
+                Some(*position),
+                c,
+            )?;
         }
     }
     for position in changes.held_removed.difference(&changes.held_added) {
@@ -150,19 +145,38 @@ pub fn write_changes(
             .execute(params![int(*position)])?;
     }
     for c in &changes.credited {
-        tx.prepare_cached(
+        insert_credit(
+            tx,
             "INSERT INTO credits (src, seq, asset, epoch, recipient, amount)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![
-            int(c.src),
-            int(c.seq),
-            int(c.asset),
-            int(c.epoch),
-            &c.recipient.to_repr()[..],
-            int(c.amount)
-        ])?;
+            None,
+            c,
+        )?;
     }
+    Ok(())
+}
+
+/// Inserts a credit's columns (src, seq, asset, epoch, recipient, amount)
+/// with `sql`, after `position` when the table is keyed by one.
+fn insert_credit(
+    tx: &Connection,
+    sql: &str,
+    position: Option<u64>,
+    c: &Credit,
+) -> Result<(), NodeError> {
+    let recipient = c.recipient.to_repr();
+    let columns: [&dyn ToSql; 6] = [
+        &int(c.src),
+        &int(c.seq),
+        &int(c.asset),
+        &int(c.epoch),
+        &recipient,
+        &int(c.amount),
+    ];
+    let position = position.map(int);
+    let key: Option<&dyn ToSql> = position.as_ref().map(|p| p as &dyn ToSql);
+    tx.prepare_cached(sql)?
+        .execute(params_from_iter(key.into_iter().chain(columns)))?;
     Ok(())
 }
 

@@ -40,7 +40,18 @@ pub struct AppState {
     pub token: Option<Arc<str>>,
     /// The largest valid item, in bytes.
     pub max_body: usize,
+    /// Whether the gate follows a stream: then the stream alone orders its
+    /// items, and submissions are refused (409).
+    pub following: bool,
+    /// Bodies that may be read at once (beyond, 503): memory stays under
+    /// (this + the queue) x `max_body` whatever clients do.
+    pub bodies: Arc<tokio::sync::Semaphore>,
 }
+
+/// Idle reader connections kept for reuse.
+const IDLE_READERS: usize = 8;
+/// How long a client may take to send its body.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The router over `state`; `max_body` bounds every request body, checked
 /// against Content-Length before a byte is read.
@@ -85,13 +96,16 @@ fn authorised(state: &AppState, headers: &HeaderMap) -> bool {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|given| same_secret(given.as_bytes(), token.as_bytes()))
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .is_some_and(|(_, given)| same_secret(given.trim().as_bytes(), token.as_bytes()))
 }
 
 /// `POST /v1/items`: a bundle's bytes (`application/octet-stream`) or a
 /// JSON item (`application/json`). 200 accepted, 422 refused (nothing
-/// changed), 400 not an item, 401 no token, 413 too large, 503 queue full.
+/// changed), 400 not an item, 401 no token, 408 body too slow, 409 the
+/// gate follows a stream, 413 too large, 415 another content type, 503
+/// busy (with Retry-After).
 async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -103,6 +117,43 @@ async fn submit(
             "write requests need `Authorization: Bearer <token>`".into(),
         ));
     }
+    if state.following {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            "this gate follows a stream, which alone orders its items: append the item to the stream".into(),
+        ));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    let is_json = match content_type.as_deref() {
+        Some("application/json") => true,
+        Some("application/octet-stream") | None => false,
+        Some(other) => {
+            return Err(ApiError(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("{other}: send application/octet-stream (a bundle) or application/json"),
+            ))
+        }
+    };
+    let busy = |reason: &str| {
+        let mut response = ApiError(StatusCode::SERVICE_UNAVAILABLE, reason.into()).into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        response
+    };
+    let Ok(reading) = state.bodies.clone().try_acquire_owned() else {
+        state.metrics.record_queue_full();
+        return Ok(busy("too many submissions in flight; retry later"));
+    };
     let too_large = || {
         ApiError(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -121,13 +172,10 @@ async fn submit(
     if declared.is_some_and(|n| n > state.max_body as u64) {
         return Err(too_large());
     }
-    let body = axum::body::to_bytes(body, state.max_body)
+    let body = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, state.max_body))
         .await
+        .map_err(|_| ApiError(StatusCode::REQUEST_TIMEOUT, "body not sent in time".into()))?
         .map_err(|_| too_large())?;
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
     let item = if is_json {
         let item: ItemJson = serde_json::from_slice(&body)
             .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("not a stream item: {e}")))?;
@@ -142,16 +190,12 @@ async fn submit(
     };
     if let Err(e) = state.queue.try_send(request) {
         state.metrics.record_queue_full();
-        let reason = match e {
+        return Ok(busy(match e {
             mpsc::error::TrySendError::Full(_) => "queue full; retry later",
             mpsc::error::TrySendError::Closed(_) => "shutting down",
-        };
-        let mut response = ApiError(StatusCode::SERVICE_UNAVAILABLE, reason.into()).into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return Ok(response);
+        }));
     }
+    drop(reading);
     let (verdict, _) = answer
         .await
         .map_err(|_| ApiError(StatusCode::SERVICE_UNAVAILABLE, "writer stopped".into()))?
@@ -183,10 +227,10 @@ async fn read<T: Send + 'static>(
             None => LedgerReader::open(&dir)?,
         };
         let result = f(&reader);
-        readers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(reader);
+        let mut idle = readers.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < IDLE_READERS {
+            idle.push(reader);
+        }
         result
     })
     .await

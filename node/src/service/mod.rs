@@ -15,6 +15,7 @@ pub mod writer;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bulkhead_protocol::bundle::Bundle;
 use bulkhead_verifier::gate::GateConfig;
@@ -26,7 +27,10 @@ use crate::ledger::Ledger;
 use crate::stream::{DirLog, StreamSource};
 
 /// How long the follower waits before looking for the next entry again.
-const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+const FOLLOW_POLL: Duration = Duration::from_millis(50);
+/// How long an entry that does not decode must stay unchanged before the
+/// follower takes it as final (refused, and the stream moves past it).
+const SETTLE: Duration = Duration::from_secs(1);
 
 /// Most submissions waiting for the writer, by default.
 pub const DEFAULT_QUEUE: usize = 64;
@@ -106,6 +110,16 @@ pub fn run(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result<(),
 }
 
 async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result<(), NodeError> {
+    // Items taken outside the stream would make this gate's chain differ
+    // from every other gate's that follows the same stream.
+    if options.follow.is_some()
+        && ledger.position() == 0
+        && ledger.state().accepted.values().any(|n| *n > 0)
+    {
+        return Err(NodeError::Usage(
+            "this gate accepted items outside a stream; it cannot follow one from the start".into(),
+        ));
+    }
     let dir = ledger.dir().to_path_buf();
     let start_position = ledger.position();
     let metrics = Arc::new(metrics::Metrics::default());
@@ -134,6 +148,8 @@ async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result
         metrics,
         token: options.token.map(Arc::from),
         max_body,
+        following: options.follow.is_some(),
+        bodies: Arc::new(tokio::sync::Semaphore::new(options.queue.saturating_add(8))),
     };
     let app = api::router(state);
     // The one line a supervisor or a test waits for.
@@ -189,24 +205,30 @@ async fn follow(
         if *stop.borrow() {
             return;
         }
-        let reader = log.clone();
-        let entry = tokio::task::spawn_blocking(move || reader.entry(position)).await;
-        let entry = match entry {
-            Ok(Ok(Some(entry))) => entry,
-            Ok(Ok(None)) => {
+        let entry = match read_entry(&log, position).await {
+            Ok(Some(entry)) => entry,
+            Ok(None) => {
                 tokio::select! {
                     () = tokio::time::sleep(FOLLOW_POLL) => {}
                     _ = stop.changed() => {}
                 }
                 continue;
             }
-            Ok(Err(error)) => {
+            Err(error) => {
                 tracing::error!(%error, position, "cannot read the stream; retrying");
                 tokio::time::sleep(FOLLOW_POLL * 20).await;
                 continue;
             }
-            Err(_) => return,
         };
+        if !entry.is_well_formed() {
+            // Perhaps a file still being copied in: take it as final only
+            // once it stops changing.
+            tokio::time::sleep(SETTLE).await;
+            match read_entry(&log, position).await {
+                Ok(Some(again)) if again == entry => {}
+                _ => continue,
+            }
+        }
         let (reply, answer) = oneshot::channel();
         let job = writer::Job::Stream { position, entry };
         if queue.send(writer::Request { job, reply }).await.is_err() {
@@ -214,11 +236,27 @@ async fn follow(
         }
         match answer.await {
             Ok(Ok(_)) => position = position.saturating_add(1),
-            Ok(Err(error)) => {
-                tracing::error!(%error, position, "stream item not applied; retrying");
-                tokio::time::sleep(FOLLOW_POLL * 20).await;
-            }
+            // The ledger knows better (a commit that landed although it
+            // reported an error): resume where it says.
+            Ok(Err(error)) => match &*error {
+                NodeError::OutOfOrder { expected, .. } => position = *expected,
+                _ => {
+                    tracing::error!(%error, position, "stream item not applied; retrying");
+                    tokio::time::sleep(FOLLOW_POLL * 20).await;
+                }
+            },
             Err(_) => return,
         }
     }
+}
+
+/// The entry at `position`, read off the async runtime.
+async fn read_entry(
+    log: &DirLog,
+    position: u64,
+) -> Result<Option<crate::stream::StreamEntry>, NodeError> {
+    let log = log.clone();
+    tokio::task::spawn_blocking(move || log.entry(position))
+        .await
+        .map_err(|e| NodeError::Usage(format!("stream reader: {e}")))?
 }

@@ -39,6 +39,42 @@ pub struct Request {
     pub reply: oneshot::Sender<Answer>,
 }
 
+/// The kind of a job's item, for metrics (none for an entry that is not
+/// an item).
+type Judged = (Option<&'static str>, Result<Option<Verdict>, NodeError>);
+
+/// Applies one job.
+fn judge(ledger: &mut Ledger, job: &Job) -> Judged {
+    match job {
+        Job::Submit(item) => (
+            Some(kind_label(item.kind())),
+            ledger.apply(item, None).map(Some),
+        ),
+        Job::Stream {
+            position,
+            entry: StreamEntry::Item(item),
+        } => (
+            Some(kind_label(item.kind())),
+            ledger.apply(item, Some(*position)).map(Some),
+        ),
+        Job::Stream {
+            position,
+            entry: StreamEntry::Malformed(reason),
+        } => {
+            tracing::warn!(position, %reason, "stream entry is not an item; skipped");
+            (None, ledger.skip(*position).map(|()| None))
+        }
+    }
+}
+
+/// Ends the process at once: what is committed is safe, and the lock goes
+/// with the process; a restart reads the committed state.
+fn stop_process(why: &str) -> ! {
+    tracing::error!("{why}; stopping");
+    eprintln!("error: {why}; stopping (restart to resume from the committed state)");
+    std::process::exit(1)
+}
+
 /// Starts the writer over `ledger`; it ends, finishing every queued job,
 /// when every sender of the queue is dropped.
 pub fn spawn(
@@ -51,26 +87,18 @@ pub fn spawn(
         .spawn(move || {
             while let Some(Request { job, reply }) = queue.blocking_recv() {
                 let started = Instant::now();
-                let (kind, result) = match &job {
-                    Job::Submit(item) => (
-                        Some(kind_label(item.kind())),
-                        ledger.apply(item, None).map(Some),
-                    ),
-                    Job::Stream {
-                        position,
-                        entry: StreamEntry::Item(item),
-                    } => (
-                        Some(kind_label(item.kind())),
-                        ledger.apply(item, Some(*position)).map(Some),
-                    ),
-                    Job::Stream {
-                        position,
-                        entry: StreamEntry::Malformed(reason),
-                    } => {
-                        tracing::warn!(position, %reason, "stream entry is not an item; skipped");
-                        (None, ledger.skip(*position).map(|()| None))
-                    }
+                // A panic would leave the service answering 503 forever; a
+                // poisoned ledger may be ahead of the disk. Either way the
+                // process stops.
+                let judged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    judge(&mut ledger, &job)
+                }));
+                let Ok((kind, result)) = judged else {
+                    stop_process("the writer panicked")
                 };
+                if matches!(result, Err(NodeError::Poisoned)) {
+                    stop_process("the ledger is poisoned");
+                }
                 let elapsed = started.elapsed();
                 if let (Some(kind), Ok(verdict)) = (kind, &result) {
                     let refusal = match verdict {

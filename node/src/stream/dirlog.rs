@@ -1,17 +1,22 @@
 //! The stream on one machine: a directory of item files named by position
-//! (`0000000001.bundle`, `0000000002.json`, ...).
+//! (`0000000001.item`, `0000000002.item`, ...), one name per position
+//! whatever the item, so that two appenders can never both take one
+//! position; a bundle is told from a JSON item by its magic bytes.
 //!
-//! Appends are atomic and race-free between processes: the item is written
-//! and fsynced under a temporary name, then hard-linked to its position's
-//! name, which fails if another writer took that position first (then the
-//! next is tried). A reader therefore never sees a partial item, and two
-//! writers never share a position.
+//! Appends ([`DirLog::append`], `bulkhead stream append`) are atomic and
+//! race-free between processes: the item is written and fsynced under a
+//! temporary name, then hard-linked to its position's name, which fails if
+//! another writer took that position first (then the next is tried). A
+//! reader therefore never sees a partial item from an append; files put in
+//! the directory by other means must be renamed into place.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bulkhead_verifier::gate::StreamItem;
+
+use bulkhead_protocol::bundle::MAGIC;
 
 use super::{decode_item, encode_item, ItemFormat, StreamEntry, StreamSource};
 use crate::error::NodeError;
@@ -21,8 +26,6 @@ use crate::error::NodeError;
 pub struct DirLog {
     dir: PathBuf,
 }
-
-const FORMATS: [ItemFormat; 2] = [ItemFormat::Bundle, ItemFormat::Json];
 
 impl DirLog {
     /// The log in `dir` (created by the first append).
@@ -35,20 +38,16 @@ impl DirLog {
         &self.dir
     }
 
-    fn path(&self, position: u64, format: ItemFormat) -> PathBuf {
-        self.dir
-            .join(format!("{position:010}.{}", format.extension()))
-    }
-
-    fn taken(&self, position: u64) -> bool {
-        FORMATS.iter().any(|f| self.path(position, *f).exists())
+    /// The file of `position`.
+    pub fn path(&self, position: u64) -> PathBuf {
+        self.dir.join(format!("{position:010}.item"))
     }
 
     /// Appends `item` at the first free position at or after `from`, and
     /// returns that position.
     pub fn append(&self, item: &StreamItem, from: u64) -> Result<u64, NodeError> {
         fs::create_dir_all(&self.dir).map_err(NodeError::io(&self.dir))?;
-        let (format, bytes) = encode_item(item);
+        let (_, bytes) = encode_item(item);
         let temp = self.dir.join(format!(
             ".append-{}-{:?}.tmp",
             std::process::id(),
@@ -61,11 +60,7 @@ impl DirLog {
         }
         let mut position = from.max(1);
         let result = loop {
-            if self.taken(position) {
-                position = position.saturating_add(1);
-                continue;
-            }
-            let path = self.path(position, format);
+            let path = self.path(position);
             match fs::hard_link(&temp, &path) {
                 Ok(()) => break Ok(position),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -85,15 +80,19 @@ impl DirLog {
 
 impl StreamSource for DirLog {
     fn entry(&self, position: u64) -> Result<Option<StreamEntry>, NodeError> {
-        for format in FORMATS {
-            let path = self.path(position, format);
-            match fs::read(&path) {
-                Ok(bytes) => return Ok(Some(decode_item(format, bytes))),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(NodeError::io(&path)(e)),
+        let path = self.path(position);
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let format = if bytes.starts_with(&MAGIC) {
+                    ItemFormat::Bundle
+                } else {
+                    ItemFormat::Json
+                };
+                Ok(Some(decode_item(format, bytes)))
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(NodeError::io(&path)(e)),
         }
-        Ok(None)
     }
 }
 
@@ -105,8 +104,8 @@ mod tests {
     fn appends_take_consecutive_positions_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let log = DirLog::new(dir.path().join("stream"));
-        let a = StreamItem::Bundle(vec![1, 2, 3]);
-        let b = StreamItem::Bundle(vec![4]);
+        let a = StreamItem::Bundle([&MAGIC[..], &[1, 2, 3]].concat());
+        let b = StreamItem::Bundle([&MAGIC[..], &[4]].concat());
         assert_eq!(log.append(&a, 1).unwrap(), 1);
         assert_eq!(log.append(&b, 1).unwrap(), 2, "position 1 is taken");
         assert_eq!(log.entry(1).unwrap(), Some(StreamEntry::Item(a)));
@@ -115,10 +114,49 @@ mod tests {
     }
 
     #[test]
+    fn racing_appenders_of_both_formats_never_share_a_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = DirLog::new(dir.path());
+        let json = StreamItem::EpochTick(bulkhead_verifier::gate::Tick {
+            epoch: 1,
+            time: 2,
+            signatures: Vec::new(),
+        });
+        let bundle = StreamItem::Bundle([&MAGIC[..], &[1, 2, 3]].concat());
+        let positions: Vec<(u64, StreamItem)> = std::thread::scope(|s| {
+            let handles: Vec<_> = [json, bundle]
+                .into_iter()
+                .map(|item| {
+                    let log = log.clone();
+                    s.spawn(move || {
+                        (0..100)
+                            .map(|_| (log.append(&item, 1).unwrap(), item.clone()))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        let mut taken: Vec<u64> = positions.iter().map(|(p, _)| *p).collect();
+        taken.sort_unstable();
+        assert_eq!(
+            taken,
+            (1..=200).collect::<Vec<_>>(),
+            "one item per position"
+        );
+        for (position, item) in positions {
+            assert_eq!(log.entry(position).unwrap(), Some(StreamEntry::Item(item)));
+        }
+    }
+
+    #[test]
     fn malformed_json_is_an_entry_not_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let log = DirLog::new(dir.path());
-        fs::write(log.path(1, ItemFormat::Json), b"{\"type\": \"nonsense\"}").unwrap();
+        fs::write(log.path(1), b"{\"type\": \"nonsense\"}").unwrap();
         assert!(
             matches!(log.entry(1).unwrap(), Some(StreamEntry::Malformed(m)) if m.contains("not a stream item"))
         );

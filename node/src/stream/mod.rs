@@ -25,6 +25,21 @@ pub enum StreamEntry {
     Malformed(String),
 }
 
+impl StreamEntry {
+    /// Whether the entry decodes: a JSON item, or a bundle whose bytes
+    /// parse. A follower waits for an entry that does not to stop changing
+    /// before it takes it as final (a file still being copied in).
+    pub fn is_well_formed(&self) -> bool {
+        match self {
+            StreamEntry::Item(StreamItem::Bundle(bytes)) => {
+                bulkhead_protocol::bundle::Bundle::from_bytes(bytes).is_ok()
+            }
+            StreamEntry::Item(_) => true,
+            StreamEntry::Malformed(_) => false,
+        }
+    }
+}
+
 /// A totally ordered log of stream items, read by position.
 pub trait StreamSource {
     /// The entry at `position` (from 1), or `None` if the log has not

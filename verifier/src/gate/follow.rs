@@ -61,6 +61,14 @@ pub(super) fn admit_bundle(
             next_seq: source.next_seq,
         });
     }
+    // Sequence numbers are u64 end to end: a batch whose last exit would
+    // pass 2^64 - 1 can never be credited with distinct numbers.
+    if i.first_seq.checked_add(i.exit_count).is_none() {
+        return Err(Refusal::SequenceExhausted {
+            first_seq: i.first_seq,
+            exit_count: i.exit_count,
+        });
+    }
     if i.boundary_before != source.boundary {
         return Err(Refusal::BoundaryMismatch);
     }

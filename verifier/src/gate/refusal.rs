@@ -38,6 +38,14 @@ pub enum Refusal {
         /// Next expected.
         next_seq: u64,
     },
+    /// G2: the batch's sequence numbers would run past 2^64 - 1.
+    #[error("G2: sequence {first_seq} + {exit_count} exits passes 2^64 - 1")]
+    SequenceExhausted {
+        /// FIRST_SEQ of the bundle.
+        first_seq: u64,
+        /// Its exit count.
+        exit_count: u64,
+    },
     /// G2: BOUNDARY_BEFORE is not the tracked boundary root.
     #[error("G2: boundary root does not match")]
     BoundaryMismatch,
@@ -186,6 +194,7 @@ impl Refusal {
             Refusal::UnknownSource(_) | Refusal::Unregistered(_) => "G1 unregistered",
             Refusal::Replay { .. } => "G2 replay",
             Refusal::Gap { .. } => "G2 gap",
+            Refusal::SequenceExhausted { .. } => "G2 sequence exhausted",
             Refusal::BoundaryMismatch => "G2 boundary",
             Refusal::NotAttestedTip => "G3 not attested",
             Refusal::StaleEpoch { .. } => "G5 stale",
