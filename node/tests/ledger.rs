@@ -48,7 +48,15 @@ fn mixed_stream() -> Vec<(StreamItem, bool)> {
             attestation(SEED, 1, 4, b[2].instance.accounts_after, Fp::from(99), 3),
             false,
         ), // known evidence
+        // New evidence against a source already quarantined: recorded.
+        (
+            attestation(SEED, 1, 4, b[2].instance.accounts_after, Fp::from(98), 3),
+            true,
+        ),
         (vote(GuardianScope::Stream, 1, false, 1, 0), true),
+        // Stream guardians quarantine segment 2 by themselves.
+        (vote(GuardianScope::Stream, 2, true, 0, 0), true),
+        (vote(GuardianScope::Stream, 2, true, 0, 1), true),
     ]
 }
 
@@ -105,10 +113,29 @@ fn every_item_commits_exactly_what_the_gate_holds() {
         "every honest exit is credited or held (limit 25 per epoch)"
     );
     assert!(credited.len() >= 3, "{credited:?}");
+    assert_eq!(ledger.state().sources[&1].evidence.len(), 2);
+    assert!(ledger.state().sources[&2].quarantined.is_some());
     let state = ledger.state().clone();
     drop(ledger);
     let reopened = Ledger::open(dir.path(), keys).unwrap();
     assert_eq!(reopened.state(), &state, "reopening resumes the same state");
+
+    // The same stream followed by position (refusals recorded as
+    // positions) reaches the same state.
+    let followed = tempfile::tempdir().unwrap();
+    Ledger::create(followed.path(), config_with_limit(), vec![verifier_keys()]).unwrap();
+    let mut follower = Ledger::open(followed.path(), keys).unwrap();
+    let stream = mixed_stream();
+    for (i, (item, _)) in stream.iter().enumerate() {
+        follower.apply(item, Some(i as u64 + 1)).unwrap();
+    }
+    assert_eq!(follower.state(), &state);
+    assert_eq!(follower.position(), stream.len() as u64);
+    let (read_back, position) = LedgerReader::open(followed.path())
+        .unwrap()
+        .state(Depth::Full)
+        .unwrap();
+    assert_eq!((&read_back, position), (&state, stream.len() as u64));
 }
 
 #[test]
