@@ -62,11 +62,24 @@ impl BundleRefusal {
     }
 }
 
-/// A bundle that passed every stateless check.
+/// A bundle that passed every stateless check. Only this module makes
+/// one, so holding a `Verified` is proof that the checks ran: the gate
+/// relies on it to skip re-verifying a proof that was checked in a batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {
-    /// The decoded bundle.
-    pub bundle: Bundle,
+    bundle: Bundle,
+}
+
+impl Verified {
+    /// The checked bundle.
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    /// The checked bundle, by value.
+    pub fn into_bundle(self) -> Bundle {
+        self.bundle
+    }
 }
 
 /// Decodes `bytes` and runs every stateless check against `keys`.
@@ -80,6 +93,13 @@ pub fn check_bundle(bytes: &[u8], keys: &VerifierKeys) -> Result<Verified, Bundl
 /// against the public inputs, signatures, and last the proof (the
 /// expensive one).
 pub fn check_decoded(bundle: &Bundle, keys: &VerifierKeys) -> Result<(), BundleRefusal> {
+    check_all_but_proof(bundle, keys)?;
+    keys.verify(&bundle.instance, &bundle.proof)
+        .map_err(|_| BundleRefusal::InvalidProof)
+}
+
+/// Every check but the proof's.
+fn check_all_but_proof(bundle: &Bundle, keys: &VerifierKeys) -> Result<(), BundleRefusal> {
     if !keys.is(bundle.shape, &bundle.vk_digest) {
         return Err(BundleRefusal::WrongKey {
             shape: bundle.shape,
@@ -95,7 +115,60 @@ pub fn check_decoded(bundle: &Bundle, keys: &VerifierKeys) -> Result<(), BundleR
     if !bundle.exits_match_public_inputs() {
         return Err(BundleRefusal::ExitsMismatch);
     }
-    signatures::verify_exit_signatures(bundle).map_err(BundleRefusal::BadSignature)?;
-    keys.verify(&bundle.instance, &bundle.proof)
-        .map_err(|_| BundleRefusal::InvalidProof)
+    signatures::verify_exit_signatures(bundle).map_err(BundleRefusal::BadSignature)
+}
+
+/// Runs every stateless check on many decoded bundles, verifying the
+/// proofs of each key's bundles together in one batch (one multi-scalar
+/// multiplication instead of one per proof). If a batch fails, its proofs
+/// are verified one by one, so each bundle gets its own verdict and the
+/// bad one is named; a bundle is `Verified` only if its proof passed a
+/// batch it belongs to or passed alone. `keys` holds one key per
+/// registered shape; a bundle for none of them is refused as `WrongKey`.
+/// Verdicts come back in the order of `bundles`.
+pub fn check_bundles(
+    bundles: Vec<Bundle>,
+    keys: &[VerifierKeys],
+) -> Vec<Result<Verified, BundleRefusal>> {
+    let mut verdicts: Vec<Option<Result<Verified, BundleRefusal>>> = Vec::new();
+    // Per key: (index in `bundles`, bundle) awaiting the proof check.
+    let mut pending: Vec<Vec<(usize, Bundle)>> = keys.iter().map(|_| Vec::new()).collect();
+    for (index, bundle) in bundles.into_iter().enumerate() {
+        let key = keys
+            .iter()
+            .position(|k| k.is(bundle.shape, &bundle.vk_digest));
+        let verdict = match key {
+            None => Some(Err(BundleRefusal::WrongKey {
+                shape: bundle.shape,
+                digest: bundle.vk_digest,
+            })),
+            Some(k) => match check_all_but_proof(&bundle, &keys[k]) {
+                Err(refusal) => Some(Err(refusal)),
+                Ok(()) => {
+                    pending[k].push((index, bundle));
+                    None
+                }
+            },
+        };
+        verdicts.push(verdict);
+    }
+    for (key, group) in keys.iter().zip(pending) {
+        let items: Vec<_> = group
+            .iter()
+            .map(|(_, b)| (b.instance, b.proof.clone()))
+            .collect();
+        let all_valid = !items.is_empty() && key.verify_batch_only(&items);
+        for (index, bundle) in group {
+            let verdict = if all_valid || key.verify(&bundle.instance, &bundle.proof).is_ok() {
+                Ok(Verified { bundle })
+            } else {
+                Err(BundleRefusal::InvalidProof)
+            };
+            verdicts[index] = Some(verdict);
+        }
+    }
+    verdicts
+        .into_iter()
+        .map(|v| v.unwrap_or(Err(BundleRefusal::InvalidProof)))
+        .collect()
 }

@@ -17,6 +17,6 @@ pub mod gate;
 mod keys;
 pub mod signatures;
 
-pub use check::{check_bundle, BundleRefusal, Verified};
+pub use check::{check_bundle, check_bundles, BundleRefusal, Verified};
 pub use error::VerifyError;
 pub use keys::VerifierKeys;

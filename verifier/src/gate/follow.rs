@@ -9,11 +9,11 @@ use std::collections::BTreeSet;
 use bulkhead_protocol::bundle::Bundle;
 use bulkhead_protocol::messages::{attestation_message, tick_message};
 
-use super::config::Hex32;
+use super::config::{Hex32, SourceConfig};
 use super::item::{Attestation, IndexedSignature, Tick};
 use super::refusal::Refusal;
 use super::state::{ChainRoot, Changes, Evidence, GateState, Root};
-use crate::check::{check_decoded, BundleRefusal};
+use crate::check::{check_decoded, BundleRefusal, Verified};
 use crate::keys::VerifierKeys;
 use crate::signatures;
 
@@ -28,6 +28,26 @@ pub(super) fn admit_bundle(
     bytes: &[u8],
 ) -> Result<Bundle, Refusal> {
     let bundle = Bundle::from_bytes(bytes).map_err(BundleRefusal::from)?;
+    let config = admit_on_state(state, &bundle)?;
+    let keys = keys
+        .iter()
+        .find(|k| k.is(config.shape, &config.vk_digest))
+        .ok_or(Refusal::Unregistered(bundle.instance.src))?;
+    check_decoded(&bundle, keys)?;
+    Ok(bundle)
+}
+
+/// G1–G6 for a bundle whose stateless checks already passed (in a batch):
+/// only the rules that read the state run. The `Verified` was checked
+/// against the key whose digest the bundle names, and the state rules
+/// require that digest to be the source's registered one.
+pub(super) fn admit_verified(state: &GateState, verified: &Verified) -> Result<(), Refusal> {
+    admit_on_state(state, verified.bundle()).map(|_| ())
+}
+
+/// The follow rules that read the state, in the order `admit_bundle`
+/// documents; returns the source's registration.
+fn admit_on_state<'a>(state: &'a GateState, bundle: &Bundle) -> Result<&'a SourceConfig, Refusal> {
     let i = bundle.instance;
     let config = state
         .config
@@ -89,12 +109,7 @@ pub(super) fn admit_bundle(
             current: state.epoch,
         });
     }
-    let keys = keys
-        .iter()
-        .find(|k| k.is(config.shape, &config.vk_digest))
-        .ok_or(Refusal::Unregistered(i.src))?;
-    check_decoded(&bundle, keys)?;
-    Ok(bundle)
+    Ok(config)
 }
 
 /// Advances SRC's chain past an admitted bundle: its ACCOUNTS_AFTER is the

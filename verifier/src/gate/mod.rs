@@ -30,6 +30,7 @@ pub use state::{
     SourceState,
 };
 
+use crate::check::Verified;
 use crate::keys::VerifierKeys;
 use follow::AttestationVerdict;
 
@@ -105,6 +106,41 @@ impl Gate {
     /// changes nothing), for a store that persists the state row by row.
     pub fn changes(&self) -> &Changes {
         &self.changes
+    }
+
+    /// The verifying keys, one per registered shape (empty for a gate
+    /// opened [`Gate::without_keys`]).
+    pub fn keys(&self) -> &[VerifierKeys] {
+        &self.keys
+    }
+
+    /// Whether a bundle is worth verifying ahead of its turn (in a batch
+    /// with others): its source is registered and open, and it is not a
+    /// replay. A cheap filter, not a rule: it keeps replayed bundles,
+    /// which the rules refuse before any proof check, from costing a
+    /// verification in a batch.
+    pub fn worth_verifying(&self, bundle: &bulkhead_protocol::bundle::Bundle) -> bool {
+        let i = bundle.instance;
+        self.state
+            .sources
+            .get(&i.src)
+            .is_some_and(|s| s.quarantined.is_none() && i.first_seq >= s.next_seq)
+    }
+
+    /// Applies a bundle whose stateless checks already passed (see
+    /// [`crate::check_bundles`]): the follow rules that read the state,
+    /// then the same steps as [`Gate::process`]. On refusal nothing
+    /// changes.
+    pub fn process_verified(&mut self, verified: &Verified) -> Result<Effect, Refusal> {
+        self.changes = Changes::default();
+        let state = &mut self.state;
+        let changes = &mut self.changes;
+        follow::admit_verified(state, verified)?;
+        let bundle = verified.bundle();
+        follow::advance(state, bundle, changes);
+        let effect = credit::receive(state, bundle, changes);
+        *state.accepted.entry(ItemKind::Bundle).or_default() += 1;
+        Ok(effect)
     }
 
     /// Applies one stream item; on refusal nothing changes.
