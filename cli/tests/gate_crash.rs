@@ -276,3 +276,56 @@ fn racing_one_shot_writers_lose_nothing() {
         assert!(first.status.success() || second.status.success());
     }
 }
+
+/// A gate that starts behind its stream verifies the waiting bundles'
+/// proofs in batches; a bad proof among them is named and refused alone,
+/// and the ledger is the one a gate checking each proof alone reaches.
+#[test]
+fn a_gate_catching_up_verifies_its_backlog_in_batches() {
+    let b = bundles();
+    let mut bad = b[1].clone();
+    bad.proof[40] ^= 1;
+    let entries: Vec<StreamEntry> = [
+        tick(EPOCH),
+        item(&b[0]),
+        item(&bad),
+        item(&b[1]),
+        tick(EPOCH + 1),
+        item(&b[2]),
+    ]
+    .into_iter()
+    .map(StreamEntry::Item)
+    .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let expected = uninterrupted(&tmp.path().join("reference"), &entries);
+    let gate_dir = tmp.path().join("gate");
+    create_gate(&gate_dir);
+    let log = DirLog::new(tmp.path().join("stream"));
+    for (i, entry) in entries.iter().enumerate() {
+        append(&log, i as u64 + 1, entry);
+    }
+    let service = serve(&gate_dir, &["--follow", log.dir().to_str().unwrap()]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while position(&gate_dir) < entries.len() as u64 {
+        assert!(Instant::now() < deadline, "the gate did not catch up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let metrics = http::get(service.addr, "/metrics").text();
+    let batched: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("bulkhead_gate_batched_proofs_total "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        batched >= 2,
+        "the backlog's proofs were batched:\n{metrics}"
+    );
+    assert!(
+        metrics.contains("bulkhead_gate_refusals_total{rule=\"G1\",reason=\"G1 invalid proof\"} 1"),
+        "{metrics}"
+    );
+    assert!(service.terminate().success());
+    let actual = LedgerReader::open(&gate_dir).unwrap().export().unwrap();
+    assert_eq!(actual, expected);
+    assert_eq!(actual["credits"].as_array().unwrap().len(), 6);
+}

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bulkhead_verifier::gate::{Effect, Gate, GateConfig, GateState, Refusal, StreamItem};
-use bulkhead_verifier::VerifierKeys;
+use bulkhead_verifier::{Verified, VerifierKeys};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use reader::{export_document, CreditPage, LedgerReader};
@@ -172,6 +172,30 @@ impl Ledger {
         item: &StreamItem,
         position: Option<u64>,
     ) -> Result<Verdict, NodeError> {
+        self.apply_with(position, |gate| gate.process(item))
+    }
+
+    /// [`Ledger::apply`] for a bundle whose stateless checks passed in a
+    /// batch ([`bulkhead_verifier::check_bundles`]): the same transaction,
+    /// the state rules only ([`Gate::process_verified`]).
+    pub fn apply_verified(
+        &mut self,
+        verified: &Verified,
+        position: Option<u64>,
+    ) -> Result<Verdict, NodeError> {
+        self.apply_with(position, |gate| gate.process_verified(verified))
+    }
+
+    /// The gate (its keys, its cheap filters).
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    fn apply_with(
+        &mut self,
+        position: Option<u64>,
+        process: impl FnOnce(&mut Gate) -> Result<Effect, Refusal>,
+    ) -> Result<Verdict, NodeError> {
         if self.poisoned {
             return Err(NodeError::Poisoned);
         }
@@ -193,7 +217,7 @@ impl Ledger {
             }
             None => self.position,
         };
-        let verdict = match self.gate.process(item) {
+        let verdict = match process(&mut self.gate) {
             Ok(effect) => Verdict::Accepted(effect),
             // A refused submission writes nothing at all.
             Err(refusal) if position.is_none() => return Ok(Verdict::Refused(refusal)),

@@ -23,6 +23,9 @@ struct Counts {
     latency: [u64; BUCKETS.len() + 1],
     latency_sum: f64,
     queue_full: u64,
+    batches: u64,
+    batched_proofs: u64,
+    batch_seconds: f64,
 }
 
 /// The service's counters (the ledger holds the credited values).
@@ -70,6 +73,15 @@ impl Metrics {
             }
             c.latency[BUCKETS.len()] += 1;
             c.latency_sum += seconds;
+        })
+    }
+
+    /// Counts one batch verification of `proofs` proofs.
+    pub fn record_batch(&self, proofs: usize, elapsed: Duration) {
+        self.with(|c| {
+            c.batches += 1;
+            c.batched_proofs += proofs as u64;
+            c.batch_seconds += elapsed.as_secs_f64();
         })
     }
 
@@ -131,6 +143,28 @@ impl Metrics {
             );
             let _ = writeln!(out, "# TYPE bulkhead_gate_queue_full_total counter");
             let _ = writeln!(out, "bulkhead_gate_queue_full_total {}", c.queue_full);
+            let _ = writeln!(
+                out,
+                "# HELP bulkhead_gate_batches_total Batch verifications of waiting bundles."
+            );
+            let _ = writeln!(out, "# TYPE bulkhead_gate_batches_total counter");
+            let _ = writeln!(out, "bulkhead_gate_batches_total {}", c.batches);
+            let _ = writeln!(
+                out,
+                "# HELP bulkhead_gate_batched_proofs_total Proofs verified in batches."
+            );
+            let _ = writeln!(out, "# TYPE bulkhead_gate_batched_proofs_total counter");
+            let _ = writeln!(
+                out,
+                "bulkhead_gate_batched_proofs_total {}",
+                c.batched_proofs
+            );
+            let _ = writeln!(
+                out,
+                "# HELP bulkhead_gate_batch_seconds_total Time spent in batch verification."
+            );
+            let _ = writeln!(out, "# TYPE bulkhead_gate_batch_seconds_total counter");
+            let _ = writeln!(out, "bulkhead_gate_batch_seconds_total {}", c.batch_seconds);
         });
         let _ = writeln!(
             out,

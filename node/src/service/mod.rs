@@ -191,9 +191,14 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing the item in hand");
 }
 
-/// Feeds the writer the log's entries from `after + 1` on, one at a time
-/// (each waits for its commit, so positions stay in order), until told
-/// to stop.
+/// Entries the follower hands the writer before waiting for their
+/// verdicts: a gate catching up gives the writer a window to verify in one
+/// batch.
+const FOLLOW_WINDOW: usize = 64;
+
+/// Feeds the writer the log's entries from `after + 1` on, in order, up
+/// to [`FOLLOW_WINDOW`] at a time (the writer applies them in queue order
+/// and the ledger checks each position), until told to stop.
 async fn follow(
     log: DirLog,
     after: u64,
@@ -205,49 +210,82 @@ async fn follow(
         if *stop.borrow() {
             return;
         }
-        let entry = match read_entry(&log, position).await {
-            Ok(Some(entry)) => entry,
-            Ok(None) => {
-                tokio::select! {
-                    () = tokio::time::sleep(FOLLOW_POLL) => {}
-                    _ = stop.changed() => {}
-                }
-                continue;
-            }
+        let entries = match ready_entries(&log, position).await {
+            Ok(entries) => entries,
             Err(error) => {
                 tracing::error!(%error, position, "cannot read the stream; retrying");
                 tokio::time::sleep(FOLLOW_POLL * 20).await;
                 continue;
             }
         };
-        if !entry.is_well_formed() {
-            // Perhaps a file still being copied in: take it as final only
-            // once it stops changing.
-            tokio::time::sleep(SETTLE).await;
-            match read_entry(&log, position).await {
-                Ok(Some(again)) if again == entry => {}
-                _ => continue,
+        if entries.is_empty() {
+            tokio::select! {
+                () = tokio::time::sleep(FOLLOW_POLL) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        let mut answers = Vec::with_capacity(entries.len());
+        for (offset, entry) in entries.into_iter().enumerate() {
+            let (reply, answer) = oneshot::channel();
+            let job = writer::Job::Stream {
+                position: position.saturating_add(offset as u64),
+                entry,
+            };
+            if queue.send(writer::Request { job, reply }).await.is_err() {
+                return;
+            }
+            answers.push(answer);
+        }
+        for answer in answers {
+            match answer.await {
+                Ok(Ok(_)) => position = position.saturating_add(1),
+                // The ledger knows better (a commit that landed although it
+                // reported an error): resume where it says.
+                Ok(Err(error)) => {
+                    match &*error {
+                        NodeError::OutOfOrder { expected, .. } => position = *expected,
+                        _ => {
+                            tracing::error!(%error, position, "stream item not applied; retrying");
+                            tokio::time::sleep(FOLLOW_POLL * 20).await;
+                        }
+                    }
+                    // Later answers of this window are out of order now.
+                    break;
+                }
+                Err(_) => return,
             }
         }
-        let (reply, answer) = oneshot::channel();
-        let job = writer::Job::Stream { position, entry };
-        if queue.send(writer::Request { job, reply }).await.is_err() {
-            return;
-        }
-        match answer.await {
-            Ok(Ok(_)) => position = position.saturating_add(1),
-            // The ledger knows better (a commit that landed although it
-            // reported an error): resume where it says.
-            Ok(Err(error)) => match &*error {
-                NodeError::OutOfOrder { expected, .. } => position = *expected,
-                _ => {
-                    tracing::error!(%error, position, "stream item not applied; retrying");
-                    tokio::time::sleep(FOLLOW_POLL * 20).await;
-                }
-            },
-            Err(_) => return,
-        }
     }
+}
+
+/// The entries from `position` on that are ready to apply, up to
+/// [`FOLLOW_WINDOW`]. An entry that does not decode may be a file still
+/// being copied in: it ends the window, and is taken alone, as final, only
+/// once it has stopped changing for [`SETTLE`].
+async fn ready_entries(
+    log: &DirLog,
+    position: u64,
+) -> Result<Vec<crate::stream::StreamEntry>, NodeError> {
+    let mut entries = Vec::new();
+    while entries.len() < FOLLOW_WINDOW {
+        let at = position.saturating_add(entries.len() as u64);
+        let Some(entry) = read_entry(log, at).await? else {
+            break;
+        };
+        if entry.is_well_formed() {
+            entries.push(entry);
+            continue;
+        }
+        if entries.is_empty() {
+            tokio::time::sleep(SETTLE).await;
+            if read_entry(log, at).await?.as_ref() == Some(&entry) {
+                entries.push(entry);
+            }
+        }
+        break;
+    }
+    Ok(entries)
 }
 
 /// The entry at `position`, read off the async runtime.

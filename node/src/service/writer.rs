@@ -1,12 +1,19 @@
 //! The single writer: one OS thread owns the ledger and applies items
 //! strictly in the order they reach its bounded queue. Verifying and
 //! committing are blocking work, so they stay off the async runtime.
+//! Whatever is waiting when the writer turns to the queue is taken as one
+//! window: its bundles' proofs are verified in one batch, then each item
+//! is applied in order in its own transaction. A gate catching up on its
+//! stream, or several bundles submitted at once, pays one multi-scalar
+//! multiplication for many proofs.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use bulkhead_verifier::gate::StreamItem;
+use bulkhead_protocol::bundle::Bundle;
+use bulkhead_verifier::gate::{ItemKind, StreamItem};
+use bulkhead_verifier::{check_bundles, Verified};
 use tokio::sync::{mpsc, oneshot};
 
 use super::metrics::{kind_label, Metrics};
@@ -43,8 +50,63 @@ pub struct Request {
 /// an item).
 type Judged = (Option<&'static str>, Result<Option<Verdict>, NodeError>);
 
-/// Applies one job.
-fn judge(ledger: &mut Ledger, job: &Job) -> Judged {
+/// Jobs taken from the queue at once: their bundles' proofs are verified
+/// together before the jobs are applied one by one, in order.
+const WINDOW: usize = 64;
+
+/// The bundle of a job, if it carries one.
+fn bundle_bytes(job: &Job) -> Option<&[u8]> {
+    match job {
+        Job::Submit(StreamItem::Bundle(bytes))
+        | Job::Stream {
+            entry: StreamEntry::Item(StreamItem::Bundle(bytes)),
+            ..
+        } => Some(bytes),
+        _ => None,
+    }
+}
+
+/// Verifies together the proofs of the window's bundles that are worth it
+/// (they decode, their source is open, they are not replays), when there
+/// are at least two; returns, per job, its checked bundle if it passed.
+/// The rest take the usual path, which checks each alone.
+fn verify_ahead(ledger: &Ledger, jobs: &[Request], metrics: &Metrics) -> Vec<Option<Verified>> {
+    let mut ahead = vec![None; jobs.len()];
+    let candidates: Vec<(usize, Bundle)> = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| bundle_bytes(&r.job).map(|b| (i, b)))
+        .filter_map(|(i, bytes)| Bundle::from_bytes(bytes).ok().map(|b| (i, b)))
+        .filter(|(_, b)| ledger.gate().worth_verifying(b))
+        .collect();
+    if candidates.len() < 2 || ledger.gate().keys().is_empty() {
+        return ahead;
+    }
+    let started = Instant::now();
+    let (indices, bundles): (Vec<usize>, Vec<Bundle>) = candidates.into_iter().unzip();
+    let count = bundles.len();
+    for (index, verdict) in indices
+        .into_iter()
+        .zip(check_bundles(bundles, ledger.gate().keys()))
+    {
+        ahead[index] = verdict.ok();
+    }
+    metrics.record_batch(count, started.elapsed());
+    ahead
+}
+
+/// Applies one job, with its bundle's checks already done if `verified`.
+fn judge(ledger: &mut Ledger, job: &Job, verified: Option<&Verified>) -> Judged {
+    if let Some(verified) = verified {
+        let position = match job {
+            Job::Stream { position, .. } => Some(*position),
+            Job::Submit(_) => None,
+        };
+        return (
+            Some(kind_label(ItemKind::Bundle)),
+            ledger.apply_verified(verified, position).map(Some),
+        );
+    }
     match job {
         Job::Submit(item) => (
             Some(kind_label(item.kind())),
@@ -85,32 +147,45 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("gate-writer".into())
         .spawn(move || {
-            while let Some(Request { job, reply }) = queue.blocking_recv() {
-                let started = Instant::now();
+            while let Some(first) = queue.blocking_recv() {
+                let mut window = vec![first];
+                while window.len() < WINDOW {
+                    match queue.try_recv() {
+                        Ok(next) => window.push(next),
+                        Err(_) => break,
+                    }
+                }
                 // A panic would leave the service answering 503 forever; a
                 // poisoned ledger may be ahead of the disk. Either way the
                 // process stops.
-                let judged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    judge(&mut ledger, &job)
-                }));
-                let Ok((kind, result)) = judged else {
-                    stop_process("the writer panicked")
-                };
-                if matches!(result, Err(NodeError::Poisoned)) {
-                    stop_process("the ledger is poisoned");
-                }
-                let elapsed = started.elapsed();
-                if let (Some(kind), Ok(verdict)) = (kind, &result) {
-                    let refusal = match verdict {
-                        Some(Verdict::Refused(r)) => Some(r.label()),
-                        _ => None,
+                let ahead = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    verify_ahead(&ledger, &window, &metrics)
+                }))
+                .unwrap_or_else(|_| stop_process("batch verification panicked"));
+                for (Request { job, reply }, verified) in window.into_iter().zip(ahead) {
+                    let started = Instant::now();
+                    let judged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        judge(&mut ledger, &job, verified.as_ref())
+                    }));
+                    let Ok((kind, result)) = judged else {
+                        stop_process("the writer panicked")
                     };
-                    metrics.record(kind, refusal, elapsed);
+                    if matches!(result, Err(NodeError::Poisoned)) {
+                        stop_process("the ledger is poisoned");
+                    }
+                    let elapsed = started.elapsed();
+                    if let (Some(kind), Ok(verdict)) = (kind, &result) {
+                        let refusal = match verdict {
+                            Some(Verdict::Refused(r)) => Some(r.label()),
+                            _ => None,
+                        };
+                        metrics.record(kind, refusal, elapsed);
+                    }
+                    if let Err(error) = &result {
+                        tracing::error!(%error, "item not applied");
+                    }
+                    let _ = reply.send(result.map(|v| (v, elapsed)).map_err(Arc::new));
                 }
-                if let Err(error) = &result {
-                    tracing::error!(%error, "item not applied");
-                }
-                let _ = reply.send(result.map(|v| (v, elapsed)).map_err(Arc::new));
             }
             tracing::info!("writer finished its queue");
         })
