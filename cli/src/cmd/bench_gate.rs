@@ -6,7 +6,9 @@
 //! median time of one tick and one accepted bundle (judging and the
 //! commit). Part two runs `gate serve` on the N-credit ledger and drives
 //! it over loopback: items/s and the latency of `POST /v1/items` in stream
-//! order, and of paged `GET /v1/credits` by recipient.
+//! order, and of paged `GET /v1/credits` by recipient. Beside them: batch
+//! verification per proof at B = 1, 4, 16, 64, and a gate catching up on
+//! a stream already written (where the service verifies in batches).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -15,11 +17,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bulkhead_node::ledger::synthetic::append_synthetic_credits;
-use bulkhead_node::ledger::{Ledger, Verdict};
+use bulkhead_node::ledger::{Depth, Ledger, LedgerReader, Verdict};
+use bulkhead_node::stream::DirLog;
+use bulkhead_protocol::bundle::Bundle;
 use bulkhead_protocol::hex::fp_to_hex;
 use bulkhead_protocol::Fp;
 use bulkhead_testkit::chain::{chain, config, tick, verifier_keys, EPOCH};
 use bulkhead_testkit::http;
+use bulkhead_verifier::check_bundles;
 use bulkhead_verifier::gate::StreamItem;
 use clap::Args;
 use serde::Serialize;
@@ -66,9 +71,19 @@ struct Latency {
     p99_ms: f64,
 }
 
+/// Stateless checks of B bundles with their proofs in one batch.
+#[derive(Serialize)]
+struct BatchPoint {
+    bundles: usize,
+    per_proof_ms: f64,
+    per_exit_ms: f64,
+}
+
 #[derive(Serialize)]
 struct Report {
     ledger: Vec<LedgerPoint>,
+    batch_verification: Vec<BatchPoint>,
+    catch_up_items_per_s: f64,
     service_credits: u64,
     post_items_per_s: f64,
     post: Latency,
@@ -142,15 +157,101 @@ fn ledger_point(dir: &Path, credits: u64, items: &[StreamItem]) -> Result<Ledger
     })
 }
 
-/// `gate serve` on `dir`, and the address it listens on.
-fn spawn_service(dir: &Path, params: &Path) -> Result<(Child, SocketAddr), CliError> {
+/// `check_bundles` over the first B bundles, B in 1, 4, 16, 64 (as many
+/// as the stream has), median of three runs.
+fn batch_points(items: &[StreamItem]) -> Result<Vec<BatchPoint>, CliError> {
+    let bundles: Vec<Bundle> = items
+        .iter()
+        .filter_map(|item| match item {
+            StreamItem::Bundle(bytes) => Bundle::from_bytes(bytes).ok(),
+            _ => None,
+        })
+        .collect();
+    let keys = [verifier_keys()];
+    let mut points = Vec::new();
+    for b in [1usize, 4, 16, 64]
+        .into_iter()
+        .filter(|b| *b <= bundles.len())
+    {
+        let batch = &bundles[..b];
+        let exits: usize = batch.iter().map(|x| x.exits.len()).sum();
+        let mut runs = Vec::new();
+        for _ in 0..3 {
+            let started = Instant::now();
+            let verdicts = check_bundles(batch.to_vec(), &keys);
+            runs.push(started.elapsed());
+            if verdicts.iter().any(Result::is_err) {
+                return Err(CliError::Usage("a bench bundle failed its checks".into()));
+            }
+        }
+        runs.sort();
+        let median = ms(runs[1]);
+        points.push(BatchPoint {
+            bundles: b,
+            per_proof_ms: median / b as f64,
+            per_exit_ms: median / exits.max(1) as f64,
+        });
+    }
+    Ok(points)
+}
+
+/// A gate started behind a stream already written (the directory log):
+/// items/s until it has applied all of it.
+fn catch_up(
+    dir: &Path,
+    params: &Path,
+    credits: u64,
+    items: &[StreamItem],
+) -> Result<f64, CliError> {
+    ledger_with(dir, credits)?;
+    let log = DirLog::new(dir.join("stream"));
+    for (i, item) in items.iter().enumerate() {
+        log.append(item, i as u64 + 1)?;
+    }
+    let (mut child, _) = spawn_service(dir, params, Some(log.dir()))?;
+    // Timed from the moment the service listens (keys derived).
+    let started = Instant::now();
+    let total = items.len() as u64;
+    loop {
+        let position = LedgerReader::open(dir)
+            .and_then(|r| r.state(Depth::Summary))
+            .map_or(0, |(_, p)| p);
+        if position >= total {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            let _ = child.kill();
+            return Err(CliError::Usage(
+                "the gate did not catch up in 10 minutes".into(),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(rate)
+}
+
+/// `gate serve` on `dir` (following `follow` if given), and the address
+/// it listens on.
+fn spawn_service(
+    dir: &Path,
+    params: &Path,
+    follow: Option<&Path>,
+) -> Result<(Child, SocketAddr), CliError> {
     let exe = std::env::current_exe().map_err(CliError::io("current executable"))?;
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .arg("--params-dir")
         .arg(params)
         .args(["gate", "--state"])
         .arg(dir)
-        .args(["serve", "--listen", "127.0.0.1:0", "--queue", "1024"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--queue", "1024"]);
+    if let Some(log) = follow {
+        command.arg("--follow").arg(log);
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -184,10 +285,13 @@ pub fn execute(args: GateBenchArgs) -> Result<(), CliError> {
         )?);
     }
 
+    let batch_verification = batch_points(&items)?;
+    let params = std::env::temp_dir().join("bulkhead-test-params");
+    let catch_up_items_per_s = catch_up(&tmp.join("catch-up"), &params, args.credits, &items)?;
+
     let dir = tmp.join("service");
     ledger_with(&dir, args.credits)?;
-    let params = std::env::temp_dir().join("bulkhead-test-params");
-    let (mut child, addr) = spawn_service(&dir, &params)?;
+    let (mut child, addr) = spawn_service(&dir, &params, None)?;
     let (mut all, mut bundles, mut ticks) = (Vec::new(), Vec::new(), Vec::new());
     let started = Instant::now();
     for item in &items {
@@ -241,6 +345,8 @@ pub fn execute(args: GateBenchArgs) -> Result<(), CliError> {
     let _ = std::fs::remove_dir_all(&tmp);
     let report = Report {
         ledger,
+        batch_verification,
+        catch_up_items_per_s,
         service_credits: args.credits,
         post_items_per_s: items_per_s,
         post: percentiles(all),
@@ -258,6 +364,18 @@ fn print(report: &Report, json: bool) -> Result<(), CliError> {
         println!("{text}");
         return Ok(());
     }
+    println!("batch verification (check_bundles, TINY, median of 3):");
+    println!("  bundles | per proof ms | per exit ms");
+    for p in &report.batch_verification {
+        println!(
+            "  {:>7} | {:>12.3} | {:>11.3}",
+            p.bundles, p.per_proof_ms, p.per_exit_ms
+        );
+    }
+    println!(
+        "a gate catching up on its stream (--follow, batches of waiting bundles): {:.1} items/s",
+        report.catch_up_items_per_s
+    );
     println!("ledger: one item, judged and committed in one transaction (medians)");
     println!("  credits in ledger |  tick ms | bundle ms");
     for p in &report.ledger {
