@@ -1,0 +1,141 @@
+//! The ledger against random adversarial streams: ticks on time, early or
+//! out of order, bundles replayed, reordered and resubmitted, guardian
+//! votes for both breakers in current and stale rounds, attestations that
+//! step, fork or replay. After every item, accepted or refused, the state
+//! read back from SQLite is the state the gate holds, a refusal wrote
+//! nothing, no exit is credited twice, and a reopened ledger resumes the
+//! same state.
+
+use std::collections::BTreeSet;
+
+use bulkhead_node::ledger::{Depth, Ledger, LedgerReader, Verdict};
+use bulkhead_node::NodeError;
+use bulkhead_protocol::hash::Fp;
+use bulkhead_testkit::chain::*;
+use bulkhead_testkit::gate::{attestation, signed_tick, tick_time};
+use bulkhead_verifier::gate::{GateConfig, GateState, GuardianScope, StreamItem};
+use proptest::prelude::*;
+
+fn keys(_: &GateConfig) -> Result<Option<Vec<bulkhead_verifier::VerifierKeys>>, NodeError> {
+    Ok(Some(vec![verifier_keys()]))
+}
+
+#[derive(Clone, Debug)]
+enum Action {
+    /// A tick `skip` epochs past the next one, `early` seconds early,
+    /// signed by `signers` guardians.
+    Tick {
+        skip: u64,
+        early: bool,
+        signers: usize,
+    },
+    /// One of the chain's bundles (replays and reorders included).
+    Bundle(usize),
+    /// A guardian vote, for the current round or a stale one.
+    Vote {
+        local: bool,
+        trip: bool,
+        stale: bool,
+        guardian: usize,
+    },
+    /// An attestation of source 1 one height up (a step) or at the tip's
+    /// height with another root (a fork), by `signers` validators.
+    Attest {
+        fork: bool,
+        root: u64,
+        signers: usize,
+    },
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        3 => (0..2u64, prop::bool::weighted(0.2), 1..4usize)
+            .prop_map(|(skip, early, signers)| Action::Tick { skip, early, signers }),
+        4 => (0..3usize).prop_map(Action::Bundle),
+        3 => (any::<bool>(), any::<bool>(), prop::bool::weighted(0.2), 0..3usize).prop_map(
+            |(local, trip, stale, guardian)| Action::Vote { local, trip, stale, guardian }
+        ),
+        1 => (any::<bool>(), 0..3u64, 2..5usize)
+            .prop_map(|(fork, root, signers)| Action::Attest { fork, root, signers }),
+    ]
+}
+
+fn item_for(state: &GateState, action: &Action) -> StreamItem {
+    match action {
+        Action::Tick {
+            skip,
+            early,
+            signers,
+        } => {
+            let epoch = state.epoch + 1 + skip;
+            let time = tick_time(epoch) - u64::from(*early);
+            signed_tick(SEED, epoch, time, *signers)
+        }
+        Action::Bundle(i) => item(&bundles()[*i]),
+        Action::Vote {
+            local,
+            trip,
+            stale,
+            guardian,
+        } => {
+            let (scope, target, round) = if *local {
+                (GuardianScope::Local, 2, state.local_round)
+            } else {
+                (GuardianScope::Stream, 1, state.sources[&1].round)
+            };
+            let round = if *stale { round.wrapping_sub(1) } else { round };
+            vote(scope, target, *trip, round, *guardian)
+        }
+        Action::Attest {
+            fork,
+            root,
+            signers,
+        } => {
+            let source = &state.sources[&1];
+            let (height, parent) = if *fork {
+                let below = source.height.saturating_sub(1);
+                let parent = source.roots.get(&below).map_or(Fp::from(0), |r| {
+                    bulkhead_protocol::hash::fp_from_bytes(r.root.0).unwrap_or(Fp::from(0))
+                });
+                (source.height, parent)
+            } else {
+                (source.height + 1, source.tip)
+            };
+            attestation(SEED, 1, height, parent, Fp::from(1000 + root), *signers)
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn the_ledger_is_the_gate_after_every_item(actions in prop::collection::vec(action(), 1..40)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config(2);
+        config.inbound_limit = 25;
+        Ledger::create(dir.path(), config, vec![verifier_keys()]).unwrap();
+        let mut ledger = Ledger::open(dir.path(), keys).unwrap();
+        let reader = LedgerReader::open(dir.path()).unwrap();
+        let mut credited = BTreeSet::new();
+        for action in &actions {
+            let item = item_for(ledger.state(), action);
+            let before = reader.export().unwrap();
+            let verdict = ledger.apply(&item, None).unwrap();
+            if let Verdict::Refused(refusal) = &verdict {
+                prop_assert_eq!(&reader.export().unwrap(), &before, "{} wrote", refusal);
+            }
+            let (read_back, _) = reader.state(Depth::Full).unwrap();
+            prop_assert_eq!(&read_back, ledger.state(), "after {:?}", action);
+        }
+        let page = reader.credits(None, 0, 1000).unwrap();
+        for (_, credit) in &page.credits {
+            prop_assert!(credited.insert((credit.src, credit.seq)), "credited twice");
+        }
+        prop_assert_eq!(page.credits.len() as u64, ledger.state().credited_exits);
+        let state = ledger.state().clone();
+        drop(ledger);
+        let reopened = Ledger::open(dir.path(), keys).unwrap();
+        prop_assert_eq!(reopened.state(), &state);
+    }
+}
