@@ -148,3 +148,36 @@ fn real_i8_exit_leaf_altered_is_rejected() {
     case.tamper(Site::ExitLeaf(1), Fp::from(12345));
     assert_rejected(case);
 }
+
+/// Blake2b-256 of a TINY proof of the full sample batch made with the RNG
+/// seeded with 7. The prover is deterministic given its randomness, so this
+/// pins every byte it writes: the vendored halo2 patches (vendor/PATCHES.md)
+/// compute the same values faster and must not change it. Computed with the
+/// unpatched halo2_proofs 0.4.1 and halo2_gadgets 0.6.0.
+const PINNED_SEEDED_PROOF_DIGEST: &str =
+    "ef8c7944aff6bef523357279374f612b684e30d69b79eec6bab0e7ab0d6d4b13";
+
+#[test]
+fn a_seeded_proof_is_byte_for_byte_the_unpatched_provers() {
+    use rand::{rngs::StdRng, SeedableRng};
+    let case = Case::honest(&full_batch());
+    let k = keys();
+    let mut transcript = Blake2bWrite::<_, Affine, Challenge255<_>>::init(vec![]);
+    create_proof(
+        &k.params,
+        &k.pk,
+        std::slice::from_ref(&case.circuit),
+        &[&[&case.public[..]]],
+        StdRng::seed_from_u64(7),
+        &mut transcript,
+    )
+    .unwrap();
+    let proof = transcript.finalize();
+    assert!(verify(&case.public, &proof));
+    let digest = blake2b_simd::Params::new().hash_length(32).hash(&proof);
+    let digest = bulkhead_protocol::hex::encode(digest.as_bytes());
+    assert_eq!(
+        digest, PINNED_SEEDED_PROOF_DIGEST,
+        "seeded proof digest: {digest}"
+    );
+}
