@@ -34,6 +34,12 @@ pub struct Metrics {
     counts: Mutex<Counts>,
 }
 
+/// A metric's `# HELP` and `# TYPE` lines.
+fn header(out: &mut String, name: &str, help: &str, kind: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
 /// The label of an item kind.
 pub fn kind_label(kind: ItemKind) -> &'static str {
     match kind {
@@ -95,22 +101,24 @@ impl Metrics {
     pub fn render(&self, state: &GateState) -> String {
         let mut out = String::new();
         self.with(|c| {
-            let _ = writeln!(
-                out,
-                "# HELP bulkhead_gate_items_total Items judged, by kind and verdict."
+            header(
+                &mut out,
+                "bulkhead_gate_items_total",
+                "Items judged, by kind and verdict.",
+                "counter",
             );
-            let _ = writeln!(out, "# TYPE bulkhead_gate_items_total counter");
             for ((kind, verdict), n) in &c.items {
                 let _ = writeln!(
                     out,
                     "bulkhead_gate_items_total{{kind=\"{kind}\",verdict=\"{verdict}\"}} {n}"
                 );
             }
-            let _ = writeln!(
-                out,
-                "# HELP bulkhead_gate_refusals_total Refused items, by rule and reason."
+            header(
+                &mut out,
+                "bulkhead_gate_refusals_total",
+                "Refused items, by rule and reason.",
+                "counter",
             );
-            let _ = writeln!(out, "# TYPE bulkhead_gate_refusals_total counter");
             for (label, n) in &c.refusals {
                 let rule = crate::report::rule_of(label).unwrap_or("none");
                 let _ = writeln!(
@@ -118,11 +126,12 @@ impl Metrics {
                     "bulkhead_gate_refusals_total{{rule=\"{rule}\",reason=\"{label}\"}} {n}"
                 );
             }
-            let _ = writeln!(
-                out,
-                "# HELP bulkhead_gate_item_seconds Time to judge and commit one item."
+            header(
+                &mut out,
+                "bulkhead_gate_item_seconds",
+                "Time to judge and commit one item.",
+                "histogram",
             );
-            let _ = writeln!(out, "# TYPE bulkhead_gate_item_seconds histogram");
             for (i, bound) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
@@ -137,40 +146,45 @@ impl Metrics {
             );
             let _ = writeln!(out, "bulkhead_gate_item_seconds_sum {}", c.latency_sum);
             let _ = writeln!(out, "bulkhead_gate_item_seconds_count {total}");
-            let _ = writeln!(
-                out,
-                "# HELP bulkhead_gate_queue_full_total Submissions turned away (503)."
+            header(
+                &mut out,
+                "bulkhead_gate_queue_full_total",
+                "Submissions turned away (503).",
+                "counter",
             );
-            let _ = writeln!(out, "# TYPE bulkhead_gate_queue_full_total counter");
             let _ = writeln!(out, "bulkhead_gate_queue_full_total {}", c.queue_full);
-            let _ = writeln!(
-                out,
-                "# HELP bulkhead_gate_batches_total Batch verifications of waiting bundles."
+            header(
+                &mut out,
+                "bulkhead_gate_batches_total",
+                "Batch verifications of waiting bundles.",
+                "counter",
             );
-            let _ = writeln!(out, "# TYPE bulkhead_gate_batches_total counter");
             let _ = writeln!(out, "bulkhead_gate_batches_total {}", c.batches);
-            let _ = writeln!(
-                out,
-                "# HELP bulkhead_gate_batched_proofs_total Proofs verified in batches."
+            header(
+                &mut out,
+                "bulkhead_gate_batched_proofs_total",
+                "Proofs verified in batches.",
+                "counter",
             );
-            let _ = writeln!(out, "# TYPE bulkhead_gate_batched_proofs_total counter");
             let _ = writeln!(
                 out,
                 "bulkhead_gate_batched_proofs_total {}",
                 c.batched_proofs
             );
-            let _ = writeln!(
-                out,
-                "# HELP bulkhead_gate_batch_seconds_total Time spent in batch verification."
+            header(
+                &mut out,
+                "bulkhead_gate_batch_seconds_total",
+                "Time spent in batch verification.",
+                "counter",
             );
-            let _ = writeln!(out, "# TYPE bulkhead_gate_batch_seconds_total counter");
             let _ = writeln!(out, "bulkhead_gate_batch_seconds_total {}", c.batch_seconds);
         });
-        let _ = writeln!(
-            out,
-            "# HELP bulkhead_gate_credited Value credited here, by source and asset."
+        header(
+            &mut out,
+            "bulkhead_gate_credited",
+            "Value credited here, by source and asset.",
+            "gauge",
         );
-        let _ = writeln!(out, "# TYPE bulkhead_gate_credited gauge");
         for (id, source) in &state.sources {
             for (asset, amount) in &source.credited {
                 let _ = writeln!(
@@ -179,17 +193,19 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(
-            out,
-            "# HELP bulkhead_gate_held_exits Exits held by the breaker or the inbound limit."
+        header(
+            &mut out,
+            "bulkhead_gate_held_exits",
+            "Exits held by the breaker or the inbound limit.",
+            "gauge",
         );
-        let _ = writeln!(out, "# TYPE bulkhead_gate_held_exits gauge");
         let _ = writeln!(out, "bulkhead_gate_held_exits {}", state.held.len());
-        let _ = writeln!(
-            out,
-            "# HELP bulkhead_gate_epoch The stream's current epoch."
+        header(
+            &mut out,
+            "bulkhead_gate_epoch",
+            "The stream's current epoch.",
+            "gauge",
         );
-        let _ = writeln!(out, "# TYPE bulkhead_gate_epoch gauge");
         let _ = writeln!(out, "bulkhead_gate_epoch {}", state.epoch);
         out
     }

@@ -39,6 +39,10 @@ fn keys() -> &'static Keys {
 }
 
 fn prove(case: &Case) -> Vec<u8> {
+    prove_with(case, UnwrapErr(SysRng))
+}
+
+fn prove_with(case: &Case, rng: impl rand::rand_core::Rng) -> Vec<u8> {
     let k = keys();
     let mut transcript = Blake2bWrite::<_, Affine, Challenge255<_>>::init(vec![]);
     create_proof(
@@ -46,7 +50,7 @@ fn prove(case: &Case) -> Vec<u8> {
         &k.pk,
         std::slice::from_ref(&case.circuit),
         &[&[&case.public[..]]],
-        UnwrapErr(SysRng),
+        rng,
         &mut transcript,
     )
     .expect("halo2 builds a proof even for a bad witness here");
@@ -161,18 +165,7 @@ const PINNED_SEEDED_PROOF_DIGEST: &str =
 fn a_seeded_proof_is_byte_for_byte_the_unpatched_provers() {
     use rand::{rngs::StdRng, SeedableRng};
     let case = Case::honest(&full_batch());
-    let k = keys();
-    let mut transcript = Blake2bWrite::<_, Affine, Challenge255<_>>::init(vec![]);
-    create_proof(
-        &k.params,
-        &k.pk,
-        std::slice::from_ref(&case.circuit),
-        &[&[&case.public[..]]],
-        StdRng::seed_from_u64(7),
-        &mut transcript,
-    )
-    .unwrap();
-    let proof = transcript.finalize();
+    let proof = prove_with(&case, StdRng::seed_from_u64(7));
     assert!(verify(&case.public, &proof));
     let digest = blake2b_simd::Params::new().hash_length(32).hash(&proof);
     let digest = bulkhead_protocol::hex::encode(digest.as_bytes());
