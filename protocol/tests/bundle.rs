@@ -17,14 +17,7 @@ fn bundle() -> Bundle {
     let exits = outcome
         .exits
         .iter()
-        .map(|e| SignedExit {
-            public_key: sample::public_key(e.account),
-            account: e.account,
-            nonce: e.nonce,
-            recipient: e.recipient,
-            amount: e.amount,
-            signature: [7; 64],
-        })
+        .map(|e| SignedExit::for_record(e, sample::public_key(e.account), [7; 64]))
         .collect();
     Bundle {
         shape,

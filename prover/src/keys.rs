@@ -32,8 +32,7 @@ impl ProverKeys {
     /// Loads parameters from `cache` (building them on first use) and derives
     /// the proving and verifying keys of `shape`.
     pub fn load(shape: CircuitShape, cache: &ParamsCache) -> Result<Self, ProverError> {
-        let k = keys::k_for(shape)?;
-        let (params, params_source) = cache.load_or_create(k)?;
+        let (params, params_source) = cache.load_for_shape(shape)?;
         let vk = keys::verifying_key(&params, shape)?;
         let digest = keys::vk_digest(&vk);
         let pk = with_chips!(shape.poseidon_chips, CHIPS => {

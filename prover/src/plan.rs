@@ -128,14 +128,11 @@ pub fn plan_signed_run(
                     );
                     key.verify_strict(&message, &Signature::from_bytes(&signed.signature))
                         .map_err(|_| refuse("the signature does not verify"))?;
-                    Ok(SignedExit {
-                        public_key: signed.public_key,
-                        account: record.account,
-                        nonce: record.nonce,
-                        recipient: record.recipient,
-                        amount: record.amount,
-                        signature: signed.signature,
-                    })
+                    Ok(SignedExit::for_record(
+                        record,
+                        signed.public_key,
+                        signed.signature,
+                    ))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(PlannedBatch { outcome, exits })

@@ -153,11 +153,8 @@ pub fn check_bundles(
         verdicts.push(verdict);
     }
     for (key, group) in keys.iter().zip(pending) {
-        let items: Vec<_> = group
-            .iter()
-            .map(|(_, b)| (b.instance, b.proof.clone()))
-            .collect();
-        let all_valid = !items.is_empty() && key.verify_batch_only(&items);
+        let all_valid = !group.is_empty()
+            && key.verify_batch_only(group.iter().map(|(_, b)| (&b.instance, b.proof.as_slice())));
         for (index, bundle) in group {
             let verdict = if all_valid || key.verify(&bundle.instance, &bundle.proof).is_ok() {
                 Ok(Verified { bundle })

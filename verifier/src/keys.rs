@@ -108,12 +108,16 @@ impl VerifierKeys {
     /// multi-scalar multiplication (halo2's batch verifier, which draws
     /// its random combination from the operating system). `false` says
     /// only that at least one does not.
-    pub fn verify_batch_only(&self, items: &[(Instance, Vec<u8>)]) -> bool {
+    pub fn verify_batch_only<'a>(
+        &self,
+        items: impl IntoIterator<Item = (&'a Instance, &'a [u8])>,
+    ) -> bool {
         let mut batch = BatchVerifier::<Affine>::new();
         for (instance, proof) in items {
+            // halo2's batch verifier owns its proofs: one copy each.
             batch.add_proof(
                 vec![vec![instance.to_halo2_instance().to_vec()]],
-                proof.clone(),
+                proof.to_vec(),
             );
         }
         batch.finalize(&self.params, &self.vk)
@@ -122,7 +126,7 @@ impl VerifierKeys {
     /// Verifies many proofs with one multi-scalar multiplication; if the
     /// batch fails, verifies them one by one to name the first bad one.
     pub fn verify_batch(&self, items: &[(Instance, Vec<u8>)]) -> Result<(), VerifyError> {
-        if self.verify_batch_only(items) {
+        if self.verify_batch_only(items.iter().map(|(i, p)| (i, p.as_slice()))) {
             return Ok(());
         }
         for (index, (instance, proof)) in items.iter().enumerate() {

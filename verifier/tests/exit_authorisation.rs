@@ -72,14 +72,7 @@ fn prove_unchecked(state: &SegmentState, batch: &SignedBatch) -> Bundle {
         .exits
         .iter()
         .zip(&batch.exits)
-        .map(|(record, signed)| SignedExit {
-            public_key: signed.public_key,
-            account: record.account,
-            nonce: record.nonce,
-            recipient: record.recipient,
-            amount: record.amount,
-            signature: signed.signature,
-        })
+        .map(|(record, signed)| SignedExit::for_record(record, signed.public_key, signed.signature))
         .collect();
     let proof = prover().prove(&outcome).unwrap();
     prover().bundle(&PlannedBatch { outcome, exits }, proof)

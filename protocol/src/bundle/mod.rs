@@ -59,6 +59,25 @@ pub struct SignedExit {
     pub signature: [u8; 64],
 }
 
+impl SignedExit {
+    /// The plaintext of the model's exit `record`, with its owner's key and
+    /// signature.
+    pub fn for_record(
+        record: &crate::model::ExitRecord,
+        public_key: [u8; 32],
+        signature: [u8; 64],
+    ) -> Self {
+        SignedExit {
+            public_key,
+            account: record.account,
+            nonce: record.nonce,
+            recipient: record.recipient,
+            amount: record.amount,
+            signature,
+        }
+    }
+}
+
 /// An exit batch as it travels between segments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bundle {

@@ -12,7 +12,7 @@ use bulkhead_protocol::messages::{attestation_message, tick_message};
 use super::config::{Hex32, SourceConfig};
 use super::item::{Attestation, IndexedSignature, Tick};
 use super::refusal::Refusal;
-use super::state::{ChainRoot, Changes, Evidence, GateState, Root};
+use super::state::{Changes, Evidence, GateState, Root};
 use crate::check::{check_decoded, BundleRefusal, Verified};
 use crate::keys::VerifierKeys;
 use crate::signatures;
@@ -117,17 +117,10 @@ fn admit_on_state<'a>(state: &'a GateState, bundle: &Bundle) -> Result<&'a Sourc
 pub(super) fn advance(state: &mut GateState, bundle: &Bundle, changes: &mut Changes) {
     let i = bundle.instance;
     if let Some(source) = state.sources.get_mut(&i.src) {
-        source.height = source.height.saturating_add(1);
+        let height = source.height.saturating_add(1);
+        source.extend_chain(height, i.accounts_after, false);
         changes.sources.insert(i.src);
-        changes.roots.insert((i.src, source.height));
-        source.roots.insert(
-            source.height,
-            ChainRoot {
-                root: Root::from(&i.accounts_after),
-                attested: false,
-            },
-        );
-        source.tip = i.accounts_after;
+        changes.roots.insert((i.src, height));
         source.boundary = i.boundary_after;
         source.next_seq = source.next_seq.saturating_add(i.exit_count);
         source.last_epoch = Some(i.epoch);
@@ -234,17 +227,9 @@ pub(super) fn judge_attestation(
 /// Moves the source's tip to an attested root, one height up.
 pub(super) fn apply_step(state: &mut GateState, a: &Attestation, changes: &mut Changes) {
     if let Some(source) = state.sources.get_mut(&a.segment) {
-        source.height = a.height;
+        source.extend_chain(a.height, a.root, true);
         changes.sources.insert(a.segment);
         changes.roots.insert((a.segment, a.height));
-        source.roots.insert(
-            a.height,
-            ChainRoot {
-                root: Root::from(&a.root),
-                attested: true,
-            },
-        );
-        source.tip = a.root;
     }
 }
 

@@ -30,6 +30,8 @@ pub use state::{
     SourceState,
 };
 
+use bulkhead_protocol::bundle::Bundle;
+
 use crate::check::Verified;
 use crate::keys::VerifierKeys;
 use follow::AttestationVerdict;
@@ -133,14 +135,17 @@ impl Gate {
     /// changes.
     pub fn process_verified(&mut self, verified: &Verified) -> Result<Effect, Refusal> {
         self.changes = Changes::default();
-        let state = &mut self.state;
-        let changes = &mut self.changes;
-        follow::admit_verified(state, verified)?;
-        let bundle = verified.bundle();
-        follow::advance(state, bundle, changes);
-        let effect = credit::receive(state, bundle, changes);
-        *state.accepted.entry(ItemKind::Bundle).or_default() += 1;
-        Ok(effect)
+        follow::admit_verified(&self.state, verified)?;
+        Ok(self.take_bundle(verified.bundle()))
+    }
+
+    /// The steps of an admitted bundle, however it was checked: the chain
+    /// advances, its exits are received, the bundle is counted.
+    fn take_bundle(&mut self, bundle: &Bundle) -> Effect {
+        follow::advance(&mut self.state, bundle, &mut self.changes);
+        let effect = credit::receive(&mut self.state, bundle, &mut self.changes);
+        *self.state.accepted.entry(ItemKind::Bundle).or_default() += 1;
+        effect
     }
 
     /// Applies one stream item; on refusal nothing changes.
@@ -154,8 +159,7 @@ impl Gate {
                     return Err(Refusal::NoVerifyingKeys);
                 }
                 let bundle = follow::admit_bundle(state, &self.keys, bytes)?;
-                follow::advance(state, &bundle, changes);
-                credit::receive(state, &bundle, changes)
+                return Ok(self.take_bundle(&bundle));
             }
             StreamItem::Attestation(a) => match follow::judge_attestation(state, a)? {
                 AttestationVerdict::Step => {

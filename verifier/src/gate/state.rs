@@ -163,6 +163,20 @@ impl SourceState {
         }
     }
 
+    /// Moves the tip to `root` at `height`, the chain's next root, signed
+    /// by the validators (`attested`) or proven by a bundle.
+    pub fn extend_chain(&mut self, height: u64, root: Fp, attested: bool) {
+        self.height = height;
+        self.roots.insert(
+            height,
+            ChainRoot {
+                root: Root::from(&root),
+                attested,
+            },
+        );
+        self.tip = root;
+    }
+
     /// Counts `epoch` as one the source could send in, once, if it is open.
     pub fn count_open_epoch(&mut self, epoch: u64) {
         if self.quarantined.is_none() && self.counted_epoch != Some(epoch) {
