@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use crate::error::NodeError;
 
 const LOCK_FILE: &str = "gate.lock";
+/// Tries, 10 ms apart, before a held lock is reported (see `try_once`).
+const LOCK_GRACE_ATTEMPTS: u32 = 20;
 
 /// The held write lock of a state directory; dropping it releases it.
 #[derive(Debug)]
@@ -63,15 +65,26 @@ impl StateLock {
             .truncate(false)
             .open(&path)
             .map_err(NodeError::io(&path))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(NodeError::Locked {
-                    dir: dir.to_path_buf(),
-                    pid: holder_pid(&mut file),
-                });
+        // A lock released a moment ago can still look held: a child forked
+        // by another thread of the releasing process shares the locked
+        // descriptor until it execs. A real writer holds it for much longer
+        // than this grace.
+        let mut attempts = 0;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if attempts < LOCK_GRACE_ATTEMPTS => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(NodeError::Locked {
+                        dir: dir.to_path_buf(),
+                        pid: holder_pid(&mut file),
+                    });
+                }
+                Err(TryLockError::Error(e)) => return Err(NodeError::io(&path)(e)),
             }
-            Err(TryLockError::Error(e)) => return Err(NodeError::io(&path)(e)),
         }
         file.set_len(0).map_err(NodeError::io(&path))?;
         file.rewind().map_err(NodeError::io(&path))?;
