@@ -13,6 +13,9 @@ pub enum Error {
     /// halo2 refused to lay out the circuit or derive a key.
     #[error("halo2: {0}")]
     Halo2(#[from] halo2_proofs::plonk::Error),
+    /// Verifying-key bytes that cannot be this shape's key.
+    #[error("verifying key bytes: {0}")]
+    VerifyingKeyBytes(&'static str),
     /// halo2's own size report disagrees with ours, or lacks a field:
     /// the pinned halo2 version changed underneath us.
     #[error("size report: {0}")]

@@ -14,6 +14,7 @@
 
 pub mod attacks;
 pub mod chain;
+pub mod embedded;
 pub mod gate;
 pub mod http;
 pub mod keys;

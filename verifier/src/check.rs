@@ -49,6 +49,20 @@ pub enum BundleRefusal {
 }
 
 impl BundleRefusal {
+    /// A stable numeric code for hosts that see only a number (the wasm
+    /// contract interface): 1 malformed, 2 unregistered key, 3 proof
+    /// length, 4 exits, 5 signature, 6 invalid proof. 0 is "accepted".
+    pub fn code(&self) -> i32 {
+        match self {
+            BundleRefusal::Malformed(_) => 1,
+            BundleRefusal::WrongKey { .. } => 2,
+            BundleRefusal::ProofLength { .. } => 3,
+            BundleRefusal::ExitsMismatch => 4,
+            BundleRefusal::BadSignature(_) => 5,
+            BundleRefusal::InvalidProof => 6,
+        }
+    }
+
     /// A short stable label for counting refusals by reason.
     pub fn label(&self) -> &'static str {
         match self {
@@ -118,6 +132,7 @@ fn check_all_but_proof(bundle: &Bundle, keys: &VerifierKeys) -> Result<(), Bundl
     signatures::verify_exit_signatures(bundle).map_err(BundleRefusal::BadSignature)
 }
 
+#[cfg(feature = "batch")]
 /// Runs every stateless check on many decoded bundles, verifying the
 /// proofs of each key's bundles together in one batch (one multi-scalar
 /// multiplication instead of one per proof). If a batch fails, its proofs

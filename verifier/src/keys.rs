@@ -4,7 +4,9 @@
 use bulkhead_circuits::keys::{self, Affine, IpaParams, VerifyingKeyOf};
 use bulkhead_protocol::instance::Instance;
 use bulkhead_protocol::CircuitShape;
-use halo2_proofs::plonk::{verify_proof, BatchVerifier, SingleVerifier};
+#[cfg(feature = "batch")]
+use halo2_proofs::plonk::BatchVerifier;
+use halo2_proofs::plonk::{verify_proof, SingleVerifier};
 use halo2_proofs::transcript::{Blake2bRead, Challenge255};
 
 use crate::error::VerifyError;
@@ -24,16 +26,23 @@ impl VerifierKeys {
     /// file system here. The shape is validated before any key work, and
     /// `params` must be for [`keys::k_for`]`(shape)`.
     pub fn from_params(shape: CircuitShape, params: IpaParams) -> Result<Self, VerifyError> {
-        shape.validate()?;
-        let k = keys::k_for(shape)?;
-        if params.k() != k {
-            return Err(VerifyError::ParamsForOtherK {
-                shape,
-                expected: k,
-                got: params.k(),
-            });
-        }
+        params_fit(shape, &params)?;
         let vk = keys::verifying_key(&params, shape)?;
+        Self::from_key(shape, params, vk)
+    }
+
+    /// Reads the verifying key of `shape` from bytes (as
+    /// [`keys::verifying_key_bytes`] writes them) instead of deriving it.
+    /// The caller checks [`Self::vk_digest`] against the registered digest:
+    /// bytes that lay out as a key of this shape but hold other commitments
+    /// give another digest.
+    pub fn from_key_bytes(
+        shape: CircuitShape,
+        params: IpaParams,
+        key: &[u8],
+    ) -> Result<Self, VerifyError> {
+        params_fit(shape, &params)?;
+        let vk = keys::read_verifying_key(&params, shape, key)?;
         Self::from_key(shape, params, vk)
     }
 
@@ -61,6 +70,11 @@ impl VerifierKeys {
     /// The shape.
     pub fn shape(&self) -> CircuitShape {
         self.shape
+    }
+
+    /// The verifying key.
+    pub fn vk(&self) -> &VerifyingKeyOf {
+        &self.vk
     }
 
     /// The verifying-key digest.
@@ -104,6 +118,7 @@ impl VerifierKeys {
         })
     }
 
+    #[cfg(feature = "batch")]
     /// Whether every proof of `items` verifies, checked together with one
     /// multi-scalar multiplication (halo2's batch verifier, which draws
     /// its random combination from the operating system). `false` says
@@ -123,6 +138,7 @@ impl VerifierKeys {
         batch.finalize(&self.params, &self.vk)
     }
 
+    #[cfg(feature = "batch")]
     /// Verifies many proofs with one multi-scalar multiplication; if the
     /// batch fails, verifies them one by one to name the first bad one.
     pub fn verify_batch(&self, items: &[(Instance, Vec<u8>)]) -> Result<(), VerifyError> {
@@ -139,4 +155,19 @@ impl VerifierKeys {
             source: None,
         })
     }
+}
+
+/// Checks that `shape` is valid and `params` are for its `k`, before any
+/// key work.
+fn params_fit(shape: CircuitShape, params: &IpaParams) -> Result<(), VerifyError> {
+    shape.validate()?;
+    let k = keys::k_for(shape)?;
+    if params.k() != k {
+        return Err(VerifyError::ParamsForOtherK {
+            shape,
+            expected: k,
+            got: params.k(),
+        });
+    }
+    Ok(())
 }

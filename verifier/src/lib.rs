@@ -12,11 +12,15 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod embedded;
 mod error;
 pub mod gate;
 mod keys;
 pub mod signatures;
 
-pub use check::{check_bundle, check_bundles, BundleRefusal, Verified};
+#[cfg(feature = "batch")]
+pub use check::check_bundles;
+pub use check::{check_bundle, BundleRefusal, Verified};
+pub use embedded::{BundleVerifier, SetupError};
 pub use error::VerifyError;
 pub use keys::VerifierKeys;

@@ -104,6 +104,21 @@ impl<C: CurveAffine> VerifyingKey<C> {
         Ok(())
     }
 
+    /// Writes the key's commitments (fixed columns, then permutation
+    /// columns), each list as a u32 little-endian count followed by
+    /// compressed points: what [`read_vk_commitments`] reads back.
+    pub fn write_commitments<W: io::Write>(&self, writer: &mut W) -> io::Result<()> {
+        for points in [&self.fixed_commitments[..], self.permutation.column_commitments()] {
+            let count = u32::try_from(points.len())
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "too many commitments"))?;
+            writer.write_all(&count.to_le_bytes())?;
+            for point in points {
+                writer.write_all(point.to_bytes().as_ref())?;
+            }
+        }
+        Ok(())
+    }
+
     /// Obtains a pinned representation of this verification key that contains
     /// the minimal information necessary to reconstruct the verification key.
     pub fn pinned(&self) -> PinnedVerificationKey<'_, C> {

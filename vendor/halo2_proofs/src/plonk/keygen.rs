@@ -1,5 +1,6 @@
 #![allow(clippy::int_plus_one)]
 
+use std::io;
 use std::ops::Range;
 
 use ff::{Field, FromUniformBytes};
@@ -15,6 +16,7 @@ use super::{
 use crate::{
     arithmetic::CurveAffine,
     circuit::Value,
+    helpers::CurveRead,
     poly::{
         batch_invert_assigned,
         commitment::{Blind, Params},
@@ -195,28 +197,7 @@ where
     C::Scalar: FromUniformBytes<64>,
     ConcreteCircuit: Circuit<C::Scalar>,
 {
-    let (domain, cs, config) = create_domain::<C, ConcreteCircuit>(params);
-
-    if (params.n as usize) < cs.minimum_rows() {
-        return Err(Error::not_enough_rows_available(params.k));
-    }
-
-    let mut assembly: Assembly<C::Scalar> = Assembly {
-        k: params.k,
-        fixed: vec![domain.empty_lagrange_assigned(); cs.num_fixed_columns],
-        permutation: permutation::keygen::Assembly::new(params.n as usize, &cs.permutation),
-        selectors: vec![vec![false; params.n as usize]; cs.num_selectors],
-        usable_rows: 0..params.n as usize - (cs.blinding_factors() + 1),
-        _marker: std::marker::PhantomData,
-    };
-
-    // Synthesize the circuit to obtain URS
-    ConcreteCircuit::FloorPlanner::synthesize(
-        &mut assembly,
-        circuit,
-        config,
-        cs.constants.clone(),
-    )?;
+    let (domain, cs, assembly) = synthesize_for_vk(params, circuit)?;
 
     let mut fixed = batch_invert_assigned(assembly.fixed);
     let (cs, selector_polys) = cs.compress_selectors(assembly.selectors);
@@ -245,6 +226,99 @@ where
         permutation_vk,
         cs,
     ))
+}
+
+/// The circuit synthesized without witnesses, as key generation needs it:
+/// the domain, the (uncompressed) constraint system and the assembly of
+/// fixed values, selectors and copy constraints.
+fn synthesize_for_vk<C, ConcreteCircuit>(
+    params: &Params<C>,
+    circuit: &ConcreteCircuit,
+) -> Result<
+    (
+        EvaluationDomain<C::Scalar>,
+        ConstraintSystem<C::Scalar>,
+        Assembly<C::Scalar>,
+    ),
+    Error,
+>
+where
+    C: CurveAffine,
+    C::Scalar: FromUniformBytes<64>,
+    ConcreteCircuit: Circuit<C::Scalar>,
+{
+    let (domain, cs, config) = create_domain::<C, ConcreteCircuit>(params);
+
+    if (params.n as usize) < cs.minimum_rows() {
+        return Err(Error::not_enough_rows_available(params.k));
+    }
+
+    let mut assembly: Assembly<C::Scalar> = Assembly {
+        k: params.k,
+        fixed: vec![domain.empty_lagrange_assigned(); cs.num_fixed_columns],
+        permutation: permutation::keygen::Assembly::new(params.n as usize, &cs.permutation),
+        selectors: vec![vec![false; params.n as usize]; cs.num_selectors],
+        usable_rows: 0..params.n as usize - (cs.blinding_factors() + 1),
+        _marker: std::marker::PhantomData,
+    };
+
+    // Synthesize the circuit to obtain URS
+    ConcreteCircuit::FloorPlanner::synthesize(
+        &mut assembly,
+        circuit,
+        config,
+        cs.constants.clone(),
+    )?;
+
+    Ok((domain, cs, assembly))
+}
+
+/// Reads a verifying key for `circuit` whose commitments were written by
+/// [`VerifyingKey::write_commitments`], without committing to anything:
+/// the circuit is synthesized without witnesses only to recover the
+/// selector assignment, so that selector compression yields the same
+/// constraint system as [`keygen_vk`]; the fixed and permutation
+/// commitments (the multi-scalar multiplications that dominate
+/// [`keygen_vk`]) are read. Nothing here checks that the commitments are
+/// the circuit's: compare the key's pinned description (or a digest of
+/// it) with a trusted one before use.
+pub fn read_vk_commitments<C, ConcreteCircuit, R>(
+    params: &Params<C>,
+    circuit: &ConcreteCircuit,
+    reader: &mut R,
+) -> Result<VerifyingKey<C>, Error>
+where
+    C: CurveAffine,
+    C::Scalar: FromUniformBytes<64>,
+    ConcreteCircuit: Circuit<C::Scalar>,
+    R: io::Read,
+{
+    let (domain, cs, assembly) = synthesize_for_vk(params, circuit)?;
+    let (cs, _) = cs.compress_selectors(assembly.selectors);
+    let fixed_commitments = read_points(reader, cs.num_fixed_columns)?;
+    let permutation_commitments = read_points(reader, cs.permutation.get_columns().len())?;
+    Ok(VerifyingKey::from_parts(
+        domain,
+        fixed_commitments,
+        permutation::VerifyingKey::from_commitments(permutation_commitments),
+        cs,
+    ))
+}
+
+/// Reads a count (u32, little-endian) that must be `expected`, then that
+/// many compressed points, each checked to be on the curve.
+fn read_points<C: CurveAffine, R: io::Read>(reader: &mut R, expected: usize) -> Result<Vec<C>, Error> {
+    let mut count = [0u8; 4];
+    reader.read_exact(&mut count)?;
+    if u32::from_le_bytes(count) as usize != expected {
+        return Err(Error::Transcript(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "verifying key: wrong number of commitments for this circuit",
+        )));
+    }
+    (0..expected)
+        .map(|_| C::read(reader).map_err(Error::Transcript))
+        .collect()
 }
 
 /// Generate a `ProvingKey` from a `VerifyingKey` and an instance of `Circuit`.

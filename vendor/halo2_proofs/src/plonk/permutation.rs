@@ -76,6 +76,16 @@ pub(crate) struct VerifyingKey<C: CurveAffine> {
 }
 
 impl<C: CurveAffine> VerifyingKey<C> {
+    /// A key from commitments read back (see `keygen::read_vk_commitments`).
+    pub(crate) fn from_commitments(commitments: Vec<C>) -> Self {
+        VerifyingKey { commitments }
+    }
+
+    /// The commitments to the permutation columns, for writing the key.
+    pub(crate) fn column_commitments(&self) -> &[C] {
+        &self.commitments
+    }
+
     /// The commitments to the permutation columns (one per column), for Lean fixture export.
     #[cfg(feature = "unstable-verifier-fingerprint")]
     pub(crate) fn commitments(&self) -> &[C] {

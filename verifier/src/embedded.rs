@@ -1,0 +1,165 @@
+//! One verifier built from bytes, for embedders: segment contracts in a
+//! wasm host, Node, a web page. Nothing here reads a file, starts a thread
+//! or asks for randomness.
+//!
+//! **Randomness.** [`BundleVerifier::verify_bundle`] verifies one proof at
+//! a time with halo2's single verifier, which is deterministic: every
+//! challenge comes from the proof's own transcript. Batch verification
+//! (`check_bundles`, the `batch` feature, native builds) is the only path
+//! that draws a random combination, from the operating system; embedded
+//! builds leave that feature off, so on wasm32 nothing ever asks the host
+//! for randomness.
+//!
+//! **Keys.** The verifying key is either derived from the shape
+//! ([`BundleVerifier::derive`]: multi-scalar multiplications over every
+//! fixed and permutation column, seconds natively at the default shape and
+//! far more in an interpreter) or read from bytes
+//! ([`BundleVerifier::with_key`]: the circuit is laid out without
+//! witnesses, the commitments are read). Either way the key's digest must
+//! equal the registered one before the verifier exists, so bytes from an
+//! untrusted source can at worst be refused.
+
+use bulkhead_circuits::keys::{self, IpaParams};
+use bulkhead_protocol::CircuitShape;
+use thiserror::Error;
+
+use crate::check::{check_bundle, BundleRefusal, Verified};
+use crate::error::VerifyError;
+use crate::keys::VerifierKeys;
+
+/// Why an embedded verifier could not be set up. Nothing is half-built:
+/// either a verifier for exactly the registered key exists, or this.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The parameter bytes are not halo2 IPA parameters for the shape's
+    /// `k`: another `k`, another length, or a point not on the curve.
+    #[error("parameters: {0}")]
+    Params(String),
+    /// The shape is invalid, the parameters are for another `k`, or the key
+    /// bytes are not a key of this shape.
+    #[error(transparent)]
+    Keys(#[from] VerifyError),
+    /// The key (derived or read) is not the registered one.
+    #[error("verifying key digest {got} is not the registered {expected}", got = hex(got), expected = hex(expected))]
+    DigestMismatch {
+        /// The registered digest.
+        expected: [u8; 32],
+        /// The key's.
+        got: [u8; 32],
+    },
+}
+
+/// Verifies bundles of one registered `(shape, verifying-key digest)`.
+pub struct BundleVerifier {
+    keys: VerifierKeys,
+}
+
+impl BundleVerifier {
+    /// A verifier from IPA parameter bytes (halo2's `Params::write`
+    /// format, for the shape's `k`), deriving the verifying key, which must
+    /// have `expected_digest`.
+    pub fn derive(
+        params: &[u8],
+        shape: CircuitShape,
+        expected_digest: [u8; 32],
+    ) -> Result<Self, SetupError> {
+        let params = read_params(params, shape)?;
+        Self::checked(VerifierKeys::from_params(shape, params)?, expected_digest)
+    }
+
+    /// A verifier from IPA parameter bytes and verifying-key bytes (as
+    /// `bulkhead keys` writes them): no key derivation. The key read back
+    /// must have `expected_digest`.
+    pub fn with_key(
+        params: &[u8],
+        shape: CircuitShape,
+        key: &[u8],
+        expected_digest: [u8; 32],
+    ) -> Result<Self, SetupError> {
+        let params = read_params(params, shape)?;
+        Self::checked(
+            VerifierKeys::from_key_bytes(shape, params, key)?,
+            expected_digest,
+        )
+    }
+
+    fn checked(keys: VerifierKeys, expected: [u8; 32]) -> Result<Self, SetupError> {
+        if keys.vk_digest() != expected {
+            return Err(SetupError::DigestMismatch {
+                expected,
+                got: keys.vk_digest(),
+            });
+        }
+        Ok(Self { keys })
+    }
+
+    /// Every stateless check of one bundle (the same [`check_bundle`] the
+    /// gate and `bulkhead verify` run): canonical decoding, the registered
+    /// key, the proof length, the exits against the public inputs, every
+    /// exit signature, and the proof.
+    pub fn verify_bundle(&self, bytes: &[u8]) -> Result<Verified, BundleRefusal> {
+        check_bundle(bytes, &self.keys)
+    }
+
+    /// The keys this verifier checks against.
+    pub fn keys(&self) -> &VerifierKeys {
+        &self.keys
+    }
+}
+
+/// Reads halo2 IPA parameters for `shape`. The `k` in the first four
+/// bytes and the exact length are checked before anything is read, so a
+/// hostile header cannot make halo2 reserve 2^k points; then the bytes
+/// must be exactly halo2's setup for that `k` (a pinned digest).
+fn read_params(bytes: &[u8], shape: CircuitShape) -> Result<IpaParams, SetupError> {
+    let k = keys::k_for(shape).map_err(VerifyError::from)?;
+    let header: [u8; 4] = bytes
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| SetupError::Params("shorter than its header".into()))?;
+    let got_k = u32::from_le_bytes(header);
+    if got_k != k {
+        return Err(VerifyError::ParamsForOtherK {
+            shape,
+            expected: k,
+            got: got_k,
+        }
+        .into());
+    }
+    // k, then 2^k generators in monomial and in Lagrange form, then w and
+    // u: compressed points of 32 bytes.
+    let expected_len = 4 + ((2usize << k) + 2) * 32;
+    if bytes.len() != expected_len {
+        return Err(SetupError::Params(format!(
+            "{} bytes, parameters for k = {k} have {expected_len}",
+            bytes.len()
+        )));
+    }
+    // The verifying-key digest does not bind the parameters, and
+    // generators with known discrete logarithms would let their author
+    // forge proofs: only halo2's own setup for this k is accepted.
+    match keys::pinned_params_digest(k) {
+        Some(pinned) if pinned == keys::params_digest(bytes) => {}
+        Some(_) => {
+            return Err(SetupError::Params(format!(
+                "not halo2's parameters for k = {k} (their digest is not the pinned one)"
+            )))
+        }
+        None => {
+            return Err(SetupError::Params(format!(
+                "no pinned parameters for k = {k}; embedded verifiers take k = 8 to 16"
+            )))
+        }
+    }
+    IpaParams::read(&mut &bytes[..]).map_err(|e| SetupError::Params(e.to_string()))
+}
+
+fn hex(bytes: &[u8; 32]) -> String {
+    bulkhead_protocol::hex::encode(bytes)
+}
+
+/// The verifying key of `keys` as bytes, for [`BundleVerifier::with_key`].
+pub fn verifying_key_bytes(keys: &VerifierKeys) -> Vec<u8> {
+    keys::verifying_key_bytes(keys.vk())
+}
