@@ -33,7 +33,9 @@ async function start() {
     const started = performance.now();
     verifier = Verifier.withKey(params, key, shape, digest);
     const ms = Math.round(performance.now() - started);
-    status.textContent = `Ready: verifying key ${digest.slice(0, 16)}… for shape ${shape} (set up in ${ms} ms).`;
+    const s = JSON.parse(shape);
+    const named = `D=${s.accounts_depth} S=${s.silo_depth} L=${s.lanes_depth} N=${s.batch_size}, ${s.poseidon_chips} Poseidon chips`;
+    status.textContent = `Ready: verifying key ${digest.slice(0, 16)}… of shape ${named} (set up in ${ms} ms).`;
     status.dataset.ready = "true";
   } catch (error) {
     status.textContent = `The verifier could not start: ${error.message ?? error}`;
