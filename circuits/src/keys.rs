@@ -71,7 +71,9 @@ pub fn read_verifying_key(
     shape.validate()?;
     let body = bytes
         .strip_prefix(&VK_MAGIC[..])
-        .ok_or(Error::VerifyingKeyBytes("not a Bulkhead verifying key (wrong magic)"))?;
+        .ok_or(Error::VerifyingKeyBytes(
+            "not a Bulkhead verifying key (wrong magic)",
+        ))?;
     let mut reader = body;
     let vk = with_chips!(shape.poseidon_chips, CHIPS => {
         read_vk_commitments(params, &ExitBatchCircuit::<CHIPS>::blank(shape)?, &mut reader)
@@ -85,7 +87,9 @@ pub fn read_verifying_key(
             })
     })?;
     if !reader.is_empty() {
-        return Err(Error::VerifyingKeyBytes("trailing bytes after the commitments"));
+        return Err(Error::VerifyingKeyBytes(
+            "trailing bytes after the commitments",
+        ));
     }
     Ok(vk)
 }
@@ -181,7 +185,11 @@ mod tests {
         for k in [8, 9, 10, 11] {
             let mut bytes = Vec::new();
             IpaParams::new(k).write(&mut bytes).unwrap();
-            assert_eq!(Some(params_digest(&bytes)), pinned_params_digest(k), "k = {k}");
+            assert_eq!(
+                Some(params_digest(&bytes)),
+                pinned_params_digest(k),
+                "k = {k}"
+            );
         }
         assert_eq!(pinned_params_digest(7), None);
         assert_eq!(pinned_params_digest(17), None);

@@ -52,6 +52,10 @@ enum Command {
     Gate(cmd::gate::GateArgs),
     /// The directory log of stream items a gate service follows.
     Stream(cmd::stream::StreamArgs),
+    /// Write a shape's verification material for embedded verifiers
+    /// (contracts, the wasm module, the web page): params.bin, key.bin,
+    /// shape.json, digest.txt.
+    Keys(cmd::keys::KeysArgs),
     /// Print the exact size of a circuit shape (rows, columns, k, proof bytes).
     Inspect(cmd::inspect::InspectArgs),
     /// Sweep shapes and thread counts: keygen, prove, verify, batch verify,
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
         Command::Prove(args) => cmd::prove::execute(args, &cache),
         Command::Gate(args) => cmd::gate::execute(args, &cache),
         Command::Stream(args) => cmd::stream::execute(args),
+        Command::Keys(args) => cmd::keys::execute(args, &cache),
         Command::Inspect(args) => cmd::inspect::execute(args),
         Command::Bench(args) => cmd::bench::execute(args, &cache),
         Command::BenchMemory(args) => cmd::bench::memory(args, &cache),

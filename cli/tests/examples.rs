@@ -17,6 +17,7 @@ use bulkhead_prover::ParamsCache;
 use bulkhead_testkit::gate::{gate_config, tick};
 use bulkhead_testkit::sample;
 use bulkhead_testkit::signed::{segment, sign_batch};
+use bulkhead_verifier::BundleVerifier;
 
 const SEED: u64 = 1;
 const SHAPE: CircuitShape = CircuitShape::TINY;
@@ -144,6 +145,46 @@ fn examples_are_current_and_round_trip_from_prove_to_gate() {
         assert_eq!(status.code(), Some(0));
     }
 
+    // What an embedded verifier is set up from: `bulkhead keys` writes it,
+    // and a verifier from those bytes alone accepts the bundles.
+    let keys = tmp.path().join("keys");
+    let written = bulkhead(&params)
+        .args([
+            "keys",
+            "--depth",
+            "4",
+            "--silo-depth",
+            "4",
+            "--lanes-depth",
+            "2",
+            "--batch",
+            "2",
+            "--out",
+        ])
+        .arg(&keys)
+        .output()
+        .unwrap();
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let read = |name: &str| std::fs::read(keys.join(name)).unwrap();
+    let shape: CircuitShape = serde_json::from_slice(&read("shape.json")).unwrap();
+    assert_eq!(shape, SHAPE);
+    let digest =
+        bulkhead_protocol::hex::decode_array(std::str::from_utf8(&read("digest.txt")).unwrap())
+            .unwrap();
+    let embedded =
+        BundleVerifier::with_key(&read("params.bin"), shape, &read("key.bin"), digest).unwrap();
+    for bundle in &bundles {
+        let bytes = std::fs::read(bundle).unwrap();
+        assert_eq!(
+            embedded.verify_bundle(&bytes).unwrap().bundle().vk_digest,
+            digest
+        );
+    }
+
     let gate = tmp.path().join("gate");
     let init = bulkhead(&params)
         .args(["gate", "--state"])
@@ -176,6 +217,21 @@ fn examples_are_current_and_round_trip_from_prove_to_gate() {
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["sources"][0]["next_seq"], "4");
     assert_eq!(status["credited_exits"], "4");
+}
+
+#[test]
+fn keys_for_a_k_embedded_verifiers_refuse_are_not_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("keys");
+    // N=128 on one chip needs k = 18: refused before any parameter work.
+    let run = bulkhead(tmp.path())
+        .args(["keys", "--batch", "128", "--chips", "1", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("needs k = 18"));
+    assert!(!out.exists());
 }
 
 #[test]

@@ -28,7 +28,10 @@ pub fn key_bytes() -> Vec<u8> {
 pub fn cases() -> Vec<(&'static str, Vec<u8>)> {
     let b = bundles();
     let real = b[0].to_bytes();
-    let mut cases = vec![("accepted-0", real.clone()), ("accepted-2", b[2].to_bytes())];
+    let mut cases = vec![
+        ("accepted-0", real.clone()),
+        ("accepted-2", b[2].to_bytes()),
+    ];
 
     let mut flipped_proof = b[0].clone();
     flipped_proof.proof[100] ^= 1;

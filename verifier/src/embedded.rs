@@ -163,3 +163,24 @@ fn hex(bytes: &[u8; 32]) -> String {
 pub fn verifying_key_bytes(keys: &VerifierKeys) -> Vec<u8> {
     keys::verifying_key_bytes(keys.vk())
 }
+
+/// The files an embedder sets a verifier up from, by name: `params.bin`
+/// (halo2's parameters), `key.bin` ([`verifying_key_bytes`]),
+/// `shape.json` and `digest.txt` (the registered digest, hex). `bulkhead
+/// keys` writes them; the wasm module and the web page read them. Refused
+/// when the parameters are not ones [`BundleVerifier`] accepts (a `k`
+/// beyond the pinned range), so nobody is handed files that cannot work.
+pub fn key_files(keys: &VerifierKeys) -> Result<[(&'static str, Vec<u8>); 4], SetupError> {
+    let mut params = Vec::new();
+    keys.params()
+        .write(&mut params)
+        .expect("writing to a Vec cannot fail");
+    read_params(&params, keys.shape())?;
+    let shape = serde_json::to_vec(&keys.shape()).expect("a shape serializes");
+    Ok([
+        ("params.bin", params),
+        ("key.bin", verifying_key_bytes(keys)),
+        ("shape.json", shape),
+        ("digest.txt", hex(&keys.vk_digest()).into_bytes()),
+    ])
+}

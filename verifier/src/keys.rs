@@ -72,6 +72,11 @@ impl VerifierKeys {
         self.shape
     }
 
+    /// The IPA parameters.
+    pub fn params(&self) -> &IpaParams {
+        &self.params
+    }
+
     /// The verifying key.
     pub fn vk(&self) -> &VerifyingKeyOf {
         &self.vk

@@ -36,7 +36,11 @@ fn a_key_read_back_is_the_derived_key_and_judges_alike() {
     // The real bundles pass; every tampered case is refused, each for its
     // own reason.
     for (name, verdict) in &from_read {
-        assert_eq!(verdict.is_ok(), name.starts_with("accepted"), "{name}: {verdict:?}");
+        assert_eq!(
+            verdict.is_ok(),
+            name.starts_with("accepted"),
+            "{name}: {verdict:?}"
+        );
     }
     let reason = |name: &str| {
         from_read
@@ -46,13 +50,25 @@ fn a_key_read_back_is_the_derived_key_and_judges_alike() {
             .unwrap()
     };
     assert_eq!(reason("proof-byte-flipped"), BundleRefusal::InvalidProof);
-    assert_eq!(reason("proof-of-another-batch"), BundleRefusal::InvalidProof);
-    assert!(matches!(reason("another-key"), BundleRefusal::WrongKey { .. }));
-    assert!(matches!(reason("proof-too-long"), BundleRefusal::ProofLength { .. }));
+    assert_eq!(
+        reason("proof-of-another-batch"),
+        BundleRefusal::InvalidProof
+    );
+    assert!(matches!(
+        reason("another-key"),
+        BundleRefusal::WrongKey { .. }
+    ));
+    assert!(matches!(
+        reason("proof-too-long"),
+        BundleRefusal::ProofLength { .. }
+    ));
     assert_eq!(reason("exit-amount-raised"), BundleRefusal::ExitsMismatch);
     assert_eq!(reason("signature-flipped"), BundleRefusal::BadSignature(1));
     for malformed in ["truncated", "trailing-byte", "empty", "not-a-bundle"] {
-        assert!(matches!(reason(malformed), BundleRefusal::Malformed(_)), "{malformed}");
+        assert!(
+            matches!(reason(malformed), BundleRefusal::Malformed(_)),
+            "{malformed}"
+        );
     }
 }
 

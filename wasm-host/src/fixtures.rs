@@ -2,7 +2,8 @@
 //! that Node and the browser read the same bytes as the Rust host:
 //!
 //! - `params.bin`, `key.bin`, `shape.json`, `digest.txt`: the TINY key
-//!   material, as `bulkhead keys` writes it;
+//!   material, as `bulkhead keys` writes it (the same
+//!   [`key_files`]);
 //! - `cases/NAME.bundle`: real bundles and tampered copies
 //!   ([`bulkhead_testkit::embedded::cases`]);
 //! - `expected.json`: `{NAME: {"accepted", "code", "label"}}`, the native
@@ -11,8 +12,9 @@
 use std::fs;
 use std::path::Path;
 
-use bulkhead_testkit::chain::{prover, SHAPE};
+use bulkhead_testkit::chain::{prover, verifier_keys, SHAPE};
 use bulkhead_testkit::embedded::{cases, key_bytes, params_bytes};
+use bulkhead_verifier::embedded::key_files;
 use bulkhead_verifier::BundleVerifier;
 use serde_json::{json, Map, Value};
 
@@ -22,10 +24,10 @@ pub fn write(dir: &Path) -> std::io::Result<()> {
     let key = key_bytes();
     let digest = prover().vk_digest();
     fs::create_dir_all(dir.join("cases"))?;
-    fs::write(dir.join("params.bin"), &params)?;
-    fs::write(dir.join("key.bin"), &key)?;
-    fs::write(dir.join("shape.json"), shape_json())?;
-    fs::write(dir.join("digest.txt"), bulkhead_protocol::hex::encode(digest))?;
+    let files = key_files(&verifier_keys()).expect("the TINY key files are accepted");
+    for (name, bytes) in files {
+        fs::write(dir.join(name), bytes)?;
+    }
     let native = BundleVerifier::with_key(&params, SHAPE, &key, digest)
         .expect("the test key is the registered key");
     let mut expected = Map::new();

@@ -14,7 +14,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
-use wasmi::{Config, Engine, Instance, Linker, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc};
+use wasmi::{
+    Config, Engine, Instance, Linker, Memory, Module, Store, StoreLimits, StoreLimitsBuilder,
+    TypedFunc,
+};
 
 /// Why the host could not build, load or run the module.
 #[derive(Debug, Error)]
@@ -75,7 +78,9 @@ pub fn build_module(flavour: Flavour) -> Result<PathBuf, HostError> {
         .output()
         .map_err(|e| HostError::Build(e.to_string()))?;
     if !output.status.success() {
-        return Err(HostError::Build(String::from_utf8_lossy(&output.stderr).into_owned()));
+        return Err(HostError::Build(
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let path = stdout.lines().last().unwrap_or_default().trim();

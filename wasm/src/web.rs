@@ -38,7 +38,12 @@ impl Verifier {
         Self::build(params, key, shape_json, vk_digest_hex)
     }
 
-    fn build(params: &[u8], key: &[u8], shape_json: &str, digest: &str) -> Result<Verifier, JsError> {
+    fn build(
+        params: &[u8],
+        key: &[u8],
+        shape_json: &str,
+        digest: &str,
+    ) -> Result<Verifier, JsError> {
         let digest = parse_digest(digest).map_err(|e| JsError::new(&e.to_string()))?;
         setup(params, key, shape_json.as_bytes(), digest)
             .map(|inner| Verifier { inner })

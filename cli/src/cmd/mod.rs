@@ -5,6 +5,7 @@ pub mod bench_gate;
 pub mod demo;
 pub mod gate;
 pub mod inspect;
+pub mod keys;
 pub mod prove;
 pub mod stream;
 pub mod verify;
