@@ -97,13 +97,17 @@ pub struct Cost {
     pub wall: Duration,
 }
 
+/// `init`'s arguments: parameters, key and shape as (offset, length),
+/// then the offset of the 32-byte digest.
+type InitArgs = (u32, u32, u32, u32, u32, u32, u32);
+
 /// The contract module instantiated in wasmi with fuel metering on.
 pub struct ContractHost {
     store: Store<StoreLimits>,
     memory: Memory,
     alloc: TypedFunc<u32, u32>,
     dealloc: TypedFunc<(u32, u32), ()>,
-    init: TypedFunc<(u32, u32, u32, u32, u32, u32, u32), i32>,
+    init: TypedFunc<InitArgs, i32>,
     verify: TypedFunc<(u32, u32), i32>,
 }
 

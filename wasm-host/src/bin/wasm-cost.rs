@@ -32,13 +32,15 @@ fn main() -> ExitCode {
 }
 
 fn run(keys: &Path, bundles: &[PathBuf], derive: bool) -> Result<(), HostError> {
-    let read = |path: PathBuf| std::fs::read(&path).map_err(|source| HostError::Read { path, source });
+    let read =
+        |path: PathBuf| std::fs::read(&path).map_err(|source| HostError::Read { path, source });
     let params = read(keys.join("params.bin"))?;
     let key = read(keys.join("key.bin"))?;
     let shape = read(keys.join("shape.json"))?;
     let digest_hex = read(keys.join("digest.txt"))?;
-    let digest: [u8; 32] = bulkhead_protocol::hex::decode_array(String::from_utf8_lossy(&digest_hex).trim())
-        .ok_or_else(|| HostError::Build("digest.txt is not 64 hex digits".into()))?;
+    let digest: [u8; 32] =
+        bulkhead_protocol::hex::decode_array(String::from_utf8_lossy(&digest_hex).trim())
+            .ok_or_else(|| HostError::Build("digest.txt is not 64 hex digits".into()))?;
     let module = read(build_module(Flavour::Contract)?)?;
     println!("{{\"module_bytes\": {}}}", module.len());
 
