@@ -12,6 +12,7 @@ mod demo;
 mod error;
 mod json;
 mod measure;
+mod progress;
 mod shape_args;
 
 use std::path::PathBuf;

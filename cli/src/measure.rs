@@ -139,7 +139,7 @@ pub fn measure_point(
 
         // Throughput mode: `threads` proofs in flight on the same threads.
         let (done, wall) =
-            timed(|| prover.prove_run(&outcomes[..threads], threads, threads, |_| {}));
+            timed(|| prover.prove_run(&outcomes[..threads], threads, threads, |_, _| {}));
         done?;
         let exits_per_s = (threads as u32 * shape.batch_size) as f64 / wall.as_secs_f64();
 

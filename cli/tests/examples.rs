@@ -82,14 +82,33 @@ fn expected(params: &Path) -> Vec<(&'static str, String)> {
 
 /// `bulkhead prove` on the example snapshot with `exits`, into `out`.
 fn prove(params: &Path, exits: &Path, out: &Path) -> std::process::Output {
+    prove_from(
+        params,
+        &examples_dir().join("segment.json"),
+        exits,
+        out,
+        &[],
+    )
+}
+
+/// `bulkhead prove` on `snapshot` with `exits`, into `out`, with `extra`
+/// flags.
+fn prove_from(
+    params: &Path,
+    snapshot: &Path,
+    exits: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> std::process::Output {
     bulkhead(params)
         .arg("prove")
         .arg("--snapshot")
-        .arg(examples_dir().join("segment.json"))
+        .arg(snapshot)
         .arg("--exits")
         .arg(exits)
         .arg("--out")
         .arg(out)
+        .args(extra)
         .output()
         .unwrap()
 }
@@ -124,10 +143,31 @@ fn examples_are_current_and_round_trip_from_prove_to_gate() {
         "{}",
         String::from_utf8_lossy(&prove.stderr)
     );
+    // Progress, one plain line per bundle as it is written (stderr is not
+    // a terminal here).
+    let progress = String::from_utf8_lossy(&prove.stderr);
+    assert_eq!(progress.matches("proved ").count(), 2, "{progress}");
+    assert!(progress.contains("proved 2/2"), "{progress}");
     let next: Snapshot =
         serde_json::from_slice(&std::fs::read(out.join("snapshot.json")).unwrap()).unwrap();
     assert_eq!(next.exit_seq, 4);
     assert_eq!(next.accounts[0].balance, 1000 - 301);
+
+    // The same signed exits again, on the snapshot they advanced: every
+    // nonce is used, and the refusal says so (not "bad signature").
+    let again = prove_from(
+        &params,
+        &out.join("snapshot.json"),
+        &dir.join("exits.json"),
+        &tmp.path().join("again"),
+        &[],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("nonce 0, which this account has already used (its next nonce is 2)"),
+        "{stderr}"
+    );
 
     let mut bundles: Vec<PathBuf> = std::fs::read_dir(&out)
         .unwrap()
@@ -217,6 +257,42 @@ fn examples_are_current_and_round_trip_from_prove_to_gate() {
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["sources"][0]["next_seq"], "4");
     assert_eq!(status["credited_exits"], "4");
+}
+
+#[test]
+fn absurd_flags_and_an_unwritable_out_are_refused_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = examples_dir();
+    let snapshot = dir.join("segment.json");
+    let exits = dir.join("exits.json");
+    let out = tmp.path().join("out");
+    for (flags, says) in [
+        (
+            &["--threads", "100000"][..],
+            "threads = 100000 is outside 0..=",
+        ),
+        (&["--in-flight", "0"][..], "in_flight = 0 is outside 1..=64"),
+        (
+            &["--in-flight", "65"][..],
+            "in_flight = 65 is outside 1..=64",
+        ),
+    ] {
+        let run = prove_from(tmp.path(), &snapshot, &exits, &out, flags);
+        assert_eq!(run.status.code(), Some(2), "{flags:?}");
+        assert!(
+            String::from_utf8_lossy(&run.stderr).contains(says),
+            "{flags:?}"
+        );
+        assert!(!out.exists(), "{flags:?} wrote something");
+    }
+    // --out naming a file: refused before planning or proving.
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, b"keep me").unwrap();
+    let run = prove_from(tmp.path(), &snapshot, &exits, &file, &[]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("is not a directory"));
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
+    assert!(!tmp.path().join("params").exists(), "no keys were derived");
 }
 
 #[test]

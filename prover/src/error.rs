@@ -26,8 +26,9 @@ pub enum ProverError {
         batch: usize,
         /// Slot of the exit.
         slot: usize,
-        /// Which check failed.
-        reason: &'static str,
+        /// Which check failed, and why where it can be told (a nonce
+        /// already used, or one that skips ahead).
+        reason: String,
     },
     /// halo2 failed to build a key or a proof.
     #[error("halo2 proving failed: {0}")]
@@ -35,6 +36,21 @@ pub enum ProverError {
     /// The thread pool could not be built.
     #[error("thread pool: {0}")]
     Pool(#[from] rayon::ThreadPoolBuildError),
+    /// A thread count or a number of proofs in flight that makes no sense
+    /// on this machine (a pool of 100,000 threads, or no proof at all).
+    #[error("{what} = {value} is outside {min}..={max} on this machine ({cores} cores)")]
+    Parallelism {
+        /// `threads` or `in_flight`.
+        what: &'static str,
+        /// The value asked for.
+        value: usize,
+        /// The smallest accepted.
+        min: usize,
+        /// The largest accepted.
+        max: usize,
+        /// The cores the operating system reports.
+        cores: usize,
+    },
     /// A `k` outside what the parameter cache builds.
     #[error("k = {k} is outside 1..={max}")]
     InvalidK {

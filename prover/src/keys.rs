@@ -122,7 +122,7 @@ impl ProverKeys {
         outcomes: &[BatchOutcome],
         in_flight: usize,
         threads: usize,
-        on_done: impl Fn(usize) + Sync,
+        on_done: impl Fn(usize, &[u8]) + Sync,
     ) -> Result<Vec<Vec<u8>>, ProverError> {
         let jobs: Vec<(&Instance, &BatchWitness)> =
             outcomes.iter().map(|o| (&o.instance, &o.witness)).collect();
@@ -133,18 +133,21 @@ impl ProverKeys {
     /// of `threads` threads (0 = one per core) that halo2's own parallel
     /// loops share: rayon runs nested parallel work in the pool it was
     /// called from, so a pool smaller than the machine would also starve
-    /// each proof. Proofs come back in input order.
+    /// each proof. `on_done(index, proof)` runs as each proof is made (on
+    /// a proving thread), so a caller can keep it before the run ends.
+    /// Proofs come back in input order. `threads` and `in_flight` outside
+    /// [`check_parallelism`]'s bounds are refused before any work.
     pub fn prove_jobs(
         &self,
         jobs: &[(&Instance, &BatchWitness)],
         in_flight: usize,
         threads: usize,
-        on_done: impl Fn(usize) + Sync,
+        on_done: impl Fn(usize, &[u8]) + Sync,
     ) -> Result<Vec<Vec<u8>>, ProverError> {
+        check_parallelism(threads, in_flight)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()?;
-        let in_flight = in_flight.max(1);
         pool.install(|| {
             let mut proofs = Vec::with_capacity(jobs.len());
             for (c, chunk) in jobs.chunks(in_flight).enumerate() {
@@ -152,9 +155,9 @@ impl ProverKeys {
                     .par_iter()
                     .enumerate()
                     .map(|(i, (instance, witness))| {
-                        let proof = self.prove_witness(instance, witness);
-                        on_done(c * in_flight + i);
-                        proof
+                        let proof = self.prove_witness(instance, witness)?;
+                        on_done(c * in_flight + i, &proof);
+                        Ok(proof)
                     })
                     .collect();
                 for proof in done {
@@ -164,4 +167,39 @@ impl ProverKeys {
             Ok(proofs)
         })
     }
+}
+
+/// Most proving threads per core: beyond a few per core, threads only
+/// contend (proving is compute-bound), and a typo like `--threads 100000`
+/// would otherwise start that many.
+pub const MAX_THREADS_PER_CORE: usize = 4;
+/// Most proofs in flight at once: each holds its own witness and
+/// polynomials (hundreds of MB at the default shape).
+pub const MAX_IN_FLIGHT: usize = 64;
+
+/// Refuses a thread count (0 = one per core) above
+/// [`MAX_THREADS_PER_CORE`] per core, or proofs in flight outside
+/// `1..=`[`MAX_IN_FLIGHT`].
+pub fn check_parallelism(threads: usize, in_flight: usize) -> Result<(), ProverError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max_threads = cores * MAX_THREADS_PER_CORE;
+    if threads > max_threads {
+        return Err(ProverError::Parallelism {
+            what: "threads",
+            value: threads,
+            min: 0,
+            max: max_threads,
+            cores,
+        });
+    }
+    if !(1..=MAX_IN_FLIGHT).contains(&in_flight) {
+        return Err(ProverError::Parallelism {
+            what: "in_flight",
+            value: in_flight,
+            min: 1,
+            max: MAX_IN_FLIGHT,
+            cores,
+        });
+    }
+    Ok(())
 }

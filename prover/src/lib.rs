@@ -18,6 +18,6 @@ pub mod requests;
 
 pub use atomic_file::write_atomically;
 pub use error::ProverError;
-pub use keys::ProverKeys;
+pub use keys::{check_parallelism, ProverKeys, MAX_IN_FLIGHT, MAX_THREADS_PER_CORE};
 pub use params_cache::{ParamsCache, ParamsSource};
 pub use plan::{plan_run, plan_signed_run, PlannedBatch, SignedBatch, SignedExitRequest};

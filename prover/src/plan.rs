@@ -79,6 +79,37 @@ pub struct PlannedBatch {
     pub exits: Vec<SignedExit>,
 }
 
+/// How far either side of the expected nonce a failed signature is
+/// tried, to tell the owner why it failed.
+const NONCE_PROBE: u64 = 64;
+
+/// Why a signature that does not verify for the account's next nonce
+/// `next` fails: it may verify for a nonce the account already used (a
+/// replayed or duplicated request) or for a later one (a request before it
+/// is missing), and the owner needs to know which.
+fn signature_failure(next: u64, signs: impl Fn(u64) -> bool) -> String {
+    let used = (next.saturating_sub(NONCE_PROBE)..next)
+        .rev()
+        .find(|n| signs(*n));
+    if let Some(nonce) = used {
+        return format!(
+            "the signature is for nonce {nonce}, which this account has already used \
+             (its next nonce is {next}): a replayed or duplicated request"
+        );
+    }
+    let ahead = (next + 1..=next.saturating_add(NONCE_PROBE)).find(|n| signs(*n));
+    if let Some(nonce) = ahead {
+        return format!(
+            "the signature is for nonce {nonce}, but this account's next nonce is {next}: \
+             the request(s) for nonce {next} to {} are missing",
+            nonce - 1
+        );
+    }
+    "the signature does not verify (not for this lane, account, recipient and amount \
+     at any nearby nonce)"
+        .into()
+}
+
 /// Plans a run of signed batches: applies each with the native model (on a
 /// copy of `state`) and checks every exit's authorisation — the key must
 /// hash to the account's owner and sign the exit's lane, account, nonce,
@@ -109,25 +140,30 @@ pub fn plan_signed_run(
                 .zip(&batch.exits)
                 .enumerate()
                 .map(|(slot, (record, signed))| {
-                    let refuse = |reason| ProverError::Unauthorised {
+                    let refuse = |reason: String| ProverError::Unauthorised {
                         batch: b,
                         slot,
                         reason,
                     };
                     if owner_of_key(&signed.public_key) != record.owner {
-                        return Err(refuse("the key does not own the account"));
+                        return Err(refuse("the key does not own the account".into()));
                     }
                     let key = VerifyingKey::from_bytes(&signed.public_key)
-                        .map_err(|_| refuse("not an Ed25519 public key"))?;
-                    let message = exit_message(
-                        &lane_id,
-                        record.account,
-                        record.nonce,
-                        &record.recipient,
-                        record.amount,
-                    );
-                    key.verify_strict(&message, &Signature::from_bytes(&signed.signature))
-                        .map_err(|_| refuse("the signature does not verify"))?;
+                        .map_err(|_| refuse("not an Ed25519 public key".into()))?;
+                    let signature = Signature::from_bytes(&signed.signature);
+                    let signs = |nonce: u64| {
+                        let message = exit_message(
+                            &lane_id,
+                            record.account,
+                            nonce,
+                            &record.recipient,
+                            record.amount,
+                        );
+                        key.verify_strict(&message, &signature).is_ok()
+                    };
+                    if !signs(record.nonce) {
+                        return Err(refuse(signature_failure(record.nonce, signs)));
+                    }
                     Ok(SignedExit::for_record(
                         record,
                         signed.public_key,

@@ -38,7 +38,7 @@ fn a_parallel_run_verifies_and_a_bad_proof_is_named() {
             pair[1].instance.boundary_before
         );
     }
-    let proofs = prover.prove_run(&outcomes, 2, 0, |_| {}).unwrap();
+    let proofs = prover.prove_run(&outcomes, 2, 0, |_, _| {}).unwrap();
     let mut items: Vec<_> = outcomes.iter().map(|o| o.instance).zip(proofs).collect();
     for (instance, proof) in &items {
         verifier.verify(instance, proof).unwrap();

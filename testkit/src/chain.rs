@@ -73,7 +73,7 @@ pub fn chain_from(mut state: SegmentState, batches: &[(u64, u64)]) -> Vec<Bundle
     let signed = sign_run(SEED, &SHAPE, 1, &state, &requests);
     let planned = plan_signed_run(&mut state, &signed, &SHAPE).unwrap();
     let outcomes: Vec<_> = planned.iter().map(|p| p.outcome.clone()).collect();
-    let proofs = prover().prove_run(&outcomes, 2, 0, |_| {}).unwrap();
+    let proofs = prover().prove_run(&outcomes, 2, 0, |_, _| {}).unwrap();
     planned
         .iter()
         .zip(proofs)

@@ -66,7 +66,7 @@ fn world() -> &'static World {
             .map(|(epoch, amount)| minted.drain(&SHAPE, 2, 1, *epoch, &[*amount]).unwrap())
             .collect();
         let outcomes: Vec<_> = planned.iter().map(|p| p.outcome.clone()).collect();
-        let proofs = prover().prove_run(&outcomes, 2, 0, |_| {}).unwrap();
+        let proofs = prover().prove_run(&outcomes, 2, 0, |_, _| {}).unwrap();
         let drains = planned
             .iter()
             .zip(proofs)

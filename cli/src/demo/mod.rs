@@ -164,7 +164,7 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
     );
     let total_jobs = jobs.len();
     let started = Instant::now();
-    let proofs = prover.prove_jobs(&jobs, opts.in_flight, opts.threads, |i| {
+    let proofs = prover.prove_jobs(&jobs, opts.in_flight, opts.threads, |i, _| {
         eprintln!("  proved {}/{total_jobs}", i + 1)
     })?;
     let prove_time = started.elapsed();
