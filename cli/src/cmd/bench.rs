@@ -61,6 +61,9 @@ enum BenchTarget {
     /// The gate's ledger and service beside a large history (see
     /// docs/PERFORMANCE.md).
     Gate(super::bench_gate::GateBenchArgs),
+    /// Batch verification per proof and per exit at B = 1, 4, 16, 64, on
+    /// bundles already proven (any shape).
+    Batch(super::bench_batch::BatchBenchArgs),
 }
 
 /// One point of the sweep, as JSON (what `bench` runs per point).
@@ -126,8 +129,10 @@ fn run_child(cache: &ParamsCache, command: &str, args: &[String]) -> Result<Vec<
 }
 
 pub fn execute(args: BenchArgs, cache: &ParamsCache) -> Result<(), CliError> {
-    if let Some(BenchTarget::Gate(gate)) = args.target {
-        return super::bench_gate::execute(gate);
+    match args.target {
+        Some(BenchTarget::Gate(gate)) => return super::bench_gate::execute(gate),
+        Some(BenchTarget::Batch(batch)) => return super::bench_batch::execute(batch, cache),
+        None => {}
     }
     let (depths, batches, chips, threads, runs) = if args.quick {
         (vec![20], vec![16, 32], vec![2, 3], vec![1, 2], 2)

@@ -24,11 +24,11 @@ use bulkhead_protocol::hex::fp_to_hex;
 use bulkhead_protocol::Fp;
 use bulkhead_testkit::chain::{chain, config, tick, verifier_keys, EPOCH};
 use bulkhead_testkit::http;
-use bulkhead_verifier::check_bundles;
 use bulkhead_verifier::gate::StreamItem;
 use clap::Args;
 use serde::Serialize;
 
+use super::bench_batch::{print_points, BatchPoint};
 use crate::error::CliError;
 
 /// Recipients the synthetic credits are spread over.
@@ -69,14 +69,6 @@ struct Latency {
     requests: usize,
     p50_ms: f64,
     p99_ms: f64,
-}
-
-/// Stateless checks of B bundles with their proofs in one batch.
-#[derive(Serialize)]
-struct BatchPoint {
-    bundles: usize,
-    per_proof_ms: f64,
-    per_exit_ms: f64,
 }
 
 #[derive(Serialize)]
@@ -157,8 +149,8 @@ fn ledger_point(dir: &Path, credits: u64, items: &[StreamItem]) -> Result<Ledger
     })
 }
 
-/// `check_bundles` over the first B bundles, B in 1, 4, 16, 64 (as many
-/// as the stream has), median of three runs.
+/// `check_bundles` over B of the stream's bundles, B in 1, 4, 16, 64
+/// (bench_batch's measurement, on the TINY chain).
 fn batch_points(items: &[StreamItem]) -> Result<Vec<BatchPoint>, CliError> {
     let bundles: Vec<Bundle> = items
         .iter()
@@ -167,32 +159,7 @@ fn batch_points(items: &[StreamItem]) -> Result<Vec<BatchPoint>, CliError> {
             _ => None,
         })
         .collect();
-    let keys = [verifier_keys()];
-    let mut points = Vec::new();
-    for b in [1usize, 4, 16, 64]
-        .into_iter()
-        .filter(|b| *b <= bundles.len())
-    {
-        let batch = &bundles[..b];
-        let exits: usize = batch.iter().map(|x| x.exits.len()).sum();
-        let mut runs = Vec::new();
-        for _ in 0..3 {
-            let started = Instant::now();
-            let verdicts = check_bundles(batch.to_vec(), &keys);
-            runs.push(started.elapsed());
-            if verdicts.iter().any(Result::is_err) {
-                return Err(CliError::Usage("a bench bundle failed its checks".into()));
-            }
-        }
-        runs.sort();
-        let median = ms(runs[1]);
-        points.push(BatchPoint {
-            bundles: b,
-            per_proof_ms: median / b as f64,
-            per_exit_ms: median / exits.max(1) as f64,
-        });
-    }
-    Ok(points)
+    super::bench_batch::batch_points(&bundles, &verifier_keys())
 }
 
 /// A gate started behind a stream already written (the directory log):
@@ -365,13 +332,7 @@ fn print(report: &Report, json: bool) -> Result<(), CliError> {
         return Ok(());
     }
     println!("batch verification (check_bundles, TINY, median of 3):");
-    println!("  bundles | per proof ms | per exit ms");
-    for p in &report.batch_verification {
-        println!(
-            "  {:>7} | {:>12.3} | {:>11.3}",
-            p.bundles, p.per_proof_ms, p.per_exit_ms
-        );
-    }
+    print_points(&report.batch_verification);
     println!(
         "a gate catching up on its stream (--follow, batches of waiting bundles): {:.1} items/s",
         report.catch_up_items_per_s

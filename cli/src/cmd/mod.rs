@@ -1,6 +1,7 @@
 //! One module per command: its clap arguments beside its handler.
 
 pub mod bench;
+pub mod bench_batch;
 pub mod bench_gate;
 pub mod demo;
 pub mod gate;
