@@ -195,6 +195,21 @@ mod tests {
         assert_eq!(pinned_params_digest(17), None);
     }
 
+    /// Every pinned digest, k = 8 to 16 (minutes: halo2's setup at k = 16).
+    #[test]
+    #[ignore]
+    fn every_pinned_params_digest_is_halo2s_setup() {
+        for k in 8..=16 {
+            let mut bytes = Vec::new();
+            IpaParams::new(k).write(&mut bytes).unwrap();
+            assert_eq!(
+                Some(params_digest(&bytes)),
+                pinned_params_digest(k),
+                "k = {k}"
+            );
+        }
+    }
+
     #[test]
     fn k_agrees_with_the_size_report() {
         for shape in [CircuitShape::TINY, CircuitShape::DEFAULT] {

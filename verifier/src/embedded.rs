@@ -113,12 +113,36 @@ impl BundleVerifier {
 /// hostile header cannot make halo2 reserve 2^k points; then the bytes
 /// must be exactly halo2's setup for that `k` (a pinned digest).
 fn read_params(bytes: &[u8], shape: CircuitShape) -> Result<IpaParams, SetupError> {
-    let k = keys::k_for(shape).map_err(VerifyError::from)?;
     let header: [u8; 4] = bytes
         .get(..4)
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| SetupError::Params("shorter than its header".into()))?;
     let got_k = u32::from_le_bytes(header);
+    // The cheap checks first: a k outside the pinned range and a wrong
+    // length are refused before the shape's layout pass.
+    let Some(pinned) = keys::pinned_params_digest(got_k) else {
+        return Err(SetupError::Params(format!(
+            "no pinned parameters for k = {got_k}; embedded verifiers take k = 8 to 16"
+        )));
+    };
+    // k, then 2^k generators in monomial and in Lagrange form, then w and
+    // u: compressed points of 32 bytes (k <= 16 here, so no overflow).
+    let expected_len = 4 + ((2usize << got_k) + 2) * 32;
+    if bytes.len() != expected_len {
+        return Err(SetupError::Params(format!(
+            "{} bytes, parameters for k = {got_k} have {expected_len}",
+            bytes.len()
+        )));
+    }
+    // The verifying-key digest does not bind the parameters, and
+    // generators with known discrete logarithms would let their author
+    // forge proofs: only halo2's own setup for this k is accepted.
+    if keys::params_digest(bytes) != pinned {
+        return Err(SetupError::Params(format!(
+            "not halo2's parameters for k = {got_k} (their digest is not the pinned one)"
+        )));
+    }
+    let k = keys::k_for(shape).map_err(VerifyError::from)?;
     if got_k != k {
         return Err(VerifyError::ParamsForOtherK {
             shape,
@@ -126,31 +150,6 @@ fn read_params(bytes: &[u8], shape: CircuitShape) -> Result<IpaParams, SetupErro
             got: got_k,
         }
         .into());
-    }
-    // k, then 2^k generators in monomial and in Lagrange form, then w and
-    // u: compressed points of 32 bytes.
-    let expected_len = 4 + ((2usize << k) + 2) * 32;
-    if bytes.len() != expected_len {
-        return Err(SetupError::Params(format!(
-            "{} bytes, parameters for k = {k} have {expected_len}",
-            bytes.len()
-        )));
-    }
-    // The verifying-key digest does not bind the parameters, and
-    // generators with known discrete logarithms would let their author
-    // forge proofs: only halo2's own setup for this k is accepted.
-    match keys::pinned_params_digest(k) {
-        Some(pinned) if pinned == keys::params_digest(bytes) => {}
-        Some(_) => {
-            return Err(SetupError::Params(format!(
-                "not halo2's parameters for k = {k} (their digest is not the pinned one)"
-            )))
-        }
-        None => {
-            return Err(SetupError::Params(format!(
-                "no pinned parameters for k = {k}; embedded verifiers take k = 8 to 16"
-            )))
-        }
     }
     IpaParams::read(&mut &bytes[..]).map_err(|e| SetupError::Params(e.to_string()))
 }

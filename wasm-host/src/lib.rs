@@ -43,6 +43,9 @@ pub enum HostError {
     /// `alloc` refused a buffer.
     #[error("the module refused to allocate {0} bytes")]
     Alloc(usize),
+    /// An earlier call trapped; the instance's state is unspecified.
+    #[error("the instance trapped earlier; load a fresh one")]
+    Poisoned,
 }
 
 /// Which module `wasm/build.sh` builds.
@@ -103,6 +106,9 @@ type InitArgs = (u32, u32, u32, u32, u32, u32, u32);
 
 /// The contract module instantiated in wasmi with fuel metering on.
 pub struct ContractHost {
+    budget: FuelBudget,
+    /// Set by a trap: every later call is refused.
+    poisoned: bool,
     store: Store<StoreLimits>,
     memory: Memory,
     alloc: TypedFunc<u32, u32>,
@@ -111,19 +117,42 @@ pub struct ContractHost {
     verify: TypedFunc<(u32, u32), i32>,
 }
 
-/// Fuel given before every call: far more than a verification needs, so
-/// running out means a runaway, which traps.
-pub const FUEL_PER_CALL: u64 = 1 << 48;
+/// Fuel allowed per call: a runaway traps when it runs out.
+#[derive(Clone, Copy, Debug)]
+pub struct FuelBudget {
+    /// For `init` (with the key read: 2.7 G fuel at TINY, 45.5 G at the
+    /// default shape; deriving the key costs far more).
+    pub init: u64,
+    /// For one `verify` (2.0 G at TINY, 21.3 G at the default shape).
+    pub verify: u64,
+    /// For `alloc` and `dealloc` (a few thousand instructions).
+    pub memory: u64,
+}
+
+impl FuelBudget {
+    /// About four times what the default shape needs (measured, see
+    /// docs/PERFORMANCE.md): room for slower shapes, a bound on a runaway.
+    pub const DEFAULT: FuelBudget = FuelBudget {
+        init: 200_000_000_000,
+        verify: 100_000_000_000,
+        memory: 100_000_000,
+    };
+}
 
 /// Linear memory the module may grow to (parameters at the default shape
 /// are 2 MiB; key material and proofs far less).
 pub const MEMORY_LIMIT: usize = 1 << 30;
 
 impl ContractHost {
-    /// Loads `module` (bytes of the contract flavour). The module may import
-    /// nothing: the linker defines no host functions, so any import fails
-    /// instantiation.
+    /// Loads `module` (bytes of the contract flavour) with
+    /// [`FuelBudget::DEFAULT`]. The module may import nothing: the linker
+    /// defines no host functions, so any import fails instantiation.
     pub fn load(module: &[u8]) -> Result<Self, HostError> {
+        Self::load_with(module, FuelBudget::DEFAULT)
+    }
+
+    /// [`Self::load`] with another fuel budget.
+    pub fn load_with(module: &[u8], budget: FuelBudget) -> Result<Self, HostError> {
         let mut config = Config::default();
         config.consume_fuel(true);
         let engine = Engine::new(&config);
@@ -131,13 +160,15 @@ impl ContractHost {
         let limits = StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).build();
         let mut store = Store::new(&engine, limits);
         store.limiter(|limits| limits);
-        store.set_fuel(FUEL_PER_CALL)?;
+        store.set_fuel(budget.memory)?;
         let linker = Linker::<StoreLimits>::new(&engine);
         let instance = linker.instantiate_and_start(&mut store, &module)?;
         let memory = instance
             .get_memory(&store, "memory")
             .ok_or(HostError::MissingExport("memory"))?;
         Ok(Self {
+            budget,
+            poisoned: false,
             alloc: func(&instance, &store, "alloc")?,
             dealloc: func(&instance, &store, "dealloc")?,
             init: func(&instance, &store, "init")?,
@@ -181,44 +212,47 @@ impl ContractHost {
             placed[3].0,
         );
         let init = self.init;
-        let result = self.metered(FUEL_PER_CALL, |store| init.call(store, args));
+        let result = self.metered(self.budget.init, |store| init.call(store, args))?;
         for (ptr, len) in placed {
             self.free(ptr, len)?;
         }
-        result
+        Ok(result)
     }
 
     /// Calls `verify` on `bundle`: the status code (0 accepted, 1-6 the
     /// refusal) and the cost.
     pub fn verify(&mut self, bundle: &[u8]) -> Result<(i32, Cost), HostError> {
-        self.verify_with_fuel(bundle, FUEL_PER_CALL)
+        self.verify_with_fuel(bundle, self.budget.verify)
     }
 
     /// [`Self::verify`] with at most `fuel`: a call that needs more traps
     /// (the host's defence against a runaway module). After a trap the
-    /// instance's state is unspecified; load a fresh one.
+    /// instance is refused ([`HostError::Poisoned`]); load a fresh one.
     pub fn verify_with_fuel(&mut self, bundle: &[u8], fuel: u64) -> Result<(i32, Cost), HostError> {
         let (ptr, len) = self.place(bundle)?;
         let verify = self.verify;
-        let result = self.metered(fuel, |store| verify.call(store, (ptr, len)));
-        if result.is_ok() {
-            self.free(ptr, len)?;
-        }
-        result
+        let result = self.metered(fuel, |store| verify.call(store, (ptr, len)))?;
+        self.free(ptr, len)?;
+        Ok(result)
     }
 
-    /// Runs one call with an allowance of `fuel` and measures it.
-    fn metered(
+    /// Runs one call with an allowance of `fuel` and measures it. A trap
+    /// poisons the instance.
+    fn metered<R>(
         &mut self,
         fuel: u64,
-        call: impl FnOnce(&mut Store<StoreLimits>) -> Result<i32, wasmi::Error>,
-    ) -> Result<(i32, Cost), HostError> {
+        call: impl FnOnce(&mut Store<StoreLimits>) -> Result<R, wasmi::Error>,
+    ) -> Result<(R, Cost), HostError> {
+        if self.poisoned {
+            return Err(HostError::Poisoned);
+        }
         self.store.set_fuel(fuel)?;
         let start = Instant::now();
-        let status = call(&mut self.store)?;
+        let result = call(&mut self.store);
         let wall = start.elapsed();
+        let value = result.inspect_err(|_| self.poisoned = true)?;
         let fuel = fuel - self.store.get_fuel()?;
-        Ok((status, Cost { fuel, wall }))
+        Ok((value, Cost { fuel, wall }))
     }
 
     /// Copies `bytes` into a buffer from the module's `alloc`; an empty
@@ -229,8 +263,7 @@ impl ContractHost {
         }
         let len = u32::try_from(bytes.len()).map_err(|_| HostError::Alloc(bytes.len()))?;
         let alloc = self.alloc;
-        self.store.set_fuel(FUEL_PER_CALL)?;
-        let ptr = alloc.call(&mut self.store, len)?;
+        let (ptr, _) = self.metered(self.budget.memory, |store| alloc.call(store, len))?;
         if ptr == 0 {
             return Err(HostError::Alloc(bytes.len()));
         }
@@ -245,8 +278,7 @@ impl ContractHost {
             return Ok(());
         }
         let dealloc = self.dealloc;
-        self.store.set_fuel(FUEL_PER_CALL)?;
-        dealloc.call(&mut self.store, (ptr, len))?;
+        self.metered(self.budget.memory, |store| dealloc.call(store, (ptr, len)))?;
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ use bulkhead_testkit::embedded::{cases, key_bytes, params_bytes};
 use bulkhead_verifier::BundleVerifier;
 use bulkhead_wasm::contract;
 use bulkhead_wasm_host::fixtures::{native_verdict, shape_json};
-use bulkhead_wasm_host::{build_module, ContractHost, Flavour};
+use bulkhead_wasm_host::{build_module, ContractHost, Flavour, HostError};
 
 /// The contract module's bytes, built once per test binary.
 fn module() -> &'static [u8] {

@@ -14,12 +14,24 @@
 //! are the interface's own errors ([`NOT_INITIALISED`] and the setup
 //! codes). A bad input is a code, never a trap.
 //!
+//! **Trust.** `init` fixes the registered digest for the life of the
+//! instance: it is the host's set-up call (the chain or the embedding
+//! program passes the digest from its own registry), never something a
+//! user of the contract can reach. The key bytes themselves need no trust:
+//! a key whose digest is not the one given is refused.
+//!
+//! **Memory.** Buffers come only from `alloc` and are tracked: `verify`
+//! and `init` read only inside a live buffer, and `dealloc` frees only a
+//! live buffer whole, so a wrong pointer or length is a code (or ignored),
+//! never a corrupted heap.
+//!
 //! The functions are exported under these short names only on wasm32,
 //! where the module is the whole program; natively they are ordinary
 //! functions (tests call them) and export nothing that could clash with
 //! the C library's symbols.
 
-use std::sync::Mutex;
+use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock};
 
 use bulkhead_verifier::{BundleVerifier, SetupError};
 
@@ -37,51 +49,66 @@ pub const BAD_PARAMS: i32 = -4;
 pub const BAD_KEY: i32 = -5;
 /// The key is not the registered one.
 pub const DIGEST_MISMATCH: i32 = -6;
-/// A pointer and length that do not lie inside memory, or a length
-/// beyond what the module allocates.
+/// A pointer and length that are not inside one buffer from `alloc`.
 pub const BAD_BUFFER: i32 = -7;
 
-/// The one verifier of this module instance.
-static VERIFIER: Mutex<Option<BundleVerifier>> = Mutex::new(None);
+/// The one verifier of this module instance. A `OnceLock`, not a lock
+/// held across calls: a call that traps (out of fuel, say) can leave no
+/// lock behind that would make every later call trap too.
+static VERIFIER: OnceLock<BundleVerifier> = OnceLock::new();
 
-/// Largest single buffer the module hands out (parameters at k = 20 are
-/// 64 MiB; nothing legitimate is larger).
-const MAX_BUFFER: u32 = 1 << 28;
+/// Live buffers from `alloc`: start address and length.
+static BUFFERS: Mutex<BTreeMap<usize, usize>> = Mutex::new(BTreeMap::new());
 
-/// Allocates `len` bytes for the host to write into; 0 if `len` is 0 or
-/// larger than the module hands out.
+/// Largest single buffer the module hands out: parameters at k = 16 (the
+/// largest accepted) are 4 MiB; key, shape and bundles far smaller.
+pub const MAX_BUFFER: u32 = 8 << 20;
+
+fn buffers() -> std::sync::MutexGuard<'static, BTreeMap<usize, usize>> {
+    // Never held across a call that could trap: only map operations run
+    // under it.
+    BUFFERS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Allocates `len` bytes for the host to write into; 0 if `len` is 0,
+/// larger than [`MAX_BUFFER`], or more than memory can grow to.
 #[cfg_attr(target_arch = "wasm32", export_name = "alloc")]
 pub extern "C" fn contract_alloc(len: u32) -> *mut u8 {
     if len == 0 || len > MAX_BUFFER {
         return std::ptr::null_mut();
     }
-    let mut buffer = vec![0u8; len as usize].into_boxed_slice();
+    let mut buffer = Vec::new();
+    if buffer.try_reserve_exact(len as usize).is_err() {
+        return std::ptr::null_mut();
+    }
+    buffer.resize(len as usize, 0u8);
+    let mut buffer = buffer.into_boxed_slice();
     let ptr = buffer.as_mut_ptr();
     std::mem::forget(buffer);
+    buffers().insert(ptr as usize, len as usize);
     ptr
 }
 
-/// Frees a buffer from `alloc`.
-///
-/// # Safety
-/// `ptr` and `len` must be exactly those of one earlier `alloc` not yet
-/// freed.
+/// Frees a buffer from `alloc`. Anything but a live buffer's exact start
+/// and length is ignored.
 #[cfg_attr(target_arch = "wasm32", export_name = "dealloc")]
-pub unsafe extern "C" fn contract_dealloc(ptr: *mut u8, len: u32) {
-    if ptr.is_null() || len == 0 || len > MAX_BUFFER {
+pub extern "C" fn contract_dealloc(ptr: *mut u8, len: u32) {
+    let mut live = buffers();
+    if live.get(&(ptr as usize)) != Some(&(len as usize)) {
         return;
     }
-    // SAFETY: the caller passes back one `alloc`'s boxed slice, whole.
+    live.remove(&(ptr as usize));
+    // SAFETY: `(ptr, len)` is a live buffer from `contract_alloc`, a
+    // leaked boxed slice of exactly that length, now forgotten by the
+    // table, so it is freed once.
     drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len as usize)) });
 }
 
 /// Sets up the module's verifier; 0 on success, else a negative code.
-///
-/// # Safety
-/// Each `(ptr, len)` must be a readable buffer (from `alloc`); `digest`
-/// must point at 32 readable bytes.
+/// Each `(ptr, len)` must lie inside one buffer from `alloc` (`len` 0 is
+/// empty), and `digest` must start 32 bytes inside one.
 #[cfg_attr(target_arch = "wasm32", export_name = "init")]
-pub unsafe extern "C" fn contract_init(
+pub extern "C" fn contract_init(
     params: *const u8,
     params_len: u32,
     key: *const u8,
@@ -90,45 +117,38 @@ pub unsafe extern "C" fn contract_init(
     shape_len: u32,
     digest: *const u8,
 ) -> i32 {
-    // SAFETY: the caller's contract, passed on.
-    let inputs = unsafe {
-        (
-            bytes(params, params_len),
-            bytes(key, key_len),
-            bytes(shape, shape_len),
-            bytes(digest, 32),
-        )
-    };
+    let inputs = (
+        bytes(params, params_len),
+        bytes(key, key_len),
+        bytes(shape, shape_len),
+        bytes(digest, 32),
+    );
     let (Some(params), Some(key), Some(shape), Some(digest)) = inputs else {
         return BAD_BUFFER;
     };
-    let mut slot = VERIFIER.lock().unwrap_or_else(|e| e.into_inner());
-    if slot.is_some() {
+    if VERIFIER.get().is_some() {
         return ALREADY_INITIALISED;
     }
     let digest: [u8; 32] = digest.try_into().expect("32 bytes were read");
     match crate::setup(params, key, shape, digest) {
-        Ok(verifier) => {
-            *slot = Some(verifier);
-            0
-        }
+        // Single-threaded: nothing can have set it since the check above.
+        Ok(verifier) => match VERIFIER.set(verifier) {
+            Ok(()) => 0,
+            Err(_) => ALREADY_INITIALISED,
+        },
         Err(e) => setup_code(&e),
     }
 }
 
 /// Verifies one bundle: 0 accepted, 1-6 the refusal's code, negative for
-/// an interface error.
-///
-/// # Safety
-/// `(bundle, len)` must be a readable buffer (from `alloc`).
+/// an interface error. `(bundle, len)` must lie inside one buffer from
+/// `alloc`.
 #[cfg_attr(target_arch = "wasm32", export_name = "verify")]
-pub unsafe extern "C" fn contract_verify(bundle: *const u8, len: u32) -> i32 {
-    // SAFETY: the caller's contract, passed on.
-    let Some(bundle) = (unsafe { bytes(bundle, len) }) else {
+pub extern "C" fn contract_verify(bundle: *const u8, len: u32) -> i32 {
+    let Some(bundle) = bytes(bundle, len) else {
         return BAD_BUFFER;
     };
-    let slot = VERIFIER.lock().unwrap_or_else(|e| e.into_inner());
-    match slot.as_ref() {
+    match VERIFIER.get() {
         None => NOT_INITIALISED,
         Some(verifier) => match verifier.verify_bundle(bundle) {
             Ok(_) => 0,
@@ -148,19 +168,55 @@ pub fn setup_code(error: &Setup) -> i32 {
     }
 }
 
-/// The bytes at `(ptr, len)`; an empty slice for length 0 (whatever the
-/// pointer), `None` for a null pointer with a length or an absurd length.
-///
-/// # Safety
-/// A non-null `ptr` with `len > 0` must point at `len` readable bytes that
-/// nothing writes while the slice lives.
-unsafe fn bytes<'a>(ptr: *const u8, len: u32) -> Option<&'a [u8]> {
+/// The bytes at `(ptr, len)` if they lie inside one live buffer from
+/// `alloc`; an empty slice for length 0 (whatever the pointer).
+fn bytes<'a>(ptr: *const u8, len: u32) -> Option<&'a [u8]> {
     if len == 0 {
         return Some(&[]);
     }
-    if ptr.is_null() || len > MAX_BUFFER {
+    let start = ptr as usize;
+    let end = start.checked_add(len as usize)?;
+    let live = buffers();
+    let (&buffer, &buffer_len) = live.range(..=start).next_back()?;
+    if end > buffer + buffer_len {
         return None;
     }
-    // SAFETY: guaranteed by the caller.
+    // SAFETY: `[start, end)` lies inside a live buffer this module
+    // allocated, which only `dealloc` frees; the module is single-threaded
+    // and no call frees or writes it while this slice lives (the host
+    // writes between calls).
     Some(unsafe { std::slice::from_raw_parts(ptr, len as usize) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_bytes_inside_a_live_buffer_are_read() {
+        let ptr = contract_alloc(16);
+        assert!(!ptr.is_null());
+        assert!(bytes(ptr, 16).is_some());
+        assert!(bytes(ptr.wrapping_add(8), 8).is_some());
+        assert!(
+            bytes(ptr.wrapping_add(8), 9).is_none(),
+            "runs past the buffer"
+        );
+        assert!(bytes(ptr.wrapping_sub(1), 1).is_none(), "before any buffer");
+        assert!(bytes(std::ptr::null(), 1).is_none());
+        assert_eq!(bytes(std::ptr::null(), 0), Some(&[][..]));
+        assert_eq!(contract_verify(ptr.wrapping_add(8), 9), BAD_BUFFER);
+        assert_eq!(contract_verify(ptr, 16), NOT_INITIALISED);
+
+        // A wrong length or pointer is ignored; the buffer stays live.
+        contract_dealloc(ptr, 15);
+        contract_dealloc(ptr.wrapping_add(1), 15);
+        assert!(bytes(ptr, 16).is_some());
+        contract_dealloc(ptr, 16);
+        assert!(bytes(ptr, 16).is_none(), "freed");
+        contract_dealloc(ptr, 16); // a second free is ignored
+
+        assert!(contract_alloc(0).is_null());
+        assert!(contract_alloc(MAX_BUFFER + 1).is_null());
+    }
 }

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use bulkhead_wasm_host::{build_module, ContractHost, Cost, Flavour, HostError};
+use bulkhead_wasm_host::{build_module, ContractHost, Cost, Flavour, FuelBudget, HostError};
 
 fn main() -> ExitCode {
     let mut args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
@@ -52,7 +52,12 @@ fn run(keys: &Path, bundles: &[PathBuf], derive: bool) -> Result<(), HostError> 
         line(&format!("verify {}", bundle.display()), status, cost);
     }
     if derive {
-        let mut host = ContractHost::load(&module)?;
+        // Deriving the key costs far more than the default budget allows.
+        let budget = FuelBudget {
+            init: u64::MAX / 2,
+            ..FuelBudget::DEFAULT
+        };
+        let mut host = ContractHost::load_with(&module, budget)?;
         let (status, cost) = host.init(&params, &[], &shape, &digest)?;
         line("init_key_derived", status, cost);
     }
