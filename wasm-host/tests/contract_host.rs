@@ -168,6 +168,11 @@ fn a_call_that_runs_out_of_fuel_traps_and_the_host_goes_on() {
         .verify_with_fuel(&cases()[0].1, cost.fuel / 10)
         .unwrap_err();
     assert!(err.to_string().to_lowercase().contains("fuel"), "{err}");
+    // The trapped instance is refused from then on.
+    assert!(matches!(
+        host.verify(&cases()[0].1),
+        Err(HostError::Poisoned)
+    ));
     let mut fresh = ready_host();
     assert_eq!(fresh.verify(&cases()[0].1).unwrap().0, 0);
 }

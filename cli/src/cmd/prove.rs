@@ -42,8 +42,8 @@ pub struct ProveArgs {
     json: bool,
 }
 
-/// Checks the flags and `--out` before anything slow, plans the whole
-/// run (nothing is proven if any exit is refused), then proves it in
+/// Checks the flags, plans the whole run (nothing is written or proven if
+/// any exit is refused), checks `--out` before anything slow, then proves it in
 /// parallel, writing each bundle atomically the moment it is proven (an
 /// interrupted run keeps what it finished), and the next snapshot last.
 pub fn execute(args: ProveArgs, cache: &ParamsCache) -> Result<(), CliError> {
@@ -56,7 +56,6 @@ pub fn execute(args: ProveArgs, cache: &ParamsCache) -> Result<(), CliError> {
         source,
     })?;
     let shape = snapshot.shape;
-    prepare_out(&args.out)?;
     let started = Instant::now();
     let planned = plan_signed_run(&mut state, &exits.to_batches(), &shape).map_err(|source| {
         CliError::ExitsRefused {
@@ -64,6 +63,9 @@ pub fn execute(args: ProveArgs, cache: &ParamsCache) -> Result<(), CliError> {
             source,
         }
     })?;
+    // After planning (a refused run writes nothing, not even the
+    // directory), before the keys and the proving.
+    prepare_out(&args.out)?;
     let keys = ProverKeys::load(shape, cache)?;
     let ready = started.elapsed();
     tracing::info!(?ready, batches = planned.len(), "keys ready, proving");
