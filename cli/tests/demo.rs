@@ -4,17 +4,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// The TINY shape (D=4, S=4, L=2, N=2): proofs in about a second.
-const SMALL_SHAPE: [&str; 8] = [
-    "--depth",
-    "4",
-    "--silo-depth",
-    "4",
-    "--lanes-depth",
-    "2",
-    "--batch",
-    "2",
-];
+// The TINY shape (D=4, S=4, L=2, N=2): proofs in about a second.
+use bulkhead_testkit::chain::SHAPE_FLAGS as SMALL_SHAPE;
 
 fn bulkhead(params: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bulkhead"));

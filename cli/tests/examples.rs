@@ -14,6 +14,7 @@ use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_protocol::CircuitShape;
 use bulkhead_prover::requests::ExitsFile;
 use bulkhead_prover::ParamsCache;
+use bulkhead_testkit::chain::SHAPE_FLAGS;
 use bulkhead_testkit::gate::{gate_config, tick};
 use bulkhead_testkit::sample;
 use bulkhead_testkit::signed::{segment, sign_batch};
@@ -189,18 +190,9 @@ fn examples_are_current_and_round_trip_from_prove_to_gate() {
     // and a verifier from those bytes alone accepts the bundles.
     let keys = tmp.path().join("keys");
     let written = bulkhead(&params)
-        .args([
-            "keys",
-            "--depth",
-            "4",
-            "--silo-depth",
-            "4",
-            "--lanes-depth",
-            "2",
-            "--batch",
-            "2",
-            "--out",
-        ])
+        .arg("keys")
+        .args(SHAPE_FLAGS)
+        .arg("--out")
         .arg(&keys)
         .output()
         .unwrap();

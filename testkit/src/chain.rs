@@ -22,6 +22,17 @@ use crate::signed::{segment, sign_run};
 pub const SEED: u64 = 7;
 /// The shape of both segments.
 pub const SHAPE: CircuitShape = CircuitShape::TINY;
+/// [`SHAPE`] as the shape flags of `bulkhead` commands.
+pub const SHAPE_FLAGS: [&str; 8] = [
+    "--depth",
+    "4",
+    "--silo-depth",
+    "4",
+    "--lanes-depth",
+    "2",
+    "--batch",
+    "2",
+];
 /// The first epoch of the chain.
 pub const EPOCH: u64 = sample::EPOCH;
 
