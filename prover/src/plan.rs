@@ -99,10 +99,16 @@ fn signature_failure(next: u64, signs: impl Fn(u64) -> bool) -> String {
     }
     let ahead = (next + 1..=next.saturating_add(NONCE_PROBE)).find(|n| signs(*n));
     if let Some(nonce) = ahead {
+        let missing = if nonce - 1 == next {
+            format!("the request for nonce {next} is missing")
+        } else {
+            format!(
+                "the requests for nonces {next} to {} are missing",
+                nonce - 1
+            )
+        };
         return format!(
-            "the signature is for nonce {nonce}, but this account's next nonce is {next}: \
-             the request(s) for nonce {next} to {} are missing",
-            nonce - 1
+            "the signature is for nonce {nonce}, but this account's next nonce is {next}: {missing}"
         );
     }
     "the signature does not verify (not for this lane, account, recipient and amount \

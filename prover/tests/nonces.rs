@@ -48,7 +48,9 @@ fn a_replayed_a_premature_and_a_forged_exit_are_told_apart() {
     let ahead = sign_run(SEED, &SHAPE, 1, &advanced, &batch);
     let premature = reason(plan_signed_run(&mut genesis.clone(), &ahead, &SHAPE));
     assert!(
-        premature.contains("nonce 1, but this account's next nonce is 0"),
+        premature.contains(
+            "nonce 1, but this account's next nonce is 0: the request for nonce 0 is missing"
+        ),
         "{premature}"
     );
 
