@@ -32,8 +32,8 @@ use crate::keys::VerifierKeys;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum SetupError {
-    /// The parameter bytes are not halo2 IPA parameters for the shape's
-    /// `k`: another `k`, another length, or a point not on the curve.
+    /// The parameter bytes are not halo2's own setup: a `k` outside the
+    /// pinned range, another length, or another digest.
     #[error("parameters: {0}")]
     Params(String),
     /// The shape is invalid, the parameters are for another `k`, or the key
@@ -64,7 +64,7 @@ impl BundleVerifier {
         shape: CircuitShape,
         expected_digest: [u8; 32],
     ) -> Result<Self, SetupError> {
-        let params = read_params(params, shape)?;
+        let params = read_params(params)?;
         Self::checked(VerifierKeys::from_params(shape, params)?, expected_digest)
     }
 
@@ -77,7 +77,7 @@ impl BundleVerifier {
         key: &[u8],
         expected_digest: [u8; 32],
     ) -> Result<Self, SetupError> {
-        let params = read_params(params, shape)?;
+        let params = read_params(params)?;
         Self::checked(
             VerifierKeys::from_key_bytes(shape, params, key)?,
             expected_digest,
@@ -108,29 +108,36 @@ impl BundleVerifier {
     }
 }
 
-/// Reads halo2 IPA parameters for `shape`. The `k` in the first four
-/// bytes and the exact length are checked before anything is read, so a
-/// hostile header cannot make halo2 reserve 2^k points; then the bytes
-/// must be exactly halo2's setup for that `k` (a pinned digest).
-fn read_params(bytes: &[u8], shape: CircuitShape) -> Result<IpaParams, SetupError> {
+/// Reads halo2 IPA parameters once [`check_params_bytes`] passes. Whether
+/// they are for the shape's `k` is checked with the keys (one layout
+/// pass, in `VerifierKeys`).
+fn read_params(bytes: &[u8]) -> Result<IpaParams, SetupError> {
+    check_params_bytes(bytes)?;
+    IpaParams::read(&mut &bytes[..]).map_err(|e| SetupError::Params(e.to_string()))
+}
+
+/// Checks that `bytes` are exactly halo2's setup for the `k` in their
+/// first four bytes, without decoding a point: the `k` must be in the
+/// pinned range and the length exact before anything is hashed, so a
+/// hostile header cannot make halo2 reserve 2^k points; then the digest
+/// must be the pinned one.
+fn check_params_bytes(bytes: &[u8]) -> Result<(), SetupError> {
     let header: [u8; 4] = bytes
         .get(..4)
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| SetupError::Params("shorter than its header".into()))?;
-    let got_k = u32::from_le_bytes(header);
-    // The cheap checks first: a k outside the pinned range and a wrong
-    // length are refused before the shape's layout pass.
-    let Some(pinned) = keys::pinned_params_digest(got_k) else {
+    let k = u32::from_le_bytes(header);
+    let Some(pinned) = keys::pinned_params_digest(k) else {
         return Err(SetupError::Params(format!(
-            "no pinned parameters for k = {got_k}; embedded verifiers take k = 8 to 16"
+            "no pinned parameters for k = {k}; embedded verifiers take k = 8 to 16"
         )));
     };
     // k, then 2^k generators in monomial and in Lagrange form, then w and
     // u: compressed points of 32 bytes (k <= 16 here, so no overflow).
-    let expected_len = 4 + ((2usize << got_k) + 2) * 32;
+    let expected_len = 4 + ((2usize << k) + 2) * 32;
     if bytes.len() != expected_len {
         return Err(SetupError::Params(format!(
-            "{} bytes, parameters for k = {got_k} have {expected_len}",
+            "{} bytes, parameters for k = {k} have {expected_len}",
             bytes.len()
         )));
     }
@@ -139,19 +146,10 @@ fn read_params(bytes: &[u8], shape: CircuitShape) -> Result<IpaParams, SetupErro
     // forge proofs: only halo2's own setup for this k is accepted.
     if keys::params_digest(bytes) != pinned {
         return Err(SetupError::Params(format!(
-            "not halo2's parameters for k = {got_k} (their digest is not the pinned one)"
+            "not halo2's parameters for k = {k} (their digest is not the pinned one)"
         )));
     }
-    let k = keys::k_for(shape).map_err(VerifyError::from)?;
-    if got_k != k {
-        return Err(VerifyError::ParamsForOtherK {
-            shape,
-            expected: k,
-            got: got_k,
-        }
-        .into());
-    }
-    IpaParams::read(&mut &bytes[..]).map_err(|e| SetupError::Params(e.to_string()))
+    Ok(())
 }
 
 fn hex(bytes: &[u8; 32]) -> String {
@@ -174,7 +172,7 @@ pub fn key_files(keys: &VerifierKeys) -> Result<[(&'static str, Vec<u8>); 4], Se
     keys.params()
         .write(&mut params)
         .expect("writing to a Vec cannot fail");
-    read_params(&params, keys.shape())?;
+    check_params_bytes(&params)?;
     let shape = serde_json::to_vec(&keys.shape()).expect("a shape serializes");
     Ok([
         ("params.bin", params),
