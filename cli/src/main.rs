@@ -51,6 +51,9 @@ enum Command {
     Prove(cmd::prove::ProveArgs),
     /// A persistent receiving gate.
     Gate(cmd::gate::GateArgs),
+    /// The relayer as a service: signed exit requests in over HTTP, bundles
+    /// out to the stream.
+    Relay(cmd::relay::RelayArgs),
     /// The directory log of stream items a gate service follows.
     Stream(cmd::stream::StreamArgs),
     /// Write a shape's verification material for embedded verifiers
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd::verify::execute(args, &cache),
         Command::Prove(args) => cmd::prove::execute(args, &cache),
         Command::Gate(args) => cmd::gate::execute(args, &cache),
+        Command::Relay(args) => cmd::relay::execute(args, &cache),
         Command::Stream(args) => cmd::stream::execute(args),
         Command::Keys(args) => cmd::keys::execute(args, &cache),
         Command::Inspect(args) => cmd::inspect::execute(args),

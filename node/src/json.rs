@@ -17,6 +17,36 @@ pub fn integers_as_strings(value: Value) -> Value {
     }
 }
 
+/// An unsigned integer in request JSON: a number or a decimal string (a
+/// JavaScript client cannot write every u64 as a number). Kept as u128 so
+/// that a value just past a range can be named in the refusal.
+pub mod lenient_uint {
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Number(u128),
+        Text(String),
+    }
+
+    /// Reads a number or a string of decimal digits (at most 39 digits).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        match Either::deserialize(d)? {
+            Either::Number(n) => Ok(n),
+            Either::Text(t) => {
+                if t.is_empty() || t.len() > 39 || !t.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(serde::de::Error::custom(format!(
+                        "{t:?} is not a decimal integer"
+                    )));
+                }
+                t.parse()
+                    .map_err(|_| serde::de::Error::custom(format!("{t} is out of range")))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

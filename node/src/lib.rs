@@ -8,6 +8,7 @@ pub mod json;
 pub mod keys;
 pub mod ledger;
 pub mod lock;
+pub mod relay;
 pub mod report;
 pub mod service;
 pub mod stream;

@@ -20,4 +20,7 @@ pub use atomic_file::write_atomically;
 pub use error::ProverError;
 pub use keys::{check_parallelism, ProverKeys, MAX_IN_FLIGHT, MAX_THREADS_PER_CORE};
 pub use params_cache::{ParamsCache, ParamsSource};
-pub use plan::{plan_run, plan_signed_run, PlannedBatch, SignedBatch, SignedExitRequest};
+pub use plan::{
+    authorise_exit, plan_run, plan_signed_run, ExitAuthorisation, PlannedBatch, SignedBatch,
+    SignedExitRequest,
+};

@@ -116,6 +116,55 @@ fn signature_failure(next: u64, signs: impl Fn(u64) -> bool) -> String {
         .into()
 }
 
+/// What one exit's signature must authorise: one debit of one account on
+/// one lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitAuthorisation {
+    /// The lane's id, H(src, dst, asset).
+    pub lane_id: Fp,
+    /// The account's owner field (the hash of its holder's key).
+    pub owner: Fp,
+    /// The account's index.
+    pub account: u64,
+    /// The account's nonce this exit uses.
+    pub nonce: u64,
+    /// The recipient.
+    pub recipient: Fp,
+    /// The amount.
+    pub amount: u64,
+}
+
+/// Checks that `public_key` owns the account and that `signature` signs
+/// exactly this exit, strictly. On failure, why, in words an account owner
+/// can act on: a reused or skipped nonce is named as such.
+pub fn authorise_exit(
+    exit: &ExitAuthorisation,
+    public_key: &[u8; 32],
+    signature: &[u8; 64],
+) -> Result<(), String> {
+    if owner_of_key(public_key) != exit.owner {
+        return Err("the key does not own the account".into());
+    }
+    let key = VerifyingKey::from_bytes(public_key)
+        .map_err(|_| "not an Ed25519 public key".to_string())?;
+    let signature = Signature::from_bytes(signature);
+    let signs = |nonce: u64| {
+        let message = exit_message(
+            &exit.lane_id,
+            exit.account,
+            nonce,
+            &exit.recipient,
+            exit.amount,
+        );
+        key.verify_strict(&message, &signature).is_ok()
+    };
+    if signs(exit.nonce) {
+        Ok(())
+    } else {
+        Err(signature_failure(exit.nonce, signs))
+    }
+}
+
 /// Plans a run of signed batches: applies each with the native model (on a
 /// copy of `state`) and checks every exit's authorisation — the key must
 /// hash to the account's owner and sign the exit's lane, account, nonce,
@@ -151,26 +200,20 @@ pub fn plan_signed_run(
                         slot,
                         reason,
                     };
-                    if owner_of_key(&signed.public_key) != record.owner {
-                        return Err(refuse("the key does not own the account".into()));
-                    }
-                    let key = VerifyingKey::from_bytes(&signed.public_key)
-                        .map_err(|_| refuse("not an Ed25519 public key".into()))?;
-                    let signature = Signature::from_bytes(&signed.signature);
-                    let signs = |nonce: u64| {
-                        let message = exit_message(
-                            &lane_id,
-                            record.account,
-                            nonce,
-                            &record.recipient,
-                            record.amount,
-                        );
-                        key.verify_strict(&message, &signature).is_ok()
-                    };
-                    if !signs(record.nonce) {
-                        return Err(refuse(signature_failure(record.nonce, signs)));
-                    }
-                    Ok(SignedExit::for_record(
+                    authorise_exit(
+                        &ExitAuthorisation {
+                            lane_id,
+                            owner: record.owner,
+                            account: record.account,
+                            nonce: record.nonce,
+                            recipient: record.recipient,
+                            amount: record.amount,
+                        },
+                        &signed.public_key,
+                        &signed.signature,
+                    )
+                    .map_err(refuse)?;
+                    Ok::<_, ProverError>(SignedExit::for_record(
                         record,
                         signed.public_key,
                         signed.signature,

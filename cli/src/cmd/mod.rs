@@ -8,5 +8,6 @@ pub mod gate;
 pub mod inspect;
 pub mod keys;
 pub mod prove;
+pub mod relay;
 pub mod stream;
 pub mod verify;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use bulkhead_node::stream::{read_item_file, DirLog};
+use bulkhead_node::stream::{read_item_file, DirLog, DirLogSink, StreamSink, StreamSource};
 use clap::{Args, Subcommand};
 
 use crate::error::CliError;
@@ -47,4 +47,14 @@ pub fn execute(args: StreamArgs) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// The stream `spec` names, to follow and to publish to: a directory log
+/// (a path).
+pub fn open_stream(spec: &str) -> Result<(Box<dyn StreamSource>, Box<dyn StreamSink>), CliError> {
+    if spec.is_empty() {
+        return Err(CliError::Usage("the stream is an empty path".into()));
+    }
+    let log = DirLog::new(spec);
+    Ok((Box::new(log.clone()), Box::new(DirLogSink::new(log))))
 }

@@ -9,19 +9,57 @@ use bulkhead_verifier::gate::{GateState, ItemKind};
 
 /// Upper bounds (seconds) of the verification latency histogram: a TINY
 /// bundle verifies in milliseconds, a default one in a few hundred.
-const BUCKETS: [f64; 12] = [
+const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
-#[derive(Default)]
+/// A Prometheus histogram: cumulative counts per upper bound, then +Inf.
+pub struct Histogram {
+    bounds: &'static [f64],
+    counts: Vec<u64>,
+    sum: f64,
+}
+
+impl Histogram {
+    /// An empty histogram over `bounds` (ascending).
+    pub fn new(bounds: &'static [f64]) -> Self {
+        Self {
+            bounds,
+            counts: vec![0; bounds.len() + 1],
+            sum: 0.0,
+        }
+    }
+
+    /// Counts one observation.
+    pub fn observe(&mut self, value: f64) {
+        for (i, bound) in self.bounds.iter().enumerate() {
+            if value <= *bound {
+                self.counts[i] += 1;
+            }
+        }
+        self.counts[self.bounds.len()] += 1;
+        self.sum += value;
+    }
+
+    /// Writes the histogram as `name` with its header.
+    pub fn render(&self, out: &mut String, name: &str, help: &str) {
+        header(out, name, help, "histogram");
+        for (bound, count) in self.bounds.iter().zip(&self.counts) {
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {count}");
+        }
+        let total = self.counts[self.bounds.len()];
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {total}");
+        let _ = writeln!(out, "{name}_sum {}", self.sum);
+        let _ = writeln!(out, "{name}_count {total}");
+    }
+}
+
 struct Counts {
     /// (kind, verdict) -> items.
     items: BTreeMap<(&'static str, &'static str), u64>,
     /// refusal label -> items.
     refusals: BTreeMap<&'static str, u64>,
-    /// Cumulative histogram counts per bucket, then +Inf.
-    latency: [u64; BUCKETS.len() + 1],
-    latency_sum: f64,
+    latency: Histogram,
     queue_full: u64,
     batches: u64,
     batched_proofs: u64,
@@ -29,13 +67,28 @@ struct Counts {
 }
 
 /// The service's counters (the ledger holds the credited values).
-#[derive(Default)]
 pub struct Metrics {
     counts: Mutex<Counts>,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            counts: Mutex::new(Counts {
+                items: BTreeMap::new(),
+                refusals: BTreeMap::new(),
+                latency: Histogram::new(BUCKETS),
+                queue_full: 0,
+                batches: 0,
+                batched_proofs: 0,
+                batch_seconds: 0.0,
+            }),
+        }
+    }
+}
+
 /// A metric's `# HELP` and `# TYPE` lines.
-fn header(out: &mut String, name: &str, help: &str, kind: &str) {
+pub fn header(out: &mut String, name: &str, help: &str, kind: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
@@ -71,14 +124,7 @@ impl Metrics {
             if let Some(label) = refusal {
                 *c.refusals.entry(label).or_default() += 1;
             }
-            let seconds = elapsed.as_secs_f64();
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                if seconds <= *bound {
-                    c.latency[i] += 1;
-                }
-            }
-            c.latency[BUCKETS.len()] += 1;
-            c.latency_sum += seconds;
+            c.latency.observe(elapsed.as_secs_f64());
         })
     }
 
@@ -126,26 +172,11 @@ impl Metrics {
                     "bulkhead_gate_refusals_total{{rule=\"{rule}\",reason=\"{label}\"}} {n}"
                 );
             }
-            header(
+            c.latency.render(
                 &mut out,
                 "bulkhead_gate_item_seconds",
                 "Time to judge and commit one item.",
-                "histogram",
             );
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "bulkhead_gate_item_seconds_bucket{{le=\"{bound}\"}} {}",
-                    c.latency[i]
-                );
-            }
-            let total = c.latency[BUCKETS.len()];
-            let _ = writeln!(
-                out,
-                "bulkhead_gate_item_seconds_bucket{{le=\"+Inf\"}} {total}"
-            );
-            let _ = writeln!(out, "bulkhead_gate_item_seconds_sum {}", c.latency_sum);
-            let _ = writeln!(out, "bulkhead_gate_item_seconds_count {total}");
             header(
                 &mut out,
                 "bulkhead_gate_queue_full_total",

@@ -169,7 +169,7 @@ async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result
 }
 
 /// SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -41,10 +41,46 @@ impl StreamEntry {
 }
 
 /// A totally ordered log of stream items, read by position.
-pub trait StreamSource {
+pub trait StreamSource: Send + Sync {
     /// The entry at `position` (from 1), or `None` if the log has not
     /// reached it yet.
     fn entry(&self, position: u64) -> Result<Option<StreamEntry>, NodeError>;
+}
+
+/// Where a relayer (or a validator, or the clock) publishes: the stream
+/// appends an item and says at which position it took it.
+pub trait StreamSink: Send {
+    /// Appends `item`; its position.
+    fn publish(&self, item: &StreamItem) -> Result<u64, NodeError>;
+}
+
+/// A directory log as a sink: appends from the last position it took (a
+/// hint; a taken position is skipped), so an append does not probe the
+/// whole log.
+#[derive(Debug)]
+pub struct DirLogSink {
+    log: DirLog,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl DirLogSink {
+    /// A sink appending to `log`.
+    pub fn new(log: DirLog) -> Self {
+        Self {
+            log,
+            next: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+}
+
+impl StreamSink for DirLogSink {
+    fn publish(&self, item: &StreamItem) -> Result<u64, NodeError> {
+        use std::sync::atomic::Ordering;
+        let position = self.log.append(item, self.next.load(Ordering::SeqCst))?;
+        self.next
+            .store(position.saturating_add(1), Ordering::SeqCst);
+        Ok(position)
+    }
 }
 
 /// The kind of item a file extension names.

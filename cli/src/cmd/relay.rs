@@ -1,0 +1,131 @@
+//! `bulkhead relay serve`: the relayer as a service (see
+//! `bulkhead_node::relay`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bulkhead_node::relay::engine::BatchPolicy;
+use bulkhead_node::relay::{self, Relay, RelayOptions, DEFAULT_MAX_QUEUED};
+use bulkhead_protocol::snapshot::Snapshot;
+use bulkhead_prover::{ParamsCache, ProverKeys};
+use bulkhead_verifier::gate::GateConfig;
+use clap::{Args, Subcommand};
+
+use crate::cmd::stream::open_stream;
+use crate::error::CliError;
+use crate::json::read_json;
+
+/// The relayer.
+#[derive(Args)]
+pub struct RelayArgs {
+    #[command(subcommand)]
+    action: RelayAction,
+}
+
+#[derive(Subcommand)]
+enum RelayAction {
+    /// Take signed exit requests over HTTP into a durable queue, prove
+    /// them in batches and publish the bundles to the stream, until
+    /// SIGTERM. Resumes where it stopped after any crash.
+    Serve(ServeArgs),
+}
+
+/// Flags of `relay serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The segment's snapshot (JSON, e.g. examples/segment.json): the
+    /// relayer's starting state on its first run. Later runs continue from
+    /// the state directory and only check it names the same segment.
+    #[arg(long)]
+    segment: PathBuf,
+    /// A gate configuration registering the segment (JSON, e.g.
+    /// examples/gate-config.json): the stream's clock, guardians and the
+    /// segment's registration, which the relayer follows like a gate.
+    #[arg(long)]
+    registry: PathBuf,
+    /// The relayer's state directory (queue, batches, bundles).
+    #[arg(long)]
+    state: PathBuf,
+    /// Address to listen on. Beyond loopback a write token is required.
+    #[arg(long, default_value = "127.0.0.1:7430")]
+    listen: SocketAddr,
+    /// The stream to publish to and follow: a directory log, or
+    /// nats://HOST:PORT for NATS JetStream (see the README).
+    #[arg(long, value_name = "STREAM")]
+    publish: String,
+    /// A lane with fewer than a full batch waiting proves what it has once
+    /// its oldest request has waited this long (ms).
+    #[arg(long, default_value_t = 2000)]
+    deadline_ms: u64,
+    /// Most exits queued at once; beyond, requests get 503.
+    #[arg(long, default_value_t = DEFAULT_MAX_QUEUED)]
+    max_queued: usize,
+    /// Proofs made at once (1 to 64).
+    #[arg(long, default_value_t = 2)]
+    in_flight: usize,
+    /// Proving threads (0 = one per core; at most 4 per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// File holding the bearer token write requests must carry (else
+    /// $BULKHEAD_RELAY_TOKEN).
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+}
+
+/// Runs `relay`.
+pub fn execute(args: RelayArgs, cache: &ParamsCache) -> Result<(), CliError> {
+    match args.action {
+        RelayAction::Serve(args) => serve(args, cache),
+    }
+}
+
+fn serve(args: ServeArgs, cache: &ParamsCache) -> Result<(), CliError> {
+    let token = match &args.token_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(CliError::io(path))?
+                .trim()
+                .to_owned(),
+        ),
+        None => std::env::var("BULKHEAD_RELAY_TOKEN").ok(),
+    }
+    .filter(|t| !t.is_empty());
+    let options = RelayOptions {
+        listen: args.listen,
+        token,
+        policy: BatchPolicy {
+            deadline: Duration::from_millis(args.deadline_ms),
+            max_queued: args.max_queued,
+        },
+        in_flight: args.in_flight,
+        threads: args.threads,
+    };
+    // Bad flags and files are refused before the seconds of key work.
+    options.validate()?;
+    let snapshot: Snapshot = read_json(&args.segment)?;
+    let registry: GateConfig = read_json(&args.registry)?;
+    let (source, sink) = open_stream(&args.publish)?;
+    let started = Instant::now();
+    let keys = Arc::new(ProverKeys::load(snapshot.shape, cache)?);
+    eprintln!(
+        "proving keys derived in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    if relay::init(
+        &args.state,
+        &snapshot,
+        &registry,
+        relay::verifier_keys(&keys)?,
+    )? {
+        eprintln!(
+            "relaying segment {} from {} into {}",
+            snapshot.segment,
+            args.segment.display(),
+            args.state.display()
+        );
+    }
+    let relay = Relay::open(&args.state, keys, options.policy)?;
+    Ok(relay::run(relay, source, sink, options)?)
+}

@@ -1,0 +1,180 @@
+//! The relayer's HTTP API: exit requests in, where each exit is, the
+//! relayer's status and its metrics.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::engine::{Engine, ExitSubmission, SubmitError};
+use super::metrics::{Gauges, RelayMetrics};
+use super::Shared;
+use crate::service::api::bearer_matches;
+
+/// The largest exit request: a few hundred bytes of JSON, with room.
+pub const MAX_REQUEST: usize = 16 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct RelayApi {
+    /// The engine and the stream view.
+    pub shared: Arc<Shared>,
+    /// Counters.
+    pub metrics: Arc<RelayMetrics>,
+    /// The bearer token write requests must carry, if any.
+    pub token: Option<Arc<str>>,
+}
+
+/// The router.
+pub fn router(api: RelayApi) -> Router {
+    Router::new()
+        .route("/v1/exits", post(submit))
+        .route("/v1/exits/{id}", get(exit))
+        .route("/v1/status", get(status))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(MAX_REQUEST))
+        .with_state(api)
+}
+
+fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Response {
+    (
+        status,
+        Json(json!({ "error": code, "reason": message.to_string() })),
+    )
+        .into_response()
+}
+
+fn lock(engine: &Mutex<Engine>) -> MutexGuard<'_, Engine> {
+    engine.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `POST /v1/exits`: one signed exit request (JSON). 202 queued with its
+/// id and nonce; 422 refused (nothing queued) with the reason; 400 not a
+/// request; 401 no token; 413 too large; 415 not JSON; 503 queue full or
+/// relayer halted.
+async fn submit(State(api): State<RelayApi>, headers: HeaderMap, body: Bytes) -> Response {
+    if !bearer_matches(api.token.as_deref(), &headers) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "write requests need `Authorization: Bearer <token>`",
+        );
+    }
+    let json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim() == "application/json")
+        });
+    if !json_body {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_type",
+            "send the exit request as application/json",
+        );
+    }
+    let request: ExitSubmission = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "malformed", e),
+    };
+    let shared = api.shared.clone();
+    let outcome = tokio::task::spawn_blocking(move || lock(&shared.engine).submit(&request)).await;
+    match outcome {
+        Ok(Ok(receipt)) => {
+            api.metrics.request(true);
+            (
+                StatusCode::ACCEPTED,
+                Json(json!({
+                    "id": receipt.id.to_string(),
+                    "nonce": receipt.nonce.to_string(),
+                    "status": "queued",
+                })),
+            )
+                .into_response()
+        }
+        Ok(Err(SubmitError::Refused(refusal))) => {
+            api.metrics.request(false);
+            let status = match refusal {
+                super::engine::IntakeRefusal::QueueFull { .. }
+                | super::engine::IntakeRefusal::Halted(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let mut response = error(status, refusal.label(), &refusal);
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            response
+        }
+        Ok(Err(SubmitError::Store(e))) => {
+            tracing::error!(error = %e, "exit request not stored");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "store", e)
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e),
+    }
+}
+
+/// `GET /v1/exits/{id}`: where the exit is (queued, in_batch, proven,
+/// published, confirmed), with its batch, bundle and stream position.
+async fn exit(State(api): State<RelayApi>, UrlPath(id): UrlPath<String>) -> Response {
+    let Ok(id) = id.parse::<u64>() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "the exit id is a decimal u64",
+        );
+    };
+    let shared = api.shared.clone();
+    match tokio::task::spawn_blocking(move || lock(&shared.engine).exit_status(id)).await {
+        Ok(Ok(Some(answer))) => Json(answer).into_response(),
+        Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "unknown", format!("no exit {id}")),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e),
+    }
+}
+
+/// `GET /v1/status`.
+async fn status(State(api): State<RelayApi>) -> Response {
+    let shared = api.shared.clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        let view = shared.view();
+        lock(&shared.engine).status(&view)
+    })
+    .await;
+    match answer {
+        Ok(Ok(answer)) => Json(answer).into_response(),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e),
+    }
+}
+
+/// `GET /metrics`: Prometheus text.
+async fn metrics(State(api): State<RelayApi>) -> Response {
+    let view = api.shared.view();
+    let gauges = {
+        let engine = lock(&api.shared.engine);
+        Gauges {
+            queued: engine.queued(),
+            live: engine.live().len(),
+            epoch: view.epoch,
+            position: view.position,
+            halted: engine.halted().is_some(),
+        }
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        api.metrics.render(&gauges),
+    )
+        .into_response()
+}

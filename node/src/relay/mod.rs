@@ -1,0 +1,414 @@
+//! `relay serve`: the relayer as a long-running service.
+//!
+//! Exit requests come in over HTTP ([`api`]) and are checked against the
+//! segment as it will be once every queued exit is paid, then queued
+//! durably ([`store`]). The engine ([`engine`]) forms batches per lane and
+//! epoch (a full batch, or what there is once the oldest request has
+//! waited out the deadline), a proving thread proves them in parallel and
+//! writes each bundle atomically the moment it is proven, and the engine
+//! publishes them to the stream in sequence order. A watcher ([`watch`])
+//! follows the same stream with the gates' own follow rules for this
+//! segment, so the relayer learns the epoch and which bundles the stream
+//! took; a batch the stream refused as stale (or while it quarantined
+//! the segment) is superseded and its exits planned again.
+//!
+//! Everything the relayer decides is committed before it acts on it, so
+//! after a SIGKILL at any moment a restart rebuilds the same engine from
+//! the store: no accepted exit is lost, none lands in two taken bundles,
+//! and sequence numbers stay contiguous. Work in hand (a proof being made,
+//! a bundle written but not yet recorded or published) is simply done
+//! again; a bundle published twice is refused the second time as a replay.
+
+pub mod api;
+pub mod engine;
+pub mod metrics;
+pub mod store;
+pub mod watch;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bulkhead_protocol::snapshot::Snapshot;
+use bulkhead_prover::{check_parallelism, write_atomically, ProverKeys};
+use bulkhead_verifier::gate::{GateConfig, StreamItem};
+use bulkhead_verifier::VerifierKeys;
+
+use crate::error::NodeError;
+use crate::lock::StateLock;
+use crate::stream::{StreamSink, StreamSource};
+use engine::{BatchPolicy, Engine, StreamView};
+use metrics::RelayMetrics;
+use store::RelayStore;
+use watch::Watcher;
+
+/// How long the engine and the prover wait when there is nothing to do.
+const IDLE: Duration = Duration::from_millis(50);
+
+/// How the relayer runs.
+#[derive(Clone, Debug)]
+pub struct RelayOptions {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The bearer token write requests must carry; required beyond
+    /// loopback.
+    pub token: Option<String>,
+    /// Batch formation.
+    pub policy: BatchPolicy,
+    /// Proofs made at once.
+    pub in_flight: usize,
+    /// Proving threads (0: one per core).
+    pub threads: usize,
+}
+
+/// Most exits queued at once, by default.
+pub const DEFAULT_MAX_QUEUED: usize = 100_000;
+/// The largest queue accepted.
+pub const MAX_QUEUED: usize = 10_000_000;
+
+impl RelayOptions {
+    /// Refuses options that would expose or exhaust the service.
+    pub fn validate(&self) -> Result<(), NodeError> {
+        if !self.listen.ip().is_loopback() && self.token.as_deref().is_none_or(str::is_empty) {
+            return Err(NodeError::Insecure {
+                listen: self.listen,
+            });
+        }
+        check_parallelism(self.threads, self.in_flight)?;
+        if !(1..=MAX_QUEUED).contains(&self.policy.max_queued) {
+            return Err(NodeError::Usage(format!(
+                "--max-queued {} is not in 1..={MAX_QUEUED}",
+                self.policy.max_queued
+            )));
+        }
+        if self.policy.deadline > Duration::from_secs(24 * 3600) {
+            return Err(NodeError::Usage(
+                "--deadline-ms is more than a day: exits would wait that long".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The verifying keys matching a prover's (no second derivation).
+pub fn verifier_keys(keys: &ProverKeys) -> Result<VerifierKeys, NodeError> {
+    Ok(VerifierKeys::from_key(
+        keys.shape(),
+        keys.params().clone(),
+        keys.verifying_key().clone(),
+    )?)
+}
+
+/// Sets up a relayer in `dir` for `snapshot`'s segment, if `dir` holds
+/// none yet: checks that `registry` (a gate configuration) registers the
+/// segment exactly at the snapshot's state, creates the watcher, then the
+/// store (whose presence marks the relayer as set up). A `dir` already
+/// set up must relay the same segment; its stored state wins over the
+/// snapshot (which was only its start). Returns whether it was created.
+pub fn init(
+    dir: &Path,
+    snapshot: &Snapshot,
+    registry: &GateConfig,
+    keys: VerifierKeys,
+) -> Result<bool, NodeError> {
+    std::fs::create_dir_all(dir).map_err(NodeError::io(dir))?;
+    if RelayStore::path(dir).exists() {
+        let base = RelayStore::open(dir)?.base()?;
+        if base.segment != snapshot.segment || base.shape != snapshot.shape {
+            return Err(NodeError::Usage(format!(
+                "{} relays segment {} at another shape or id than the snapshot's (segment {})",
+                dir.display(),
+                base.segment,
+                snapshot.segment
+            )));
+        }
+        return Ok(false);
+    }
+    let config = watch::watch_config(registry, snapshot)?;
+    if keys.vk_digest() != config.sources[0].vk_digest {
+        return Err(NodeError::Usage(format!(
+            "the gate configuration registers segment {} with another verifying key than \
+             this build's for its shape",
+            snapshot.segment
+        )));
+    }
+    // A watcher left by a set-up that did not finish is derived state:
+    // made again.
+    let watch = watch::watch_dir(dir);
+    if watch.exists() {
+        std::fs::remove_dir_all(&watch).map_err(NodeError::io(&watch))?;
+    }
+    watch::create(dir, config, keys)?;
+    RelayStore::create(dir, snapshot)?;
+    Ok(true)
+}
+
+/// What the HTTP handlers and the worker threads share.
+pub struct Shared {
+    /// The engine.
+    pub engine: Mutex<Engine>,
+    view: Mutex<StreamView>,
+}
+
+impl Shared {
+    /// The stream as the watcher last saw it.
+    pub fn view(&self) -> StreamView {
+        *self.view.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A relayer ready to run: its lock, engine, watcher and keys.
+pub struct Relay {
+    _lock: StateLock,
+    dir: PathBuf,
+    engine: Engine,
+    watcher: Watcher,
+    keys: Arc<ProverKeys>,
+}
+
+impl Relay {
+    /// Opens the relayer set up in `dir`: takes the lock (a second
+    /// relayer on the same directory is refused, naming the holder), then
+    /// the engine and the watcher.
+    pub fn open(dir: &Path, keys: Arc<ProverKeys>, policy: BatchPolicy) -> Result<Self, NodeError> {
+        let lock = StateLock::acquire(dir)?;
+        let engine = Engine::open(dir, policy)?;
+        if engine.shape() != keys.shape() {
+            return Err(NodeError::Usage(format!(
+                "{} relays shape {:?}; keys for {:?} given",
+                dir.display(),
+                engine.shape(),
+                keys.shape()
+            )));
+        }
+        let watcher = Watcher::open(dir, engine.segment(), verifier_keys(&keys)?)?;
+        Ok(Self {
+            _lock: lock,
+            dir: dir.to_path_buf(),
+            engine,
+            watcher,
+            keys,
+        })
+    }
+}
+
+/// Runs the relayer until SIGTERM or Ctrl-C: the HTTP API, the engine
+/// thread (watch, reconcile, batch, publish) and the proving thread.
+pub fn run(
+    relay: Relay,
+    source: Box<dyn StreamSource>,
+    sink: Box<dyn StreamSink>,
+    options: RelayOptions,
+) -> Result<(), NodeError> {
+    options.validate()?;
+    let Relay {
+        _lock,
+        dir,
+        engine,
+        watcher,
+        keys,
+    } = relay;
+    let shared = Arc::new(Shared {
+        view: Mutex::new(watcher.view()),
+        engine: Mutex::new(engine),
+    });
+    let metrics = Arc::new(RelayMetrics::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let failure: Arc<Mutex<Option<NodeError>>> = Arc::new(Mutex::new(None));
+
+    let engine_thread = {
+        let (shared, metrics, stop, failure) = (
+            shared.clone(),
+            metrics.clone(),
+            stop.clone(),
+            failure.clone(),
+        );
+        std::thread::Builder::new()
+            .name("relay-engine".into())
+            .spawn(move || {
+                if let Err(e) = engine_loop(&shared, watcher, &*source, &*sink, &metrics, &stop) {
+                    tracing::error!(error = %e, "relay engine stopped");
+                    *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                    stop.store(true, Ordering::SeqCst);
+                }
+            })
+            .map_err(NodeError::io("engine thread"))?
+    };
+    {
+        let (shared, metrics, stop) = (shared.clone(), metrics.clone(), stop.clone());
+        let (in_flight, threads) = (options.in_flight, options.threads);
+        std::thread::Builder::new()
+            .name("relay-prover".into())
+            .spawn(move || prover_loop(&shared, &keys, in_flight, threads, &metrics, &stop))
+            .map_err(NodeError::io("prover thread"))?;
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(NodeError::io("tokio runtime"))?;
+    let api = api::RelayApi {
+        shared,
+        metrics,
+        token: options.token.map(Arc::from),
+    };
+    let served = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .map_err(NodeError::io(options.listen.to_string()))?;
+        let local = listener
+            .local_addr()
+            .map_err(NodeError::io(options.listen.to_string()))?;
+        println!("listening on {local}");
+        tracing::info!(%local, dir = %dir.display(), "relay service listening");
+        let stopped = stop.clone();
+        axum::serve(listener, api::router(api))
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    () = crate::service::shutdown_signal() => {}
+                    () = wait_for(stopped) => {}
+                }
+            })
+            .await
+            .map_err(NodeError::io(local.to_string()))
+    });
+    stop.store(true, Ordering::SeqCst);
+    let _ = engine_thread.join();
+    // A proof in flight is abandoned: it is made again after a restart.
+    if let Some(e) = failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        return Err(e);
+    }
+    served
+}
+
+async fn wait_for(flag: Arc<AtomicBool>) {
+    while !flag.load(Ordering::SeqCst) {
+        tokio::time::sleep(IDLE).await;
+    }
+}
+
+/// Watches the stream, reconciles, forms batches and publishes, until
+/// told to stop. A store failure ends it (and the service).
+fn engine_loop(
+    shared: &Shared,
+    mut watcher: Watcher,
+    source: &dyn StreamSource,
+    sink: &dyn StreamSink,
+    metrics: &RelayMetrics,
+    stop: &AtomicBool,
+) -> Result<(), NodeError> {
+    // Recovering a poisoned lock is sound: the engine's memory only
+    // changes after its store commits.
+    let lock = || shared.engine.lock().unwrap_or_else(|p| p.into_inner());
+    while !stop.load(Ordering::SeqCst) {
+        let read = match watcher.step(source) {
+            Ok(n) => n,
+            Err(e @ (NodeError::Sql(_) | NodeError::Poisoned | NodeError::Corrupt(_))) => {
+                return Err(e)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the stream; retrying");
+                std::thread::sleep(IDLE * 20);
+                0
+            }
+        };
+        let view = watcher.view();
+        *shared.view.lock().unwrap_or_else(|e| e.into_inner()) = view;
+        let mut engine = lock();
+        let reconciled = engine.reconcile(&view)?;
+        if reconciled.confirmed.0 > 0 {
+            metrics.confirmed(reconciled.confirmed.0, reconciled.confirmed.1);
+        }
+        if reconciled.superseded.is_some() {
+            metrics.superseded();
+        }
+        let formed = engine.form_batches(&view, store::now_ms())?;
+        metrics.planned(formed);
+        let mut published = 0;
+        while let Some((id, bytes)) = engine.next_to_publish(&view)? {
+            let oldest = engine
+                .live()
+                .iter()
+                .find(|b| b.row.id == id)
+                .and_then(|b| b.exits.iter().map(|e| e.received_ms).min())
+                .unwrap_or_else(store::now_ms);
+            match sink.publish(&StreamItem::Bundle(bytes)) {
+                Ok(position) => {
+                    engine.published(id, position)?;
+                    metrics.published(Duration::from_millis(
+                        store::now_ms().saturating_sub(oldest),
+                    ));
+                    tracing::info!(batch = id, position, "bundle published");
+                    published += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(batch = id, error = %e, "cannot publish; retrying");
+                    break;
+                }
+            }
+        }
+        drop(engine);
+        if read == 0 && formed == 0 && published == 0 {
+            std::thread::sleep(IDLE);
+        }
+    }
+    Ok(())
+}
+
+/// Proves planned batches, `in_flight` at a time, writing each bundle
+/// atomically as soon as its proof is made and recording it.
+fn prover_loop(
+    shared: &Shared,
+    keys: &ProverKeys,
+    in_flight: usize,
+    threads: usize,
+    metrics: &RelayMetrics,
+    stop: &AtomicBool,
+) {
+    let lock = || shared.engine.lock().unwrap_or_else(|p| p.into_inner());
+    while !stop.load(Ordering::SeqCst) {
+        let jobs = lock().take_for_proving(in_flight);
+        if jobs.is_empty() {
+            std::thread::sleep(IDLE);
+            continue;
+        }
+        let outcomes: Vec<_> = jobs.iter().map(|j| j.outcome().clone()).collect();
+        let paths: Vec<PathBuf> = {
+            let engine = lock();
+            jobs.iter()
+                .map(|j| engine.bundle_path(j.id, j.outcome().instance.first_seq))
+                .collect()
+        };
+        let started = Instant::now();
+        let proven = keys.prove_run(&outcomes, in_flight, threads, |i, proof| {
+            let bundle = keys.bundle(&jobs[i].planned, proof.to_vec());
+            let path = &paths[i];
+            if let Err(e) = write_atomically(path, &bundle.to_bytes()) {
+                tracing::error!(path = %path.display(), error = %e, "cannot write the bundle");
+                return;
+            }
+            metrics.proven(jobs[i].planned.exits.len(), started.elapsed());
+            match lock().finish_proof(jobs[i].id, path) {
+                Ok(true) => {
+                    tracing::info!(batch = jobs[i].id, path = %path.display(), "batch proven")
+                }
+                Ok(false) => {
+                    tracing::info!(batch = jobs[i].id, "proof of a superseded batch dropped")
+                }
+                Err(e) => {
+                    tracing::error!(batch = jobs[i].id, error = %e, "cannot record the proof")
+                }
+            }
+        });
+        if let Err(e) = proven {
+            tracing::error!(error = %e, "proving failed; retrying");
+            std::thread::sleep(IDLE * 20);
+        }
+        // Any batch whose bundle was not recorded is proven again.
+        let ids: Vec<u64> = jobs.iter().map(|j| j.id).collect();
+        lock().release(&ids);
+    }
+}

@@ -1,0 +1,528 @@
+//! The relayer's durable state in SQLite: the exit queue, the batches, and
+//! the segment state at the last batch the stream confirmed.
+//!
+//! The segment state is not written out after every batch: it is the
+//! confirmed state (`base`) plus the live batches, replayed in sequence
+//! order through the native model, which is deterministic. Recording a
+//! batch row and pointing its exits at it, in one transaction, is
+//! therefore what advances the state, so a crash can never leave the
+//! state and the queue disagreeing. Folding confirmed batches into `base`
+//! keeps a restart's replay as short as the unconfirmed tail.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bulkhead_protocol::hash::{fp_from_bytes, Fp};
+use bulkhead_protocol::snapshot::Snapshot;
+use ff::PrimeField;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use crate::error::NodeError;
+use crate::ledger::rows::{int, uint};
+
+const DB_FILE: &str = "relay.sqlite";
+/// Bumped on any change to the tables.
+const SCHEMA_VERSION: &str = "1";
+
+const CREATE: &str = "
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- Every accepted exit request, in acceptance order (the queue's order).
+CREATE TABLE exits (
+    id          INTEGER PRIMARY KEY,
+    received_ms INTEGER NOT NULL,
+    dst         INTEGER NOT NULL,
+    asset       INTEGER NOT NULL,
+    account     INTEGER NOT NULL,
+    nonce       INTEGER NOT NULL,
+    recipient   BLOB NOT NULL,
+    amount      INTEGER NOT NULL,
+    public_key  BLOB NOT NULL,
+    signature   BLOB NOT NULL,
+    batch       INTEGER,            -- NULL while queued
+    slot        INTEGER
+);
+-- One request per account and nonce, ever: a retried POST is refused.
+CREATE UNIQUE INDEX exits_by_nonce ON exits (account, nonce);
+CREATE INDEX exits_by_batch ON exits (batch);
+CREATE TABLE batches (
+    id           INTEGER PRIMARY KEY,
+    dst          INTEGER NOT NULL,
+    asset        INTEGER NOT NULL,
+    epoch        INTEGER NOT NULL,
+    first_seq    INTEGER NOT NULL,
+    count        INTEGER NOT NULL,
+    status       TEXT NOT NULL,     -- planned, proven, published, confirmed, superseded
+    bundle       TEXT,              -- the bundle file, once proven
+    position     INTEGER,           -- its stream position, once published
+    note         TEXT,              -- why it was superseded
+    planned_ms   INTEGER NOT NULL,
+    proven_ms    INTEGER,
+    published_ms INTEGER,
+    done_ms      INTEGER             -- confirmed or superseded
+);
+CREATE INDEX batches_by_status ON batches (status);
+";
+
+/// Where a batch is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchStatus {
+    /// Planned: its exits and epoch are fixed, its proof is not made yet.
+    Planned,
+    /// Proven: its bundle is on disk.
+    Proven,
+    /// Published to the stream.
+    Published,
+    /// The stream took it: every gate advanced the source's chain by it.
+    Confirmed,
+    /// The stream refused it (stale epoch, quarantine): its exits went
+    /// back to the queue.
+    Superseded,
+}
+
+impl BatchStatus {
+    /// The word stored and reported.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchStatus::Planned => "planned",
+            BatchStatus::Proven => "proven",
+            BatchStatus::Published => "published",
+            BatchStatus::Confirmed => "confirmed",
+            BatchStatus::Superseded => "superseded",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, NodeError> {
+        Ok(match text {
+            "planned" => BatchStatus::Planned,
+            "proven" => BatchStatus::Proven,
+            "published" => BatchStatus::Published,
+            "confirmed" => BatchStatus::Confirmed,
+            "superseded" => BatchStatus::Superseded,
+            other => return Err(NodeError::Corrupt(format!("batch status {other:?}"))),
+        })
+    }
+}
+
+/// An exit request as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredExit {
+    /// Queue id (acceptance order).
+    pub id: u64,
+    /// When it was accepted, ms since the Unix epoch.
+    pub received_ms: u64,
+    /// Destination segment.
+    pub dst: u64,
+    /// Asset.
+    pub asset: u64,
+    /// Sending account.
+    pub account: u64,
+    /// The account nonce it spends.
+    pub nonce: u64,
+    /// Recipient.
+    pub recipient: Fp,
+    /// Amount.
+    pub amount: u64,
+    /// Owner's public key.
+    pub public_key: [u8; 32],
+    /// Owner's signature.
+    pub signature: [u8; 64],
+    /// Its batch and slot, once batched.
+    pub batch: Option<(u64, usize)>,
+}
+
+/// A batch row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchRow {
+    /// Batch id.
+    pub id: u64,
+    /// Destination segment.
+    pub dst: u64,
+    /// Asset.
+    pub asset: u64,
+    /// Epoch it is proven for.
+    pub epoch: u64,
+    /// Sequence number of its first exit.
+    pub first_seq: u64,
+    /// Exits.
+    pub count: usize,
+    /// Where it is.
+    pub status: BatchStatus,
+    /// The bundle file, once proven.
+    pub bundle: Option<PathBuf>,
+    /// Stream position, once published.
+    pub position: Option<u64>,
+    /// Why it was superseded.
+    pub note: Option<String>,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The relayer's database.
+pub struct RelayStore {
+    conn: Connection,
+}
+
+fn corrupt(what: &str) -> impl Fn(rusqlite::Error) -> NodeError + '_ {
+    move |e| NodeError::Corrupt(format!("{what}: {e}"))
+}
+
+fn fixed<const N: usize>(bytes: Vec<u8>, what: &str) -> Result<[u8; N], NodeError> {
+    bytes
+        .try_into()
+        .map_err(|_| NodeError::Corrupt(format!("{what}: not {N} bytes")))
+}
+
+impl RelayStore {
+    /// The database file of a state directory.
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join(DB_FILE)
+    }
+
+    /// Creates the tables and the starting state in one transaction.
+    pub fn create(dir: &Path, base: &Snapshot) -> Result<(), NodeError> {
+        let path = Self::path(dir);
+        let result = (|| {
+            let mut conn = Connection::open(&path)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            let tx = conn.transaction()?;
+            tx.execute_batch(CREATE)?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema', ?1), ('base', ?2)",
+                (SCHEMA_VERSION, snapshot_json(base)?),
+            )?;
+            tx.commit()?;
+            Ok(())
+        })();
+        if result.is_err() {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+        result
+    }
+
+    /// Opens an existing store for writing.
+    pub fn open(dir: &Path) -> Result<Self, NodeError> {
+        let conn = Connection::open(Self::path(dir))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // Durable at each commit: an accepted exit or a recorded batch
+        // survives power loss, not only a killed process.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let version: String = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                r.get(0)
+            })
+            .map_err(corrupt("schema"))?;
+        if version != SCHEMA_VERSION {
+            return Err(NodeError::Corrupt(format!(
+                "relay schema version {version}, this build reads {SCHEMA_VERSION}"
+            )));
+        }
+        Ok(Self { conn })
+    }
+
+    /// The segment state at the last confirmed batch.
+    pub fn base(&self) -> Result<Snapshot, NodeError> {
+        let text: String = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'base'", [], |r| {
+                r.get(0)
+            })
+            .map_err(corrupt("base snapshot"))?;
+        serde_json::from_str(&text).map_err(|e| NodeError::Corrupt(format!("base snapshot: {e}")))
+    }
+
+    /// Stores an accepted exit and returns its queue id. A second request
+    /// for the same account and nonce is refused by the unique index
+    /// (`Ok(None)`), whatever the caller believed.
+    pub fn insert_exit(&mut self, exit: &StoredExit) -> Result<Option<u64>, NodeError> {
+        let inserted = self.conn.execute(
+            "INSERT INTO exits (received_ms, dst, asset, account, nonce, recipient, amount,
+                                public_key, signature)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (account, nonce) DO NOTHING",
+            params![
+                int(exit.received_ms),
+                int(exit.dst),
+                int(exit.asset),
+                int(exit.account),
+                int(exit.nonce),
+                exit.recipient.to_repr().as_ref(),
+                int(exit.amount),
+                &exit.public_key[..],
+                &exit.signature[..],
+            ],
+        )?;
+        Ok((inserted == 1).then(|| uint(self.conn.last_insert_rowid())))
+    }
+
+    /// Exits waiting for a batch, in queue order.
+    pub fn queued(&self) -> Result<Vec<StoredExit>, NodeError> {
+        self.exits_where("batch IS NULL ORDER BY id", [])
+    }
+
+    /// The exits of batch `id`, in slot order.
+    pub fn batch_exits(&self, id: u64) -> Result<Vec<StoredExit>, NodeError> {
+        self.exits_where("batch = ?1 ORDER BY slot", [int(id)])
+    }
+
+    /// One exit.
+    pub fn exit(&self, id: u64) -> Result<Option<StoredExit>, NodeError> {
+        Ok(self.exits_where("id = ?1", [int(id)])?.pop())
+    }
+
+    fn exits_where<P: rusqlite::Params>(
+        &self,
+        clause: &str,
+        params: P,
+    ) -> Result<Vec<StoredExit>, NodeError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT id, received_ms, dst, asset, account, nonce, recipient, amount, public_key,
+                    signature, batch, slot
+             FROM exits WHERE {clause}"
+        ))?;
+        let rows = statement.query_map(params, |r| {
+            Ok((
+                (
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                ),
+                (
+                    r.get::<_, Vec<u8>>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, Vec<u8>>(8)?,
+                    r.get::<_, Vec<u8>>(9)?,
+                    r.get::<_, Option<i64>>(10)?,
+                    r.get::<_, Option<i64>>(11)?,
+                ),
+            ))
+        })?;
+        rows.map(|row| {
+            let ((id, received, dst, asset, account, nonce), (recipient, amount, key, sig, b, s)) =
+                row?;
+            let recipient = fp_from_bytes(fixed(recipient, "recipient")?)
+                .ok_or_else(|| NodeError::Corrupt("recipient: not a field element".into()))?;
+            Ok(StoredExit {
+                id: uint(id),
+                received_ms: uint(received),
+                dst: uint(dst),
+                asset: uint(asset),
+                account: uint(account),
+                nonce: uint(nonce),
+                recipient,
+                amount: uint(amount),
+                public_key: fixed(key, "public key")?,
+                signature: fixed(sig, "signature")?,
+                batch: b.zip(s).map(|(b, s)| (uint(b), uint(s) as usize)),
+            })
+        })
+        .collect()
+    }
+
+    /// Batches not yet confirmed or superseded, in sequence order.
+    pub fn live_batches(&self) -> Result<Vec<BatchRow>, NodeError> {
+        self.batches_where(
+            "status IN ('planned', 'proven', 'published') ORDER BY first_seq, id",
+            [],
+        )
+    }
+
+    /// One batch.
+    pub fn batch(&self, id: u64) -> Result<Option<BatchRow>, NodeError> {
+        Ok(self.batches_where("id = ?1", [int(id)])?.pop())
+    }
+
+    fn batches_where<P: rusqlite::Params>(
+        &self,
+        clause: &str,
+        params: P,
+    ) -> Result<Vec<BatchRow>, NodeError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT id, dst, asset, epoch, first_seq, count, status, bundle, position, note
+             FROM batches WHERE {clause}"
+        ))?;
+        let rows = statement.query_map(params, |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<i64>>(8)?,
+                r.get::<_, Option<String>>(9)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, dst, asset, epoch, first_seq, count, status, bundle, position, note) = row?;
+            Ok(BatchRow {
+                id: uint(id),
+                dst: uint(dst),
+                asset: uint(asset),
+                epoch: uint(epoch),
+                first_seq: uint(first_seq),
+                count: uint(count) as usize,
+                status: BatchStatus::parse(&status)?,
+                bundle: bundle.map(PathBuf::from),
+                position: position.map(uint),
+                note,
+            })
+        })
+        .collect()
+    }
+
+    /// Records a planned batch of `exits` (queue ids, slot order) in one
+    /// transaction: the batch row, and every exit pointed at it. This is
+    /// the step that advances the segment state (see the module).
+    pub fn record_batch(
+        &mut self,
+        dst: u64,
+        asset: u64,
+        epoch: u64,
+        first_seq: u64,
+        exits: &[u64],
+    ) -> Result<u64, NodeError> {
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO batches (dst, asset, epoch, first_seq, count, status, planned_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'planned', ?6)",
+            params![
+                int(dst),
+                int(asset),
+                int(epoch),
+                int(first_seq),
+                exits.len() as i64,
+                int(now_ms())
+            ],
+        )?;
+        let id = uint(tx.last_insert_rowid());
+        for (slot, exit) in exits.iter().enumerate() {
+            let changed = tx.execute(
+                "UPDATE exits SET batch = ?1, slot = ?2 WHERE id = ?3 AND batch IS NULL",
+                params![int(id), slot as i64, int(*exit)],
+            )?;
+            if changed != 1 {
+                return Err(NodeError::Corrupt(format!(
+                    "exit {exit} is not queued; it cannot join batch {id}"
+                )));
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Records that batch `id` is proven, its bundle at `bundle`, if it is
+    /// still planned (a batch superseded while its proof was being made
+    /// keeps its status). Whether it was recorded.
+    pub fn mark_proven(&mut self, id: u64, bundle: &Path) -> Result<bool, NodeError> {
+        let changed = self.conn.execute(
+            "UPDATE batches SET status = 'proven', bundle = ?2, proven_ms = ?3
+             WHERE id = ?1 AND status = 'planned'",
+            params![int(id), bundle.display().to_string(), int(now_ms())],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Records that batch `id` was published at stream `position`.
+    pub fn mark_published(&mut self, id: u64, position: u64) -> Result<(), NodeError> {
+        self.conn.execute(
+            "UPDATE batches SET status = 'published', position = ?2, published_ms = ?3
+             WHERE id = ?1 AND status IN ('proven', 'published')",
+            params![int(id), int(position), int(now_ms())],
+        )?;
+        Ok(())
+    }
+
+    /// Confirms batches `ids` and stores `base`, the state after them, in
+    /// one transaction.
+    pub fn confirm(&mut self, ids: &[u64], base: &Snapshot) -> Result<(), NodeError> {
+        let tx = self.write()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE batches SET status = 'confirmed', done_ms = ?2 WHERE id = ?1",
+                params![int(*id), int(now_ms())],
+            )?;
+        }
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'base'",
+            [snapshot_json(base)?],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Supersedes batches `ids` and returns their exits to the queue, in
+    /// one transaction.
+    pub fn supersede(&mut self, ids: &[u64], note: &str) -> Result<(), NodeError> {
+        let tx = self.write()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE batches SET status = 'superseded', note = ?2, done_ms = ?3 WHERE id = ?1",
+                params![int(*id), note, int(now_ms())],
+            )?;
+            tx.execute(
+                "UPDATE exits SET batch = NULL, slot = NULL WHERE batch = ?1",
+                [int(*id)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Counts of batches by status.
+    pub fn batch_counts(&self) -> Result<Vec<(String, u64)>, NodeError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT status, COUNT(*) FROM batches GROUP BY status")?;
+        let rows =
+            statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.map(|r| {
+            let (status, n) = r?;
+            Ok((status, uint(n)))
+        })
+        .collect()
+    }
+
+    fn write(&mut self) -> Result<Transaction<'_>, NodeError> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// The number of exits ever accepted.
+    pub fn exit_count(&self) -> Result<u64, NodeError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM exits", [], |r| r.get(0))?;
+        Ok(uint(n))
+    }
+
+    /// Whether batch `id` exists with status `status`.
+    pub fn batch_status(&self, id: u64) -> Result<Option<BatchStatus>, NodeError> {
+        let status: Option<String> = self
+            .conn
+            .query_row("SELECT status FROM batches WHERE id = ?1", [int(id)], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        status.map(|s| BatchStatus::parse(&s)).transpose()
+    }
+}
+
+fn snapshot_json(snapshot: &Snapshot) -> Result<String, NodeError> {
+    serde_json::to_string(snapshot).map_err(|e| NodeError::Corrupt(format!("snapshot: {e}")))
+}

@@ -1,0 +1,132 @@
+//! The relayer's view of the stream: a gate ledger that follows the
+//! stream for this segment alone (its registration from the gate
+//! configuration, its bundles, the ticks, attestations and guardian
+//! actions), so the relayer knows the stream's epoch and, by the follow
+//! rules every gate applies, which of its bundles the stream took.
+//! Other segments' bundles are skipped unread: they cannot change this
+//! segment's chain, and verifying them would take the relayer's CPU.
+
+use std::path::{Path, PathBuf};
+
+use bulkhead_protocol::bundle::Bundle;
+use bulkhead_protocol::snapshot::Snapshot;
+use bulkhead_verifier::gate::{GateConfig, StreamItem};
+use bulkhead_verifier::VerifierKeys;
+
+use super::engine::StreamView;
+use crate::error::NodeError;
+use crate::ledger::{Ledger, Verdict};
+use crate::stream::{StreamEntry, StreamSource};
+
+/// The watcher's state directory inside the relayer's.
+pub fn watch_dir(dir: &Path) -> PathBuf {
+    dir.join("watch")
+}
+
+/// The gate configuration the watcher follows: `registry`'s
+/// registration of `snapshot`'s segment alone. Refused unless that
+/// registration is exactly the snapshot's state (same shape, roots and
+/// next sequence number), or every bundle the relayer makes would be
+/// refused.
+pub fn watch_config(registry: &GateConfig, snapshot: &Snapshot) -> Result<GateConfig, NodeError> {
+    let segment = snapshot.segment;
+    let source = registry.source(segment).ok_or_else(|| {
+        NodeError::Usage(format!(
+            "the gate configuration does not register segment {segment}"
+        ))
+    })?;
+    let state = snapshot
+        .to_state()
+        .map_err(|e| NodeError::Usage(format!("the segment snapshot: {e}")))?;
+    let mismatch = if source.shape != snapshot.shape {
+        Some("circuit shape")
+    } else if source.next_seq != state.exit_seq() {
+        Some("next sequence number")
+    } else if source.boundary_root != state.boundary_root() {
+        Some("boundary root")
+    } else if source.accounts_root != state.accounts_root() {
+        Some("accounts root")
+    } else {
+        None
+    };
+    if let Some(what) = mismatch {
+        return Err(NodeError::Usage(format!(
+            "the gate configuration registers segment {segment} with another {what} than the \
+             snapshot's: the stream would refuse every bundle relayed from this snapshot"
+        )));
+    }
+    let mut config = registry.clone();
+    config.sources = vec![source.clone()];
+    // Exits never go to their own segment, so the watcher credits
+    // nothing: it only follows.
+    config.segment = segment;
+    Ok(config)
+}
+
+/// Creates the watcher's ledger.
+pub fn create(dir: &Path, config: GateConfig, keys: VerifierKeys) -> Result<(), NodeError> {
+    Ledger::create(&watch_dir(dir), config, vec![keys])
+}
+
+/// The watcher.
+pub struct Watcher {
+    ledger: Ledger,
+    segment: u64,
+}
+
+/// Most stream entries one step reads.
+const STEP: usize = 64;
+
+impl Watcher {
+    /// Opens the watcher of the relayer in `dir` for `segment`.
+    pub fn open(dir: &Path, segment: u64, keys: VerifierKeys) -> Result<Self, NodeError> {
+        let ledger = Ledger::open(&watch_dir(dir), |_| Ok(Some(vec![keys])))?;
+        if !ledger.state().sources.contains_key(&segment) {
+            return Err(NodeError::Corrupt(format!(
+                "the watcher does not follow segment {segment}"
+            )));
+        }
+        Ok(Self { ledger, segment })
+    }
+
+    /// What the watcher has seen.
+    pub fn view(&self) -> StreamView {
+        let state = self.ledger.state();
+        let source = &state.sources[&self.segment];
+        StreamView {
+            position: self.ledger.position(),
+            epoch: state.epoch,
+            next_seq: source.next_seq,
+            quarantined: source.quarantined.is_some(),
+        }
+    }
+
+    /// Applies the entries the stream has after the watcher's position,
+    /// up to a step's worth, and returns how many it read. Each is one
+    /// transaction of the watcher's ledger, so a crash repeats nothing.
+    pub fn step(&mut self, source: &dyn StreamSource) -> Result<usize, NodeError> {
+        let mut read = 0;
+        while read < STEP {
+            let position = self.ledger.position().saturating_add(1);
+            let Some(entry) = source.entry(position)? else {
+                break;
+            };
+            match entry {
+                StreamEntry::Item(StreamItem::Bundle(bytes))
+                    if !Bundle::from_bytes(&bytes)
+                        .is_ok_and(|b| b.instance.src == self.segment) =>
+                {
+                    self.ledger.skip(position)?
+                }
+                StreamEntry::Item(item) => {
+                    if let Verdict::Refused(refusal) = self.ledger.apply(&item, Some(position))? {
+                        tracing::debug!(position, %refusal, "stream item refused");
+                    }
+                }
+                StreamEntry::Malformed(_) => self.ledger.skip(position)?,
+            }
+            read += 1;
+        }
+        Ok(read)
+    }
+}
