@@ -93,3 +93,32 @@ pub fn sign_run(
         })
         .collect()
 }
+
+/// One exit request as a client posts it to `relay serve` (integers as
+/// decimal strings), signed by the owner of `account` of segment `src`
+/// for nonce `nonce`.
+#[allow(clippy::too_many_arguments)]
+pub fn exit_request_json(
+    seed: u64,
+    src: u64,
+    dst: u64,
+    asset: u64,
+    account: u64,
+    nonce: u64,
+    recipient: Fp,
+    amount: u64,
+) -> serde_json::Value {
+    let secret = secret(seed, "account", src, account);
+    let lane_id = hash::lane_id(Fp::from(src), Fp::from(dst), Fp::from(asset));
+    serde_json::json!({
+        "dst": dst.to_string(),
+        "asset": asset.to_string(),
+        "account": account.to_string(),
+        "recipient": bulkhead_protocol::hex::fp_to_hex(&recipient),
+        "amount": amount.to_string(),
+        "public_key": bulkhead_protocol::hex::encode(public_key(&secret)),
+        "signature": bulkhead_protocol::hex::encode(
+            sign_exit(&secret, &lane_id, account, nonce, &recipient, amount)
+        ),
+    })
+}

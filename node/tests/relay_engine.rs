@@ -1,0 +1,477 @@
+//! The relayer's engine without proofs: what it takes at the door, how it
+//! forms batches, and what it does with the stream's answer, across
+//! restarts. The stream is played by hand ([`StreamView`]); the service
+//! test (`cli/tests/relay.rs`) runs the real thing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bulkhead_node::relay::engine::{
+    BatchPolicy, Engine, ExitSubmission, IntakeRefusal, StreamView, SubmitError,
+};
+use bulkhead_node::relay::store::RelayStore;
+use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::snapshot::Snapshot;
+use bulkhead_testkit::chain::{SEED, SHAPE};
+use bulkhead_testkit::sample::{ASSET, EPOCH, OTHER_ASSET};
+use bulkhead_testkit::signed::{exit_request_json, segment};
+use proptest::prelude::*;
+
+const SRC: u64 = 1;
+
+fn policy(deadline_ms: u64) -> BatchPolicy {
+    BatchPolicy {
+        deadline: Duration::from_millis(deadline_ms),
+        max_queued: 1000,
+    }
+}
+
+fn engine(dir: &Path, deadline_ms: u64) -> Engine {
+    if !RelayStore::path(dir).exists() {
+        let state = segment(SEED, SRC, &SHAPE).unwrap();
+        RelayStore::create(dir, &Snapshot::from_state(&state, SHAPE)).unwrap();
+    }
+    Engine::open(dir, policy(deadline_ms)).unwrap()
+}
+
+/// Account `account`'s exit of `amount` to `dst` at `nonce`.
+fn request(account: u64, nonce: u64, dst: u64, amount: u64) -> ExitSubmission {
+    let asset = if account % 2 == 0 { ASSET } else { OTHER_ASSET };
+    let json = exit_request_json(
+        SEED,
+        SRC,
+        dst,
+        asset,
+        account,
+        nonce,
+        Fp::from(900 + account),
+        amount,
+    );
+    serde_json::from_value(json).unwrap()
+}
+
+fn refusal(engine: &mut Engine, request: &ExitSubmission) -> IntakeRefusal {
+    match engine.submit(request) {
+        Err(SubmitError::Refused(r)) => r,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn view(position: u64, epoch: u64, next_seq: u64) -> StreamView {
+    StreamView {
+        position,
+        epoch,
+        next_seq,
+        quarantined: false,
+    }
+}
+
+/// Proves (in name) and publishes every live batch, from position `at`.
+fn publish_all(engine: &mut Engine, dir: &Path, at: u64) -> u64 {
+    let mut position = at;
+    let ids: Vec<u64> = engine.live().iter().map(|b| b.row.id).collect();
+    for id in ids {
+        let path = dir.join(format!("fake-{id}.bundle"));
+        std::fs::write(&path, b"").unwrap();
+        assert!(engine.finish_proof(id, &path).unwrap());
+        engine.published(id, position).unwrap();
+        position += 1;
+    }
+    position
+}
+
+#[test]
+fn refusals_name_their_cause_and_queue_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = engine(dir.path(), 0);
+    let mut forged = request(0, 0, 2, 10);
+    forged.signature[0] ^= 1;
+    let mut stolen = request(0, 0, 2, 10);
+    stolen.public_key = request(2, 0, 2, 10).public_key;
+    let mut huge = request(0, 0, 2, 10);
+    huge.amount = u128::from(u64::MAX) + 1;
+    let mut unknown = request(0, 0, 2, 10);
+    unknown.account = 9;
+    let mut wrong_asset = request(0, 0, 2, 10);
+    wrong_asset.asset = u128::from(OTHER_ASSET);
+    let cases: Vec<(ExitSubmission, &str, &str)> = vec![
+        (request(0, 0, 2, 0), "zero_amount", "at least 1"),
+        (huge, "out_of_range", "18446744073709551616"),
+        (
+            request(0, 0, 7, 10),
+            "lane_not_allowed",
+            "no lane to segment 7",
+        ),
+        (unknown, "unknown_account", "no account 9"),
+        (wrong_asset, "wrong_asset", "holds asset 1"),
+        (request(0, 0, 2, 1001), "insufficient_balance", "1000 left"),
+        (forged, "unauthorised", "does not verify"),
+        (stolen, "unauthorised", "does not own"),
+        (request(0, 1, 2, 10), "unauthorised", "nonce 0 is missing"),
+    ];
+    for (request, label, words) in cases {
+        let refused = refusal(&mut engine, &request);
+        assert_eq!(refused.label(), label, "{refused}");
+        assert!(refused.to_string().contains(words), "{refused}");
+    }
+    assert_eq!(engine.queued(), 0);
+    // The same request twice: the second reuses a spent nonce.
+    engine.submit(&request(0, 0, 2, 10)).unwrap();
+    let again = refusal(&mut engine, &request(0, 0, 2, 10));
+    assert!(again.to_string().contains("already used"), "{again}");
+    // The balance counts what is queued: 990 left, not 1000.
+    let over = refusal(&mut engine, &request(0, 1, 2, 991));
+    assert!(over.to_string().contains("990 left"), "{over}");
+    drop(engine);
+    assert_eq!(self::engine(dir.path(), 0).queued(), 1, "durable");
+}
+
+#[test]
+fn a_full_queue_refuses_with_503_semantics() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = segment(SEED, SRC, &SHAPE).unwrap();
+    RelayStore::create(dir.path(), &Snapshot::from_state(&state, SHAPE)).unwrap();
+    let mut engine = Engine::open(
+        dir.path(),
+        BatchPolicy {
+            deadline: Duration::from_secs(60),
+            max_queued: 2,
+        },
+    )
+    .unwrap();
+    engine.submit(&request(0, 0, 2, 1)).unwrap();
+    engine.submit(&request(0, 1, 2, 1)).unwrap();
+    assert_eq!(
+        refusal(&mut engine, &request(0, 2, 2, 1)).label(),
+        "queue_full"
+    );
+}
+
+#[test]
+fn batches_wait_for_the_silo_window_then_fill_or_meet_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = engine(dir.path(), 60_000);
+    engine.submit(&request(0, 0, 2, 10)).unwrap();
+    let now = bulkhead_node::relay::store::now_ms();
+    // The stream's epoch is before the silo's window: nothing can go.
+    assert_eq!(
+        engine
+            .form_batches(&view(0, EPOCH - 1, 0), now + 120_000)
+            .unwrap(),
+        0
+    );
+    // One exit, before the deadline: waits for a full batch.
+    assert_eq!(engine.form_batches(&view(0, EPOCH, 0), now).unwrap(), 0);
+    engine.submit(&request(2, 0, 2, 20)).unwrap();
+    // Two exits fill a TINY batch.
+    assert_eq!(engine.form_batches(&view(0, EPOCH, 0), now).unwrap(), 1);
+    engine.submit(&request(4, 0, 2, 30)).unwrap();
+    assert_eq!(engine.form_batches(&view(0, EPOCH, 0), now).unwrap(), 0);
+    // Past the deadline, a partial batch goes.
+    assert_eq!(
+        engine
+            .form_batches(&view(0, EPOCH, 0), now + 120_000)
+            .unwrap(),
+        1
+    );
+    let live = engine.live();
+    assert_eq!(live.len(), 2);
+    assert_eq!((live[0].row.first_seq, live[0].row.count), (0, 2));
+    assert_eq!((live[1].row.first_seq, live[1].row.count), (2, 1));
+    assert_eq!(live[1].row.epoch, EPOCH);
+}
+
+#[test]
+fn an_account_spends_its_nonces_in_order_across_lanes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = engine(dir.path(), 0);
+    // Account 0 to segment 2, then to segment 3, then to 2 again.
+    engine.submit(&request(0, 0, 2, 1)).unwrap();
+    engine.submit(&request(0, 1, 3, 1)).unwrap();
+    engine.submit(&request(0, 2, 2, 1)).unwrap();
+    let now = bulkhead_node::relay::store::now_ms();
+    assert_eq!(engine.form_batches(&view(0, EPOCH, 0), now).unwrap(), 3);
+    let order: Vec<(u64, u64)> = engine
+        .live()
+        .iter()
+        .flat_map(|b| b.exits.iter().map(|e| (e.nonce, e.dst)))
+        .collect();
+    assert_eq!(order, [(0, 2), (1, 3), (2, 2)], "nonce order kept");
+}
+
+#[test]
+fn the_epoch_cap_cuts_a_batch_and_the_rest_waits_for_the_next_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = engine(dir.path(), 0);
+    // Epoch 7 has 5,000 of asset 1 left under the cap.
+    engine.submit(&request(6, 0, 2, 4000)).unwrap();
+    engine.submit(&request(4, 0, 2, 2000)).unwrap();
+    let now = bulkhead_node::relay::store::now_ms();
+    assert_eq!(engine.form_batches(&view(0, EPOCH, 0), now).unwrap(), 1);
+    assert_eq!(engine.live()[0].row.count, 1);
+    assert_eq!(engine.queued(), 1);
+    let status = engine.exit_status(2).unwrap().unwrap();
+    assert_eq!(status["status"], "queued");
+    assert!(status["waiting"].as_str().unwrap().contains("epoch cap"));
+    // In the next epoch it goes (the first batch must be taken first: it
+    // is published and confirmed here).
+    let at = publish_all(&mut engine, dir.path(), 3);
+    engine.reconcile(&view(at, EPOCH, 1)).unwrap();
+    assert_eq!(
+        engine.form_batches(&view(at, EPOCH + 1, 1), now).unwrap(),
+        1
+    );
+    assert_eq!(engine.live()[0].row.epoch, EPOCH + 1);
+}
+
+#[test]
+fn a_stale_batch_is_superseded_and_planned_again_for_the_new_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = engine(dir.path(), 0);
+    for (account, amount) in [(0, 10), (2, 20), (4, 30)] {
+        engine.submit(&request(account, 0, 2, amount)).unwrap();
+    }
+    let now = bulkhead_node::relay::store::now_ms();
+    assert_eq!(engine.form_batches(&view(0, EPOCH, 0), now).unwrap(), 2);
+    let first_ids: Vec<u64> = engine.live().iter().map(|b| b.row.id).collect();
+    publish_all(&mut engine, dir.path(), 10);
+    // The stream ticked (position 9) before the bundles (10, 11): it read
+    // both and took neither.
+    let done = engine.reconcile(&view(11, EPOCH + 1, 0)).unwrap();
+    assert!(done.superseded.unwrap().contains("stale"));
+    assert!(engine.live().is_empty());
+    assert_eq!(engine.queued(), 3, "every exit is queued again");
+    assert_eq!(engine.exit_status(1).unwrap().unwrap()["status"], "queued");
+    // Reopened, the engine is the same; planned again at the new epoch,
+    // from the same sequence number.
+    drop(engine);
+    let mut engine = self::engine(dir.path(), 0);
+    assert_eq!(engine.queued(), 3);
+    assert_eq!(
+        engine.form_batches(&view(11, EPOCH + 1, 0), now).unwrap(),
+        2
+    );
+    let live = engine.live();
+    assert_eq!(live[0].row.first_seq, 0);
+    assert_eq!(live[0].row.epoch, EPOCH + 1);
+    assert!(!first_ids.contains(&live[0].row.id));
+    let nonces: Vec<u64> = live
+        .iter()
+        .flat_map(|b| b.exits.iter().map(|e| e.id))
+        .collect();
+    assert_eq!(nonces, [1, 2, 3], "queue order kept");
+}
+
+#[test]
+fn confirmed_batches_fold_into_the_state_a_restart_starts_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = engine(dir.path(), 0);
+    for (account, amount) in [(0, 10), (2, 20), (4, 30), (6, 40)] {
+        engine.submit(&request(account, 0, 2, amount)).unwrap();
+    }
+    let now = bulkhead_node::relay::store::now_ms();
+    engine.form_batches(&view(0, EPOCH, 0), now).unwrap();
+    publish_all(&mut engine, dir.path(), 1);
+    // The stream has taken the first batch only so far.
+    let done = engine.reconcile(&view(1, EPOCH, 2)).unwrap();
+    assert_eq!(done.confirmed, (1, 2));
+    assert_eq!(
+        engine.exit_status(1).unwrap().unwrap()["status"],
+        "confirmed"
+    );
+    assert_eq!(
+        engine.exit_status(3).unwrap().unwrap()["status"],
+        "published"
+    );
+    drop(engine);
+    let engine = self::engine(dir.path(), 0);
+    assert_eq!(engine.live().len(), 1);
+    assert_eq!(engine.live()[0].row.first_seq, 2);
+    let status = engine.status(&view(1, EPOCH, 2)).unwrap();
+    assert_eq!(status["confirmed_seq"], "2");
+    assert_eq!(status["planned_seq"], "4");
+}
+
+#[test]
+fn a_refusal_that_planning_again_cannot_cure_halts_the_relayer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = engine(dir.path(), 0);
+    engine.submit(&request(0, 0, 2, 10)).unwrap();
+    engine.submit(&request(2, 0, 2, 10)).unwrap();
+    let now = bulkhead_node::relay::store::now_ms();
+    engine.form_batches(&view(0, EPOCH, 0), now).unwrap();
+    publish_all(&mut engine, dir.path(), 1);
+    // Read, not taken, same epoch, not quarantined.
+    engine.reconcile(&view(1, EPOCH, 0)).unwrap();
+    assert!(engine.halted().unwrap().contains("refused batch 1"));
+    assert_eq!(refusal(&mut engine, &request(4, 0, 2, 1)).label(), "halted");
+    assert_eq!(engine.form_batches(&view(1, EPOCH, 0), now).unwrap(), 0);
+}
+
+#[test]
+fn under_quarantine_nothing_is_planned_or_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = engine(dir.path(), 0);
+    engine.submit(&request(0, 0, 2, 10)).unwrap();
+    engine.submit(&request(2, 0, 2, 10)).unwrap();
+    let now = bulkhead_node::relay::store::now_ms();
+    let quarantined = StreamView {
+        quarantined: true,
+        ..view(0, EPOCH, 0)
+    };
+    assert_eq!(engine.form_batches(&quarantined, now).unwrap(), 0);
+    engine.form_batches(&view(0, EPOCH, 0), now).unwrap();
+    let path = dir.path().join("b.bundle");
+    std::fs::write(&path, b"").unwrap();
+    engine.finish_proof(1, &path).unwrap();
+    assert!(engine.next_to_publish(&quarantined).unwrap().is_none());
+    // Published just before the quarantine and refused: planned again
+    // once the stream releases the segment.
+    engine.published(1, 4).unwrap();
+    let done = engine
+        .reconcile(&StreamView {
+            quarantined: true,
+            ..view(4, EPOCH, 0)
+        })
+        .unwrap();
+    assert!(done.superseded.unwrap().contains("quarantined"));
+    assert_eq!(engine.form_batches(&quarantined, now).unwrap(), 0);
+    assert_eq!(engine.form_batches(&view(5, EPOCH, 0), now).unwrap(), 1);
+}
+
+/// One step of a relayer's life, as an adversarial scheduler picks it.
+#[derive(Clone, Debug)]
+enum Step {
+    /// A request: an account, the nonce offset from its next (0 valid,
+    /// else a replay or a gap), a destination, an amount (hostile values
+    /// included).
+    Submit(u64, i8, u64, u64),
+    /// Form batches, `0` ms or an hour later.
+    Form(bool),
+    /// Prove and publish every live batch.
+    Publish,
+    /// The stream takes the published batches, in order, up to `n`.
+    Take(usize),
+    /// The stream ticks: published, untaken batches become stale.
+    Tick,
+    /// Crash and restart.
+    Restart,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0u64..8, -1i8..=1, prop_oneof![Just(2u64), Just(3)], prop_oneof![
+            1u64..500, Just(0u64), Just(u64::MAX), Just(4_000u64)
+        ])
+            .prop_map(|(a, n, d, m)| Step::Submit(a, n, d, m)),
+        2 => any::<bool>().prop_map(Step::Form),
+        2 => Just(Step::Publish),
+        2 => (0usize..3).prop_map(Step::Take),
+        1 => Just(Step::Tick),
+        1 => Just(Step::Restart),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Whatever the order of requests (valid, replayed, premature,
+    /// hostile amounts), stream answers and crashes: every accepted exit
+    /// is in exactly one place (queued, or one live or taken batch), the
+    /// stream's taken batches have contiguous sequence numbers, no exit
+    /// is taken twice, and each account's exits are taken in nonce order.
+    #[test]
+    fn no_exit_is_lost_or_taken_twice(steps in proptest::collection::vec(step(), 1..60)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut engine = engine(dir.path(), 0);
+        let mut nonces = [0u64; 8];
+        let mut accepted: Vec<u64> = Vec::new();
+        // The stream: position, epoch, taken exits (ids, in order).
+        let (mut position, mut epoch, mut next_seq) = (0u64, EPOCH, 0u64);
+        let mut taken: Vec<(u64, u64, u64)> = Vec::new(); // (id, account, nonce)
+        let now = bulkhead_node::relay::store::now_ms();
+        for step in steps {
+            match step {
+                Step::Submit(account, offset, dst, amount) => {
+                    let nonce = nonces[account as usize].saturating_add_signed(i64::from(offset));
+                    if let Ok(receipt) = engine.submit(&request(account, nonce, dst, amount)) {
+                        prop_assert_eq!(nonce, nonces[account as usize], "only the next nonce");
+                        prop_assert_eq!(receipt.nonce, nonce);
+                        nonces[account as usize] += 1;
+                        accepted.push(receipt.id);
+                    }
+                }
+                Step::Form(late) => {
+                    let at = if late { now + 3_600_000 } else { now };
+                    engine.form_batches(&view(position, epoch, next_seq), at).unwrap();
+                }
+                Step::Publish => {
+                    let v = view(position, epoch, next_seq);
+                    while let Some((id, _)) = engine.next_to_publish(&v).ok().flatten() {
+                        position += 1;
+                        engine.published(id, position).unwrap();
+                    }
+                    let ids: Vec<u64> = engine.live().iter()
+                        .filter(|b| b.row.status.as_str() == "planned")
+                        .map(|b| b.row.id).collect();
+                    for id in ids {
+                        let path = dir.path().join(format!("{id}.bundle"));
+                        std::fs::write(&path, b"").unwrap();
+                        engine.finish_proof(id, &path).unwrap();
+                    }
+                }
+                Step::Take(n) => {
+                    // The stream takes published batches whose epoch is
+                    // current and which chain on its tip, in order.
+                    let mut took = 0;
+                    for batch in engine.live() {
+                        if took == n || batch.row.status.as_str() != "published"
+                            || batch.row.epoch != epoch || batch.row.first_seq != next_seq {
+                            break;
+                        }
+                        for exit in &batch.exits {
+                            taken.push((exit.id, exit.account, exit.nonce));
+                        }
+                        next_seq += batch.row.count as u64;
+                        took += 1;
+                    }
+                    // ... and reads everything published so far.
+                    engine.reconcile(&view(position, epoch, next_seq)).unwrap();
+                }
+                Step::Tick => {
+                    position += 1;
+                    epoch += 1;
+                    engine.reconcile(&view(position, epoch, next_seq)).unwrap();
+                }
+                Step::Restart => {
+                    drop(engine);
+                    engine = self::engine(dir.path(), 0);
+                }
+            }
+            prop_assert!(engine.halted().is_none(), "{:?}", engine.halted());
+        }
+        // Taken: contiguous, unique, nonce order per account.
+        prop_assert_eq!(taken.len() as u64, next_seq);
+        let mut ids: Vec<u64> = taken.iter().map(|t| t.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        prop_assert_eq!(ids.len(), taken.len(), "an exit taken twice");
+        for account in 0..8 {
+            let spent: Vec<u64> = taken.iter().filter(|t| t.1 == account).map(|t| t.2).collect();
+            prop_assert_eq!(spent.clone(), (0..spent.len() as u64).collect::<Vec<_>>());
+        }
+        // Every accepted exit is in exactly one place.
+        let mut placed: Vec<u64> = engine.live().iter().flat_map(|b| b.exits.iter().map(|e| e.id)).collect();
+        for id in &accepted {
+            let status = engine.exit_status(*id).unwrap().unwrap();
+            let status = status["status"].as_str().unwrap().to_owned();
+            if status == "queued" { placed.push(*id); }
+            if status == "confirmed" { prop_assert!(ids.binary_search(id).is_ok()); }
+        }
+        placed.extend(ids.iter().copied());
+        placed.sort_unstable();
+        let mut expected = accepted.clone();
+        expected.sort_unstable();
+        prop_assert_eq!(placed, expected);
+    }
+}
