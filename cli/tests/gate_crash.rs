@@ -267,7 +267,7 @@ fn racing_one_shot_writers_lose_nothing() {
                 Some(0) => assert!(applied, "an exit-0 writer's items are in the ledger"),
                 Some(2) => {
                     let err = String::from_utf8_lossy(&out.stderr);
-                    assert!(err.contains("held by another gate process"), "{err}");
+                    assert!(err.contains("held by another bulkhead process"), "{err}");
                     assert!(!applied, "a refused writer applied nothing");
                 }
                 other => panic!("exit {other:?}: {}", String::from_utf8_lossy(&out.stderr)),

@@ -24,7 +24,7 @@ pub enum NodeError {
         dir: PathBuf,
     },
     /// Another process holds the state directory's write lock.
-    #[error("{}: held by another gate process (pid {}); one writer at a time", dir.display(), pid.map_or_else(|| "unknown".to_string(), |p| p.to_string()))]
+    #[error("{}: held by another bulkhead process (pid {}); one writer at a time", dir.display(), pid.map_or_else(|| "unknown".to_string(), |p| p.to_string()))]
     Locked {
         /// The state directory.
         dir: PathBuf,

@@ -77,6 +77,13 @@ pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Started {
     for (k, v) in env {
         command.env(k, v);
     }
+    spawn_listening(command)
+}
+
+/// Spawns `command` (a service whose first stdout line is `listening on
+/// ADDR`) and waits until it listens or exits.
+pub fn spawn_listening(mut command: Command) -> Started {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
