@@ -86,6 +86,9 @@ pub enum NodeError {
     /// Options that make no sense.
     #[error("{0}")]
     Usage(String),
+    /// The stream (NATS) could not be reached or used.
+    #[error("{0}")]
+    Stream(String),
     /// A stream item could not be read.
     #[error("{}: {message}", path.display())]
     BadItem {

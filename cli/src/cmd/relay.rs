@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use bulkhead_node::relay::engine::BatchPolicy;
 use bulkhead_node::relay::{self, Relay, RelayOptions, DEFAULT_MAX_QUEUED};
+use bulkhead_node::stream::StreamSpec;
 use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_prover::{ParamsCache, ProverKeys};
 use bulkhead_verifier::gate::GateConfig;
 use clap::{Args, Subcommand};
 
-use crate::cmd::stream::open_stream;
 use crate::error::CliError;
 use crate::json::read_json;
 
@@ -52,7 +52,8 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:7430")]
     listen: SocketAddr,
     /// The stream to publish to and follow: a directory log, or
-    /// nats://HOST:PORT for NATS JetStream (see the README).
+    /// nats://HOST:PORT for NATS JetStream (user and password from
+    /// $BULKHEAD_NATS_USER and $BULKHEAD_NATS_PASSWORD; see the README).
     #[arg(long, value_name = "STREAM")]
     publish: String,
     /// A lane with fewer than a full batch waiting proves what it has once
@@ -106,7 +107,7 @@ fn serve(args: ServeArgs, cache: &ParamsCache) -> Result<(), CliError> {
     options.validate()?;
     let snapshot: Snapshot = read_json(&args.segment)?;
     let registry: GateConfig = read_json(&args.registry)?;
-    let (source, sink) = open_stream(&args.publish)?;
+    let stream = StreamSpec::parse(&args.publish)?;
     let started = Instant::now();
     let keys = Arc::new(ProverKeys::load(snapshot.shape, cache)?);
     eprintln!(
@@ -127,5 +128,10 @@ fn serve(args: ServeArgs, cache: &ParamsCache) -> Result<(), CliError> {
         );
     }
     let relay = Relay::open(&args.state, keys, options.policy)?;
+    let source = stream.source(
+        &format!("relay-{}", relay.segment()),
+        relay.stream_position(),
+    )?;
+    let sink = stream.sink()?;
     Ok(relay::run(relay, source, sink, options)?)
 }

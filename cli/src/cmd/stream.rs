@@ -2,17 +2,19 @@
 
 use std::path::PathBuf;
 
-use bulkhead_node::stream::{read_item_file, DirLog, DirLogSink, StreamSink, StreamSource};
+use bulkhead_node::stream::{nats, read_item_file, StreamSpec};
 use clap::{Args, Subcommand};
 
 use crate::error::CliError;
 
-/// The stream on one machine: a directory log of items by position.
+/// The stream: a directory log of items by position, or NATS JetStream.
 #[derive(Args)]
 pub struct StreamArgs {
-    /// The log's directory (what `gate serve --follow` reads).
-    #[arg(long)]
-    stream: PathBuf,
+    /// A directory log (what `gate serve --follow` reads), or
+    /// nats://HOST:PORT (user and password from $BULKHEAD_NATS_USER and
+    /// $BULKHEAD_NATS_PASSWORD).
+    #[arg(long, value_name = "STREAM")]
+    stream: String,
     #[command(subcommand)]
     action: StreamAction,
 }
@@ -26,11 +28,15 @@ enum StreamAction {
         #[arg(required = true)]
         items: Vec<PathBuf>,
     },
+    /// Create the NATS JetStream stream (once, as its administrator):
+    /// file storage, every item kind's subject, nothing ever trimmed,
+    /// deleted or purged. An existing stream is left as it is.
+    Init,
 }
 
 /// Runs one stream action.
 pub fn execute(args: StreamArgs) -> Result<(), CliError> {
-    let log = DirLog::new(&args.stream);
+    let spec = StreamSpec::parse(&args.stream)?;
     match args.action {
         StreamAction::Append { items } => {
             // Every file is read and checked before anything is appended.
@@ -38,23 +44,22 @@ pub fn execute(args: StreamArgs) -> Result<(), CliError> {
                 .iter()
                 .map(|path| read_item_file(path).map(|item| (path, item)))
                 .collect::<Result<Vec<_>, _>>()?;
-            let mut from = 1;
+            let sink = spec.sink()?;
             for (path, item) in items {
-                let position = log.append(&item, from)?;
+                let position = sink.publish(&item)?;
                 println!("{}: position {position}", path.display());
-                from = position.saturating_add(1);
             }
             Ok(())
         }
+        StreamAction::Init => match spec {
+            StreamSpec::Nats(address) => {
+                let last = nats::create_stream(&address)?;
+                println!("stream {} ready at {} (last position {last})", nats::STREAM, address.url);
+                Ok(())
+            }
+            StreamSpec::Dir(_) => Err(CliError::Usage(
+                "a directory log needs no set-up: its first append creates it".into(),
+            )),
+        },
     }
-}
-
-/// The stream `spec` names, to follow and to publish to: a directory log
-/// (a path).
-pub fn open_stream(spec: &str) -> Result<(Box<dyn StreamSource>, Box<dyn StreamSink>), CliError> {
-    if spec.is_empty() {
-        return Err(CliError::Usage("the stream is an empty path".into()));
-    }
-    let log = DirLog::new(spec);
-    Ok((Box::new(log.clone()), Box::new(DirLogSink::new(log))))
 }

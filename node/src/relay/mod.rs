@@ -169,6 +169,17 @@ pub struct Relay {
 }
 
 impl Relay {
+    /// The segment relayed.
+    pub fn segment(&self) -> u64 {
+        self.engine.segment()
+    }
+
+    /// The last stream position the watcher applied (where a NATS
+    /// consumer resumes).
+    pub fn stream_position(&self) -> u64 {
+        self.watcher.position()
+    }
+
     /// Opens the relayer set up in `dir`: takes the lock (a second
     /// relayer on the same directory is refused, naming the holder), then
     /// the engine and the watcher.

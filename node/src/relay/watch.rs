@@ -89,6 +89,11 @@ impl Watcher {
         Ok(Self { ledger, segment })
     }
 
+    /// The last stream position applied.
+    pub fn position(&self) -> u64 {
+        self.ledger.position()
+    }
+
     /// What the watcher has seen.
     pub fn view(&self) -> StreamView {
         let state = self.ledger.state();
@@ -125,6 +130,7 @@ impl Watcher {
                 }
                 StreamEntry::Malformed(_) => self.ledger.skip(position)?,
             }
+            source.applied(position);
             read += 1;
         }
         Ok(read)

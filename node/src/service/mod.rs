@@ -13,7 +13,6 @@ pub mod metrics;
 pub mod writer;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,7 +23,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::NodeError;
 use crate::ledger::Ledger;
-use crate::stream::{DirLog, StreamSource};
+use crate::stream::{StreamSource, StreamSpec};
 
 /// How long the follower waits before looking for the next entry again.
 const FOLLOW_POLL: Duration = Duration::from_millis(50);
@@ -42,8 +41,10 @@ pub const MAX_QUEUE: usize = 65_536;
 pub struct ServeOptions {
     /// Where to listen.
     pub listen: SocketAddr,
-    /// A directory log to follow.
-    pub follow: Option<PathBuf>,
+    /// A stream to follow: a directory log or NATS JetStream.
+    pub follow: Option<StreamSpec>,
+    /// The durable consumer's name when following NATS (one per gate).
+    pub consumer: String,
     /// The bearer token write requests must carry; required when `listen`
     /// is not a loopback address.
     pub token: Option<String>,
@@ -133,9 +134,19 @@ async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result
         .local_addr()
         .map_err(NodeError::io(options.listen.to_string()))?;
     let (stop, stopped) = watch::channel(false);
-    let follower = options.follow.clone().map(|log| {
+    let source: Option<Arc<dyn StreamSource>> = match &options.follow {
+        Some(spec) => {
+            let (spec, consumer) = (spec.clone(), options.consumer.clone());
+            let source = tokio::task::spawn_blocking(move || spec.source(&consumer, start_position))
+                .await
+                .map_err(|e| NodeError::Usage(format!("stream: {e}")))??;
+            Some(Arc::from(source))
+        }
+        None => None,
+    };
+    let follower = source.map(|log| {
         tokio::spawn(follow(
-            DirLog::new(log),
+            log,
             start_position,
             queue.clone(),
             stopped.clone(),
@@ -200,7 +211,7 @@ const FOLLOW_WINDOW: usize = 64;
 /// to [`FOLLOW_WINDOW`] at a time (the writer applies them in queue order
 /// and the ledger checks each position), until told to stop.
 async fn follow(
-    log: DirLog,
+    log: Arc<dyn StreamSource>,
     after: u64,
     queue: mpsc::Sender<writer::Request>,
     mut stop: watch::Receiver<bool>,
@@ -239,7 +250,13 @@ async fn follow(
         }
         for answer in answers {
             match answer.await {
-                Ok(Ok(_)) => position = position.saturating_add(1),
+                Ok(Ok(_)) => {
+                    // Committed: the source may acknowledge it now.
+                    let source = log.clone();
+                    let applied = position;
+                    let _ = tokio::task::spawn_blocking(move || source.applied(applied)).await;
+                    position = position.saturating_add(1);
+                }
                 // The ledger knows better (a commit that landed although it
                 // reported an error): resume where it says.
                 Ok(Err(error)) => {
@@ -264,7 +281,7 @@ async fn follow(
 /// being copied in: it ends the window, and is taken alone, as final, only
 /// once it has stopped changing for [`SETTLE`].
 async fn ready_entries(
-    log: &DirLog,
+    log: &Arc<dyn StreamSource>,
     position: u64,
 ) -> Result<Vec<crate::stream::StreamEntry>, NodeError> {
     let mut entries = Vec::new();
@@ -290,7 +307,7 @@ async fn ready_entries(
 
 /// The entry at `position`, read off the async runtime.
 async fn read_entry(
-    log: &DirLog,
+    log: &Arc<dyn StreamSource>,
     position: u64,
 ) -> Result<Option<crate::stream::StreamEntry>, NodeError> {
     let log = log.clone();

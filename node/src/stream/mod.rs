@@ -6,6 +6,7 @@
 //! effect exactly once. [`DirLog`] is the source on one machine.
 
 mod dirlog;
+pub mod nats;
 
 use std::path::Path;
 
@@ -45,6 +46,12 @@ pub trait StreamSource: Send + Sync {
     /// The entry at `position` (from 1), or `None` if the log has not
     /// reached it yet.
     fn entry(&self, position: u64) -> Result<Option<StreamEntry>, NodeError>;
+
+    /// Tells the source that the entry at `position`, and every one before
+    /// it, is applied and committed, so a source that acknowledges (NATS)
+    /// may do so. The default does nothing: a log read by position needs
+    /// no acknowledgement.
+    fn applied(&self, _position: u64) {}
 }
 
 /// Where a relayer (or a validator, or the clock) publishes: the stream
@@ -80,6 +87,50 @@ impl StreamSink for DirLogSink {
         self.next
             .store(position.saturating_add(1), Ordering::SeqCst);
         Ok(position)
+    }
+}
+
+/// A stream named on a command line: a directory log (a path) or a NATS
+/// JetStream server (`nats://HOST:PORT`).
+#[derive(Clone, Debug)]
+pub enum StreamSpec {
+    /// A directory log on this machine.
+    Dir(DirLog),
+    /// NATS JetStream.
+    Nats(nats::NatsAddress),
+}
+
+impl StreamSpec {
+    /// Parses a stream's name (credentials for NATS from the environment).
+    pub fn parse(spec: &str) -> Result<Self, NodeError> {
+        if nats::NatsAddress::is_nats(spec) {
+            return Ok(StreamSpec::Nats(nats::NatsAddress::parse(spec)?));
+        }
+        if spec.is_empty() || spec.contains("://") {
+            return Err(NodeError::Usage(format!(
+                "stream {spec:?}: expected a directory or nats://HOST:PORT"
+            )));
+        }
+        Ok(StreamSpec::Dir(DirLog::new(spec)))
+    }
+
+    /// A follower whose ledger applied up to `applied`; `consumer` names
+    /// its durable NATS consumer (one per follower).
+    pub fn source(&self, consumer: &str, applied: u64) -> Result<Box<dyn StreamSource>, NodeError> {
+        Ok(match self {
+            StreamSpec::Dir(log) => Box::new(log.clone()),
+            StreamSpec::Nats(address) => {
+                Box::new(nats::NatsSource::connect(address, consumer, applied)?)
+            }
+        })
+    }
+
+    /// A publisher.
+    pub fn sink(&self) -> Result<Box<dyn StreamSink>, NodeError> {
+        Ok(match self {
+            StreamSpec::Dir(log) => Box::new(DirLogSink::new(log.clone())),
+            StreamSpec::Nats(address) => Box::new(nats::NatsSink::connect(address)?),
+        })
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 use bulkhead_node::keys::gate_keys;
 use bulkhead_node::ledger::Ledger;
 use bulkhead_node::service::{self, max_item_bytes, ServeOptions, DEFAULT_QUEUE};
+use bulkhead_node::stream::StreamSpec;
 use bulkhead_prover::ParamsCache;
 use clap::Args;
 
@@ -18,9 +19,15 @@ pub struct ServeArgs {
     /// Address to listen on. Beyond loopback a write token is required.
     #[arg(long, default_value = "127.0.0.1:7420")]
     listen: SocketAddr,
-    /// Follow a directory log of stream items (files named by position).
+    /// Follow the stream: a directory log of items named by position, or
+    /// nats://HOST:PORT for NATS JetStream (user and password from
+    /// $BULKHEAD_NATS_USER and $BULKHEAD_NATS_PASSWORD).
+    #[arg(long, value_name = "STREAM")]
+    follow: Option<String>,
+    /// The durable NATS consumer's name (default gate-SEGMENT); one per
+    /// gate.
     #[arg(long)]
-    follow: Option<PathBuf>,
+    consumer: Option<String>,
     /// File holding the bearer token write requests must carry (else
     /// $BULKHEAD_GATE_TOKEN).
     #[arg(long)]
@@ -42,9 +49,10 @@ pub fn execute(dir: &Path, args: ServeArgs, cache: &ParamsCache) -> Result<(), C
         None => std::env::var("BULKHEAD_GATE_TOKEN").ok(),
     }
     .filter(|t| !t.is_empty());
-    let options = ServeOptions {
+    let mut options = ServeOptions {
         listen: args.listen,
-        follow: args.follow,
+        follow: args.follow.as_deref().map(StreamSpec::parse).transpose()?,
+        consumer: args.consumer.clone().unwrap_or_default(),
         token,
         queue: args.queue,
     };
@@ -66,5 +74,8 @@ pub fn execute(dir: &Path, args: ServeArgs, cache: &ParamsCache) -> Result<(), C
         max_body = max_item_bytes(config, &keys);
         Ok(Some(keys))
     })?;
+    if options.consumer.is_empty() {
+        options.consumer = format!("gate-{}", ledger.state().config.segment);
+    }
     Ok(service::run(ledger, max_body, options)?)
 }
