@@ -54,7 +54,11 @@ pub fn execute(args: StreamArgs) -> Result<(), CliError> {
         StreamAction::Init => match spec {
             StreamSpec::Nats(address) => {
                 let last = nats::create_stream(&address)?;
-                println!("stream {} ready at {} (last position {last})", nats::STREAM, address.url);
+                println!(
+                    "stream {} ready at {} (last position {last})",
+                    nats::STREAM,
+                    address.url
+                );
                 Ok(())
             }
             StreamSpec::Dir(_) => Err(CliError::Usage(

@@ -137,21 +137,16 @@ async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result
     let source: Option<Arc<dyn StreamSource>> = match &options.follow {
         Some(spec) => {
             let (spec, consumer) = (spec.clone(), options.consumer.clone());
-            let source = tokio::task::spawn_blocking(move || spec.source(&consumer, start_position))
-                .await
-                .map_err(|e| NodeError::Usage(format!("stream: {e}")))??;
+            let source =
+                tokio::task::spawn_blocking(move || spec.source(&consumer, start_position))
+                    .await
+                    .map_err(|e| NodeError::Usage(format!("stream: {e}")))??;
             Some(Arc::from(source))
         }
         None => None,
     };
-    let follower = source.map(|log| {
-        tokio::spawn(follow(
-            log,
-            start_position,
-            queue.clone(),
-            stopped.clone(),
-        ))
-    });
+    let follower =
+        source.map(|log| tokio::spawn(follow(log, start_position, queue.clone(), stopped.clone())));
     let state = api::AppState {
         queue,
         dir: Arc::new(dir),

@@ -97,9 +97,13 @@ impl NatsAddress {
             ));
         }
         if rest.is_empty() || rest.contains('/') {
-            return Err(NodeError::Usage(format!("{spec}: expected nats://HOST:PORT")));
+            return Err(NodeError::Usage(format!(
+                "{spec}: expected nats://HOST:PORT"
+            )));
         }
-        let user = std::env::var("BULKHEAD_NATS_USER").ok().filter(|u| !u.is_empty());
+        let user = std::env::var("BULKHEAD_NATS_USER")
+            .ok()
+            .filter(|u| !u.is_empty());
         let password = std::env::var("BULKHEAD_NATS_PASSWORD").ok();
         let credentials = match (user, password) {
             (Some(user), Some(password)) => Some((user, password)),
@@ -145,11 +149,13 @@ impl Connection {
             .enable_all()
             .build()
             .map_err(NodeError::io("NATS runtime"))?;
-        let client = runtime.block_on(async {
+        // The JetStream context starts a task: made inside the runtime.
+        let jetstream = runtime.block_on(async {
             let options = match &address.credentials {
-                Some((user, password)) => {
-                    async_nats::ConnectOptions::with_user_and_password(user.clone(), password.clone())
-                }
+                Some((user, password)) => async_nats::ConnectOptions::with_user_and_password(
+                    user.clone(),
+                    password.clone(),
+                ),
                 None => async_nats::ConnectOptions::new(),
             };
             options
@@ -157,11 +163,12 @@ impl Connection {
                 .request_timeout(Some(Duration::from_secs(10)))
                 .connect(address.url.as_str())
                 .await
+                .map(jetstream::new)
                 .map_err(|e| nats_error("connect")(format!("{}: {e}", address.url)))
         })?;
         Ok(Self {
             runtime: Some(runtime),
-            jetstream: jetstream::new(client),
+            jetstream,
         })
     }
 
@@ -229,7 +236,12 @@ impl StreamSink for NatsSink {
                 .await
                 .map_err(|e| nats_error("publish")(format!("{subject}: {e}")))?
                 .await
-                .map_err(|e| nats_error("publish")(format!("{subject}: {e}")))?;
+                .map_err(|e| {
+                    nats_error("publish")(format!(
+                        "{subject}: {e} (no acknowledgement: may this user publish on \
+                         {subject}? see the server's permissions)"
+                    ))
+                })?;
             Ok(ack.sequence)
         })
     }
@@ -256,16 +268,12 @@ impl NatsSource {
         }
         let connection = Connection::open(address)?;
         let consumer = connection.block_on(async {
-            let stream = connection
-                .jetstream
-                .get_stream(STREAM)
-                .await
-                .map_err(|e| {
-                    nats_error("stream")(format!(
-                        "{e} (create it once with `bulkhead stream --stream {} init`)",
-                        address.url
-                    ))
-                })?;
+            let stream = connection.jetstream.get_stream(STREAM).await.map_err(|e| {
+                nats_error("stream")(format!(
+                    "{e} (create it once with `bulkhead stream --stream {} init`)",
+                    address.url
+                ))
+            })?;
             let config = consumer::pull::Config {
                 durable_name: Some(name.to_owned()),
                 deliver_policy: consumer::DeliverPolicy::ByStartSequence {
@@ -394,7 +402,9 @@ impl StreamSource for NatsSource {
         let done: Vec<jetstream::Message> = {
             let mut buffer = self.buffer();
             let later = buffer.split_off(&position.saturating_add(1));
-            std::mem::replace(&mut *buffer, later).into_values().collect()
+            std::mem::replace(&mut *buffer, later)
+                .into_values()
+                .collect()
         };
         for message in done {
             self.acknowledge(message);
