@@ -1,0 +1,319 @@
+//! The stream across machines, end to end on loopback: a NATS JetStream
+//! server with a user per role and subject permissions
+//! (examples/nats-server.conf), two relayer services (segments 1 and 2)
+//! and three gate services (segments 1, 2, 3), all at the TINY shape. A
+//! load generator posts signed exits on every lane of both segments while
+//! the guardians tick the epoch twice; one gate and then a relayer are
+//! SIGKILLed mid-run and restarted. At the end every gate has the same
+//! follow state at the same stream position, every exit the relayers
+//! accepted is credited exactly once at its destination, none twice; and
+//! the server refuses what a role may not publish.
+
+mod service;
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use bulkhead_node::ledger::{Depth, Ledger, LedgerReader};
+use bulkhead_node::stream::encode_item;
+use bulkhead_protocol::hash::Fp;
+use bulkhead_testkit::chain::{config, tick, verifier_keys, EPOCH};
+use service::relay::*;
+use service::*;
+
+/// A nats-server on a free loopback port, with the example configuration.
+struct NatsServer {
+    child: Child,
+    url: String,
+}
+
+impl NatsServer {
+    fn start(store: &Path) -> Self {
+        let binary = [
+            "nats-server",
+            "/usr/sbin/nats-server",
+            "/usr/bin/nats-server",
+        ]
+        .into_iter()
+        .find(|b| Command::new(b).arg("--version").output().is_ok())
+        .expect(
+            "nats-server not found: the test command installs it (apt-get install nats-server)",
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/nats-server.conf");
+        let child = Command::new(binary)
+            .arg("-c")
+            .arg(&config)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        wait_until("nats-server listening", Duration::from_secs(20), || {
+            TcpStream::connect(addr).is_ok()
+        });
+        Self {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The credentials of a role in the example configuration.
+fn role(user: &str) -> Vec<(String, String)> {
+    vec![
+        ("BULKHEAD_NATS_USER".into(), user.into()),
+        ("BULKHEAD_NATS_PASSWORD".into(), format!("{user}-example")),
+    ]
+}
+
+/// `bulkhead stream --stream URL ARGS` as `user`.
+fn stream_as(user: &str, url: &str, args: &[&str]) -> Output {
+    bulkhead()
+        .args(["stream", "--stream", url])
+        .args(args)
+        .envs(role(user))
+        .output()
+        .unwrap()
+}
+
+/// The stream's last position (what `init` reports on an existing stream).
+fn last_position(url: &str) -> u64 {
+    let out = stream_as("admin", url, &["init"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .rsplit("last position ")
+        .next()
+        .and_then(|t| t.trim_end_matches(')').parse().ok())
+        .unwrap_or_else(|| panic!("no position in {text:?}"))
+}
+
+/// Writes the tick into `epoch` as an item file.
+fn tick_file(dir: &Path, epoch: u64) -> PathBuf {
+    let path = dir.join(format!("tick-{epoch}.json"));
+    std::fs::write(&path, encode_item(&tick(epoch)).1).unwrap();
+    path
+}
+
+fn start_gate(dir: &Path, url: &str) -> Service {
+    let env: Vec<(String, String)> = role("gate");
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    match start(dir, &["--follow", url], &env) {
+        Started::Listening(service) => service,
+        Started::Exited(code, stderr) => panic!("gate serve exited {code:?}: {stderr}"),
+    }
+}
+
+/// What every gate must agree on: the stream position, the epoch, and
+/// each source's chain (tip, height, boundary, next sequence number,
+/// quarantine).
+fn follow_state(dir: &Path) -> serde_json::Value {
+    let (state, position) = LedgerReader::open(dir)
+        .unwrap()
+        .state(Depth::Summary)
+        .unwrap();
+    let sources: BTreeMap<String, serde_json::Value> = state
+        .sources
+        .iter()
+        .map(|(id, s)| {
+            (
+                id.to_string(),
+                serde_json::json!({
+                    "tip": bulkhead_protocol::hex::fp_to_hex(&s.tip),
+                    "height": s.height,
+                    "boundary": bulkhead_protocol::hex::fp_to_hex(&s.boundary),
+                    "next_seq": s.next_seq,
+                    "quarantined": s.quarantined.is_some(),
+                }),
+            )
+        })
+        .collect();
+    serde_json::json!({"position": position, "epoch": state.epoch, "sources": sources})
+}
+
+fn position(dir: &Path) -> u64 {
+    LedgerReader::open(dir)
+        .and_then(|r| r.state(Depth::Summary))
+        .map_or(0, |(_, p)| p)
+}
+
+#[test]
+fn relayers_and_gates_agree_over_nats_through_sigkills() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start(&tmp.path().join("nats-store"));
+    let url = nats.url.clone();
+    let init = stream_as("admin", &url, &["init"]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let opened = stream_as(
+        "guardian",
+        &url,
+        &["append", tick_file(tmp.path(), EPOCH).to_str().unwrap()],
+    );
+    assert!(
+        opened.status.success(),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+
+    // Three gates, each following the stream as its own durable consumer.
+    let gate_dirs: Vec<PathBuf> = (1..=3)
+        .map(|g| tmp.path().join(format!("gate-{g}")))
+        .collect();
+    for (g, dir) in (1..=3).zip(&gate_dirs) {
+        Ledger::create(dir, config(g), vec![verifier_keys()]).unwrap();
+    }
+    let mut gates: Vec<Service> = gate_dirs.iter().map(|d| start_gate(d, &url)).collect();
+
+    // Two relayers.
+    let mut worlds: Vec<RelayWorld> = [1, 2]
+        .into_iter()
+        .map(|src| relay_world(tmp.path(), src, &url))
+        .collect();
+    for world in &mut worlds {
+        world.env = role("relayer");
+    }
+    let mut relayers: Vec<Service> = worlds.iter().map(relay).collect();
+
+    // The load: both segments, every lane, interleaved.
+    let loads = [load(1, 24, 10_000), load(2, 24, 20_000)];
+    let mut nonces = [[0u64; 8]; 2];
+    let mut moments = Moments(0x9e37_79b9_7f4a_7c15);
+    let (mut gate_kills, mut relay_kills) = (0, 0);
+    for i in 0..24 {
+        for (r, exits) in loads.iter().enumerate() {
+            let exit = &exits[i];
+            post_until_answered(&relayers[r], exit, nonces[r][exit.account as usize]);
+            nonces[r][exit.account as usize] += 1;
+        }
+        match i {
+            7 | 15 => {
+                let epoch = EPOCH + if i == 7 { 1 } else { 2 };
+                let out = stream_as(
+                    "guardian",
+                    &url,
+                    &["append", tick_file(tmp.path(), epoch).to_str().unwrap()],
+                );
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            10 => {
+                std::thread::sleep(Duration::from_millis(moments.next_below(500)));
+                gates.pop().unwrap().kill();
+                gate_kills += 1;
+            }
+            13 => gates.push(start_gate(&gate_dirs[2], &url)),
+            18 => {
+                std::thread::sleep(Duration::from_millis(moments.next_below(800)));
+                let relayer = relayers.remove(0);
+                relayer.kill();
+                relay_kills += 1;
+                relayers.insert(0, relay(&worlds[0]));
+            }
+            _ => {}
+        }
+    }
+    for relayer in &relayers {
+        wait_until("every exit confirmed", Duration::from_secs(300), || {
+            all_confirmed(relayer.addr)
+        });
+    }
+
+    // What no role may publish is refused by the server, and the stream
+    // does not move.
+    let before = last_position(&url);
+    let forged_tick = tick_file(tmp.path(), EPOCH + 3);
+    std::thread::scope(|s| {
+        for user in ["gate", "relayer", "validator"] {
+            let (url, forged_tick) = (&url, &forged_tick);
+            s.spawn(move || {
+                let out = stream_as(user, url, &["append", forged_tick.to_str().unwrap()]);
+                assert_eq!(out.status.code(), Some(2), "{user} published a tick");
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(stderr.contains("no acknowledgement"), "{user}: {stderr}");
+            });
+        }
+    });
+    assert_eq!(last_position(&url), before, "nothing reached the stream");
+
+    // Every gate reaches the end of the stream, in the same state.
+    for dir in &gate_dirs {
+        wait_until(
+            "gates at the end of the stream",
+            Duration::from_secs(120),
+            || position(dir) == before,
+        );
+    }
+    let states: Vec<serde_json::Value> = gate_dirs.iter().map(|d| follow_state(d)).collect();
+    assert_eq!(states[0], states[1], "gates 1 and 2 agree");
+    assert_eq!(states[0], states[2], "gates 1 and 3 agree (3 was killed)");
+    assert_eq!(states[0]["epoch"], EPOCH + 2);
+    for (r, exits) in loads.iter().enumerate() {
+        assert_eq!(
+            states[0]["sources"][(r + 1).to_string()]["next_seq"],
+            exits.len(),
+            "segment {}: every exit taken, sequence contiguous",
+            r + 1
+        );
+    }
+
+    // Each exit credited once, at its destination.
+    for (g, dir) in (1..=3u64).zip(&gate_dirs) {
+        let reader = LedgerReader::open(dir).unwrap();
+        let mut credited: BTreeMap<Fp, Vec<u64>> = BTreeMap::new();
+        for (_, credit) in reader.credits(None, 0, 100_000).unwrap().credits {
+            credited
+                .entry(credit.recipient)
+                .or_default()
+                .push(credit.amount);
+        }
+        let (state, _) = reader.state(Depth::Summary).unwrap();
+        assert!(state.held.is_empty(), "gate {g}: nothing held");
+        let expected: BTreeMap<Fp, Vec<u64>> = loads
+            .iter()
+            .flatten()
+            .filter(|e| e.dst == g)
+            .map(|e| (Fp::from(e.recipient), vec![e.amount]))
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(
+            credited, expected,
+            "gate {g}: each exit credited exactly once"
+        );
+    }
+    for service in gates.into_iter().chain(relayers) {
+        assert_eq!(service.terminate().code(), Some(0));
+    }
+    eprintln!(
+        "{} exits over NATS, {gate_kills} gate and {relay_kills} relayer SIGKILLs, {before} stream items: \
+         three gates agree, every exit credited once",
+        loads.iter().map(Vec::len).sum::<usize>()
+    );
+}
