@@ -36,7 +36,11 @@ fn engine(dir: &Path, deadline_ms: u64) -> Engine {
 
 /// Account `account`'s exit of `amount` to `dst` at `nonce`.
 fn request(account: u64, nonce: u64, dst: u64, amount: u64) -> ExitSubmission {
-    let asset = if account % 2 == 0 { ASSET } else { OTHER_ASSET };
+    let asset = if account.is_multiple_of(2) {
+        ASSET
+    } else {
+        OTHER_ASSET
+    };
     let json = exit_request_json(
         SEED,
         SRC,
@@ -423,8 +427,7 @@ proptest! {
                 Step::Take(n) => {
                     // The stream takes published batches whose epoch is
                     // current and which chain on its tip, in order.
-                    let mut took = 0;
-                    for batch in engine.live() {
+                    for (took, batch) in engine.live().iter().enumerate() {
                         if took == n || batch.row.status.as_str() != "published"
                             || batch.row.epoch != epoch || batch.row.first_seq != next_seq {
                             break;
@@ -433,7 +436,6 @@ proptest! {
                             taken.push((exit.id, exit.account, exit.nonce));
                         }
                         next_seq += batch.row.count as u64;
-                        took += 1;
                     }
                     // ... and reads everything published so far.
                     engine.reconcile(&view(position, epoch, next_seq)).unwrap();

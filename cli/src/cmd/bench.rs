@@ -64,6 +64,9 @@ enum BenchTarget {
     /// Batch verification per proof and per exit at B = 1, 4, 16, 64, on
     /// bundles already proven (any shape).
     Batch(super::bench_batch::BatchBenchArgs),
+    /// The relayer service end to end (exits/s, request-to-publication
+    /// latency) against the proving engine alone.
+    Relay(super::bench_relay::RelayBenchArgs),
 }
 
 /// One point of the sweep, as JSON (what `bench` runs per point).
@@ -132,6 +135,7 @@ pub fn execute(args: BenchArgs, cache: &ParamsCache) -> Result<(), CliError> {
     match args.target {
         Some(BenchTarget::Gate(gate)) => return super::bench_gate::execute(gate),
         Some(BenchTarget::Batch(batch)) => return super::bench_batch::execute(batch, cache),
+        Some(BenchTarget::Relay(relay)) => return super::bench_relay::execute(relay, cache),
         None => {}
     }
     let (depths, batches, chips, threads, runs) = if args.quick {

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_batch;
 pub mod bench_gate;
+pub mod bench_relay;
 pub mod demo;
 pub mod gate;
 pub mod inspect;

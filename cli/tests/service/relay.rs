@@ -100,7 +100,7 @@ pub struct Exit {
 impl Exit {
     /// The lane's asset: the account's.
     pub fn asset(&self) -> u64 {
-        if self.account % 2 == 0 {
+        if self.account.is_multiple_of(2) {
             ASSET
         } else {
             OTHER_ASSET
@@ -117,7 +117,11 @@ pub fn load(src: u64, count: u64, first_recipient: u64) -> Vec<Exit> {
     (0..count)
         .map(|i| {
             let account = (i * 5) % 8;
-            let dst = if account % 2 == 0 && i % 3 == 0 { b } else { a };
+            let dst = if account.is_multiple_of(2) && i.is_multiple_of(3) {
+                b
+            } else {
+                a
+            };
             Exit {
                 src,
                 account,

@@ -757,7 +757,8 @@ impl Engine {
         // copy can still be taken: one that went out before the tick was
         // read before it, one after it is stale too.
         let stale = first.row.epoch < view.epoch;
-        if !refused && !(stale && !published) {
+        let stale_unpublished = stale && !published;
+        if !(refused || stale_unpublished) {
             return Ok(done);
         }
         let reason = if stale {

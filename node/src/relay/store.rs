@@ -483,6 +483,21 @@ impl RelayStore {
         Ok(())
     }
 
+    /// For every exit in a published batch: when it was received and when
+    /// its bundle was published (ms since the Unix epoch).
+    pub fn publications(&self) -> Result<Vec<(u64, u64)>, NodeError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT e.received_ms, b.published_ms FROM exits e JOIN batches b ON e.batch = b.id
+             WHERE b.published_ms IS NOT NULL",
+        )?;
+        let rows = statement.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.map(|r| {
+            let (received, published) = r?;
+            Ok((uint(received), uint(published)))
+        })
+        .collect()
+    }
+
     /// Counts of batches by status.
     pub fn batch_counts(&self) -> Result<Vec<(String, u64)>, NodeError> {
         let mut statement = self
