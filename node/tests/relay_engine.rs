@@ -23,6 +23,7 @@ fn policy(deadline_ms: u64) -> BatchPolicy {
     BatchPolicy {
         deadline: Duration::from_millis(deadline_ms),
         max_queued: 1000,
+        prove_slots: 64,
     }
 }
 
@@ -140,6 +141,7 @@ fn a_full_queue_refuses_with_503_semantics() {
         BatchPolicy {
             deadline: Duration::from_secs(60),
             max_queued: 2,
+            prove_slots: 2,
         },
     )
     .unwrap();
@@ -183,6 +185,42 @@ fn batches_wait_for_the_silo_window_then_fill_or_meet_the_deadline() {
     assert_eq!((live[0].row.first_seq, live[0].row.count), (0, 2));
     assert_eq!((live[1].row.first_seq, live[1].row.count), (2, 1));
     assert_eq!(live[1].row.epoch, EPOCH);
+}
+
+#[test]
+fn past_the_deadline_a_lane_keeps_filling_while_the_prover_is_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = segment(SEED, SRC, &SHAPE).unwrap();
+    RelayStore::create(dir.path(), &Snapshot::from_state(&state, SHAPE)).unwrap();
+    let mut engine = Engine::open(
+        dir.path(),
+        BatchPolicy {
+            deadline: Duration::ZERO,
+            max_queued: 100,
+            prove_slots: 1,
+        },
+    )
+    .unwrap();
+    let now = bulkhead_node::relay::store::now_ms() + 1;
+    engine.submit(&request(0, 0, 2, 1)).unwrap();
+    assert_eq!(
+        engine.form_batches(&view(0, EPOCH, 0), now).unwrap(),
+        1,
+        "prover idle"
+    );
+    engine.submit(&request(2, 0, 2, 1)).unwrap();
+    assert_eq!(
+        engine.form_batches(&view(0, EPOCH, 0), now).unwrap(),
+        0,
+        "the one proving slot is taken: the partial batch waits"
+    );
+    engine.submit(&request(4, 0, 2, 1)).unwrap();
+    assert_eq!(
+        engine.form_batches(&view(0, EPOCH, 0), now).unwrap(),
+        1,
+        "full"
+    );
+    assert_eq!(engine.live()[1].row.count, 2);
 }
 
 #[test]
@@ -267,6 +305,30 @@ fn a_stale_batch_is_superseded_and_planned_again_for_the_new_epoch() {
 }
 
 #[test]
+fn a_damaged_bundle_file_is_proven_again_not_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = engine(dir.path(), 0);
+    engine.submit(&request(0, 0, 2, 10)).unwrap();
+    engine.submit(&request(2, 0, 2, 10)).unwrap();
+    let now = bulkhead_node::relay::store::now_ms();
+    engine.form_batches(&view(0, EPOCH, 0), now).unwrap();
+    let path = dir.path().join("damaged.bundle");
+    std::fs::write(&path, b"not a bundle").unwrap();
+    engine.finish_proof(1, &path).unwrap();
+    assert!(engine
+        .next_to_publish(&view(0, EPOCH, 0))
+        .unwrap()
+        .is_none());
+    assert_eq!(engine.live()[0].row.status.as_str(), "planned");
+    assert_eq!(engine.take_for_proving(2).len(), 1, "proven again");
+    drop(engine);
+    assert_eq!(
+        self::engine(dir.path(), 0).live()[0].row.status.as_str(),
+        "planned"
+    );
+}
+
+#[test]
 fn confirmed_batches_fold_into_the_state_a_restart_starts_from() {
     let dir = tempfile::tempdir().unwrap();
     let mut engine = engine(dir.path(), 0);
@@ -329,6 +391,11 @@ fn under_quarantine_nothing_is_planned_or_published() {
     std::fs::write(&path, b"").unwrap();
     engine.finish_proof(1, &path).unwrap();
     assert!(engine.next_to_publish(&quarantined).unwrap().is_none());
+    assert_eq!(
+        engine.live()[0].row.status.as_str(),
+        "proven",
+        "kept for later"
+    );
     // Published just before the quarantine and refused: planned again
     // once the stream releases the segment.
     engine.published(1, 4).unwrap();
@@ -343,6 +410,64 @@ fn under_quarantine_nothing_is_planned_or_published() {
     assert_eq!(engine.form_batches(&view(5, EPOCH, 0), now).unwrap(), 1);
 }
 
+/// An entry of the simulated stream.
+#[derive(Clone, Debug)]
+enum Entry {
+    /// A published bundle: its epoch, first sequence number, and exits
+    /// (id, account, nonce).
+    Bundle(u64, u64, Vec<(u64, u64, u64)>),
+    /// A tick.
+    Tick,
+}
+
+/// The stream as every gate sees it: entries in position order (position
+/// = index + 1), read lazily, as a watcher does.
+#[derive(Default)]
+struct Stream {
+    entries: Vec<Entry>,
+    /// Positions read so far.
+    read: u64,
+    /// The epoch at `read`.
+    epoch: u64,
+    /// The chain's next sequence number at `read`.
+    next_seq: u64,
+    /// Exits taken, in order: (id, account, nonce).
+    taken: Vec<(u64, u64, u64)>,
+}
+
+impl Stream {
+    fn append(&mut self, entry: Entry) -> u64 {
+        self.entries.push(entry);
+        self.entries.len() as u64
+    }
+
+    /// Reads up to `n` entries with the follow rules: a bundle of the
+    /// current epoch that chains on the tip is taken, any other refused;
+    /// a tick moves the epoch.
+    fn read(&mut self, n: usize) {
+        for _ in 0..n {
+            let Some(entry) = self.entries.get(self.read as usize).cloned() else {
+                return;
+            };
+            self.read += 1;
+            match entry {
+                Entry::Tick => self.epoch += 1,
+                Entry::Bundle(epoch, first_seq, exits) => {
+                    if epoch == self.epoch && first_seq == self.next_seq {
+                        self.next_seq += exits.len() as u64;
+                        self.taken.extend(exits);
+                    }
+                }
+            }
+        }
+    }
+
+    /// What the relayer's watcher reports.
+    fn view(&self) -> StreamView {
+        view(self.read, self.epoch, self.next_seq)
+    }
+}
+
 /// One step of a relayer's life, as an adversarial scheduler picks it.
 #[derive(Clone, Debug)]
 enum Step {
@@ -354,9 +479,9 @@ enum Step {
     Form(bool),
     /// Prove and publish every live batch.
     Publish,
-    /// The stream takes the published batches, in order, up to `n`.
+    /// The relayer's watcher reads up to `n` stream entries.
     Take(usize),
-    /// The stream ticks: published, untaken batches become stale.
+    /// The clock appends a tick: bundles published after it are stale.
     Tick,
     /// Crash and restart.
     Restart,
@@ -370,14 +495,14 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|(a, n, d, m)| Step::Submit(a, n, d, m)),
         2 => any::<bool>().prop_map(Step::Form),
         2 => Just(Step::Publish),
-        2 => (0usize..3).prop_map(Step::Take),
+        2 => (0usize..4).prop_map(Step::Take),
         1 => Just(Step::Tick),
         1 => Just(Step::Restart),
     ]
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     /// Whatever the order of requests (valid, replayed, premature,
     /// hostile amounts), stream answers and crashes: every accepted exit
@@ -390,9 +515,7 @@ proptest! {
         let mut engine = engine(dir.path(), 0);
         let mut nonces = [0u64; 8];
         let mut accepted: Vec<u64> = Vec::new();
-        // The stream: position, epoch, taken exits (ids, in order).
-        let (mut position, mut epoch, mut next_seq) = (0u64, EPOCH, 0u64);
-        let mut taken: Vec<(u64, u64, u64)> = Vec::new(); // (id, account, nonce)
+        let mut stream = Stream { epoch: EPOCH, ..Stream::default() };
         let now = bulkhead_node::relay::store::now_ms();
         for step in steps {
             match step {
@@ -407,12 +530,23 @@ proptest! {
                 }
                 Step::Form(late) => {
                     let at = if late { now + 3_600_000 } else { now };
-                    engine.form_batches(&view(position, epoch, next_seq), at).unwrap();
+                    engine.form_batches(&stream.view(), at).unwrap();
                 }
                 Step::Publish => {
-                    let v = view(position, epoch, next_seq);
-                    while let Some((id, _)) = engine.next_to_publish(&v).ok().flatten() {
-                        position += 1;
+                    // Proofs are not made here: an empty bundle file stands
+                    // for one, and the engine's publication rule (in order,
+                    // not for an epoch the watcher has seen end) is applied
+                    // to what it holds.
+                    let v = stream.view();
+                    let due: Vec<(u64, u64, u64, Vec<(u64, u64, u64)>)> = engine.live().iter()
+                        .take_while(|b| b.row.status.as_str() == "published"
+                            || (b.row.status.as_str() == "proven" && b.row.epoch >= v.epoch))
+                        .filter(|b| b.row.status.as_str() == "proven")
+                        .map(|b| (b.row.id, b.row.epoch, b.row.first_seq,
+                            b.exits.iter().map(|e| (e.id, e.account, e.nonce)).collect()))
+                        .collect();
+                    for (id, epoch, first_seq, exits) in due {
+                        let position = stream.append(Entry::Bundle(epoch, first_seq, exits));
                         engine.published(id, position).unwrap();
                     }
                     let ids: Vec<u64> = engine.live().iter()
@@ -425,25 +559,14 @@ proptest! {
                     }
                 }
                 Step::Take(n) => {
-                    // The stream takes published batches whose epoch is
-                    // current and which chain on its tip, in order.
-                    for (took, batch) in engine.live().iter().enumerate() {
-                        if took == n || batch.row.status.as_str() != "published"
-                            || batch.row.epoch != epoch || batch.row.first_seq != next_seq {
-                            break;
-                        }
-                        for exit in &batch.exits {
-                            taken.push((exit.id, exit.account, exit.nonce));
-                        }
-                        next_seq += batch.row.count as u64;
-                    }
-                    // ... and reads everything published so far.
-                    engine.reconcile(&view(position, epoch, next_seq)).unwrap();
+                    // The watcher reads some of the stream (possibly past
+                    // a tick the relayer has not seen yet) and reconciles.
+                    stream.read(n);
+                    engine.reconcile(&stream.view()).unwrap();
                 }
                 Step::Tick => {
-                    position += 1;
-                    epoch += 1;
-                    engine.reconcile(&view(position, epoch, next_seq)).unwrap();
+                    // Appended now; read when the watcher gets there.
+                    stream.append(Entry::Tick);
                 }
                 Step::Restart => {
                     drop(engine);
@@ -452,8 +575,9 @@ proptest! {
             }
             prop_assert!(engine.halted().is_none(), "{:?}", engine.halted());
         }
+        let taken = &stream.taken;
         // Taken: contiguous, unique, nonce order per account.
-        prop_assert_eq!(taken.len() as u64, next_seq);
+        prop_assert_eq!(taken.len() as u64, stream.next_seq);
         let mut ids: Vec<u64> = taken.iter().map(|t| t.0).collect();
         ids.sort_unstable();
         ids.dedup();

@@ -153,6 +153,11 @@ pub struct BatchPolicy {
     pub deadline: Duration,
     /// Most exits queued at once; beyond, requests are refused (503).
     pub max_queued: usize,
+    /// Proofs the prover makes at once. While that many batches wait for
+    /// their proofs, a lane past its deadline keeps filling instead of
+    /// forming a partial batch: the batch could not be proven sooner, and
+    /// a fuller one costs the same proof.
+    pub prove_slots: usize,
 }
 
 /// What the relayer knows of the stream, from its watcher.
@@ -456,6 +461,11 @@ impl Engine {
         let slots = self.shape.slots();
         let deadline = self.policy.deadline.as_millis() as u64;
         let mut formed = 0;
+        let mut unproven = self
+            .live
+            .iter()
+            .filter(|b| b.row.status == BatchStatus::Planned)
+            .count();
         self.waiting.clear();
         'again: loop {
             let mut lanes: Vec<Lane> = Vec::new();
@@ -473,10 +483,10 @@ impl Engine {
                     continue;
                 }
                 let eligible = self.eligible(lane, slots);
-                let due = eligible.len() >= slots
-                    || eligible
-                        .first()
-                        .is_some_and(|e| now.saturating_sub(e.received_ms) >= deadline);
+                let waited = eligible
+                    .first()
+                    .is_some_and(|e| now.saturating_sub(e.received_ms) >= deadline);
+                let due = eligible.len() >= slots || (waited && unproven < self.policy.prove_slots);
                 if !due {
                     continue;
                 }
@@ -513,6 +523,7 @@ impl Engine {
                 let exits: Vec<StoredExit> = eligible[..take].to_vec();
                 self.plan(lane, view.epoch, exits)?;
                 formed += 1;
+                unproven += 1;
                 continue 'again;
             }
             return Ok(formed);
@@ -672,13 +683,18 @@ impl Engine {
 
     /// The next batch to publish: the first live batch not yet published,
     /// once it is proven (the stream takes a source's bundles in sequence
-    /// order only), with its bundle's bytes.
-    /// Nothing is published while the stream quarantines the segment or
-    /// for an epoch the stream has left: it would only be refused.
-    pub fn next_to_publish(&self, view: &StreamView) -> Result<Option<(u64, Vec<u8>)>, NodeError> {
+    /// order only), with its bundle's bytes. Nothing is published while
+    /// the stream quarantines the segment or for an epoch the stream has
+    /// left: it would only be refused. A bundle file that is missing or is
+    /// not this batch's (damaged on disk) sends the batch back to be
+    /// proven again.
+    pub fn next_to_publish(
+        &mut self,
+        view: &StreamView,
+    ) -> Result<Option<(u64, Vec<u8>)>, NodeError> {
         let Some(batch) = self
             .live
-            .iter()
+            .iter_mut()
             .find(|b| b.row.status != BatchStatus::Published)
         else {
             return Ok(None);
@@ -689,21 +705,27 @@ impl Engine {
         {
             return Ok(None);
         }
-        let path = batch.row.bundle.as_ref().ok_or_else(|| {
-            NodeError::Corrupt(format!("batch {} proven without a bundle", batch.row.id))
-        })?;
-        let bytes = std::fs::read(path).map_err(NodeError::io(path))?;
-        // A bundle file that is not this batch's (damaged on disk) is
-        // proven again rather than published.
-        match Bundle::from_bytes(&bytes) {
-            Ok(bundle) if bundle.instance == batch.planned.outcome.instance => {
-                Ok(Some((batch.row.id, bytes)))
+        let bytes = batch
+            .row
+            .bundle
+            .as_ref()
+            .and_then(|path| std::fs::read(path).ok());
+        let sound = bytes.as_ref().is_some_and(|bytes| {
+            Bundle::from_bytes(bytes)
+                .is_ok_and(|bundle| bundle.instance == batch.planned.outcome.instance)
+        });
+        match bytes {
+            Some(bytes) if sound => Ok(Some((batch.row.id, bytes))),
+            _ => {
+                tracing::warn!(
+                    batch = batch.row.id,
+                    "bundle file missing or damaged; proving again"
+                );
+                self.store.unprove(batch.row.id)?;
+                batch.row.status = BatchStatus::Planned;
+                batch.row.bundle = None;
+                Ok(None)
             }
-            _ => Err(NodeError::Corrupt(format!(
-                "{}: not the bundle of batch {}",
-                path.display(),
-                batch.row.id
-            ))),
         }
     }
 

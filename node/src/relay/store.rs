@@ -437,6 +437,17 @@ impl RelayStore {
         Ok(changed == 1)
     }
 
+    /// Sends proven batch `id` back to be proven again (its bundle file
+    /// was lost or damaged before publication).
+    pub fn unprove(&mut self, id: u64) -> Result<(), NodeError> {
+        self.conn.execute(
+            "UPDATE batches SET status = 'planned', bundle = NULL, proven_ms = NULL
+             WHERE id = ?1 AND status = 'proven'",
+            [int(id)],
+        )?;
+        Ok(())
+    }
+
     /// Records that batch `id` was published at stream `position`.
     pub fn mark_published(&mut self, id: u64, position: u64) -> Result<(), NodeError> {
         self.conn.execute(
