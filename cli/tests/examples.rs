@@ -17,7 +17,7 @@ use bulkhead_prover::ParamsCache;
 use bulkhead_testkit::chain::SHAPE_FLAGS;
 use bulkhead_testkit::gate::{gate_config, tick};
 use bulkhead_testkit::sample;
-use bulkhead_testkit::signed::{segment, sign_batch};
+use bulkhead_testkit::signed::{exit_request_json, segment, sign_batch};
 use bulkhead_verifier::BundleVerifier;
 
 const SEED: u64 = 1;
@@ -77,6 +77,21 @@ fn expected(params: &Path) -> Vec<(&'static str, String)> {
         (
             "tick.json",
             json(serde_json::to_value(tick(SEED, sample::EPOCH).to_json()).unwrap()),
+        ),
+        (
+            // What a client posts to `relay serve` (README): account 0's
+            // first exit, as in exits.json.
+            "exit-request.json",
+            json(exit_request_json(
+                SEED,
+                1,
+                2,
+                sample::ASSET,
+                0,
+                0,
+                Fp::from(7001),
+                300,
+            )),
         ),
     ]
 }

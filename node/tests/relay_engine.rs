@@ -23,7 +23,6 @@ fn policy(deadline_ms: u64) -> BatchPolicy {
     BatchPolicy {
         deadline: Duration::from_millis(deadline_ms),
         max_queued: 1000,
-        prove_slots: 64,
     }
 }
 
@@ -71,14 +70,41 @@ fn view(position: u64, epoch: u64, next_seq: u64) -> StreamView {
     }
 }
 
-/// Proves (in name) and publishes every live batch, from position `at`.
-fn publish_all(engine: &mut Engine, dir: &Path, at: u64) -> u64 {
-    let mut position = at;
-    let ids: Vec<u64> = engine.live().iter().map(|b| b.row.id).collect();
+/// Records a proof (an empty stand-in file) for every planned batch, so
+/// the prover is idle again.
+fn prove_all(engine: &mut Engine, dir: &Path) {
+    let ids: Vec<u64> = engine
+        .live()
+        .iter()
+        .filter(|b| b.row.status.as_str() == "planned")
+        .map(|b| b.row.id)
+        .collect();
     for id in ids {
         let path = dir.join(format!("fake-{id}.bundle"));
         std::fs::write(&path, b"").unwrap();
         assert!(engine.finish_proof(id, &path).unwrap());
+    }
+}
+
+/// Forms batches as the prover frees up, until none is due; how many.
+fn form_all(engine: &mut Engine, dir: &Path, view: &StreamView, now: u64) -> usize {
+    let mut formed = 0;
+    loop {
+        let n = engine.form_batches(view, now).unwrap();
+        if n == 0 {
+            return formed;
+        }
+        formed += n;
+        prove_all(engine, dir);
+    }
+}
+
+/// Proves (in name) and publishes every live batch, from position `at`.
+fn publish_all(engine: &mut Engine, dir: &Path, at: u64) -> u64 {
+    prove_all(engine, dir);
+    let mut position = at;
+    let ids: Vec<u64> = engine.live().iter().map(|b| b.row.id).collect();
+    for id in ids {
         engine.published(id, position).unwrap();
         position += 1;
     }
@@ -141,7 +167,6 @@ fn a_full_queue_refuses_with_503_semantics() {
         BatchPolicy {
             deadline: Duration::from_secs(60),
             max_queued: 2,
-            prove_slots: 2,
         },
     )
     .unwrap();
@@ -173,7 +198,14 @@ fn batches_wait_for_the_silo_window_then_fill_or_meet_the_deadline() {
     assert_eq!(engine.form_batches(&view(0, EPOCH, 0), now).unwrap(), 1);
     engine.submit(&request(4, 0, 2, 30)).unwrap();
     assert_eq!(engine.form_batches(&view(0, EPOCH, 0), now).unwrap(), 0);
-    // Past the deadline, a partial batch goes.
+    // Past the deadline, a partial batch goes once the prover is idle.
+    assert_eq!(
+        engine
+            .form_batches(&view(0, EPOCH, 0), now + 120_000)
+            .unwrap(),
+        0
+    );
+    prove_all(&mut engine, dir.path());
     assert_eq!(
         engine
             .form_batches(&view(0, EPOCH, 0), now + 120_000)
@@ -197,7 +229,6 @@ fn past_the_deadline_a_lane_keeps_filling_while_the_prover_is_busy() {
         BatchPolicy {
             deadline: Duration::ZERO,
             max_queued: 100,
-            prove_slots: 1,
         },
     )
     .unwrap();
@@ -212,7 +243,7 @@ fn past_the_deadline_a_lane_keeps_filling_while_the_prover_is_busy() {
     assert_eq!(
         engine.form_batches(&view(0, EPOCH, 0), now).unwrap(),
         0,
-        "the one proving slot is taken: the partial batch waits"
+        "a batch waits for its proof: the partial batch keeps filling"
     );
     engine.submit(&request(4, 0, 2, 1)).unwrap();
     assert_eq!(
@@ -232,7 +263,10 @@ fn an_account_spends_its_nonces_in_order_across_lanes() {
     engine.submit(&request(0, 1, 3, 1)).unwrap();
     engine.submit(&request(0, 2, 2, 1)).unwrap();
     let now = bulkhead_node::relay::store::now_ms();
-    assert_eq!(engine.form_batches(&view(0, EPOCH, 0), now).unwrap(), 3);
+    assert_eq!(
+        form_all(&mut engine, dir.path(), &view(0, EPOCH, 0), now),
+        3
+    );
     let order: Vec<(u64, u64)> = engine
         .live()
         .iter()
@@ -249,7 +283,10 @@ fn the_epoch_cap_cuts_a_batch_and_the_rest_waits_for_the_next_epoch() {
     engine.submit(&request(6, 0, 2, 4000)).unwrap();
     engine.submit(&request(4, 0, 2, 2000)).unwrap();
     let now = bulkhead_node::relay::store::now_ms();
-    assert_eq!(engine.form_batches(&view(0, EPOCH, 0), now).unwrap(), 1);
+    assert_eq!(
+        form_all(&mut engine, dir.path(), &view(0, EPOCH, 0), now),
+        1
+    );
     assert_eq!(engine.live()[0].row.count, 1);
     assert_eq!(engine.queued(), 1);
     let status = engine.exit_status(2).unwrap().unwrap();
@@ -274,7 +311,10 @@ fn a_stale_batch_is_superseded_and_planned_again_for_the_new_epoch() {
         engine.submit(&request(account, 0, 2, amount)).unwrap();
     }
     let now = bulkhead_node::relay::store::now_ms();
-    assert_eq!(engine.form_batches(&view(0, EPOCH, 0), now).unwrap(), 2);
+    assert_eq!(
+        form_all(&mut engine, dir.path(), &view(0, EPOCH, 0), now),
+        2
+    );
     let first_ids: Vec<u64> = engine.live().iter().map(|b| b.row.id).collect();
     publish_all(&mut engine, dir.path(), 10);
     // The stream ticked (position 9) before the bundles (10, 11): it read
@@ -290,7 +330,7 @@ fn a_stale_batch_is_superseded_and_planned_again_for_the_new_epoch() {
     let mut engine = self::engine(dir.path(), 0);
     assert_eq!(engine.queued(), 3);
     assert_eq!(
-        engine.form_batches(&view(11, EPOCH + 1, 0), now).unwrap(),
+        form_all(&mut engine, dir.path(), &view(11, EPOCH + 1, 0), now),
         2
     );
     let live = engine.live();
@@ -336,7 +376,7 @@ fn confirmed_batches_fold_into_the_state_a_restart_starts_from() {
         engine.submit(&request(account, 0, 2, amount)).unwrap();
     }
     let now = bulkhead_node::relay::store::now_ms();
-    engine.form_batches(&view(0, EPOCH, 0), now).unwrap();
+    form_all(&mut engine, dir.path(), &view(0, EPOCH, 0), now);
     publish_all(&mut engine, dir.path(), 1);
     // The stream has taken the first batch only so far.
     let done = engine.reconcile(&view(1, EPOCH, 2)).unwrap();

@@ -57,8 +57,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "STREAM")]
     publish: String,
     /// A lane with fewer than a full batch waiting proves what it has once
-    /// its oldest request has waited this long (ms) and a proving slot is
-    /// free (while the prover is busy, the batch keeps filling).
+    /// its oldest request has waited this long (ms) and the prover is idle
+    /// (while it is busy, the batch keeps filling).
     #[arg(long, default_value_t = 2000)]
     deadline_ms: u64,
     /// Most exits queued at once; beyond, requests get 503.
@@ -100,7 +100,6 @@ fn serve(args: ServeArgs, cache: &ParamsCache) -> Result<(), CliError> {
         policy: BatchPolicy {
             deadline: Duration::from_millis(args.deadline_ms),
             max_queued: args.max_queued,
-            prove_slots: args.in_flight,
         },
         in_flight: args.in_flight,
         threads: args.threads,

@@ -149,15 +149,10 @@ pub struct Receipt {
 #[derive(Clone, Copy, Debug)]
 pub struct BatchPolicy {
     /// A lane with fewer than a full batch waiting forms one once its
-    /// oldest exit has waited this long.
+    /// oldest exit has waited this long and the prover is idle.
     pub deadline: Duration,
     /// Most exits queued at once; beyond, requests are refused (503).
     pub max_queued: usize,
-    /// Proofs the prover makes at once. While that many batches wait for
-    /// their proofs, a lane past its deadline keeps filling instead of
-    /// forming a partial batch: the batch could not be proven sooner, and
-    /// a fuller one costs the same proof.
-    pub prove_slots: usize,
 }
 
 /// What the relayer knows of the stream, from its watcher.
@@ -461,11 +456,14 @@ impl Engine {
         let slots = self.shape.slots();
         let deadline = self.policy.deadline.as_millis() as u64;
         let mut formed = 0;
-        let mut unproven = self
+        // A partial batch costs a whole proof: it is formed only when the
+        // prover would otherwise have nothing to do. While batches wait for
+        // their proofs, a lane past its deadline keeps filling: it could
+        // not be proven sooner, and a fuller batch costs the same proof.
+        let mut prover_idle = !self
             .live
             .iter()
-            .filter(|b| b.row.status == BatchStatus::Planned)
-            .count();
+            .any(|b| b.row.status == BatchStatus::Planned);
         self.waiting.clear();
         'again: loop {
             let mut lanes: Vec<Lane> = Vec::new();
@@ -486,7 +484,7 @@ impl Engine {
                 let waited = eligible
                     .first()
                     .is_some_and(|e| now.saturating_sub(e.received_ms) >= deadline);
-                let due = eligible.len() >= slots || (waited && unproven < self.policy.prove_slots);
+                let due = eligible.len() >= slots || (waited && prover_idle);
                 if !due {
                     continue;
                 }
@@ -523,7 +521,7 @@ impl Engine {
                 let exits: Vec<StoredExit> = eligible[..take].to_vec();
                 self.plan(lane, view.epoch, exits)?;
                 formed += 1;
-                unproven += 1;
+                prover_idle = false;
                 continue 'again;
             }
             return Ok(formed);
