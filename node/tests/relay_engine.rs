@@ -67,6 +67,21 @@ fn view(position: u64, epoch: u64, next_seq: u64) -> StreamView {
         epoch,
         next_seq,
         quarantined: false,
+        boundary: Fp::zero(),
+    }
+}
+
+/// The view of a stream whose chain took the relayer's batches up to
+/// `next_seq`: its boundary root is the last one's.
+fn taken_view(engine: &Engine, position: u64, epoch: u64, next_seq: u64) -> StreamView {
+    let boundary = engine
+        .live()
+        .iter()
+        .find(|b| b.end_seq() == next_seq)
+        .map_or(Fp::zero(), |b| b.planned.outcome.instance.boundary_after);
+    StreamView {
+        boundary,
+        ..view(position, epoch, next_seq)
     }
 }
 
@@ -136,6 +151,7 @@ fn refusals_name_their_cause_and_queue_nothing() {
         (unknown, "unknown_account", "no account 9"),
         (wrong_asset, "wrong_asset", "holds asset 1"),
         (request(0, 0, 2, 1001), "insufficient_balance", "1000 left"),
+        (request(6, 0, 2, 6500), "over_cap", "cap of 6000"),
         (forged, "unauthorised", "does not verify"),
         (stolen, "unauthorised", "does not own"),
         (request(0, 1, 2, 10), "unauthorised", "nonce 0 is missing"),
@@ -153,8 +169,19 @@ fn refusals_name_their_cause_and_queue_nothing() {
     // The balance counts what is queued: 990 left, not 1000.
     let over = refusal(&mut engine, &request(0, 1, 2, 991));
     assert!(over.to_string().contains("990 left"), "{over}");
+    // So does the collateral: asset 2's 20,000 less what accounts 5, 7
+    // and 3 queue (6,000 + 6,000 + 4,000) leaves 4,000.
+    for (account, amount) in [(5, 6000), (7, 6000), (3, 4000)] {
+        engine.submit(&request(account, 0, 2, amount)).unwrap();
+    }
+    let over = refusal(&mut engine, &request(1, 0, 2, 4001));
+    assert_eq!(over.label(), "over_collateral");
+    assert!(
+        over.to_string().contains("4000 of collateral left"),
+        "{over}"
+    );
     drop(engine);
-    assert_eq!(self::engine(dir.path(), 0).queued(), 1, "durable");
+    assert_eq!(self::engine(dir.path(), 0).queued(), 4, "durable");
 }
 
 #[test]
@@ -295,7 +322,8 @@ fn the_epoch_cap_cuts_a_batch_and_the_rest_waits_for_the_next_epoch() {
     // In the next epoch it goes (the first batch must be taken first: it
     // is published and confirmed here).
     let at = publish_all(&mut engine, dir.path(), 3);
-    engine.reconcile(&view(at, EPOCH, 1)).unwrap();
+    let taken = taken_view(&engine, at, EPOCH, 1);
+    engine.reconcile(&taken).unwrap();
     assert_eq!(
         engine.form_batches(&view(at, EPOCH + 1, 1), now).unwrap(),
         1
@@ -379,7 +407,8 @@ fn confirmed_batches_fold_into_the_state_a_restart_starts_from() {
     form_all(&mut engine, dir.path(), &view(0, EPOCH, 0), now);
     publish_all(&mut engine, dir.path(), 1);
     // The stream has taken the first batch only so far.
-    let done = engine.reconcile(&view(1, EPOCH, 2)).unwrap();
+    let taken = taken_view(&engine, 1, EPOCH, 2);
+    let done = engine.reconcile(&taken).unwrap();
     assert_eq!(done.confirmed, (1, 2));
     assert_eq!(
         engine.exit_status(1).unwrap().unwrap()["status"],
@@ -436,8 +465,8 @@ fn under_quarantine_nothing_is_planned_or_published() {
         "proven",
         "kept for later"
     );
-    // Published just before the quarantine and refused: planned again
-    // once the stream releases the segment.
+    // Published just before the quarantine and refused: a refused bundle
+    // stays valid, so it is kept and published again after the release.
     engine.published(1, 4).unwrap();
     let done = engine
         .reconcile(&StreamView {
@@ -445,19 +474,40 @@ fn under_quarantine_nothing_is_planned_or_published() {
             ..view(4, EPOCH, 0)
         })
         .unwrap();
-    assert!(done.superseded.unwrap().contains("quarantined"));
+    assert_eq!(done, Default::default(), "nothing superseded");
+    assert_eq!(engine.live()[0].row.status.as_str(), "proven");
     assert_eq!(engine.form_batches(&quarantined, now).unwrap(), 0);
-    assert_eq!(engine.form_batches(&view(5, EPOCH, 0), now).unwrap(), 1);
+    drop(engine);
+    let mut engine = self::engine(dir.path(), 0);
+    assert!(engine.next_to_publish(&quarantined).unwrap().is_none());
+    assert_eq!(engine.live()[0].row.id, 1, "the same batch after a restart");
+}
+
+#[test]
+fn a_chain_that_is_not_the_relayers_halts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = engine(dir.path(), 0);
+    engine.submit(&request(0, 0, 2, 10)).unwrap();
+    engine.submit(&request(2, 0, 2, 10)).unwrap();
+    let now = bulkhead_node::relay::store::now_ms();
+    engine.form_batches(&view(0, EPOCH, 0), now).unwrap();
+    publish_all(&mut engine, dir.path(), 1);
+    // The stream's chain passed sequence 2 with another boundary root.
+    engine.reconcile(&view(1, EPOCH, 2)).unwrap();
+    assert!(engine.halted().unwrap().contains("not the relayer's"));
+    assert_eq!(engine.live().len(), 1, "nothing confirmed");
 }
 
 /// An entry of the simulated stream.
 #[derive(Clone, Debug)]
 enum Entry {
-    /// A published bundle: its epoch, first sequence number, and exits
-    /// (id, account, nonce).
-    Bundle(u64, u64, Vec<(u64, u64, u64)>),
+    /// A published bundle: its epoch, first sequence number, boundary
+    /// root after it, and exits (id, account, nonce).
+    Bundle(u64, u64, Fp, Vec<(u64, u64, u64)>),
     /// A tick.
     Tick,
+    /// The stream's guardians quarantine the segment, or release it.
+    Quarantine(bool),
 }
 
 /// The stream as every gate sees it: entries in position order (position
@@ -473,6 +523,10 @@ struct Stream {
     next_seq: u64,
     /// Exits taken, in order: (id, account, nonce).
     taken: Vec<(u64, u64, u64)>,
+    /// Whether the segment is quarantined at `read`.
+    quarantined: bool,
+    /// The chain's boundary root at `read`.
+    boundary: Fp,
 }
 
 impl Stream {
@@ -492,9 +546,11 @@ impl Stream {
             self.read += 1;
             match entry {
                 Entry::Tick => self.epoch += 1,
-                Entry::Bundle(epoch, first_seq, exits) => {
-                    if epoch == self.epoch && first_seq == self.next_seq {
+                Entry::Quarantine(on) => self.quarantined = on,
+                Entry::Bundle(epoch, first_seq, boundary, exits) => {
+                    if epoch == self.epoch && first_seq == self.next_seq && !self.quarantined {
                         self.next_seq += exits.len() as u64;
+                        self.boundary = boundary;
                         self.taken.extend(exits);
                     }
                 }
@@ -504,7 +560,11 @@ impl Stream {
 
     /// What the relayer's watcher reports.
     fn view(&self) -> StreamView {
-        view(self.read, self.epoch, self.next_seq)
+        StreamView {
+            quarantined: self.quarantined,
+            boundary: self.boundary,
+            ..view(self.read, self.epoch, self.next_seq)
+        }
     }
 }
 
@@ -523,6 +583,8 @@ enum Step {
     Take(usize),
     /// The clock appends a tick: bundles published after it are stale.
     Tick,
+    /// The guardians quarantine (true) or release (false) the segment.
+    Quarantine(bool),
     /// Crash and restart.
     Restart,
 }
@@ -537,6 +599,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => Just(Step::Publish),
         2 => (0usize..4).prop_map(Step::Take),
         1 => Just(Step::Tick),
+        1 => any::<bool>().prop_map(Step::Quarantine),
         1 => Just(Step::Restart),
     ]
 }
@@ -545,7 +608,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     /// Whatever the order of requests (valid, replayed, premature,
-    /// hostile amounts), stream answers and crashes: every accepted exit
+    /// hostile amounts), ticks and quarantines racing publications, and
+    /// crashes: the relayer never halts, every accepted exit
     /// is in exactly one place (queued, or one live or taken batch), the
     /// stream's taken batches have contiguous sequence numbers, no exit
     /// is taken twice, and each account's exits are taken in nonce order.
@@ -578,15 +642,18 @@ proptest! {
                     // not for an epoch the watcher has seen end) is applied
                     // to what it holds.
                     let v = stream.view();
-                    let due: Vec<(u64, u64, u64, Vec<(u64, u64, u64)>)> = engine.live().iter()
+                    type Due = (u64, u64, u64, Fp, Vec<(u64, u64, u64)>);
+                    let due: Vec<Due> = engine.live().iter()
                         .take_while(|b| b.row.status.as_str() == "published"
-                            || (b.row.status.as_str() == "proven" && b.row.epoch >= v.epoch))
+                            || (b.row.status.as_str() == "proven" && b.row.epoch >= v.epoch
+                                && !v.quarantined))
                         .filter(|b| b.row.status.as_str() == "proven")
                         .map(|b| (b.row.id, b.row.epoch, b.row.first_seq,
+                            b.planned.outcome.instance.boundary_after,
                             b.exits.iter().map(|e| (e.id, e.account, e.nonce)).collect()))
                         .collect();
-                    for (id, epoch, first_seq, exits) in due {
-                        let position = stream.append(Entry::Bundle(epoch, first_seq, exits));
+                    for (id, epoch, first_seq, boundary, exits) in due {
+                        let position = stream.append(Entry::Bundle(epoch, first_seq, boundary, exits));
                         engine.published(id, position).unwrap();
                     }
                     let ids: Vec<u64> = engine.live().iter()
@@ -600,13 +667,19 @@ proptest! {
                 }
                 Step::Take(n) => {
                     // The watcher reads some of the stream (possibly past
-                    // a tick the relayer has not seen yet) and reconciles.
-                    stream.read(n);
-                    engine.reconcile(&stream.view()).unwrap();
+                    // a tick the relayer has not seen yet), reconciling
+                    // after each entry.
+                    for _ in 0..n {
+                        stream.read(1);
+                        engine.reconcile(&stream.view()).unwrap();
+                    }
                 }
                 Step::Tick => {
                     // Appended now; read when the watcher gets there.
                     stream.append(Entry::Tick);
+                }
+                Step::Quarantine(on) => {
+                    stream.append(Entry::Quarantine(on));
                 }
                 Step::Restart => {
                     drop(engine);

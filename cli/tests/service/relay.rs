@@ -157,6 +157,7 @@ pub fn post(addr: SocketAddr, exit: &Exit, nonce: u64) -> Option<bool> {
     match answer.status {
         202 => Some(true),
         422 if answer.text().contains("already used") => Some(false),
+        503 if answer.text().contains("halted") => panic!("the relayer halted: {}", answer.text()),
         503 => None,
         other => panic!("unexpected answer {other}: {}", answer.text()),
     }

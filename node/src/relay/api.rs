@@ -159,8 +159,9 @@ async fn status(State(api): State<RelayApi>) -> Response {
 /// `GET /metrics`: Prometheus text.
 async fn metrics(State(api): State<RelayApi>) -> Response {
     let view = api.shared.view();
-    let gauges = {
-        let engine = lock(&api.shared.engine);
+    let shared = api.shared.clone();
+    let gauges = tokio::task::spawn_blocking(move || {
+        let engine = lock(&shared.engine);
         Gauges {
             queued: engine.queued(),
             live: engine.live().len(),
@@ -168,6 +169,10 @@ async fn metrics(State(api): State<RelayApi>) -> Response {
             position: view.position,
             halted: engine.halted().is_some(),
         }
+    })
+    .await;
+    let Ok(gauges) = gauges else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "metrics");
     };
     (
         [(

@@ -99,6 +99,31 @@ pub enum IntakeRefusal {
         /// The amount asked.
         amount: u64,
     },
+    /// More than the asset's cap lets out in one epoch: it could never go.
+    #[error(
+        "{amount} is more than asset {asset}'s cap of {cap} per epoch: it could never be sent"
+    )]
+    OverCap {
+        /// The asset.
+        asset: u64,
+        /// Its cap.
+        cap: u64,
+        /// The amount asked.
+        amount: u64,
+    },
+    /// More than the silo's collateral left once the queued exits of the
+    /// asset are paid.
+    #[error(
+        "asset {asset} has {available} of collateral left after the queued exits; {amount} asked"
+    )]
+    OverCollateral {
+        /// The asset.
+        asset: u64,
+        /// Collateral left after the queued exits.
+        available: u64,
+        /// The amount asked.
+        amount: u64,
+    },
     /// The key or signature does not authorise this exit at the
     /// account's next nonce (a reused or skipped nonce is named).
     #[error("account {account}: {reason}")]
@@ -129,6 +154,8 @@ impl IntakeRefusal {
             IntakeRefusal::UnknownAccount { .. } => "unknown_account",
             IntakeRefusal::WrongAsset { .. } => "wrong_asset",
             IntakeRefusal::InsufficientBalance { .. } => "insufficient_balance",
+            IntakeRefusal::OverCap { .. } => "over_cap",
+            IntakeRefusal::OverCollateral { .. } => "over_collateral",
             IntakeRefusal::Unauthorised { .. } => "unauthorised",
             IntakeRefusal::QueueFull { .. } => "queue_full",
             IntakeRefusal::Halted(_) => "halted",
@@ -166,6 +193,8 @@ pub struct StreamView {
     pub next_seq: u64,
     /// Whether the stream holds this segment in quarantine.
     pub quarantined: bool,
+    /// The segment's boundary root on the stream's chain.
+    pub boundary: Fp,
 }
 
 /// A batch between planning and confirmation.
@@ -225,6 +254,8 @@ pub struct Engine {
     /// Balance and next nonce of every account with queued exits, after
     /// them (others are as at the tip).
     pending: BTreeMap<u64, (u64, u64)>,
+    /// The queued amount per asset (collateral they will take).
+    queued_outflow: BTreeMap<u64, u64>,
     /// Why the head of a lane's queue waits, when it cannot go now.
     waiting: BTreeMap<Lane, String>,
     halted: Option<String>,
@@ -298,6 +329,7 @@ impl Engine {
             live,
             queue,
             pending: BTreeMap::new(),
+            queued_outflow: BTreeMap::new(),
             waiting: BTreeMap::new(),
             halted: None,
             policy,
@@ -334,7 +366,10 @@ impl Engine {
 
     fn recompute_pending(&mut self) -> Result<(), NodeError> {
         self.pending.clear();
+        self.queued_outflow.clear();
         for exit in &self.queue {
+            let outflow = self.queued_outflow.entry(exit.asset).or_default();
+            *outflow = outflow.saturating_add(exit.amount);
             let (balance, nonce) = match self.pending.get(&exit.account) {
                 Some(p) => *p,
                 None => {
@@ -390,6 +425,31 @@ impl Engine {
             }
             .into());
         }
+        // An exit the silo can never let out would block its lane (and its
+        // account's other lanes) for good: refused at the door.
+        let silo = self
+            .tip
+            .silo(asset)
+            .copied()
+            .ok_or(IntakeRefusal::LaneNotAllowed { dst, asset })?;
+        if amount > silo.cap {
+            return Err(IntakeRefusal::OverCap {
+                asset,
+                cap: silo.cap,
+                amount,
+            }
+            .into());
+        }
+        let queued = self.queued_outflow.get(&asset).copied().unwrap_or(0);
+        let collateral_left = silo.collateral.saturating_sub(queued);
+        if amount > collateral_left {
+            return Err(IntakeRefusal::OverCollateral {
+                asset,
+                available: collateral_left,
+                amount,
+            }
+            .into());
+        }
         let (available, nonce) = self
             .pending
             .get(&account)
@@ -437,6 +497,7 @@ impl Engine {
         })?;
         self.pending
             .insert(account, (available - amount, nonce + 1));
+        *self.queued_outflow.entry(asset).or_default() = queued.saturating_add(amount);
         let id = exit.id;
         self.queue.push(exit);
         Ok(Receipt { id, nonce })
@@ -520,6 +581,9 @@ impl Engine {
                 }
                 let exits: Vec<StoredExit> = eligible[..take].to_vec();
                 self.plan(lane, view.epoch, exits)?;
+                if self.halted.is_some() {
+                    return Ok(formed);
+                }
                 formed += 1;
                 prover_idle = false;
                 continue 'again;
@@ -593,6 +657,11 @@ impl Engine {
             .record_batch(lane.dst, lane.asset, epoch, first_seq, &ids)?;
         self.tip = next;
         self.queue.retain(|e| !ids.contains(&e.id));
+        for exit in &exits {
+            if let Some(outflow) = self.queued_outflow.get_mut(&exit.asset) {
+                *outflow = outflow.saturating_sub(exit.amount);
+            }
+        }
         let row = BatchRow {
             id,
             dst: lane.dst,
@@ -737,23 +806,49 @@ impl Engine {
         Ok(())
     }
 
-    /// Brings the engine in line with the stream: confirms every live
-    /// batch the stream's chain has passed, and if the stream has seen the
-    /// first unconfirmed batch's bundle without taking it, supersedes every
-    /// live batch (later ones chain on it) and puts their exits back in
-    /// the queue, in their order, to be planned again for the current
-    /// epoch. A refusal that is neither staleness nor quarantine halts the
-    /// relayer: planning again would only be refused again.
+    /// Brings the engine in line with the stream, as the watcher sees it
+    /// right after one entry (so the view is the stream's state at that
+    /// entry; see [`super::watch`]).
+    ///
+    /// Live batches whose sequence range the stream's chain has passed are
+    /// confirmed and folded into the base, once the chain's boundary root
+    /// is checked to be the relayer's. If the watcher has read past the
+    /// first unconfirmed batch's bundle without taking it:
+    /// - under quarantine, the batch and every later published one are set
+    ///   back to proven, to be published again after the release (a
+    ///   refused bundle stays valid);
+    /// - if its epoch is over (stale), every live batch is superseded
+    ///   (later ones chain on it) and their exits queued again, in order,
+    ///   to be planned for the current epoch; no copy can be taken any
+    ///   more: one that went out before the tick was read before it, one
+    ///   after it is stale too. The same for an unpublished batch whose
+    ///   epoch is over;
+    /// - any other refusal halts the relayer: planning again would only
+    ///   be refused again.
     pub fn reconcile(&mut self, view: &StreamView) -> Result<Reconciled, NodeError> {
         let mut done = Reconciled::default();
-        // The stream's chain passed them: taken. (A batch whose bundle
-        // went out just before a crash, unrecorded, is taken all the same.)
         let passed = self
             .live
             .iter()
             .take_while(|b| b.end_seq() <= view.next_seq)
             .count();
         if passed > 0 {
+            let last = &self.live[passed - 1];
+            // The chain stops exactly after one of ours, with its boundary
+            // root, or this segment's chain is not the relayer's.
+            let ours = view.next_seq == last.end_seq()
+                && view.boundary == last.planned.outcome.instance.boundary_after;
+            if !ours {
+                let reason = format!(
+                    "the stream's chain for segment {} is at sequence {} with another boundary \
+                     root than the relayer's batches: its state is not the relayer's",
+                    self.segment(),
+                    view.next_seq
+                );
+                tracing::error!(%reason, "relayer halted");
+                self.halted = Some(reason);
+                return Ok(done);
+            }
             let mut base = self.base.clone();
             for batch in &self.live[..passed] {
                 base.apply_exits(&batch.planned_request(), &self.shape)
@@ -771,28 +866,32 @@ impl Engine {
             return Ok(done);
         };
         let published = first.row.status == BatchStatus::Published;
-        // The stream has read past the bundle without taking it: certain.
         let refused = published && first.row.position.is_some_and(|p| p <= view.position);
-        // Not published, and its epoch is over: it would be refused. No
-        // copy can still be taken: one that went out before the tick was
-        // read before it, one after it is stale too.
         let stale = first.row.epoch < view.epoch;
-        let stale_unpublished = stale && !published;
-        if !(refused || stale_unpublished) {
+        if refused && view.quarantined && !stale {
+            let ids: Vec<u64> = self
+                .live
+                .iter()
+                .filter(|b| b.row.status == BatchStatus::Published)
+                .map(|b| b.row.id)
+                .collect();
+            self.store.unpublish(&ids)?;
+            for batch in &mut self.live {
+                if batch.row.status == BatchStatus::Published {
+                    batch.row.status = BatchStatus::Proven;
+                    batch.row.position = None;
+                }
+            }
+            tracing::warn!(
+                batches = ids.len(),
+                "refused under quarantine; kept for the release"
+            );
             return Ok(done);
         }
-        let reason = if stale {
-            format!(
-                "stale: batch {} was proven for epoch {}, the stream is at epoch {}",
-                first.row.id, first.row.epoch, view.epoch
-            )
-        } else if view.quarantined {
-            format!(
-                "the stream quarantined segment {} before batch {} was taken",
-                self.segment(),
-                first.row.id
-            )
-        } else {
+        if !(refused || (stale && !published)) {
+            return Ok(done);
+        }
+        if !stale {
             let reason = format!(
                 "the stream refused batch {} (sequence {}, position {}) for a reason other \
                  than staleness or quarantine; see a gate's status for the rule",
@@ -803,7 +902,11 @@ impl Engine {
             tracing::error!(%reason, "relayer halted");
             self.halted = Some(reason);
             return Ok(done);
-        };
+        }
+        let reason = format!(
+            "stale: batch {} was proven for epoch {}, the stream is at epoch {}",
+            first.row.id, first.row.epoch, view.epoch
+        );
         self.supersede(&reason)?;
         done.superseded = Some(reason);
         Ok(done)
@@ -828,7 +931,7 @@ impl Engine {
         self.queue = exits;
         self.tip = self.base.clone();
         self.waiting.clear();
-        Ok(())
+        self.recompute_pending()
     }
 
     /// Where exit `id` is, as JSON (integers as decimal strings), or

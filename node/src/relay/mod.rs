@@ -316,53 +316,61 @@ fn engine_loop(
     let lock = || shared.engine.lock().unwrap_or_else(|p| p.into_inner());
     while !stop.load(Ordering::SeqCst) {
         let read = match watcher.step(source) {
-            Ok(n) => n,
+            Ok(read) => read,
             Err(e @ (NodeError::Sql(_) | NodeError::Poisoned | NodeError::Corrupt(_))) => {
                 return Err(e)
             }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the stream; retrying");
                 std::thread::sleep(IDLE * 20);
-                0
+                false
             }
         };
         let view = watcher.view();
         *shared.view.lock().unwrap_or_else(|e| e.into_inner()) = view;
-        let mut engine = lock();
-        let reconciled = engine.reconcile(&view)?;
-        if reconciled.confirmed.0 > 0 {
-            metrics.confirmed(reconciled.confirmed.0, reconciled.confirmed.1);
-        }
-        if reconciled.superseded.is_some() {
-            metrics.superseded();
-        }
-        let formed = engine.form_batches(&view, store::now_ms())?;
-        metrics.planned(formed);
-        let mut published = 0;
-        while let Some((id, bytes)) = engine.next_to_publish(&view)? {
-            let oldest = engine
-                .live()
-                .iter()
-                .find(|b| b.row.id == id)
-                .and_then(|b| b.exits.iter().map(|e| e.received_ms).min())
-                .unwrap_or_else(store::now_ms);
+        let (formed, next) = {
+            let mut engine = lock();
+            let reconciled = engine.reconcile(&view)?;
+            if reconciled.confirmed.0 > 0 {
+                metrics.confirmed(reconciled.confirmed.0, reconciled.confirmed.1);
+            }
+            if reconciled.superseded.is_some() {
+                metrics.superseded();
+            }
+            let formed = engine.form_batches(&view, store::now_ms())?;
+            metrics.planned(formed);
+            let next = engine.next_to_publish(&view)?.map(|(id, bytes)| {
+                let oldest = engine
+                    .live()
+                    .iter()
+                    .find(|b| b.row.id == id)
+                    .and_then(|b| b.exits.iter().map(|e| e.received_ms).min())
+                    .unwrap_or_else(store::now_ms);
+                (id, bytes, oldest)
+            });
+            (formed, next)
+        };
+        // Published without the lock: a slow or unreachable stream must
+        // not stall requests. Only this thread publishes or supersedes, so
+        // the batch is still the next one when the answer comes.
+        let mut published = false;
+        if let Some((id, bytes, oldest)) = next {
             match sink.publish(&StreamItem::Bundle(bytes)) {
                 Ok(position) => {
-                    engine.published(id, position)?;
+                    lock().published(id, position)?;
                     metrics.published(Duration::from_millis(
                         store::now_ms().saturating_sub(oldest),
                     ));
                     tracing::info!(batch = id, position, "bundle published");
-                    published += 1;
+                    published = true;
                 }
                 Err(e) => {
                     tracing::warn!(batch = id, error = %e, "cannot publish; retrying");
-                    break;
+                    std::thread::sleep(IDLE * 20);
                 }
             }
         }
-        drop(engine);
-        if read == 0 && formed == 0 && published == 0 {
+        if !read && formed == 0 && !published {
             std::thread::sleep(IDLE);
         }
     }

@@ -458,6 +458,21 @@ impl RelayStore {
         Ok(())
     }
 
+    /// Sets published batches `ids` back to proven (refused under
+    /// quarantine: their bundles are published again after the release).
+    pub fn unpublish(&mut self, ids: &[u64]) -> Result<(), NodeError> {
+        let tx = self.write()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE batches SET status = 'proven', position = NULL, published_ms = NULL
+                 WHERE id = ?1 AND status = 'published'",
+                [int(*id)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Confirms batches `ids` and stores `base`, the state after them, in
     /// one transaction.
     pub fn confirm(&mut self, ids: &[u64], base: &Snapshot) -> Result<(), NodeError> {

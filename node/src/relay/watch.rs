@@ -7,6 +7,7 @@
 //! segment's chain, and verifying them would take the relayer's CPU.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use bulkhead_protocol::bundle::Bundle;
 use bulkhead_protocol::snapshot::Snapshot;
@@ -68,14 +69,18 @@ pub fn create(dir: &Path, config: GateConfig, keys: VerifierKeys) -> Result<(), 
     Ledger::create(&watch_dir(dir), config, vec![keys])
 }
 
+/// How long an entry that does not decode must stay unchanged before it
+/// is taken as final (the gate service waits as long).
+pub const SETTLE: Duration = Duration::from_secs(1);
+
 /// The watcher.
 pub struct Watcher {
     ledger: Ledger,
     segment: u64,
+    /// An entry that did not decode: its position, text and when first
+    /// seen.
+    unsettled: Option<(u64, StreamEntry, Instant)>,
 }
-
-/// Most stream entries one step reads.
-const STEP: usize = 64;
 
 impl Watcher {
     /// Opens the watcher of the relayer in `dir` for `segment`.
@@ -86,7 +91,11 @@ impl Watcher {
                 "the watcher does not follow segment {segment}"
             )));
         }
-        Ok(Self { ledger, segment })
+        Ok(Self {
+            ledger,
+            segment,
+            unsettled: None,
+        })
     }
 
     /// The last stream position applied.
@@ -103,24 +112,46 @@ impl Watcher {
             epoch: state.epoch,
             next_seq: source.next_seq,
             quarantined: source.quarantined.is_some(),
+            boundary: source.boundary,
         }
     }
 
-    /// Applies the entries the stream has after the watcher's position,
-    /// up to a step's worth, and returns how many it read. Each is one
-    /// transaction of the watcher's ledger, so a crash repeats nothing.
-    pub fn step(&mut self, source: &dyn StreamSource) -> Result<usize, NodeError> {
-        let mut read = 0;
-        while read < STEP {
-            let position = self.ledger.position().saturating_add(1);
-            let Some(entry) = source.entry(position)? else {
-                break;
-            };
+    /// Applies the stream's next entry, if there is one, in one
+    /// transaction of the watcher's ledger, and says whether it did. One
+    /// entry at a time: the relayer reconciles after each, so what it
+    /// reads in the view is the stream's state right after that entry (the
+    /// quarantine and the epoch a refused bundle met), and a crash between
+    /// the two leaves the watcher exactly there. An entry that does not
+    /// decode may be a file still being copied in: like a gate, the
+    /// watcher takes it as final only once it has stayed the same for
+    /// [`SETTLE`].
+    pub fn step(&mut self, source: &dyn StreamSource) -> Result<bool, NodeError> {
+        let position = self.ledger.position().saturating_add(1);
+        let Some(entry) = source.entry(position)? else {
+            return Ok(false);
+        };
+        if !entry.is_well_formed() {
+            let now = Instant::now();
+            match &self.unsettled {
+                Some((p, seen, since)) if *p == position && *seen == entry => {
+                    if now.duration_since(*since) < SETTLE {
+                        return Ok(false);
+                    }
+                }
+                _ => {
+                    self.unsettled = Some((position, entry, now));
+                    return Ok(false);
+                }
+            }
+            self.ledger.skip(position)?;
+        } else {
             match entry {
                 StreamEntry::Item(StreamItem::Bundle(bytes))
                     if !Bundle::from_bytes(&bytes)
                         .is_ok_and(|b| b.instance.src == self.segment) =>
                 {
+                    // Another segment's bundle: it cannot change this one's
+                    // chain.
                     self.ledger.skip(position)?
                 }
                 StreamEntry::Item(item) => {
@@ -130,9 +161,9 @@ impl Watcher {
                 }
                 StreamEntry::Malformed(_) => self.ledger.skip(position)?,
             }
-            source.applied(position);
-            read += 1;
         }
-        Ok(read)
+        self.unsettled = None;
+        source.applied(position);
+        Ok(true)
     }
 }
