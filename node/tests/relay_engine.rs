@@ -114,6 +114,18 @@ fn form_all(engine: &mut Engine, dir: &Path, view: &StreamView, now: u64) -> usi
     }
 }
 
+/// An engine with one full batch (accounts 0 and 2, 10 each) published
+/// at position 1.
+fn one_batch_published(dir: &Path) -> Engine {
+    let mut engine = engine(dir, 0);
+    engine.submit(&request(0, 0, 2, 10)).unwrap();
+    engine.submit(&request(2, 0, 2, 10)).unwrap();
+    let now = bulkhead_node::relay::store::now_ms();
+    engine.form_batches(&view(0, EPOCH, 0), now).unwrap();
+    publish_all(&mut engine, dir, 1);
+    engine
+}
+
 /// Proves (in name) and publishes every live batch, from position `at`.
 fn publish_all(engine: &mut Engine, dir: &Path, at: u64) -> u64 {
     prove_all(engine, dir);
@@ -430,16 +442,12 @@ fn confirmed_batches_fold_into_the_state_a_restart_starts_from() {
 #[test]
 fn a_refusal_that_planning_again_cannot_cure_halts_the_relayer() {
     let dir = tempfile::tempdir().unwrap();
-    let mut engine = engine(dir.path(), 0);
-    engine.submit(&request(0, 0, 2, 10)).unwrap();
-    engine.submit(&request(2, 0, 2, 10)).unwrap();
-    let now = bulkhead_node::relay::store::now_ms();
-    engine.form_batches(&view(0, EPOCH, 0), now).unwrap();
-    publish_all(&mut engine, dir.path(), 1);
+    let mut engine = one_batch_published(dir.path());
     // Read, not taken, same epoch, not quarantined.
     engine.reconcile(&view(1, EPOCH, 0)).unwrap();
     assert!(engine.halted().unwrap().contains("refused batch 1"));
     assert_eq!(refusal(&mut engine, &request(4, 0, 2, 1)).label(), "halted");
+    let now = bulkhead_node::relay::store::now_ms();
     assert_eq!(engine.form_batches(&view(1, EPOCH, 0), now).unwrap(), 0);
 }
 
@@ -486,12 +494,7 @@ fn under_quarantine_nothing_is_planned_or_published() {
 #[test]
 fn a_chain_that_is_not_the_relayers_halts_it() {
     let dir = tempfile::tempdir().unwrap();
-    let mut engine = engine(dir.path(), 0);
-    engine.submit(&request(0, 0, 2, 10)).unwrap();
-    engine.submit(&request(2, 0, 2, 10)).unwrap();
-    let now = bulkhead_node::relay::store::now_ms();
-    engine.form_batches(&view(0, EPOCH, 0), now).unwrap();
-    publish_all(&mut engine, dir.path(), 1);
+    let mut engine = one_batch_published(dir.path());
     // The stream's chain passed sequence 2 with another boundary root.
     engine.reconcile(&view(1, EPOCH, 2)).unwrap();
     assert!(engine.halted().unwrap().contains("not the relayer's"));

@@ -12,3 +12,22 @@ pub mod prove;
 pub mod relay;
 pub mod stream;
 pub mod verify;
+
+use std::path::Path;
+
+use crate::error::CliError;
+
+/// A service's bearer token: from `file` if given, else from the
+/// environment variable `var`; empty means none.
+pub fn read_token(file: Option<&Path>, var: &str) -> Result<Option<String>, CliError> {
+    let token = match file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(CliError::io(path))?
+                .trim()
+                .to_owned(),
+        ),
+        None => std::env::var(var).ok(),
+    };
+    Ok(token.filter(|t| !t.is_empty()))
+}

@@ -84,16 +84,7 @@ pub fn execute(args: RelayArgs, cache: &ParamsCache) -> Result<(), CliError> {
 }
 
 fn serve(args: ServeArgs, cache: &ParamsCache) -> Result<(), CliError> {
-    let token = match &args.token_file {
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .map_err(CliError::io(path))?
-                .trim()
-                .to_owned(),
-        ),
-        None => std::env::var("BULKHEAD_RELAY_TOKEN").ok(),
-    }
-    .filter(|t| !t.is_empty());
+    let token = crate::cmd::read_token(args.token_file.as_deref(), "BULKHEAD_RELAY_TOKEN")?;
     let options = RelayOptions {
         listen: args.listen,
         token,

@@ -267,12 +267,7 @@ pub fn run(
         token: options.token.map(Arc::from),
     };
     let served = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(options.listen)
-            .await
-            .map_err(NodeError::io(options.listen.to_string()))?;
-        let local = listener
-            .local_addr()
-            .map_err(NodeError::io(options.listen.to_string()))?;
+        let (listener, local) = crate::service::bind(options.listen).await?;
         println!("listening on {local}");
         tracing::info!(%local, dir = %dir.display(), "relay service listening");
         let stopped = stop.clone();

@@ -127,12 +127,7 @@ async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result
     let (queue, receiver) = mpsc::channel(options.queue);
     let writer =
         writer::spawn(ledger, receiver, metrics.clone()).map_err(NodeError::io("writer thread"))?;
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .map_err(NodeError::io(options.listen.to_string()))?;
-    let local = listener
-        .local_addr()
-        .map_err(NodeError::io(options.listen.to_string()))?;
+    let (listener, local) = bind(options.listen).await?;
     let (stop, stopped) = watch::channel(false);
     let source: Option<Arc<dyn StreamSource>> = match &options.follow {
         Some(spec) => {
@@ -172,6 +167,19 @@ async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result
     let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     tracing::info!("gate service stopped");
     served.map_err(NodeError::io(local.to_string()))
+}
+
+/// Binds `addr` and says where it listens (port 0 picks a free one).
+pub(crate) async fn bind(
+    addr: SocketAddr,
+) -> Result<(tokio::net::TcpListener, SocketAddr), NodeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(NodeError::io(addr.to_string()))?;
+    let local = listener
+        .local_addr()
+        .map_err(NodeError::io(addr.to_string()))?;
+    Ok((listener, local))
 }
 
 /// SIGTERM or Ctrl-C.

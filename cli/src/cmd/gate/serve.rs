@@ -39,16 +39,7 @@ pub struct ServeArgs {
 
 /// Takes the lock, derives the keys once, and serves until SIGTERM.
 pub fn execute(dir: &Path, args: ServeArgs, cache: &ParamsCache) -> Result<(), CliError> {
-    let token = match &args.token_file {
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .map_err(CliError::io(path))?
-                .trim()
-                .to_owned(),
-        ),
-        None => std::env::var("BULKHEAD_GATE_TOKEN").ok(),
-    }
-    .filter(|t| !t.is_empty());
+    let token = crate::cmd::read_token(args.token_file.as_deref(), "BULKHEAD_GATE_TOKEN")?;
     let mut options = ServeOptions {
         listen: args.listen,
         follow: args.follow.as_deref().map(StreamSpec::parse).transpose()?,
