@@ -370,9 +370,19 @@ impl StreamSource for NatsSource {
                 .messages()
                 .await
                 .map_err(|e| nats_error("fetch")(e.to_string()))?;
+            // Messages already delivered are kept when a later one fails:
+            // dropping them would leave them unacknowledged until the
+            // server's acknowledgement wait runs out.
             let mut messages = Vec::new();
             while let Some(message) = batch.next().await {
-                messages.push(message.map_err(|e| nats_error("fetch")(e.to_string()))?);
+                match message {
+                    Ok(message) => messages.push(message),
+                    Err(e) if messages.is_empty() => return Err(nats_error("fetch")(e.to_string())),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "fetch ended early; keeping what came");
+                        break;
+                    }
+                }
             }
             Ok::<_, NodeError>(messages)
         })?;
