@@ -377,7 +377,9 @@ impl StreamSource for NatsSource {
             while let Some(message) = batch.next().await {
                 match message {
                     Ok(message) => messages.push(message),
-                    Err(e) if messages.is_empty() => return Err(nats_error("fetch")(e.to_string())),
+                    Err(e) if messages.is_empty() => {
+                        return Err(nats_error("fetch")(e.to_string()))
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "fetch ended early; keeping what came");
                         break;
