@@ -28,7 +28,7 @@ pub enum ProverError {
         slot: usize,
         /// Which check failed, and why where it can be told (a nonce
         /// already used, or one that skips ahead).
-        reason: String,
+        reason: crate::ExitAuthorisationError,
     },
     /// halo2 failed to build a key or a proof.
     #[error("halo2 proving failed: {0}")]

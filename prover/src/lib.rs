@@ -21,6 +21,6 @@ pub use error::ProverError;
 pub use keys::{check_parallelism, ProverKeys, MAX_IN_FLIGHT, MAX_THREADS_PER_CORE};
 pub use params_cache::{ParamsCache, ParamsSource};
 pub use plan::{
-    authorise_exit, plan_run, plan_signed_run, ExitAuthorisation, PlannedBatch, SignedBatch,
-    SignedExitRequest,
+    authorise_exit, plan_run, plan_signed_run, ExitAuthorisation, ExitAuthorisationError,
+    PlannedBatch, SignedBatch, SignedExitRequest,
 };

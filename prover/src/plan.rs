@@ -79,41 +79,76 @@ pub struct PlannedBatch {
     pub exits: Vec<SignedExit>,
 }
 
+/// Why an exit's key or signature does not authorise it, in words an
+/// account owner can act on: a reused or skipped nonce is named.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExitAuthorisationError {
+    /// The key does not hash to the account's owner.
+    #[error("the key does not own the account")]
+    NotOwner,
+    /// The public key bytes are not an Ed25519 point.
+    #[error("not an Ed25519 public key")]
+    NotAKey,
+    /// The signature is for a nonce the account already used: a replayed
+    /// or duplicated request.
+    #[error(
+        "the signature is for nonce {signed}, which this account has already used \
+         (its next nonce is {next}): a replayed or duplicated request"
+    )]
+    NonceUsed {
+        /// The nonce signed.
+        signed: u64,
+        /// The account's next nonce.
+        next: u64,
+    },
+    /// The signature is for a later nonce: requests before it are missing.
+    #[error(
+        "the signature is for nonce {signed}, but this account's next nonce is {next}: {}",
+        missing_nonces(*next, *signed)
+    )]
+    NonceAhead {
+        /// The nonce signed.
+        signed: u64,
+        /// The account's next nonce.
+        next: u64,
+    },
+    /// The signature verifies for no nearby nonce.
+    #[error(
+        "the signature does not verify (not for this lane, account, recipient and amount \
+         at any nearby nonce)"
+    )]
+    BadSignature,
+}
+
+fn missing_nonces(next: u64, signed: u64) -> String {
+    if signed - 1 == next {
+        format!("the request for nonce {next} is missing")
+    } else {
+        format!(
+            "the requests for nonces {next} to {} are missing",
+            signed - 1
+        )
+    }
+}
+
 /// How far either side of the expected nonce a failed signature is
 /// tried, to tell the owner why it failed.
 const NONCE_PROBE: u64 = 64;
 
 /// Why a signature that does not verify for the account's next nonce
-/// `next` fails: it may verify for a nonce the account already used (a
-/// replayed or duplicated request) or for a later one (a request before it
-/// is missing), and the owner needs to know which.
-fn signature_failure(next: u64, signs: impl Fn(u64) -> bool) -> String {
+/// `next` fails: it may verify for a nonce the account already used or for
+/// a later one.
+fn signature_failure(next: u64, signs: impl Fn(u64) -> bool) -> ExitAuthorisationError {
     let used = (next.saturating_sub(NONCE_PROBE)..next)
         .rev()
         .find(|n| signs(*n));
-    if let Some(nonce) = used {
-        return format!(
-            "the signature is for nonce {nonce}, which this account has already used \
-             (its next nonce is {next}): a replayed or duplicated request"
-        );
+    if let Some(signed) = used {
+        return ExitAuthorisationError::NonceUsed { signed, next };
     }
-    let ahead = (next + 1..=next.saturating_add(NONCE_PROBE)).find(|n| signs(*n));
-    if let Some(nonce) = ahead {
-        let missing = if nonce - 1 == next {
-            format!("the request for nonce {next} is missing")
-        } else {
-            format!(
-                "the requests for nonces {next} to {} are missing",
-                nonce - 1
-            )
-        };
-        return format!(
-            "the signature is for nonce {nonce}, but this account's next nonce is {next}: {missing}"
-        );
+    match (next + 1..=next.saturating_add(NONCE_PROBE)).find(|n| signs(*n)) {
+        Some(signed) => ExitAuthorisationError::NonceAhead { signed, next },
+        None => ExitAuthorisationError::BadSignature,
     }
-    "the signature does not verify (not for this lane, account, recipient and amount \
-     at any nearby nonce)"
-        .into()
 }
 
 /// What one exit's signature must authorise: one debit of one account on
@@ -141,12 +176,11 @@ pub fn authorise_exit(
     exit: &ExitAuthorisation,
     public_key: &[u8; 32],
     signature: &[u8; 64],
-) -> Result<(), String> {
+) -> Result<(), ExitAuthorisationError> {
     if owner_of_key(public_key) != exit.owner {
-        return Err("the key does not own the account".into());
+        return Err(ExitAuthorisationError::NotOwner);
     }
-    let key = VerifyingKey::from_bytes(public_key)
-        .map_err(|_| "not an Ed25519 public key".to_string())?;
+    let key = VerifyingKey::from_bytes(public_key).map_err(|_| ExitAuthorisationError::NotAKey)?;
     let signature = Signature::from_bytes(signature);
     let signs = |nonce: u64| {
         let message = exit_message(
@@ -195,7 +229,7 @@ pub fn plan_signed_run(
                 .zip(&batch.exits)
                 .enumerate()
                 .map(|(slot, (record, signed))| {
-                    let refuse = |reason: String| ProverError::Unauthorised {
+                    let refuse = |reason: ExitAuthorisationError| ProverError::Unauthorised {
                         batch: b,
                         slot,
                         reason,

@@ -10,7 +10,7 @@ use bulkhead_testkit::signed::{segment, sign_run};
 
 fn reason(result: Result<Vec<bulkhead_prover::PlannedBatch>, ProverError>) -> String {
     match result {
-        Err(ProverError::Unauthorised { reason, .. }) => reason,
+        Err(ProverError::Unauthorised { reason, .. }) => reason.to_string(),
         other => panic!("expected an unauthorised exit, got {other:?}"),
     }
 }

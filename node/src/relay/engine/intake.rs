@@ -1,0 +1,318 @@
+//! Requests at the door: what a client submits, why it may be refused,
+//! and the check against the segment as it will be once every queued
+//! exit is paid.
+
+use bulkhead_protocol::hash::{self, Fp};
+use bulkhead_protocol::model::Lane;
+use bulkhead_prover::{authorise_exit, ExitAuthorisation, ExitAuthorisationError};
+use thiserror::Error;
+
+use super::Engine;
+use crate::error::NodeError;
+use crate::relay::store::{now_ms, StoredExit};
+
+/// A signed exit request as a client submits it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExitSubmission {
+    /// Destination segment.
+    #[serde(with = "crate::json::lenient_uint")]
+    pub dst: u128,
+    /// Asset.
+    #[serde(with = "crate::json::lenient_uint")]
+    pub asset: u128,
+    /// Sending account's index.
+    #[serde(with = "crate::json::lenient_uint")]
+    pub account: u128,
+    /// Recipient, a hex field element.
+    #[serde(with = "bulkhead_protocol::hex::fp")]
+    pub recipient: Fp,
+    /// Amount, 1 to 2^64 - 1.
+    #[serde(with = "crate::json::lenient_uint")]
+    pub amount: u128,
+    /// The owner's Ed25519 public key, hex.
+    #[serde(with = "bulkhead_protocol::hex::bytes")]
+    pub public_key: [u8; 32],
+    /// The owner's signature over (lane, account, nonce, recipient,
+    /// amount), hex.
+    #[serde(with = "bulkhead_protocol::hex::bytes")]
+    pub signature: [u8; 64],
+}
+
+/// Why an exit request was refused at the door. Nothing is queued.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum IntakeRefusal {
+    /// A number outside the u64 range.
+    #[error("{field} = {value} does not fit in 64 bits")]
+    OutOfRange {
+        /// The field.
+        field: &'static str,
+        /// The value given.
+        value: u128,
+    },
+    /// Zero is not an exit.
+    #[error("the amount must be at least 1")]
+    ZeroAmount,
+    /// The segment has no such lane.
+    #[error("this segment has no lane to segment {dst} for asset {asset}")]
+    LaneNotAllowed {
+        /// Destination.
+        dst: u64,
+        /// Asset.
+        asset: u64,
+    },
+    /// No account at that index.
+    #[error("no account {account} in this segment")]
+    UnknownAccount {
+        /// The index.
+        account: u64,
+    },
+    /// The account holds another asset.
+    #[error("account {account} holds asset {holds}, not asset {asked}")]
+    WrongAsset {
+        /// The index.
+        account: u64,
+        /// Its asset.
+        holds: u64,
+        /// The lane's asset.
+        asked: u64,
+    },
+    /// More than the account will hold once its queued exits are paid.
+    #[error("account {account} has {available} left after its queued exits; {amount} asked")]
+    InsufficientBalance {
+        /// The index.
+        account: u64,
+        /// Its balance after its queued exits.
+        available: u64,
+        /// The amount asked.
+        amount: u64,
+    },
+    /// More than the asset's cap lets out in one epoch: it could never go.
+    #[error(
+        "{amount} is more than asset {asset}'s cap of {cap} per epoch: it could never be sent"
+    )]
+    OverCap {
+        /// The asset.
+        asset: u64,
+        /// Its cap.
+        cap: u64,
+        /// The amount asked.
+        amount: u64,
+    },
+    /// More than the silo's collateral left once the queued exits of the
+    /// asset are paid.
+    #[error(
+        "asset {asset} has {available} of collateral left after the queued exits; {amount} asked"
+    )]
+    OverCollateral {
+        /// The asset.
+        asset: u64,
+        /// Collateral left after the queued exits.
+        available: u64,
+        /// The amount asked.
+        amount: u64,
+    },
+    /// The key or signature does not authorise this exit at the
+    /// account's next nonce (a reused or skipped nonce is named).
+    #[error("account {account}: {reason}")]
+    Unauthorised {
+        /// The index.
+        account: u64,
+        /// Why.
+        reason: ExitAuthorisationError,
+    },
+    /// The queue is full: try again later.
+    #[error("the queue holds {queued} exits, its limit; try again later")]
+    QueueFull {
+        /// Exits queued.
+        queued: usize,
+    },
+    /// The relayer stopped forming batches and needs its operator.
+    #[error("the relayer is halted: {0}")]
+    Halted(String),
+}
+
+impl IntakeRefusal {
+    /// A short machine-readable label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            IntakeRefusal::OutOfRange { .. } => "out_of_range",
+            IntakeRefusal::ZeroAmount => "zero_amount",
+            IntakeRefusal::LaneNotAllowed { .. } => "lane_not_allowed",
+            IntakeRefusal::UnknownAccount { .. } => "unknown_account",
+            IntakeRefusal::WrongAsset { .. } => "wrong_asset",
+            IntakeRefusal::InsufficientBalance { .. } => "insufficient_balance",
+            IntakeRefusal::OverCap { .. } => "over_cap",
+            IntakeRefusal::OverCollateral { .. } => "over_collateral",
+            IntakeRefusal::Unauthorised { .. } => "unauthorised",
+            IntakeRefusal::QueueFull { .. } => "queue_full",
+            IntakeRefusal::Halted(_) => "halted",
+        }
+    }
+}
+
+/// An accepted request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// Queue id, for `GET /v1/exits/{id}`.
+    pub id: u64,
+    /// The account nonce the exit spends.
+    pub nonce: u64,
+}
+
+fn u64_field(field: &'static str, value: u128) -> Result<u64, IntakeRefusal> {
+    u64::try_from(value).map_err(|_| IntakeRefusal::OutOfRange { field, value })
+}
+
+impl Engine {
+    pub(super) fn recompute_pending(&mut self) -> Result<(), NodeError> {
+        self.pending.clear();
+        self.queued_outflow.clear();
+        for exit in &self.queue {
+            let outflow = self.queued_outflow.entry(exit.asset).or_default();
+            *outflow = outflow.saturating_add(exit.amount);
+            let (balance, nonce) = match self.pending.get(&exit.account) {
+                Some(p) => *p,
+                None => {
+                    let account = self.tip.account(exit.account).ok_or_else(|| {
+                        NodeError::Corrupt(format!("queued exit {}: no account", exit.id))
+                    })?;
+                    (account.balance, account.nonce)
+                }
+            };
+            if nonce != exit.nonce || balance < exit.amount {
+                return Err(NodeError::Corrupt(format!(
+                    "queued exit {} spends nonce {} of account {}, whose next is {nonce}",
+                    exit.id, exit.nonce, exit.account
+                )));
+            }
+            self.pending
+                .insert(exit.account, (balance - exit.amount, nonce + 1));
+        }
+        Ok(())
+    }
+
+    /// Checks a request against the segment as it will be once every
+    /// queued exit is paid, and queues it (durably) if it passes.
+    pub fn submit(&mut self, request: &ExitSubmission) -> Result<Receipt, SubmitError> {
+        if let Some(reason) = &self.halted {
+            return Err(IntakeRefusal::Halted(reason.clone()).into());
+        }
+        if self.queue.len() >= self.policy.max_queued {
+            return Err(IntakeRefusal::QueueFull {
+                queued: self.queue.len(),
+            }
+            .into());
+        }
+        let dst = u64_field("dst", request.dst)?;
+        let asset = u64_field("asset", request.asset)?;
+        let account = u64_field("account", request.account)?;
+        let amount = u64_field("amount", request.amount)?;
+        if amount == 0 {
+            return Err(IntakeRefusal::ZeroAmount.into());
+        }
+        if !self.tip.lanes().contains_key(&Lane { dst, asset }) {
+            return Err(IntakeRefusal::LaneNotAllowed { dst, asset }.into());
+        }
+        let leaf = *self
+            .tip
+            .account(account)
+            .ok_or(IntakeRefusal::UnknownAccount { account })?;
+        if leaf.asset != asset {
+            return Err(IntakeRefusal::WrongAsset {
+                account,
+                holds: leaf.asset,
+                asked: asset,
+            }
+            .into());
+        }
+        // An exit the silo can never let out would block its lane (and its
+        // account's other lanes) for good: refused at the door.
+        let silo = self
+            .tip
+            .silo(asset)
+            .copied()
+            .ok_or(IntakeRefusal::LaneNotAllowed { dst, asset })?;
+        if amount > silo.cap {
+            return Err(IntakeRefusal::OverCap {
+                asset,
+                cap: silo.cap,
+                amount,
+            }
+            .into());
+        }
+        let queued = self.queued_outflow.get(&asset).copied().unwrap_or(0);
+        let collateral_left = silo.collateral.saturating_sub(queued);
+        if amount > collateral_left {
+            return Err(IntakeRefusal::OverCollateral {
+                asset,
+                available: collateral_left,
+                amount,
+            }
+            .into());
+        }
+        let (available, nonce) = self
+            .pending
+            .get(&account)
+            .copied()
+            .unwrap_or((leaf.balance, leaf.nonce));
+        if amount > available {
+            return Err(IntakeRefusal::InsufficientBalance {
+                account,
+                available,
+                amount,
+            }
+            .into());
+        }
+        let lane_id = hash::lane_id(Fp::from(self.segment()), Fp::from(dst), Fp::from(asset));
+        authorise_exit(
+            &ExitAuthorisation {
+                lane_id,
+                owner: leaf.owner,
+                account,
+                nonce,
+                recipient: request.recipient,
+                amount,
+            },
+            &request.public_key,
+            &request.signature,
+        )
+        .map_err(|reason| IntakeRefusal::Unauthorised { account, reason })?;
+        let mut exit = StoredExit {
+            id: 0,
+            received_ms: now_ms(),
+            dst,
+            asset,
+            account,
+            nonce,
+            recipient: request.recipient,
+            amount,
+            public_key: request.public_key,
+            signature: request.signature,
+            batch: None,
+        };
+        exit.id = self.store.insert_exit(&exit)?.ok_or_else(|| {
+            NodeError::Corrupt(format!(
+                "account {account} nonce {nonce} is already queued, but not in memory"
+            ))
+        })?;
+        self.pending
+            .insert(account, (available - amount, nonce + 1));
+        *self.queued_outflow.entry(asset).or_default() = queued.saturating_add(amount);
+        let id = exit.id;
+        self.queue.push(exit);
+        Ok(Receipt { id, nonce })
+    }
+}
+
+/// Why a submission failed: refused (the client's problem, nothing
+/// queued) or the store failed (ours).
+#[derive(Debug, Error)]
+pub enum SubmitError {
+    /// Refused.
+    #[error(transparent)]
+    Refused(#[from] IntakeRefusal),
+    /// The store failed; nothing was queued.
+    #[error(transparent)]
+    Store(#[from] NodeError),
+}

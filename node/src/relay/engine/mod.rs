@@ -1,0 +1,540 @@
+//! The relayer's engine: the exit queue, batch formation, and what the
+//! stream made of each published batch. It owns the [`RelayStore`] and
+//! keeps in memory exactly what the store implies (the confirmed state,
+//! the live batches replayed on it, the queue), so every decision is made
+//! on committed facts and a restart rebuilds the same engine.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+mod intake;
+mod reconcile;
+mod report;
+
+use bulkhead_protocol::bundle::Bundle;
+use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::model::{BatchOutcome, ExitRequest, Lane, SegmentState};
+use bulkhead_protocol::CircuitShape;
+use bulkhead_prover::{plan_signed_run, PlannedBatch, SignedBatch, SignedExitRequest};
+use thiserror::Error;
+
+pub use intake::{ExitSubmission, IntakeRefusal, Receipt, SubmitError};
+
+use super::store::{BatchRow, BatchStatus, RelayStore, StoredExit};
+use crate::error::NodeError;
+
+/// How batches are formed.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchPolicy {
+    /// A lane with fewer than a full batch waiting forms one once its
+    /// oldest exit has waited this long and the prover is idle.
+    pub deadline: Duration,
+    /// Most exits queued at once; beyond, requests are refused (503).
+    pub max_queued: usize,
+}
+
+/// What the relayer knows of the stream, from its watcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamView {
+    /// The last stream position the watcher applied.
+    pub position: u64,
+    /// The stream's current epoch.
+    pub epoch: u64,
+    /// The next sequence number the stream expects from this segment.
+    pub next_seq: u64,
+    /// Whether the stream holds this segment in quarantine.
+    pub quarantined: bool,
+    /// The segment's boundary root on the stream's chain.
+    pub boundary: Fp,
+}
+
+/// Why a lane's next exit cannot go at the stream's epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+pub enum LaneWait {
+    /// The segment declares no silo for the asset.
+    #[error("the segment has no silo for asset {asset}")]
+    NoSilo {
+        /// The asset.
+        asset: u64,
+    },
+    /// The stream's epoch is before the silo's outflow window.
+    #[error("the stream is at epoch {epoch}, before the silo's window (epoch {window})")]
+    BeforeWindow {
+        /// The stream's epoch.
+        epoch: u64,
+        /// The silo's window epoch.
+        window: u64,
+    },
+}
+
+/// A batch between planning and confirmation.
+#[derive(Clone, Debug)]
+pub struct LiveBatch {
+    /// Its row.
+    pub row: BatchRow,
+    /// Its public inputs, witness and plaintext exits.
+    pub planned: PlannedBatch,
+    /// Its exit requests, slot order.
+    pub exits: Vec<StoredExit>,
+    /// Whether a proof is being made for it now.
+    pub proving: bool,
+}
+
+impl LiveBatch {
+    /// The sequence number after its last exit.
+    pub fn end_seq(&self) -> u64 {
+        self.row.first_seq.saturating_add(self.row.count as u64)
+    }
+}
+
+/// A proof to make: the batch, as planned.
+#[derive(Clone, Debug)]
+pub struct ProofJob {
+    /// Batch id.
+    pub id: u64,
+    /// The planned batch.
+    pub planned: PlannedBatch,
+}
+
+impl ProofJob {
+    /// The model's outcome to prove.
+    pub fn outcome(&self) -> &BatchOutcome {
+        &self.planned.outcome
+    }
+}
+
+/// What one call to [`Engine::reconcile`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Batches the stream confirmed, and their exits.
+    pub confirmed: (usize, usize),
+    /// Why live batches were superseded, if they were.
+    pub superseded: Option<String>,
+}
+
+/// The engine.
+pub struct Engine {
+    store: RelayStore,
+    bundles: PathBuf,
+    shape: CircuitShape,
+    base: SegmentState,
+    tip: SegmentState,
+    live: Vec<LiveBatch>,
+    queue: Vec<StoredExit>,
+    /// Balance and next nonce of every account with queued exits, after
+    /// them (others are as at the tip).
+    pending: BTreeMap<u64, (u64, u64)>,
+    /// The queued amount per asset (collateral they will take).
+    queued_outflow: BTreeMap<u64, u64>,
+    /// Why the head of a lane's queue waits, when it cannot go now.
+    waiting: BTreeMap<Lane, String>,
+    halted: Option<String>,
+    policy: BatchPolicy,
+}
+
+fn signed(exit: &StoredExit) -> SignedExitRequest {
+    SignedExitRequest {
+        request: ExitRequest {
+            account: exit.account,
+            recipient: exit.recipient,
+            amount: u128::from(exit.amount),
+        },
+        public_key: exit.public_key,
+        signature: exit.signature,
+    }
+}
+
+fn signed_batch(dst: u64, asset: u64, epoch: u64, exits: &[StoredExit]) -> SignedBatch {
+    SignedBatch {
+        dst,
+        asset,
+        epoch,
+        exits: exits.iter().map(signed).collect(),
+    }
+}
+
+impl Engine {
+    /// Opens the engine over the store in `dir`: reads the confirmed
+    /// state, replays the live batches on it and loads the queue.
+    pub fn open(dir: &Path, policy: BatchPolicy) -> Result<Self, NodeError> {
+        let store = RelayStore::open(dir)?;
+        let snapshot = store.base()?;
+        let base = snapshot
+            .to_state()
+            .map_err(|e| NodeError::Corrupt(format!("base snapshot: {e}")))?;
+        let shape = snapshot.shape;
+        let mut tip = base.clone();
+        let mut live = Vec::new();
+        for row in store.live_batches()? {
+            let exits = store.batch_exits(row.id)?;
+            let batch = signed_batch(row.dst, row.asset, row.epoch, &exits);
+            let planned = plan_signed_run(&mut tip, &[batch], &shape)
+                .map_err(|e| NodeError::Corrupt(format!("batch {} no longer plans: {e}", row.id)))?
+                .pop()
+                .ok_or_else(|| NodeError::Corrupt(format!("batch {} planned empty", row.id)))?;
+            if planned.outcome.instance.first_seq != row.first_seq {
+                return Err(NodeError::Corrupt(format!(
+                    "batch {} replays at sequence {}, recorded at {}",
+                    row.id, planned.outcome.instance.first_seq, row.first_seq
+                )));
+            }
+            live.push(LiveBatch {
+                row,
+                planned,
+                exits,
+                proving: false,
+            });
+        }
+        let queue = store.queued()?;
+        let mut engine = Self {
+            store,
+            bundles: dir.join("bundles"),
+            shape,
+            base,
+            tip,
+            live,
+            queue,
+            pending: BTreeMap::new(),
+            queued_outflow: BTreeMap::new(),
+            waiting: BTreeMap::new(),
+            halted: None,
+            policy,
+        };
+        engine.recompute_pending()?;
+        std::fs::create_dir_all(&engine.bundles).map_err(NodeError::io(&engine.bundles))?;
+        Ok(engine)
+    }
+
+    /// The segment id.
+    pub fn segment(&self) -> u64 {
+        self.base.id()
+    }
+
+    /// The circuit shape.
+    pub fn shape(&self) -> CircuitShape {
+        self.shape
+    }
+
+    /// Exits waiting for a batch.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Batches planned, proven or published, not yet confirmed.
+    pub fn live(&self) -> &[LiveBatch] {
+        &self.live
+    }
+
+    /// Why the relayer stopped, if it did.
+    pub fn halted(&self) -> Option<&str> {
+        self.halted.as_deref()
+    }
+
+    /// Forms every batch that is due at `epoch`: per lane, the queued
+    /// exits whose accounts have no earlier exit waiting on another lane
+    /// (an account's nonces are spent in order, across lanes), a full
+    /// batch or, past the deadline, what there is, cut to what the
+    /// silo's collateral and epoch cap allow. Nothing is formed while the
+    /// stream quarantines the segment or the relayer is halted. Returns
+    /// the batches formed.
+    pub fn form_batches(&mut self, view: &StreamView, now: u64) -> Result<usize, NodeError> {
+        if self.halted.is_some() || view.quarantined {
+            return Ok(0);
+        }
+        let slots = self.shape.slots();
+        let deadline = self.policy.deadline.as_millis() as u64;
+        let mut formed = 0;
+        // A partial batch costs a whole proof: it is formed only when the
+        // prover would otherwise have nothing to do. While batches wait for
+        // their proofs, a lane past its deadline keeps filling: it could
+        // not be proven sooner, and a fuller batch costs the same proof.
+        let mut prover_idle = !self
+            .live
+            .iter()
+            .any(|b| b.row.status == BatchStatus::Planned);
+        self.waiting.clear();
+        'again: loop {
+            let mut lanes: Vec<Lane> = Vec::new();
+            for exit in &self.queue {
+                let lane = Lane {
+                    dst: exit.dst,
+                    asset: exit.asset,
+                };
+                if !lanes.contains(&lane) {
+                    lanes.push(lane);
+                }
+            }
+            for lane in lanes {
+                if self.waiting.contains_key(&lane) {
+                    continue;
+                }
+                let eligible = self.eligible(lane, slots);
+                let waited = eligible
+                    .first()
+                    .is_some_and(|e| now.saturating_sub(e.received_ms) >= deadline);
+                let due = eligible.len() >= slots || (waited && prover_idle);
+                if !due {
+                    continue;
+                }
+                let take = match self.room(lane.asset, view.epoch) {
+                    Ok(room) => {
+                        let mut total = 0u64;
+                        eligible
+                            .iter()
+                            .take_while(|e| match total.checked_add(e.amount) {
+                                Some(t) if t <= room => {
+                                    total = t;
+                                    true
+                                }
+                                _ => false,
+                            })
+                            .count()
+                    }
+                    Err(why) => {
+                        self.waiting.insert(lane, why.to_string());
+                        continue;
+                    }
+                };
+                if take == 0 {
+                    self.waiting.insert(
+                        lane,
+                        format!(
+                            "its next exit does not fit the asset's collateral and epoch cap \
+                             in epoch {}; it waits for a later epoch",
+                            view.epoch
+                        ),
+                    );
+                    continue;
+                }
+                let exits: Vec<StoredExit> = eligible[..take].to_vec();
+                self.plan(lane, view.epoch, exits)?;
+                if self.halted.is_some() {
+                    return Ok(formed);
+                }
+                formed += 1;
+                prover_idle = false;
+                continue 'again;
+            }
+            return Ok(formed);
+        }
+    }
+
+    /// The queued exits of `lane` that may go next, in order, at most
+    /// `slots`.
+    fn eligible(&self, lane: Lane, slots: usize) -> Vec<StoredExit> {
+        let mut blocked: Vec<u64> = Vec::new();
+        let mut eligible = Vec::new();
+        for exit in &self.queue {
+            if eligible.len() == slots {
+                break;
+            }
+            let on_lane = exit.dst == lane.dst && exit.asset == lane.asset;
+            if on_lane && !blocked.contains(&exit.account) {
+                eligible.push(exit.clone());
+            } else if !blocked.contains(&exit.account) {
+                blocked.push(exit.account);
+            }
+        }
+        eligible
+    }
+
+    /// What may still leave in `asset` at `epoch`: the collateral, and
+    /// what the epoch's cap leaves.
+    fn room(&self, asset: u64, epoch: u64) -> Result<u64, LaneWait> {
+        let silo = self.tip.silo(asset).ok_or(LaneWait::NoSilo { asset })?;
+        if epoch < silo.window_epoch {
+            return Err(LaneWait::BeforeWindow {
+                epoch,
+                window: silo.window_epoch,
+            });
+        }
+        let used = if epoch > silo.window_epoch {
+            0
+        } else {
+            silo.window_outflow
+        };
+        Ok(silo.collateral.min(silo.cap.saturating_sub(used)))
+    }
+
+    /// Plans `exits` as one batch at `epoch` and records it: the batch
+    /// row and its exits in one transaction, then memory.
+    fn plan(&mut self, lane: Lane, epoch: u64, exits: Vec<StoredExit>) -> Result<(), NodeError> {
+        let batch = signed_batch(lane.dst, lane.asset, epoch, &exits);
+        let mut next = self.tip.clone();
+        let planned = match plan_signed_run(&mut next, &[batch], &self.shape) {
+            Ok(mut planned) => planned.pop().ok_or_else(|| {
+                NodeError::Corrupt("a planned run of one batch came back empty".into())
+            })?,
+            Err(e) => {
+                // The queue was checked against this state at the door;
+                // a refusal now means the state is not what it was then.
+                let reason = format!("a due batch no longer plans: {e}");
+                tracing::error!(%reason, "relayer halted");
+                self.halted = Some(reason);
+                return Ok(());
+            }
+        };
+        let ids: Vec<u64> = exits.iter().map(|e| e.id).collect();
+        let first_seq = planned.outcome.instance.first_seq;
+        let id = self
+            .store
+            .record_batch(lane.dst, lane.asset, epoch, first_seq, &ids)?;
+        self.tip = next;
+        self.queue.retain(|e| !ids.contains(&e.id));
+        for exit in &exits {
+            if let Some(outflow) = self.queued_outflow.get_mut(&exit.asset) {
+                *outflow = outflow.saturating_sub(exit.amount);
+            }
+        }
+        let row = BatchRow {
+            id,
+            dst: lane.dst,
+            asset: lane.asset,
+            epoch,
+            first_seq,
+            count: exits.len(),
+            status: BatchStatus::Planned,
+            bundle: None,
+            position: None,
+            note: None,
+        };
+        tracing::info!(
+            batch = id,
+            first_seq,
+            exits = exits.len(),
+            epoch,
+            "batch planned"
+        );
+        self.live.push(LiveBatch {
+            row,
+            planned,
+            exits: exits
+                .into_iter()
+                .enumerate()
+                .map(|(slot, mut e)| {
+                    e.batch = Some((id, slot));
+                    e
+                })
+                .collect(),
+            proving: false,
+        });
+        Ok(())
+    }
+
+    /// Takes up to `max` planned batches no proof is being made for.
+    pub fn take_for_proving(&mut self, max: usize) -> Vec<ProofJob> {
+        self.live
+            .iter_mut()
+            .filter(|b| b.row.status == BatchStatus::Planned && !b.proving)
+            .take(max)
+            .map(|b| {
+                b.proving = true;
+                ProofJob {
+                    id: b.row.id,
+                    planned: b.planned.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Gives batches back after their proofs failed.
+    pub fn release(&mut self, ids: &[u64]) {
+        for batch in &mut self.live {
+            if ids.contains(&batch.row.id) {
+                batch.proving = false;
+            }
+        }
+    }
+
+    /// Where the bundle of batch `id` is written.
+    pub fn bundle_path(&self, id: u64, first_seq: u64) -> PathBuf {
+        self.bundles.join(format!(
+            "b{id:08}-s{}-seq{first_seq:06}.bundle",
+            self.segment()
+        ))
+    }
+
+    /// Records a finished proof whose bundle is on disk at `path`. A
+    /// batch superseded meanwhile keeps its status and the file is
+    /// removed. Whether it was recorded.
+    pub fn finish_proof(&mut self, id: u64, path: &Path) -> Result<bool, NodeError> {
+        let Some(batch) = self.live.iter_mut().find(|b| b.row.id == id) else {
+            let _ = std::fs::remove_file(path);
+            return Ok(false);
+        };
+        batch.proving = false;
+        if !self.store.mark_proven(id, path)? {
+            let _ = std::fs::remove_file(path);
+            return Ok(false);
+        }
+        batch.row.status = BatchStatus::Proven;
+        batch.row.bundle = Some(path.to_path_buf());
+        Ok(true)
+    }
+
+    /// The next batch to publish: the first live batch not yet published,
+    /// once it is proven (the stream takes a source's bundles in sequence
+    /// order only), with its bundle's bytes. Nothing is published while
+    /// the stream quarantines the segment or for an epoch the stream has
+    /// left: it would only be refused. A bundle file that is missing or is
+    /// not this batch's (damaged on disk) sends the batch back to be
+    /// proven again.
+    pub fn next_to_publish(
+        &mut self,
+        view: &StreamView,
+    ) -> Result<Option<(u64, Vec<u8>)>, NodeError> {
+        let Some(batch) = self
+            .live
+            .iter_mut()
+            .find(|b| b.row.status != BatchStatus::Published)
+        else {
+            return Ok(None);
+        };
+        if batch.row.status != BatchStatus::Proven
+            || view.quarantined
+            || batch.row.epoch < view.epoch
+        {
+            return Ok(None);
+        }
+        let bytes = batch
+            .row
+            .bundle
+            .as_ref()
+            .and_then(|path| std::fs::read(path).ok());
+        let sound = bytes.as_ref().is_some_and(|bytes| {
+            Bundle::from_bytes(bytes)
+                .is_ok_and(|bundle| bundle.instance == batch.planned.outcome.instance)
+        });
+        match bytes {
+            Some(bytes) if sound => Ok(Some((batch.row.id, bytes))),
+            _ => {
+                tracing::warn!(
+                    batch = batch.row.id,
+                    "bundle file missing or damaged; proving again"
+                );
+                self.store.unprove(batch.row.id)?;
+                batch.row.status = BatchStatus::Planned;
+                batch.row.bundle = None;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Records that batch `id` was published at `position`.
+    pub fn published(&mut self, id: u64, position: u64) -> Result<(), NodeError> {
+        self.store.mark_published(id, position)?;
+        if let Some(batch) = self.live.iter_mut().find(|b| b.row.id == id) {
+            batch.row.status = BatchStatus::Published;
+            batch.row.position = Some(position);
+        }
+        Ok(())
+    }
+}
+
+impl LiveBatch {
+    /// The unsigned request the model applies.
+    pub fn planned_request(&self) -> bulkhead_protocol::model::BatchRequest {
+        signed_batch(self.row.dst, self.row.asset, self.row.epoch, &self.exits).request()
+    }
+}

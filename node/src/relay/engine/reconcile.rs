@@ -1,0 +1,138 @@
+//! What the stream made of the relayer's batches: confirmation,
+//! quarantine, staleness (see [`Engine::reconcile`]).
+
+use bulkhead_protocol::snapshot::Snapshot;
+
+use super::{BatchStatus, Engine, Reconciled, StreamView};
+use crate::error::NodeError;
+use crate::relay::store::StoredExit;
+
+impl Engine {
+    /// Brings the engine in line with the stream, as the watcher sees it
+    /// right after one entry (so the view is the stream's state at that
+    /// entry; see [`super::watch`]).
+    ///
+    /// Live batches whose sequence range the stream's chain has passed are
+    /// confirmed and folded into the base, once the chain's boundary root
+    /// is checked to be the relayer's. If the watcher has read past the
+    /// first unconfirmed batch's bundle without taking it:
+    /// - under quarantine, the batch and every later published one are set
+    ///   back to proven, to be published again after the release (a
+    ///   refused bundle stays valid);
+    /// - if its epoch is over (stale), every live batch is superseded
+    ///   (later ones chain on it) and their exits queued again, in order,
+    ///   to be planned for the current epoch; no copy can be taken any
+    ///   more: one that went out before the tick was read before it, one
+    ///   after it is stale too. The same for an unpublished batch whose
+    ///   epoch is over;
+    /// - any other refusal halts the relayer: planning again would only
+    ///   be refused again.
+    pub fn reconcile(&mut self, view: &StreamView) -> Result<Reconciled, NodeError> {
+        let mut done = Reconciled::default();
+        let passed = self
+            .live
+            .iter()
+            .take_while(|b| b.end_seq() <= view.next_seq)
+            .count();
+        if passed > 0 {
+            let last = &self.live[passed - 1];
+            // The chain stops exactly after one of ours, with its boundary
+            // root, or this segment's chain is not the relayer's.
+            let ours = view.next_seq == last.end_seq()
+                && view.boundary == last.planned.outcome.instance.boundary_after;
+            if !ours {
+                let reason = format!(
+                    "the stream's chain for segment {} is at sequence {} with another boundary \
+                     root than the relayer's batches: its state is not the relayer's",
+                    self.segment(),
+                    view.next_seq
+                );
+                tracing::error!(%reason, "relayer halted");
+                self.halted = Some(reason);
+                return Ok(done);
+            }
+            let mut base = self.base.clone();
+            for batch in &self.live[..passed] {
+                base.apply_exits(&batch.planned_request(), &self.shape)
+                    .map_err(|e| NodeError::Corrupt(format!("confirmed batch replay: {e}")))?;
+            }
+            let ids: Vec<u64> = self.live[..passed].iter().map(|b| b.row.id).collect();
+            self.store
+                .confirm(&ids, &Snapshot::from_state(&base, self.shape))?;
+            let exits = self.live[..passed].iter().map(|b| b.row.count).sum();
+            self.base = base;
+            self.live.drain(..passed);
+            done.confirmed = (passed, exits);
+        }
+        let Some(first) = self.live.first() else {
+            return Ok(done);
+        };
+        let published = first.row.status == BatchStatus::Published;
+        let refused = published && first.row.position.is_some_and(|p| p <= view.position);
+        let stale = first.row.epoch < view.epoch;
+        if refused && view.quarantined && !stale {
+            let ids: Vec<u64> = self
+                .live
+                .iter()
+                .filter(|b| b.row.status == BatchStatus::Published)
+                .map(|b| b.row.id)
+                .collect();
+            self.store.unpublish(&ids)?;
+            for batch in &mut self.live {
+                if batch.row.status == BatchStatus::Published {
+                    batch.row.status = BatchStatus::Proven;
+                    batch.row.position = None;
+                }
+            }
+            tracing::warn!(
+                batches = ids.len(),
+                "refused under quarantine; kept for the release"
+            );
+            return Ok(done);
+        }
+        if !(refused || (stale && !published)) {
+            return Ok(done);
+        }
+        if !stale {
+            let reason = format!(
+                "the stream refused batch {} (sequence {}, position {}) for a reason other \
+                 than staleness or quarantine; see a gate's status for the rule",
+                first.row.id,
+                first.row.first_seq,
+                first.row.position.unwrap_or(0)
+            );
+            tracing::error!(%reason, "relayer halted");
+            self.halted = Some(reason);
+            return Ok(done);
+        }
+        let reason = format!(
+            "stale: batch {} was proven for epoch {}, the stream is at epoch {}",
+            first.row.id, first.row.epoch, view.epoch
+        );
+        self.supersede(&reason)?;
+        done.superseded = Some(reason);
+        Ok(done)
+    }
+
+    /// Supersedes every live batch and requeues their exits.
+    fn supersede(&mut self, reason: &str) -> Result<(), NodeError> {
+        let ids: Vec<u64> = self.live.iter().map(|b| b.row.id).collect();
+        self.store.supersede(&ids, reason)?;
+        tracing::warn!(batches = ids.len(), %reason, "batches superseded; their exits are queued again");
+        let mut exits: Vec<StoredExit> = self
+            .live
+            .drain(..)
+            .flat_map(|b| b.exits)
+            .map(|mut e| {
+                e.batch = None;
+                e
+            })
+            .collect();
+        exits.append(&mut self.queue);
+        exits.sort_by_key(|e| e.id);
+        self.queue = exits;
+        self.tip = self.base.clone();
+        self.waiting.clear();
+        self.recompute_pending()
+    }
+}
