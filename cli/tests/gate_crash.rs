@@ -17,6 +17,7 @@ use bulkhead_node::stream::{DirLog, StreamEntry};
 use bulkhead_testkit::chain::{bundles, item, tick, verifier_keys, vote, EPOCH};
 use bulkhead_testkit::http;
 use bulkhead_verifier::gate::{GuardianScope, StreamItem};
+use service::relay::Moments;
 use service::*;
 
 /// Kills that must land on a running process.
@@ -88,18 +89,6 @@ fn uninterrupted(dir: &Path, entries: &[StreamEntry]) -> serde_json::Value {
     LedgerReader::open(dir).unwrap().export().unwrap()
 }
 
-/// xorshift: reproducible "random" kill moments.
-struct Moments(u64);
-
-impl Moments {
-    fn next_ms(&mut self, max: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % max
-    }
-}
-
 fn position(dir: &Path) -> u64 {
     LedgerReader::open(dir)
         .and_then(|r| r.state(Depth::Summary))
@@ -142,7 +131,7 @@ fn sigkill_at_random_moments_loses_and_doubles_nothing() {
                 .unwrap();
             // Startup derives keys (about half a second at TINY): some kills
             // land before, most while items are applied.
-            std::thread::sleep(Duration::from_millis(200 + moments.next_ms(1200)));
+            std::thread::sleep(Duration::from_millis(200 + moments.next_below(1200)));
             if child.try_wait().unwrap().is_none() {
                 kills += 1;
             }
