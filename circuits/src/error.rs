@@ -27,7 +27,10 @@ impl Error {
     /// [`crate::with_chips!`]).
     pub fn unsupported_chips(count: u32) -> Self {
         Error::Protocol(bulkhead_protocol::Error::InvalidShape {
-            reason: format!("{count} Poseidon chips not in 1..=4"),
+            reason: format!(
+                "{count} Poseidon chips not in 1..={}",
+                bulkhead_protocol::CircuitShape::MAX_CHIPS
+            ),
         })
     }
 }

@@ -15,13 +15,15 @@ pub mod chips;
 pub mod circuit;
 pub mod cost;
 pub mod error;
+pub mod floor;
 pub mod keys;
 mod layout;
 
 pub use error::Error;
 
 /// Runs `$body` with the const `$chips` bound to the runtime chip count
-/// `$count` (1 to 4), for code generic over `ExitBatchCircuit<CHIPS>`.
+/// `$count` (1 to 8, `CircuitShape::MAX_CHIPS`), for code generic over
+/// `ExitBatchCircuit<CHIPS>`.
 /// Evaluates to `Err(Error::unsupported_chips(count).into())` for any other count.
 #[macro_export]
 macro_rules! with_chips {
@@ -41,6 +43,22 @@ macro_rules! with_chips {
             }
             4 => {
                 const $chips: usize = 4;
+                $body
+            }
+            5 => {
+                const $chips: usize = 5;
+                $body
+            }
+            6 => {
+                const $chips: usize = 6;
+                $body
+            }
+            7 => {
+                const $chips: usize = 7;
+                $body
+            }
+            8 => {
+                const $chips: usize = 8;
                 $body
             }
             other => Err($crate::Error::unsupported_chips(other).into()),

@@ -10,7 +10,7 @@ use bulkhead_circuits::keys::Affine;
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::model::BatchRequest;
 use bulkhead_protocol::CircuitShape;
-use bulkhead_prover::{ParamsCache, ProverError, ProverKeys};
+use bulkhead_prover::{ParamsCache, PoseidonFloorKeys, ProverError, ProverKeys};
 use bulkhead_testkit::sample::{self, full_batch};
 use bulkhead_verifier::VerifierKeys;
 use ff::Field;
@@ -57,7 +57,16 @@ pub struct Record {
     pub committed_polys: usize,
     /// `prove_s / (committed_polys × msm_s)`.
     pub prove_over_msm_floor: f64,
-    /// Peak resident memory of the point's process, MiB.
+    /// `k` of the Poseidon-only floor circuit (the same permutations on
+    /// the same chips, nothing else; `bulkhead_circuits::floor`).
+    pub poseidon_floor_k: u32,
+    /// Median seconds for one proof of the Poseidon-only floor circuit.
+    pub poseidon_floor_s: f64,
+    /// `prove_s / poseidon_floor_s`: how far the statement is from its
+    /// hashing alone.
+    pub prove_over_poseidon_floor: f64,
+    /// Peak resident memory of the point's process (before the floor
+    /// circuit is measured), MiB.
     pub peak_rss_mb: f64,
     /// Timed runs per median.
     pub runs: usize,
@@ -165,6 +174,19 @@ pub fn measure_point(
                 .map(|_| timed(|| best_multiexp(&scalars, &bases)).1)
                 .collect(),
         );
+        // Memory is the exit-batch circuit's own, before the floor's keys.
+        let peak_rss = peak_rss_mb();
+
+        // The Poseidon-only floor, proven as many times on the same pool.
+        let floor = PoseidonFloorKeys::load(shape, cache)?;
+        let mut floor_times = Vec::new();
+        for _ in 0..runs {
+            let (proof, t) = timed(|| floor.prove());
+            floor.verify(&proof?)?;
+            floor_times.push(t);
+        }
+        let floor_prove = median(floor_times);
+
         let permutation_columns = report.advice_columns + 2; // advice + instance + constants
         let chunk = report.max_degree.saturating_sub(2).max(1);
         let committed = report.advice_columns
@@ -190,7 +212,10 @@ pub fn measure_point(
             msm_s: msm.as_secs_f64(),
             committed_polys: committed,
             prove_over_msm_floor: prove.as_secs_f64() / (committed as f64 * msm.as_secs_f64()),
-            peak_rss_mb: peak_rss_mb(),
+            poseidon_floor_k: floor.k(),
+            poseidon_floor_s: floor_prove.as_secs_f64(),
+            prove_over_poseidon_floor: prove.as_secs_f64() / floor_prove.as_secs_f64(),
+            peak_rss_mb: peak_rss,
             runs,
         })
     })
@@ -199,11 +224,11 @@ pub fn measure_point(
 /// Writes records as CSV.
 pub fn to_csv(records: &[Record]) -> String {
     let mut out = String::from(
-        "depth,batch,chips,threads,k,rows,advice_columns,proof_bytes,keygen_s,prove_s,prove_s_per_exit,exits_per_s,verify_ms,batch_verify_ms_per_proof,msm_s,committed_polys,prove_over_msm_floor,peak_rss_mb,runs\n",
+        "depth,batch,chips,threads,k,rows,advice_columns,proof_bytes,keygen_s,prove_s,prove_s_per_exit,exits_per_s,verify_ms,batch_verify_ms_per_proof,msm_s,committed_polys,prove_over_msm_floor,poseidon_floor_k,poseidon_floor_s,prove_over_poseidon_floor,peak_rss_mb,runs\n",
     );
     for r in records {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{:.3},{:.3},{:.4},{:.2},{:.2},{:.3},{:.4},{},{:.2},{:.1},{}\n",
+            "{},{},{},{},{},{},{},{},{:.3},{:.3},{:.4},{:.2},{:.2},{:.3},{:.4},{},{:.2},{},{:.3},{:.2},{:.1},{}\n",
             r.depth,
             r.batch,
             r.chips,
@@ -221,6 +246,9 @@ pub fn to_csv(records: &[Record]) -> String {
             r.msm_s,
             r.committed_polys,
             r.prove_over_msm_floor,
+            r.poseidon_floor_k,
+            r.poseidon_floor_s,
+            r.prove_over_poseidon_floor,
             r.peak_rss_mb,
             r.runs
         ));
@@ -231,14 +259,14 @@ pub fn to_csv(records: &[Record]) -> String {
 /// A table for people.
 pub fn to_table(records: &[Record]) -> String {
     let mut out = String::from(
-        "  D   N chips thr  k   rows proofB keygen_s prove_s s/exit exits/s verify_ms bverify_ms msm_s xMSM rss_MB\n",
+        "  D   N chips thr  k   rows proofB keygen_s prove_s s/exit exits/s verify_ms bverify_ms msm_s xMSM pos_s xPOS rss_MB\n",
     );
     for r in records {
         out.push_str(&format!(
-            "{:>3} {:>3} {:>5} {:>3} {:>2} {:>6} {:>6} {:>8.2} {:>7.2} {:>6.3} {:>7.2} {:>9.1} {:>10.2} {:>5.3} {:>4.1} {:>6.0}\n",
+            "{:>3} {:>3} {:>5} {:>3} {:>2} {:>6} {:>6} {:>8.2} {:>7.2} {:>6.3} {:>7.2} {:>9.1} {:>10.2} {:>5.3} {:>4.1} {:>5.2} {:>4.2} {:>6.0}\n",
             r.depth, r.batch, r.chips, r.threads, r.k, r.rows, r.proof_bytes, r.keygen_s, r.prove_s,
             r.prove_s_per_exit, r.exits_per_s, r.verify_ms, r.batch_verify_ms_per_proof, r.msm_s,
-            r.prove_over_msm_floor, r.peak_rss_mb
+            r.prove_over_msm_floor, r.poseidon_floor_s, r.prove_over_poseidon_floor, r.peak_rss_mb
         ));
     }
     out

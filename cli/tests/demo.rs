@@ -264,6 +264,13 @@ fn bench_writes_records_csv_and_plot() {
     }
     assert_eq!(record["proof_bytes"], 5408);
     assert!(record["prove_s"].as_f64().unwrap() > 0.0);
-    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 2);
+    // The Poseidon-only floor was proven (and verified) beside the point,
+    // in no larger a domain.
+    assert!(record["poseidon_floor_s"].as_f64().unwrap() > 0.0);
+    assert!(record["poseidon_floor_k"].as_u64().unwrap() <= record["k"].as_u64().unwrap());
+    assert!(record["prove_over_poseidon_floor"].as_f64().unwrap() > 0.0);
+    let csv_text = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv_text.starts_with("depth,") && csv_text.contains(",poseidon_floor_s,"));
+    assert_eq!(csv_text.lines().count(), 2);
     assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
 }

@@ -55,7 +55,7 @@ impl CircuitShape {
     /// Largest batch.
     pub const MAX_BATCH: u32 = 256;
     /// Most Poseidon chips side by side.
-    pub const MAX_CHIPS: u32 = 4;
+    pub const MAX_CHIPS: u32 = 8;
 
     /// Checks every bound; verifiers call this before deriving keys, so an
     /// attacker-chosen shape cannot make them build a huge circuit.
@@ -81,8 +81,9 @@ impl CircuitShape {
         }
         if !(1..=Self::MAX_CHIPS).contains(&self.poseidon_chips) {
             return bad(format!(
-                "{} Poseidon chips not in 1..=4",
-                self.poseidon_chips
+                "{} Poseidon chips not in 1..={}",
+                self.poseidon_chips,
+                Self::MAX_CHIPS
             ));
         }
         Ok(())
@@ -154,7 +155,7 @@ mod tests {
                 ..d
             },
             CircuitShape {
-                poseidon_chips: 5,
+                poseidon_chips: CircuitShape::MAX_CHIPS + 1,
                 ..d
             },
         ] {

@@ -84,13 +84,26 @@ impl PoseidonChips {
     }
 }
 
-impl PoseidonInstructions for PoseidonChips {
-    /// Runs the sponge on chip `chip % len()`.
-    fn hash<const TAG: u64, const L: usize>(
+impl PoseidonChips {
+    /// Hashes constant inputs (laid out as constants, no copies): for
+    /// circuits that must start a chain of hashes without an advice column
+    /// of their own (`crate::floor`).
+    pub(crate) fn hash_constants<const TAG: u64, const L: usize>(
+        &self,
+        chip: usize,
+        layouter: impl Layouter<Fp>,
+        inputs: [Fp; L],
+    ) -> Result<Cell, Error> {
+        self.hash_words::<TAG, L>(chip, layouter, inputs.map(PaddedWord::Padding))
+    }
+
+    /// Runs the sponge of domain `Tagged<TAG, L>` over `words` on chip
+    /// `chip % len()`.
+    fn hash_words<const TAG: u64, const L: usize>(
         &self,
         chip: usize,
         mut layouter: impl Layouter<Fp>,
-        inputs: [Cell; L],
+        words: [PaddedWord<Fp>; L],
     ) -> Result<Cell, Error> {
         let config = self.chips[chip % self.chips.len()].clone();
         let mut sponge = Sponge::<
@@ -103,16 +116,23 @@ impl PoseidonInstructions for PoseidonChips {
             RATE,
         >::new(Pow5Chip::construct(config), layouter.namespace(|| "init"))?;
         let padding = <Tagged<TAG, L> as Domain<Fp, RATE>>::padding(L).map(PaddedWord::Padding);
-        for (i, word) in inputs
-            .into_iter()
-            .map(PaddedWord::Message)
-            .chain(padding)
-            .enumerate()
-        {
+        for (i, word) in words.into_iter().chain(padding).enumerate() {
             sponge.absorb(layouter.namespace(|| format!("absorb {i}")), word)?;
         }
         sponge
             .finish_absorbing(layouter.namespace(|| "finish"))?
             .squeeze(layouter.namespace(|| "squeeze"))
+    }
+}
+
+impl PoseidonInstructions for PoseidonChips {
+    /// Runs the sponge on chip `chip % len()`.
+    fn hash<const TAG: u64, const L: usize>(
+        &self,
+        chip: usize,
+        layouter: impl Layouter<Fp>,
+        inputs: [Cell; L],
+    ) -> Result<Cell, Error> {
+        self.hash_words::<TAG, L>(chip, layouter, inputs.map(PaddedWord::Message))
     }
 }

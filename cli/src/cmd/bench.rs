@@ -12,16 +12,18 @@ use crate::measure;
 use crate::shape_args::ShapeArgs;
 
 /// Sweep shapes and thread counts: keygen, prove, verify, batch verify,
-/// throughput, the MSM floor and peak memory, each point in its own
-/// process.
+/// throughput, the MSM floor, the Poseidon-only floor and peak memory,
+/// each point in its own process.
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
     /// Another benchmark instead of the proving sweep.
     #[command(subcommand)]
     target: Option<BenchTarget>,
-    /// A sweep that finishes within minutes: D=20, N in {16, 32}, 2 and 3
-    /// chips, 1 and 2 threads, 2 runs each.
+    /// A sweep that finishes within minutes: D=20 with (N, chips) in
+    /// (32, 2), (64, 4) and (128, 8), the shapes that fill k = 15 with one,
+    /// two and four times the default's exits; 1 and 2 threads, 2 runs
+    /// each.
     #[arg(long)]
     quick: bool,
     /// Accounts depths (comma-separated).
@@ -54,6 +56,12 @@ pub struct BenchArgs {
     #[arg(long)]
     memory_run: Option<usize>,
 }
+
+/// `(depth, batch, chips)` of `bench --quick`: the shapes that fill
+/// `k = 15` (the default, and two and four times its exits on two and four
+/// times its chips), so the sweep compares the cost per exit of wider
+/// circuits at the same domain.
+const QUICK_SHAPES: [(u32, u32, u32); 3] = [(20, 32, 2), (20, 64, 4), (20, 128, 8)];
 
 /// Benchmarks other than the proving sweep.
 #[derive(clap::Subcommand)]
@@ -138,60 +146,58 @@ pub fn execute(args: BenchArgs, cache: &ParamsCache) -> Result<(), CliError> {
         Some(BenchTarget::Relay(relay)) => return super::bench_relay::execute(relay, cache),
         None => {}
     }
-    let (depths, batches, chips, threads, runs) = if args.quick {
-        (vec![20], vec![16, 32], vec![2, 3], vec![1, 2], 2)
+    let (shapes, threads, runs) = if args.quick {
+        (QUICK_SHAPES.to_vec(), vec![1, 2], 2)
     } else {
-        (
-            args.depths,
-            args.batches,
-            args.chips,
-            args.threads,
-            args.runs,
-        )
-    };
-    let mut records = Vec::new();
-    for &depth in &depths {
-        for &batch in &batches {
-            for &chip_count in &chips {
-                let shape = CircuitShape {
-                    accounts_depth: depth,
-                    batch_size: batch,
-                    poseidon_chips: chip_count,
-                    ..CircuitShape::DEFAULT
-                };
-                shape.validate()?;
-                let shape_args = [
-                    "--depth".to_string(),
-                    depth.to_string(),
-                    "--batch".into(),
-                    batch.to_string(),
-                    "--chips".into(),
-                    chip_count.to_string(),
-                ];
-                if let Some(run) = args.memory_run {
-                    let mut child = shape_args.to_vec();
-                    child.extend(["--batches".into(), run.to_string()]);
-                    print!(
-                        "{}",
-                        String::from_utf8_lossy(&run_child(cache, "bench-memory", &child)?)
-                    );
-                    continue;
-                }
-                for &thread_count in &threads {
-                    eprintln!("bench: {shape}, {thread_count} threads");
-                    let mut child = shape_args.to_vec();
-                    child.extend([
-                        "--threads".into(),
-                        thread_count.to_string(),
-                        "--runs".into(),
-                        runs.to_string(),
-                    ]);
-                    let stdout = run_child(cache, "bench-point", &child)?;
-                    let record: measure::Record = serde_json::from_slice(&stdout)
-                        .map_err(|e| CliError::Usage(format!("bench point output: {e}")))?;
-                    records.push(record);
+        let mut shapes = Vec::new();
+        for &depth in &args.depths {
+            for &batch in &args.batches {
+                for &chips in &args.chips {
+                    shapes.push((depth, batch, chips));
                 }
             }
+        }
+        (shapes, args.threads, args.runs)
+    };
+    let mut records = Vec::new();
+    for (depth, batch, chip_count) in shapes {
+        let shape = CircuitShape {
+            accounts_depth: depth,
+            batch_size: batch,
+            poseidon_chips: chip_count,
+            ..CircuitShape::DEFAULT
+        };
+        shape.validate()?;
+        let shape_args = [
+            "--depth".to_string(),
+            depth.to_string(),
+            "--batch".into(),
+            batch.to_string(),
+            "--chips".into(),
+            chip_count.to_string(),
+        ];
+        if let Some(run) = args.memory_run {
+            let mut child = shape_args.to_vec();
+            child.extend(["--batches".into(), run.to_string()]);
+            print!(
+                "{}",
+                String::from_utf8_lossy(&run_child(cache, "bench-memory", &child)?)
+            );
+            continue;
+        }
+        for &thread_count in &threads {
+            eprintln!("bench: {shape}, {thread_count} threads");
+            let mut child = shape_args.to_vec();
+            child.extend([
+                "--threads".into(),
+                thread_count.to_string(),
+                "--runs".into(),
+                runs.to_string(),
+            ]);
+            let stdout = run_child(cache, "bench-point", &child)?;
+            let record: measure::Record = serde_json::from_slice(&stdout)
+                .map_err(|e| CliError::Usage(format!("bench point output: {e}")))?;
+            records.push(record);
         }
     }
     if args.memory_run.is_some() {
