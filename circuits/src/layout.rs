@@ -77,7 +77,7 @@ pub(crate) fn count_rows<C: Circuit<Fp>>(
 pub(crate) struct RowCounter {
     /// Highest row touched, plus one.
     pub rows: usize,
-    /// Regions named by the Pow5 chip's permutation ("permute state").
+    /// Poseidon permutations, read from the names of the hash regions.
     pub permutations: usize,
 }
 
@@ -90,9 +90,7 @@ impl RowCounter {
 
 impl Assignment<Fp> for RowCounter {
     fn enter_region<NR: Into<String>, N: FnOnce() -> NR>(&mut self, name: N) {
-        if name().into() == "permute state" {
-            self.permutations += 1;
-        }
+        self.permutations += crate::chips::dense_poseidon::permutations_in_region(&name().into());
     }
     fn exit_region(&mut self) {}
     fn enable_selector<A: FnOnce() -> AR, AR: Into<String>>(

@@ -9,6 +9,7 @@
 //! | [`range::U64RangeConfig`]   | [`U64RangeInstructions`]: `load_table`, `check_u64` |
 //! | [`merkle::MerkleConfig`]    | [`MerkleInstructions`]: `assign_bits`, `hash_up`, `path` |
 
+pub mod dense_poseidon;
 pub mod merkle;
 pub mod poseidon;
 pub mod range;

@@ -1,25 +1,23 @@
-//! Poseidon hashing in-circuit, on one or more `Pow5Chip`s side by side.
+//! Poseidon hashing in-circuit, on one or more dense Poseidon chips
+//! ([`super::dense_poseidon`]) side by side.
 //!
-//! Each chip has its own 4 advice and 6 fixed columns, so the single-pass
+//! Each chip has its own 12 advice and 12 fixed columns, so the single-pass
 //! floor planner lays regions of different chips on the same rows: two
-//! chips halve the rows that hashing needs, at the price of 4 more committed
-//! columns. Callers pick the chip per hash so that independent hashes
+//! chips halve the rows that hashing needs, at the price of 12 more
+//! committed columns. Callers pick the chip per hash so that independent hashes
 //! (the old and new Merkle paths of one slot) run side by side.
 //!
 //! [`PoseidonInstructions`] is what the rest of the circuit may ask of
 //! Poseidon; [`PoseidonChips`] implements it.
 
-use halo2_gadgets::poseidon::{
-    primitives::{Absorbing, Domain, P128Pow5T3},
-    PaddedWord, Pow5Chip, Pow5Config, Sponge,
-};
 use halo2_proofs::{
     circuit::Layouter,
     plonk::{ConstraintSystem, Error},
 };
 
+use super::dense_poseidon::{DensePoseidonConfig, Word};
 use super::Cell;
-use bulkhead_protocol::hash::{Fp, Tagged, RATE, WIDTH};
+use bulkhead_protocol::hash::Fp;
 
 /// What a Poseidon chip offers the circuit: one domain-separated hash of a
 /// fixed number of cells.
@@ -55,20 +53,14 @@ pub trait PoseidonInstructions {
 /// The configuration of all Poseidon chips of a circuit.
 #[derive(Clone, Debug)]
 pub struct PoseidonChips {
-    chips: Vec<Pow5Config<Fp, WIDTH, RATE>>,
+    chips: Vec<DensePoseidonConfig>,
 }
 
 impl PoseidonChips {
     /// Creates `count` chips, each in fresh columns.
     pub fn configure(meta: &mut ConstraintSystem<Fp>, count: usize) -> Self {
         let chips = (0..count)
-            .map(|_| {
-                let state = [(); WIDTH].map(|_| meta.advice_column());
-                let partial_sbox = meta.advice_column();
-                let rc_a = [(); WIDTH].map(|_| meta.fixed_column());
-                let rc_b = [(); WIDTH].map(|_| meta.fixed_column());
-                Pow5Chip::configure::<P128Pow5T3>(meta, state, partial_sbox, rc_a, rc_b)
-            })
+            .map(|_| DensePoseidonConfig::configure(meta))
             .collect();
         Self { chips }
     }
@@ -82,9 +74,7 @@ impl PoseidonChips {
     pub fn is_empty(&self) -> bool {
         self.chips.is_empty()
     }
-}
 
-impl PoseidonChips {
     /// Hashes constant inputs (laid out as constants, no copies): for
     /// circuits that must start a chain of hashes without an advice column
     /// of their own (`crate::floor`).
@@ -94,34 +84,7 @@ impl PoseidonChips {
         layouter: impl Layouter<Fp>,
         inputs: [Fp; L],
     ) -> Result<Cell, Error> {
-        self.hash_words::<TAG, L>(chip, layouter, inputs.map(PaddedWord::Padding))
-    }
-
-    /// Runs the sponge of domain `Tagged<TAG, L>` over `words` on chip
-    /// `chip % len()`.
-    fn hash_words<const TAG: u64, const L: usize>(
-        &self,
-        chip: usize,
-        mut layouter: impl Layouter<Fp>,
-        words: [PaddedWord<Fp>; L],
-    ) -> Result<Cell, Error> {
-        let config = self.chips[chip % self.chips.len()].clone();
-        let mut sponge = Sponge::<
-            Fp,
-            Pow5Chip<Fp, WIDTH, RATE>,
-            P128Pow5T3,
-            Absorbing<PaddedWord<Fp>, RATE>,
-            Tagged<TAG, L>,
-            WIDTH,
-            RATE,
-        >::new(Pow5Chip::construct(config), layouter.namespace(|| "init"))?;
-        let padding = <Tagged<TAG, L> as Domain<Fp, RATE>>::padding(L).map(PaddedWord::Padding);
-        for (i, word) in words.into_iter().chain(padding).enumerate() {
-            sponge.absorb(layouter.namespace(|| format!("absorb {i}")), word)?;
-        }
-        sponge
-            .finish_absorbing(layouter.namespace(|| "finish"))?
-            .squeeze(layouter.namespace(|| "squeeze"))
+        self.chips[chip % self.chips.len()].hash::<TAG, L>(layouter, inputs.map(Word::Constant))
     }
 }
 
@@ -133,6 +96,6 @@ impl PoseidonInstructions for PoseidonChips {
         layouter: impl Layouter<Fp>,
         inputs: [Cell; L],
     ) -> Result<Cell, Error> {
-        self.hash_words::<TAG, L>(chip, layouter, inputs.map(PaddedWord::Message))
+        self.chips[chip % self.chips.len()].hash::<TAG, L>(layouter, inputs.map(Word::Cell))
     }
 }
