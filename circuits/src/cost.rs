@@ -230,19 +230,25 @@ mod tests {
         ] {
             let report = measure(shape).unwrap();
             assert_eq!(report.permutations, permutations(&shape), "{shape}");
-            // One chip's rows bound the circuit from below.
-            // Hashing is the circuit: permutations x rows each / chips is
-            // within a few percent of the rows used.
-            let hashing = (report.permutations * report.rows_per_permutation) as f64
-                / shape.poseidon_chips as f64;
-            let share = hashing / report.rows as f64;
+            // Hashing spread over the chips bounds the rows from below.
+            let hashing = (report.permutations * report.rows_per_permutation)
+                .div_ceil(shape.poseidon_chips as usize);
             assert!(
-                (0.9..1.1).contains(&share),
-                "{shape}: hashing share {share}"
+                hashing <= report.rows,
+                "{shape}: {hashing} > {}",
+                report.rows
             );
+            if shape == CircuitShape::DEFAULT {
+                // At a real size hashing is the circuit: the main columns'
+                // regions fit beside the chips'.
+                let share = hashing as f64 / report.rows as f64;
+                assert!(share > 0.95, "{shape}: hashing share {share}");
+            }
         }
-        let rows = rows_per_permutation().unwrap();
-        assert!((30..60).contains(&rows), "{rows} rows per permutation");
+        assert_eq!(
+            rows_per_permutation().unwrap(),
+            crate::chips::dense_poseidon::ROWS_PER_PERMUTATION
+        );
     }
 
     #[test]
@@ -262,7 +268,10 @@ mod tests {
         .unwrap();
         let two = measure(CircuitShape::TINY).unwrap();
         assert!(two.rows < one.rows, "{two:?} vs {one:?}");
-        assert_eq!(two.advice_columns, one.advice_columns + 4);
+        assert_eq!(
+            two.advice_columns,
+            one.advice_columns + crate::chips::dense_poseidon::COLUMNS
+        );
         assert_eq!(two.instance_columns, 1);
         assert_eq!(two.lookups, 1);
     }

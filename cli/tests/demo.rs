@@ -208,15 +208,15 @@ fn inspect_json_reports_exact_sizes() {
     assert!(out.status.success());
     let svg = std::fs::read_to_string(&layout).unwrap();
     assert!(
-        svg.starts_with("<svg") && svg.contains("k=11"),
+        svg.starts_with("<svg") && svg.contains("k=9"),
         "not a layout picture"
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["k"], 11);
-    assert_eq!(report["proof_bytes"], 5408);
+    assert_eq!(report["k"], 9);
+    assert_eq!(report["proof_bytes"], 6368);
     assert_eq!(report["instance_columns"], 1);
     assert_eq!(report["permutations"], 54);
-    assert_eq!(report["rows_per_permutation"], 41);
+    assert_eq!(report["rows_per_permutation"], 10);
 }
 
 #[test]
@@ -262,7 +262,7 @@ fn bench_writes_records_csv_and_plot() {
     ] {
         assert!(record.get(key).is_some(), "record lacks {key}");
     }
-    assert_eq!(record["proof_bytes"], 5408);
+    assert_eq!(record["proof_bytes"], 6368);
     assert!(record["prove_s"].as_f64().unwrap() > 0.0);
     // The Poseidon-only floor was proven (and verified) beside the point,
     // in no larger a domain.

@@ -62,7 +62,7 @@ pub fn capacity(tag: u64, len: usize) -> Fp {
 
 /// The in-circuit domain of a hash use: tag `TAG`, exactly `L` inputs.
 ///
-/// Used with `halo2_gadgets::poseidon::Sponge`; padding is the same zero
+/// Used by the circuit's Poseidon chip (`bulkhead-circuits`); padding is the same zero
 /// padding to a multiple of the rate as `ConstantLength`.
 #[derive(Clone, Copy, Debug)]
 pub struct Tagged<const TAG: u64, const L: usize>;

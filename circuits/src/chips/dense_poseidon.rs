@@ -1,6 +1,7 @@
-//! A dense Poseidon chip: the same permutation as halo2_gadgets' `Pow5Chip`
-//! (width 3, x^5, `P128Pow5T3`'s round constants and MDS matrix), laid out
-//! in 10 rows of 12 advice columns per permutation instead of 41 rows of 4.
+//! A dense Poseidon chip: the permutation of halo2_poseidon's `P128Pow5T3`
+//! (width 3, x^5, its round constants and MDS matrix), laid out in 10 rows
+//! of 12 advice columns per permutation, where halo2_gadgets' `Pow5Chip`
+//! (which the circuit used before) takes 41 rows of 4.
 //!
 //! # Layout (one permutation, rows `r .. r+9`)
 //!
@@ -48,7 +49,7 @@
 use std::sync::OnceLock;
 
 use ff::Field;
-use halo2_gadgets::poseidon::primitives::{Domain, Mds, P128Pow5T3, Spec};
+use halo2_poseidon::{Domain, Mds, P128Pow5T3, Spec};
 use halo2_proofs::{
     circuit::{Layouter, Region, Value},
     plonk::{

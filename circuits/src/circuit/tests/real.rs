@@ -17,9 +17,9 @@ use bulkhead_protocol::instance;
 /// The verifying-key digest of the TINY shape. It changes only when the
 /// circuit changes; update it deliberately (the test prints the new one).
 const PINNED_TINY_VK_DIGEST: &str =
-    "9b99d745d0d4f2c9fa01d719f2f54219e0d31298571b2b446199c9cad1e455d9";
+    "946aa68e73db71ecab6fe04497b0f51bb00c47a1ab7bb2dcad5779ed18ff09b1";
 /// The exact proof length of the TINY shape.
-const PINNED_TINY_PROOF_BYTES: usize = 5408;
+const PINNED_TINY_PROOF_BYTES: usize = 6368;
 
 struct Keys {
     params: IpaParams,
@@ -157,9 +157,9 @@ fn real_i8_exit_leaf_altered_is_rejected() {
 /// seeded with 7. The prover is deterministic given its randomness, so this
 /// pins every byte it writes: the vendored halo2 patches (vendor/PATCHES.md)
 /// compute the same values faster and must not change it. Computed with the
-/// unpatched halo2_proofs 0.4.1 and halo2_gadgets 0.6.0.
+/// unpatched halo2_proofs 0.4.1 (vendor/PATCHES.md says how).
 const PINNED_SEEDED_PROOF_DIGEST: &str =
-    "ef8c7944aff6bef523357279374f612b684e30d69b79eec6bab0e7ab0d6d4b13";
+    "ca68e7702f00f5c944979ec63990ba291b251df5ade645a9136cc40b4a91fc27";
 
 #[test]
 fn a_seeded_proof_is_byte_for_byte_the_unpatched_provers() {
