@@ -268,11 +268,12 @@ fn round_row(kind: RowKind, state: [Fp; WIDTH]) -> ([Fp; SBOX], [Fp; WIDTH]) {
             }
         }
         RowKind::Partial(first) => {
-            for j in 0..PARTIAL_PER_ROW {
-                let rc = t.round_constants[first + j];
+            let rounds = &t.round_constants[first..first + PARTIAL_PER_ROW];
+            for (j, rc) in rounds.iter().enumerate() {
                 let y = pow5(state[0] + rc[0]);
-                if j + 1 < PARTIAL_PER_ROW {
-                    sbox[j] = y;
+                // The last round's output is the next row's state.
+                if let Some(cell) = sbox.get_mut(j).filter(|_| j + 1 < PARTIAL_PER_ROW) {
+                    *cell = y;
                 }
                 state = mds_apply(&t.mds, [y, state[1] + rc[1], state[2] + rc[2]]);
             }
@@ -365,6 +366,14 @@ impl Word {
     }
 }
 
+/// What a round gate reads (see [`DensePoseidonConfig::query`]).
+struct RoundCells {
+    state: [Expression<Fp>; WIDTH],
+    sbox: [Expression<Fp>; SBOX],
+    next: [Expression<Fp>; WIDTH],
+    constants: [Expression<Fp>; CONSTANTS],
+}
+
 /// Columns and gates of one dense Poseidon chip.
 #[derive(Clone, Debug)]
 pub struct DensePoseidonConfig {
@@ -422,20 +431,15 @@ impl DensePoseidonConfig {
         config
     }
 
-    fn query(
-        &self,
-        meta: &mut VirtualCells<'_, Fp>,
-    ) -> (
-        [Expression<Fp>; WIDTH],
-        [Expression<Fp>; SBOX],
-        [Expression<Fp>; WIDTH],
-        [Expression<Fp>; CONSTANTS],
-    ) {
-        let s = self.state.map(|c| meta.query_advice(c, Rotation::cur()));
-        let y = self.sbox.map(|c| meta.query_advice(c, Rotation::cur()));
-        let next = self.state.map(|c| meta.query_advice(c, Rotation::next()));
-        let c = self.constants.map(|c| meta.query_fixed(c));
-        (s, y, next, c)
+    /// The cells a round gate reads: the row's state, S-box cells and
+    /// constants, and the next row's state.
+    fn query(&self, meta: &mut VirtualCells<'_, Fp>) -> RoundCells {
+        RoundCells {
+            state: self.state.map(|c| meta.query_advice(c, Rotation::cur())),
+            sbox: self.sbox.map(|c| meta.query_advice(c, Rotation::cur())),
+            next: self.state.map(|c| meta.query_advice(c, Rotation::next())),
+            constants: self.constants.map(|c| meta.query_fixed(c)),
+        }
     }
 
     /// Four full rounds: S-box inputs are the state (round 1) or the
@@ -444,7 +448,12 @@ impl DensePoseidonConfig {
     fn full_gate(&self, meta: &mut ConstraintSystem<Fp>) {
         meta.create_gate("dense poseidon full rounds", |meta| {
             let q = meta.query_selector(self.q_full);
-            let (s, y, next, c) = self.query(meta);
+            let RoundCells {
+                state: s,
+                sbox: y,
+                next,
+                constants: c,
+            } = self.query(meta);
             let t = tables();
             let pre_next: [Expression<Fp>; WIDTH] =
                 std::array::from_fn(|i| linear(&t.mds_inv[i], &next));
@@ -476,7 +485,12 @@ impl DensePoseidonConfig {
     fn partial_gate(&self, meta: &mut ConstraintSystem<Fp>) {
         meta.create_gate("dense poseidon partial rounds", |meta| {
             let q = meta.query_selector(self.q_partial);
-            let (s, y, next, c) = self.query(meta);
+            let RoundCells {
+                state: s,
+                sbox: y,
+                next,
+                constants: c,
+            } = self.query(meta);
             let t = tables();
             let cells: Vec<Expression<Fp>> =
                 s.iter().chain(&y[..PARTIAL_PER_ROW - 1]).cloned().collect();
@@ -557,7 +571,7 @@ impl DensePoseidonConfig {
         witness: Value<HashWitness>,
     ) -> Result<Cell, Error> {
         assert!(
-            !words.is_empty() && words.len() % RATE == 0,
+            !words.is_empty() && words.len().is_multiple_of(RATE),
             "the sponge absorbs whole blocks"
         );
         let blocks = words.len() / RATE;
