@@ -138,8 +138,8 @@ mod tests {
         MockProver::run(k, &circuit, vec![])
             .unwrap()
             .assert_satisfied();
-        // Every permutation is laid out: as many "permute state" regions
-        // as the exit-batch circuit's.
+        // Every permutation is laid out: as many as the exit-batch
+        // circuit's hash regions hold.
         let counted = count_rows(&circuit, |c| c.constants).unwrap();
         assert_eq!(counted.permutations, measure(shape).unwrap().permutations);
         // Side by side on two chips: half the rows of one chip, within one
