@@ -5,7 +5,7 @@
 //!
 //! | chip                        | instructions                     |
 //! |-----------------------------|----------------------------------|
-//! | [`poseidon::PoseidonChips`] | [`PoseidonInstructions`]: `hash` |
+//! | [`poseidon::PoseidonChips`] (on [`dense_poseidon`]) | [`PoseidonInstructions`]: `hash` |
 //! | [`range::U64RangeConfig`]   | [`U64RangeInstructions`]: `load_table`, `check_u64` |
 //! | [`merkle::MerkleConfig`]    | [`MerkleInstructions`]: `assign_bits`, `hash_up`, `path` |
 
