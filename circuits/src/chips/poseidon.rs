@@ -75,7 +75,8 @@ impl PoseidonChips {
         self.chips.is_empty()
     }
 
-    /// Hashes constant inputs (laid out as constants, no copies): for
+    /// Hashes constant inputs (each bound by a constant constraint, no
+    /// input cell): for
     /// circuits that must start a chain of hashes without an advice column
     /// of their own (`crate::floor`).
     pub(crate) fn hash_constants<const TAG: u64, const L: usize>(
