@@ -306,9 +306,12 @@ fn absurd_flags_and_an_unwritable_out_are_refused_before_any_work() {
 fn keys_for_a_k_embedded_verifiers_refuse_are_not_written() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("keys");
-    // N=128 on one chip needs k = 18: refused before any parameter work.
+    // N=256 at depth 32 on one chip needs k = 18: refused before any
+    // parameter work.
     let run = bulkhead(tmp.path())
-        .args(["keys", "--batch", "128", "--chips", "1", "--out"])
+        .args([
+            "keys", "--batch", "256", "--depth", "32", "--chips", "1", "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
