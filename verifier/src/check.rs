@@ -145,25 +145,17 @@ pub fn check_bundles(
     bundles: Vec<Bundle>,
     keys: &[VerifierKeys],
 ) -> Vec<Result<Verified, BundleRefusal>> {
+    let stateless = stateless_checks(&bundles, keys);
     let mut verdicts: Vec<Option<Result<Verified, BundleRefusal>>> = Vec::new();
     // Per key: (index in `bundles`, bundle) awaiting the proof check.
     let mut pending: Vec<Vec<(usize, Bundle)>> = keys.iter().map(|_| Vec::new()).collect();
-    for (index, bundle) in bundles.into_iter().enumerate() {
-        let key = keys
-            .iter()
-            .position(|k| k.is(bundle.shape, &bundle.vk_digest));
-        let verdict = match key {
-            None => Some(Err(BundleRefusal::WrongKey {
-                shape: bundle.shape,
-                digest: bundle.vk_digest,
-            })),
-            Some(k) => match check_all_but_proof(&bundle, &keys[k]) {
-                Err(refusal) => Some(Err(refusal)),
-                Ok(()) => {
-                    pending[k].push((index, bundle));
-                    None
-                }
-            },
+    for (index, (bundle, checked)) in bundles.into_iter().zip(stateless).enumerate() {
+        let verdict = match checked {
+            Err(refusal) => Some(Err(refusal)),
+            Ok(k) => {
+                pending[k].push((index, bundle));
+                None
+            }
         };
         verdicts.push(verdict);
     }
@@ -183,4 +175,35 @@ pub fn check_bundles(
         .into_iter()
         .map(|v| v.unwrap_or(Err(BundleRefusal::InvalidProof)))
         .collect()
+}
+
+#[cfg(feature = "batch")]
+/// Every check but the proof's, for each bundle: the index of its key in
+/// `keys`, or why it is refused. The checks of different bundles are
+/// independent (native hashing of the exits, strict signature checks: most
+/// of a bundle's own cost once proofs are batched), so with `multicore`
+/// they run side by side; verdicts keep the order of `bundles`.
+fn stateless_checks(
+    bundles: &[Bundle],
+    keys: &[VerifierKeys],
+) -> Vec<Result<usize, BundleRefusal>> {
+    let check = |bundle: &Bundle| {
+        let k = keys
+            .iter()
+            .position(|k| k.is(bundle.shape, &bundle.vk_digest))
+            .ok_or(BundleRefusal::WrongKey {
+                shape: bundle.shape,
+                digest: bundle.vk_digest,
+            })?;
+        check_all_but_proof(bundle, &keys[k]).map(|()| k)
+    };
+    #[cfg(feature = "multicore")]
+    {
+        use rayon::prelude::*;
+        bundles.par_iter().map(check).collect()
+    }
+    #[cfg(not(feature = "multicore"))]
+    {
+        bundles.iter().map(check).collect()
+    }
 }
