@@ -75,17 +75,22 @@ impl PoseidonChips {
         self.chips.is_empty()
     }
 
+    /// Chip `index % len()`: any index is valid.
+    fn chip(&self, index: usize) -> &DensePoseidonConfig {
+        &self.chips[index % self.chips.len()]
+    }
+
     /// Hashes constant inputs (each bound by a constant constraint, no
-    /// input cell): for
-    /// circuits that must start a chain of hashes without an advice column
-    /// of their own (`crate::floor`).
+    /// input cell): for circuits that must start a chain of hashes without
+    /// an advice column of their own (`crate::floor`).
     pub(crate) fn hash_constants<const TAG: u64, const L: usize>(
         &self,
         chip: usize,
         layouter: impl Layouter<Fp>,
         inputs: [Fp; L],
     ) -> Result<Cell, Error> {
-        self.chips[chip % self.chips.len()].hash::<TAG, L>(layouter, inputs.map(Word::Constant))
+        self.chip(chip)
+            .hash::<TAG, L>(layouter, inputs.map(Word::Constant))
     }
 }
 
@@ -97,6 +102,7 @@ impl PoseidonInstructions for PoseidonChips {
         layouter: impl Layouter<Fp>,
         inputs: [Cell; L],
     ) -> Result<Cell, Error> {
-        self.chips[chip % self.chips.len()].hash::<TAG, L>(layouter, inputs.map(Word::Cell))
+        self.chip(chip)
+            .hash::<TAG, L>(layouter, inputs.map(Word::Cell))
     }
 }
