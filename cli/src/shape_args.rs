@@ -13,7 +13,7 @@ pub struct ShapeArgs {
     /// Exits per batch N (a power of two).
     #[arg(long, default_value_t = CircuitShape::DEFAULT.batch_size)]
     pub batch: u32,
-    /// Poseidon chips side by side (1-4).
+    /// Poseidon chips side by side (1-8).
     #[arg(long, default_value_t = CircuitShape::DEFAULT.poseidon_chips)]
     pub chips: u32,
     /// Silo tree depth S.
