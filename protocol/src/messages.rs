@@ -1,7 +1,9 @@
 //! The exact bytes each signer signs: account owners (exits), validators
-//! (attestations) and guardians (breaker votes). Every message starts with
-//! its own 16-byte domain separator, so a signature for one purpose is never
-//! valid for another. Signing and verifying live with the keys (prover,
+//! (attestations) and guardians (breaker votes, ticks). Every message starts
+//! with its own 16-byte domain separator, so a signature for one purpose is
+//! never valid for another; every message that the stream's rules count
+//! (attestations, votes, ticks) then names the stream id, so where one key
+//! serves two streams, a signature made for one never counts on the other. Signing and verifying live with the keys (prover,
 //! verifier, testkit); the messages live here so that all of them agree.
 
 use ff::PrimeField;
@@ -12,12 +14,13 @@ use crate::hash::Fp;
 /// Version 2 names the account (v1 did not, so one signature could debit
 /// every account of its owner); no v1 signature verifies under it.
 pub const EXIT_SIGNING_DOMAIN: &[u8; 16] = b"bulkhead/exit/v2";
-/// Domain separator of validator attestations.
-pub const ATTESTATION_DOMAIN: &[u8; 16] = b"bulkhead/attest1";
-/// Domain separator of guardian actions.
-pub const GUARDIAN_DOMAIN: &[u8; 16] = b"bulkhead/guard/1";
-/// Domain separator of epoch ticks.
-pub const TICK_DOMAIN: &[u8; 16] = b"bulkhead/tick/v1";
+/// Domain separator of validator attestations. Version 2 names the stream
+/// (v1 did not).
+pub const ATTESTATION_DOMAIN: &[u8; 16] = b"bulkhead/attest2";
+/// Domain separator of guardian actions. Version 2 names the stream.
+pub const GUARDIAN_DOMAIN: &[u8; 16] = b"bulkhead/guard/2";
+/// Domain separator of epoch ticks. Version 2 names the stream.
+pub const TICK_DOMAIN: &[u8; 16] = b"bulkhead/tick/v2";
 
 /// Bytes of an exit message.
 pub const EXIT_MESSAGE_BYTES: usize = 16 + 32 + 8 + 8 + 32 + 8;
@@ -48,10 +51,22 @@ pub fn exit_message(
 }
 
 /// The message validators of `segment` sign to attest `root` at `height`,
-/// after `parent` (the root at `height - 1`).
-pub fn attestation_message(segment: u64, height: u64, parent: &Fp, root: &Fp) -> Vec<u8> {
-    let mut m = Vec::with_capacity(16 + 8 + 8 + 64);
+/// after `parent` (the root at `height - 1`), on stream `stream_id`.
+///
+/// ```text
+/// domain "bulkhead/attest2" [16] | stream_id u64 LE | segment u64 LE |
+/// height u64 LE | parent [32] | root [32]                 (104 bytes)
+/// ```
+pub fn attestation_message(
+    stream_id: u64,
+    segment: u64,
+    height: u64,
+    parent: &Fp,
+    root: &Fp,
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(16 + 8 + 8 + 8 + 64);
     m.extend_from_slice(ATTESTATION_DOMAIN);
+    m.extend_from_slice(&stream_id.to_le_bytes());
     m.extend_from_slice(&segment.to_le_bytes());
     m.extend_from_slice(&height.to_le_bytes());
     m.extend_from_slice(parent.to_repr().as_ref());
@@ -68,12 +83,24 @@ pub enum GuardianScopeByte {
     Local = 1,
 }
 
-/// The message a guardian signs: the scope, the target (source or gate
-/// segment), trip (1) or release (0), and the breaker round it applies to
-/// (so an old vote cannot be replayed).
-pub fn guardian_message(scope: GuardianScopeByte, target: u64, trip: bool, round: u64) -> Vec<u8> {
-    let mut m = Vec::with_capacity(16 + 1 + 8 + 1 + 8);
+/// The message a guardian signs: the stream, the scope, the target (source
+/// or gate segment), trip (1) or release (0), and the breaker round it
+/// applies to (so an old vote cannot be replayed).
+///
+/// ```text
+/// domain "bulkhead/guard/2" [16] | stream_id u64 LE | scope [1] |
+/// target u64 LE | trip [1] | round u64 LE                  (42 bytes)
+/// ```
+pub fn guardian_message(
+    stream_id: u64,
+    scope: GuardianScopeByte,
+    target: u64,
+    trip: bool,
+    round: u64,
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(16 + 8 + 1 + 8 + 1 + 8);
     m.extend_from_slice(GUARDIAN_DOMAIN);
+    m.extend_from_slice(&stream_id.to_le_bytes());
     m.push(scope as u8);
     m.extend_from_slice(&target.to_le_bytes());
     m.push(trip as u8);
@@ -81,10 +108,17 @@ pub fn guardian_message(scope: GuardianScopeByte, target: u64, trip: bool, round
     m
 }
 
-/// The message stream guardians sign to open `epoch` at `time` (seconds).
-pub fn tick_message(epoch: u64, time: u64) -> Vec<u8> {
-    let mut m = Vec::with_capacity(16 + 8 + 8);
+/// The message stream guardians sign to open `epoch` at `time` (seconds)
+/// on stream `stream_id`.
+///
+/// ```text
+/// domain "bulkhead/tick/v2" [16] | stream_id u64 LE | epoch u64 LE |
+/// time u64 LE                                              (40 bytes)
+/// ```
+pub fn tick_message(stream_id: u64, epoch: u64, time: u64) -> Vec<u8> {
+    let mut m = Vec::with_capacity(16 + 8 + 8 + 8);
     m.extend_from_slice(TICK_DOMAIN);
+    m.extend_from_slice(&stream_id.to_le_bytes());
     m.extend_from_slice(&epoch.to_le_bytes());
     m.extend_from_slice(&time.to_le_bytes());
     m
@@ -98,9 +132,9 @@ mod tests {
     fn messages_of_different_purposes_never_share_a_prefix() {
         let (a, b) = (Fp::from(1), Fp::from(2));
         let exit = exit_message(&a, 0, 0, &b, 1);
-        let attest = attestation_message(0, 1, &a, &b);
-        let guard = guardian_message(GuardianScopeByte::Stream, 0, true, 0);
-        let tick = tick_message(1, 2);
+        let attest = attestation_message(0, 0, 1, &a, &b);
+        let guard = guardian_message(0, GuardianScopeByte::Stream, 0, true, 0);
+        let tick = tick_message(0, 1, 2);
         let domains = [&exit[..16], &attest[..16], &guard[..16], &tick[..16]];
         for (i, a) in domains.iter().enumerate() {
             for b in &domains[i + 1..] {
@@ -108,9 +142,24 @@ mod tests {
             }
         }
         assert_ne!(
-            guardian_message(GuardianScopeByte::Local, 0, true, 0),
+            guardian_message(0, GuardianScopeByte::Local, 0, true, 0),
             guard
         );
+    }
+
+    #[test]
+    fn stream_messages_name_their_stream() {
+        let (a, b) = (Fp::from(1), Fp::from(2));
+        assert_ne!(
+            attestation_message(1, 0, 1, &a, &b),
+            attestation_message(2, 0, 1, &a, &b)
+        );
+        assert_ne!(
+            guardian_message(1, GuardianScopeByte::Stream, 0, true, 0),
+            guardian_message(2, GuardianScopeByte::Stream, 0, true, 0)
+        );
+        assert_ne!(tick_message(1, 1, 2), tick_message(2, 1, 2));
+        assert_eq!(tick_message(5, 1, 2)[16..24], 5u64.to_le_bytes());
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub const GUARDIANS: usize = 3;
 pub const GUARDIAN_THRESHOLD: usize = 2;
 /// Most a gate credits from one source per epoch.
 pub const INBOUND_LIMIT: u64 = 2_000;
+/// The sample stream's id, which every sample attestation, tick and vote
+/// is signed over.
+pub const STREAM_ID: u64 = 1;
 /// Seconds between ticks.
 pub const EPOCH_LENGTH: u64 = 3_600;
 /// The stream's epoch when the sample gates start: the first tick opens
@@ -82,6 +85,7 @@ pub fn gate_config(
 ) -> GateConfig {
     let key = |role: &str, a: u64, b: u64| Hex32(public_key(&secret(seed, role, a, b)));
     GateConfig {
+        stream_id: STREAM_ID,
         segment: me,
         sources: genesis
             .values()
@@ -113,7 +117,7 @@ pub fn tick_time(epoch: u64) -> u64 {
 /// A tick into `epoch` at `time`, signed by the first `signers` stream
 /// guardians.
 pub fn signed_tick(seed: u64, epoch: u64, time: u64, signers: usize) -> StreamItem {
-    let message = tick_message(epoch, time);
+    let message = tick_message(STREAM_ID, epoch, time);
     StreamItem::EpochTick(Tick {
         epoch,
         time,
@@ -141,7 +145,7 @@ pub fn attestation(
     root: Fp,
     signers: usize,
 ) -> StreamItem {
-    let message = attestation_message(segment, height, &parent, &root);
+    let message = attestation_message(STREAM_ID, segment, height, &parent, &root);
     let signatures = (0..signers)
         .map(|index| IndexedSignature {
             index,
@@ -171,7 +175,7 @@ pub fn guardian_vote(
         GuardianScope::Stream => ("stream-guardian", 0),
         GuardianScope::Local => ("local-guardian", target),
     };
-    let message = guardian_message(scope.message_byte(), target, trip, round);
+    let message = guardian_message(STREAM_ID, scope.message_byte(), target, trip, round);
     StreamItem::Guardian(GuardianAction {
         scope,
         target,

@@ -39,6 +39,14 @@ pub fn verify(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bo
         .unwrap_or(false)
 }
 
+/// Whether `public_key` can ever verify a signature strictly: it
+/// decodes to a curve point, and not one of small order (which
+/// `verify_strict` refuses). A key that fails this signs nothing, so a
+/// threshold counting it may be silently unreachable.
+pub fn key_usable(public_key: &[u8; 32]) -> bool {
+    VerifyingKey::from_bytes(public_key).is_ok_and(|key| !key.is_weak())
+}
+
 /// Verifies every exit signature of `bundle` strictly, in slot order; on
 /// failure returns the index of the first bad one.
 pub fn verify_exit_signatures(bundle: &Bundle) -> Result<(), usize> {

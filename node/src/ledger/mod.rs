@@ -298,7 +298,9 @@ fn check_schema(conn: &Connection) -> Result<(), NodeError> {
         })?;
     if version != schema::SCHEMA_VERSION.to_string() {
         return Err(NodeError::Corrupt(format!(
-            "schema version {version}, this build reads {}",
+            "schema version {version}, this build reads {}: a gate made by an earlier \
+             build is not converted (its stream's signed messages did not name the stream); \
+             create it again with `gate init` from a configuration with a stream_id",
             schema::SCHEMA_VERSION
         )));
     }

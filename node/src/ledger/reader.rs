@@ -81,7 +81,7 @@ impl LedgerReader {
             credits.push((uint(r.get(0)?), read_credit(r, 1)?));
             Ok(())
         };
-        const COLUMNS: &str = "id, src, seq, asset, epoch, recipient, amount";
+        const COLUMNS: &str = "id, src, seq, asset, epoch, recipient, amount, part";
         match recipient {
             Some(recipient) => {
                 let mut stmt = self.conn.prepare_cached(&format!(
@@ -119,7 +119,7 @@ impl LedgerReader {
         let mut credits = Vec::new();
         {
             let mut stmt = tx.prepare(
-                "SELECT src, seq, asset, epoch, recipient, amount FROM credits ORDER BY id",
+                "SELECT src, seq, asset, epoch, recipient, amount, part FROM credits ORDER BY id",
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {

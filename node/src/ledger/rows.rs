@@ -128,13 +128,15 @@ pub fn write_changes(
         .execute(params![int(key.src), int(key.epoch), int(amount)])?;
     }
     // A position both added and removed by one item was credited at once:
-    // it never reaches the table.
-    for position in changes.held_added.difference(&changes.held_removed) {
+    // it never reaches the table. A position credited in part is written
+    // again with what is still held.
+    let written = changes.held_added.union(&changes.held_changed);
+    for position in written.filter(|p| !changes.held_removed.contains(p)) {
         if let Some(c) = state.held.get(position) {
             insert_credit(
                 tx,
-                "INSERT INTO held (position, src, seq, asset, epoch, recipient, amount)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT OR REPLACE INTO held (position, src, seq, asset, epoch, recipient, amount, part)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 Some(*position),
                 c,
             )?;
@@ -147,8 +149,8 @@ pub fn write_changes(
     for c in &changes.credited {
         insert_credit(
             tx,
-            "INSERT INTO credits (src, seq, asset, epoch, recipient, amount)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO credits (src, seq, asset, epoch, recipient, amount, part)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             None,
             c,
         )?;
@@ -156,8 +158,8 @@ pub fn write_changes(
     Ok(())
 }
 
-/// Inserts a credit's columns (src, seq, asset, epoch, recipient, amount)
-/// with `sql`, after `position` when the table is keyed by one.
+/// Inserts a credit's columns (src, seq, asset, epoch, recipient, amount,
+/// part) with `sql`, after `position` when the table is keyed by one.
 fn insert_credit(
     tx: &Connection,
     sql: &str,
@@ -165,13 +167,14 @@ fn insert_credit(
     c: &Credit,
 ) -> Result<(), NodeError> {
     let recipient = c.recipient.to_repr();
-    let columns: [&dyn ToSql; 6] = [
+    let columns: [&dyn ToSql; 7] = [
         &int(c.src),
         &int(c.seq),
         &int(c.asset),
         &int(c.epoch),
         &recipient,
         &int(c.amount),
+        &int(c.part),
     ];
     let position = position.map(int);
     let key: Option<&dyn ToSql> = position.as_ref().map(|p| p as &dyn ToSql);
@@ -203,8 +206,9 @@ fn write_gate_row(tx: &Connection, state: &GateState, position: u64) -> Result<(
 fn write_source(tx: &Connection, id: u64, s: &SourceState) -> Result<(), NodeError> {
     tx.prepare_cached(
         "INSERT OR REPLACE INTO sources (segment, tip, height, boundary, next_seq, last_epoch,
-             quarantined, round, votes, accepted, credited, open_epochs, counted_epoch)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             quarantined, round, votes, accepted, credited, open_epochs, counted_epoch,
+             bundle_height)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         int(id),
@@ -219,7 +223,8 @@ fn write_source(tx: &Connection, id: u64, s: &SourceState) -> Result<(), NodeErr
         int(s.accepted),
         credited_json(&s.credited),
         int(s.open_epochs),
-        opt_int(s.counted_epoch)
+        opt_int(s.counted_epoch),
+        int(s.bundle_height)
     ])?;
     Ok(())
 }
@@ -263,6 +268,7 @@ fn source_row(row: &Row<'_>) -> rusqlite::Result<SourceRow> {
         credited: row.get(10)?,
         open_epochs: uint(row.get(11)?),
         counted_epoch: row.get::<_, Option<i64>>(12)?.map(uint),
+        bundle_height: uint(row.get(13)?),
     })
 }
 
@@ -280,6 +286,7 @@ struct SourceRow {
     credited: String,
     open_epochs: u64,
     counted_epoch: Option<u64>,
+    bundle_height: u64,
 }
 
 impl SourceRow {
@@ -290,6 +297,7 @@ impl SourceRow {
                 tip: fp_column(self.tip, "source tip")?,
                 height: self.height,
                 roots: BTreeMap::new(),
+                bundle_height: self.bundle_height,
                 boundary: fp_column(self.boundary, "source boundary")?,
                 next_seq: self.next_seq,
                 last_epoch: self.last_epoch,
@@ -306,28 +314,19 @@ impl SourceRow {
     }
 }
 
-fn credit_row(row: &Row<'_>, first: usize) -> rusqlite::Result<(u64, u64, u64, u64, Vec<u8>, u64)> {
-    Ok((
-        uint(row.get(first)?),
-        uint(row.get(first + 1)?),
-        uint(row.get(first + 2)?),
-        uint(row.get(first + 3)?),
-        row.get(first + 4)?,
-        uint(row.get(first + 5)?),
-    ))
-}
-
-/// A credit from the columns (src, seq, asset, epoch, recipient, amount)
-/// starting at `first`.
+/// A credit from the columns (src, seq, asset, epoch, recipient, amount,
+/// part) starting at `first`.
 pub fn read_credit(row: &Row<'_>, first: usize) -> Result<Credit, NodeError> {
-    let (src, seq, asset, epoch, recipient, amount) = credit_row(row, first)?;
+    let column = |i: usize| row.get::<_, i64>(first + i).map(uint);
+    let recipient: Vec<u8> = row.get(first + 4)?;
     Ok(Credit {
-        src,
-        seq,
-        asset,
-        epoch,
+        src: column(0)?,
+        seq: column(1)?,
+        asset: column(2)?,
+        epoch: column(3)?,
         recipient: fp_column(recipient, "credit recipient")?,
-        amount,
+        amount: column(5)?,
+        part: column(6)?,
     })
 }
 
@@ -374,7 +373,7 @@ pub fn read_state(conn: &Connection, depth: Depth) -> Result<(GateState, u64), N
         },
     )?;
     let mut sources = BTreeMap::new();
-    let mut stmt = conn.prepare("SELECT segment, tip, height, boundary, next_seq, last_epoch, quarantined, round, votes, accepted, credited, open_epochs, counted_epoch FROM sources")?;
+    let mut stmt = conn.prepare("SELECT segment, tip, height, boundary, next_seq, last_epoch, quarantined, round, votes, accepted, credited, open_epochs, counted_epoch, bundle_height FROM sources")?;
     for row in stmt.query_map([], source_row)? {
         let (id, source) = row?.into_state()?;
         sources.insert(id, source);
@@ -424,7 +423,7 @@ pub fn read_state(conn: &Connection, depth: Depth) -> Result<(GateState, u64), N
     }
     let mut held = BTreeMap::new();
     let mut stmt = conn.prepare(
-        "SELECT position, src, seq, asset, epoch, recipient, amount FROM held ORDER BY position",
+        "SELECT position, src, seq, asset, epoch, recipient, amount, part FROM held ORDER BY position",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {

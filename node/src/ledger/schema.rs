@@ -3,8 +3,11 @@
 //! recipients are their 32-byte canonical encodings.
 
 /// Bumped on any change to the tables; a ledger of another version is
-/// refused rather than misread.
-pub const SCHEMA_VERSION: i64 = 1;
+/// refused rather than misread. Version 2 (credit parts, the last bundle's
+/// step, the stream id in the configuration) is not migrated from 1: a
+/// version-1 gate followed a stream whose signed messages did not name
+/// the stream, which no gate accepts any more.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Creates every table (in the caller's transaction).
 pub const CREATE: &str = "
@@ -38,7 +41,8 @@ CREATE TABLE sources (
     accepted      INTEGER NOT NULL,
     credited      TEXT NOT NULL,    -- JSON map asset -> amount (decimal strings)
     open_epochs   INTEGER NOT NULL,
-    counted_epoch INTEGER
+    counted_epoch INTEGER,
+    bundle_height INTEGER NOT NULL  -- height of the last step a bundle took
 ) WITHOUT ROWID;
 -- Each source's chain of roots by height (attestation heights).
 CREATE TABLE roots (
@@ -69,10 +73,12 @@ CREATE TABLE held (
     asset     INTEGER NOT NULL,
     epoch     INTEGER NOT NULL,
     recipient BLOB NOT NULL,
-    amount    INTEGER NOT NULL
+    amount    INTEGER NOT NULL,   -- still held
+    part      INTEGER NOT NULL    -- index of the next part to credit
 );
--- Every exit credited here, in order (id is the order). History: the
--- rules never read it, so it only grows at the end.
+-- Every exit credited here, in order (id is the order), an exit larger
+-- than the inbound limit in parts. History: the rules never read it, so it
+-- only grows at the end.
 CREATE TABLE credits (
     id        INTEGER PRIMARY KEY,
     src       INTEGER NOT NULL,
@@ -81,7 +87,8 @@ CREATE TABLE credits (
     epoch     INTEGER NOT NULL,
     recipient BLOB NOT NULL,
     amount    INTEGER NOT NULL,
-    UNIQUE (src, seq)
+    part      INTEGER NOT NULL,
+    UNIQUE (src, seq, part)
 );
 CREATE INDEX credits_by_recipient ON credits (recipient, id);
 ";

@@ -94,7 +94,13 @@ pub(super) fn judge_vote(state: &GateState, g: &GuardianAction) -> Result<bool, 
     if votes_taken.contains(&g.vote.index) {
         return Err(bad(GuardianRefusal::AlreadyVoted));
     }
-    let message = guardian_message(g.scope.message_byte(), g.target, g.trip, g.round);
+    let message = guardian_message(
+        state.config.stream_id,
+        g.scope.message_byte(),
+        g.target,
+        g.trip,
+        g.round,
+    );
     let key = guardians
         .get(g.vote.index)
         .ok_or(bad(GuardianRefusal::UnknownGuardian))?;

@@ -109,6 +109,10 @@ pub struct ClockConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateConfig {
+    /// The stream this gate follows. Every attestation, tick and guardian
+    /// vote is signed over it, so a signature made for another stream
+    /// (where the same keys serve two) never counts here.
+    pub stream_id: u64,
     /// This gate's segment id: exits with this DST are credited here.
     pub segment: u64,
     /// Sources, as every gate registers them.
@@ -150,6 +154,14 @@ pub enum ConfigError {
     #[error("{field}: duplicate key")]
     DuplicateKey {
         /// The duplicate entry.
+        field: String,
+    },
+    /// A key that is not an Ed25519 curve point, or has small order: no
+    /// signature under it ever verifies strictly, so a threshold counting
+    /// it could be silently unreachable.
+    #[error("{field}: not a usable Ed25519 public key (not a curve point, or of small order)")]
+    UnusableKey {
+        /// The key entry.
         field: String,
     },
     /// Two sources with one segment id.
@@ -307,6 +319,11 @@ fn check_keys(
     }
     let mut seen = BTreeSet::new();
     for (i, key) in keys.iter().enumerate() {
+        if !crate::signatures::key_usable(&key.0) {
+            return Err(ConfigError::UnusableKey {
+                field: format!("{field}[{i}]"),
+            });
+        }
         if !seen.insert(key) {
             return Err(ConfigError::DuplicateKey {
                 field: format!("{field}[{i}]"),

@@ -92,7 +92,10 @@ fn admit_on_state<'a>(state: &'a GateState, bundle: &Bundle) -> Result<&'a Sourc
     if i.boundary_before != source.boundary {
         return Err(Refusal::BoundaryMismatch);
     }
-    if i.accounts_before != source.tip {
+    if source
+        .bundle_step(&i.accounts_before, &i.accounts_after)
+        .is_none()
+    {
         return Err(Refusal::NotAttestedTip);
     }
     // G5: the batch's cap window is the stream's epoch, so a source moves at
@@ -113,14 +116,21 @@ fn admit_on_state<'a>(state: &'a GateState, bundle: &Bundle) -> Result<&'a Sourc
 }
 
 /// Advances SRC's chain past an admitted bundle: its ACCOUNTS_AFTER is the
-/// next root of the chain, one height up.
+/// next root of the chain, one height up, or the bundle takes the attested
+/// step it matches (the tip stays where the validators moved it).
 pub(super) fn advance(state: &mut GateState, bundle: &Bundle, changes: &mut Changes) {
     let i = bundle.instance;
     if let Some(source) = state.sources.get_mut(&i.src) {
-        let height = source.height.saturating_add(1);
-        source.extend_chain(height, i.accounts_after, false);
+        let next = source.height.saturating_add(1);
+        let step = source
+            .bundle_step(&i.accounts_before, &i.accounts_after)
+            .unwrap_or(next);
+        if step == next {
+            source.extend_chain(next, i.accounts_after, false);
+            changes.roots.insert((i.src, next));
+        }
+        source.bundle_height = step;
         changes.sources.insert(i.src);
-        changes.roots.insert((i.src, height));
         source.boundary = i.boundary_after;
         source.next_seq = source.next_seq.saturating_add(i.exit_count);
         source.last_epoch = Some(i.epoch);
@@ -130,7 +140,9 @@ pub(super) fn advance(state: &mut GateState, bundle: &Bundle, changes: &mut Chan
 
 /// Counts the distinct valid signatures of `signatures` over `message` by
 /// `keys`. A list longer than the key set is refused before any signature
-/// is checked (it can only be padding meant to cost the gate CPU).
+/// is checked (it can only be padding meant to cost the gate CPU), and so
+/// is an index outside the key set (a signer that does not exist is a
+/// malformed item, not a signature to skip).
 fn valid_signers(
     keys: &[Hex32],
     signatures: &[IndexedSignature],
@@ -142,12 +154,15 @@ fn valid_signers(
             signers: keys.len(),
         });
     }
+    if let Some(s) = signatures.iter().find(|s| s.index >= keys.len()) {
+        return Err(Refusal::UnknownSigner {
+            index: s.index,
+            signers: keys.len(),
+        });
+    }
     let valid: BTreeSet<usize> = signatures
         .iter()
-        .filter(|s| {
-            keys.get(s.index)
-                .is_some_and(|key| signatures::verify(&key.0, message, &s.signature))
-        })
+        .filter(|s| signatures::verify(&keys[s.index].0, message, &s.signature))
         .map(|s| s.index)
         .collect();
     Ok(valid.len())
@@ -172,7 +187,13 @@ pub(super) fn judge_attestation(
         .config
         .source(a.segment)
         .ok_or(Refusal::UnknownSource(a.segment))?;
-    let message = attestation_message(a.segment, a.height, &a.parent, &a.root);
+    let message = attestation_message(
+        state.config.stream_id,
+        a.segment,
+        a.height,
+        &a.parent,
+        &a.root,
+    );
     let valid = valid_signers(&config.validators, &a.signatures, &message)?;
     if valid < config.threshold {
         return Err(Refusal::WeakAttestation {
@@ -218,9 +239,14 @@ pub(super) fn judge_attestation(
     }
     if a.height == next {
         Ok(AttestationVerdict::Step)
-    } else {
-        // The same root and parent again, or below registration.
+    } else if source.roots.contains_key(&a.height) {
+        // The same root and parent again.
         Err(Refusal::StaleAttestation)
+    } else {
+        Err(Refusal::BelowRegistration {
+            segment: a.segment,
+            height: a.height,
+        })
     }
 }
 
@@ -255,7 +281,7 @@ pub(super) fn check_tick(state: &GateState, tick: &Tick) -> Result<(), Refusal> 
             earliest: earliest.unwrap_or(u64::MAX),
         });
     }
-    let message = tick_message(tick.epoch, tick.time);
+    let message = tick_message(state.config.stream_id, tick.epoch, tick.time);
     let valid = valid_signers(&state.config.stream_guardians, &tick.signatures, &message)?;
     if valid < state.config.stream_threshold {
         return Err(Refusal::WeakTick {

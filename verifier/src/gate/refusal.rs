@@ -49,8 +49,9 @@ pub enum Refusal {
     /// G2: BOUNDARY_BEFORE is not the tracked boundary root.
     #[error("G2: boundary root does not match")]
     BoundaryMismatch,
-    /// G3: ACCOUNTS_BEFORE is not the attested tip.
-    #[error("G3: accounts root is not the attested tip")]
+    /// G3: ACCOUNTS_BEFORE is not the tip, and the bundle's transition is
+    /// not an attested step above the last bundle's.
+    #[error("G3: accounts root is not the attested tip, nor the parent of an attested step to the bundle's ACCOUNTS_AFTER")]
     NotAttestedTip,
     /// G5: EPOCH is an epoch the stream has left: the relayer proves the
     /// batch again for the current epoch.
@@ -100,6 +101,23 @@ pub enum Refusal {
         count: usize,
         /// Keys in the signer set.
         signers: usize,
+    },
+    /// A signature naming a signer index outside the signer set.
+    #[error("signature by signer {index}, but there are {signers} signers")]
+    UnknownSigner {
+        /// The index named.
+        index: usize,
+        /// Keys in the signer set.
+        signers: usize,
+    },
+    /// An attestation below the height this gate's registration of the
+    /// source starts at: there is no root there to judge it against.
+    #[error("attestation of segment {segment} at height {height} is below its registration")]
+    BelowRegistration {
+        /// Source.
+        segment: u64,
+        /// Claimed height.
+        height: u64,
     },
     /// An attestation that contradicts only a root a bundle proved (an
     /// honest race with a relayer): refused, not evidence.
@@ -204,8 +222,10 @@ impl Refusal {
             Refusal::WeakAttestation { .. }
             | Refusal::StaleAttestation
             | Refusal::AttestationGap { .. }
-            | Refusal::Superseded { .. } => "attestation",
+            | Refusal::Superseded { .. }
+            | Refusal::BelowRegistration { .. } => "attestation",
             Refusal::TooManySignatures { .. } => "too many signatures",
+            Refusal::UnknownSigner { .. } => "unknown signer",
             Refusal::KnownEvidence(_) => "known evidence",
             Refusal::TickNotNext { .. }
             | Refusal::TickTooEarly { .. }

@@ -23,8 +23,14 @@ pub struct Credit {
     /// Recipient.
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub recipient: Fp,
-    /// Amount.
+    /// Amount: of this credit record, or still held of the exit.
     pub amount: u64,
+    /// Which part of the exit: an exit larger than the inbound limit is
+    /// credited in parts across epochs. On a credit record, this part's
+    /// index (0 for the first part, or for an exit credited whole); on a
+    /// held exit, the index of its next part.
+    #[serde(default)]
+    pub part: u64,
 }
 
 /// Why a source is quarantined.
@@ -110,6 +116,11 @@ pub struct SourceState {
     pub height: u64,
     /// Every root of the chain since registration, by height.
     pub roots: BTreeMap<u64, ChainRoot>,
+    /// Height of the last step a bundle took (its ACCOUNTS_AFTER), or of
+    /// registration: a later bundle can only take a step above it, so an
+    /// attested step is taken by at most one bundle.
+    #[serde(default)]
+    pub bundle_height: u64,
     /// Boundary root.
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub boundary: Fp,
@@ -149,6 +160,7 @@ impl SourceState {
                     attested: true,
                 },
             )]),
+            bundle_height: config.genesis_height,
             boundary: config.boundary_root,
             next_seq: config.next_seq,
             last_epoch: None,
@@ -175,6 +187,29 @@ impl SourceState {
             },
         );
         self.tip = root;
+    }
+
+    /// The step a bundle from `before` to `after` takes (G3), by the height
+    /// of its new root: the tip's next height when `before` is the tip;
+    /// otherwise an attested step above the last bundle's whose parent is
+    /// `before` and whose root is `after` (the validators attested the
+    /// post-exit root before the bundle reached the stream), the lowest if
+    /// the chain holds several. `None`: the bundle extends nothing.
+    pub fn bundle_step(&self, before: &Fp, after: &Fp) -> Option<u64> {
+        if *before == self.tip {
+            return self.height.checked_add(1);
+        }
+        let (before, after) = (Root::from(before), Root::from(after));
+        self.roots
+            .range(self.bundle_height..self.height)
+            .find(|(height, parent)| {
+                parent.root == before
+                    && self
+                        .roots
+                        .get(&(**height + 1))
+                        .is_some_and(|next| next.attested && next.root == after)
+            })
+            .map(|(height, _)| height + 1)
     }
 
     /// Counts `epoch` as one the source could send in, once, if it is open.
@@ -292,6 +327,9 @@ pub struct Changes {
     pub held_added: BTreeSet<u64>,
     /// Held exits that left the queue (credited), by arrival position.
     pub held_removed: BTreeSet<u64>,
+    /// Held exits still queued whose amount and part changed (a part was
+    /// credited), by arrival position.
+    pub held_changed: BTreeSet<u64>,
 }
 
 /// A map as a JSON list of `[key, value]` pairs, for keys that are not

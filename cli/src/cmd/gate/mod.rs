@@ -127,7 +127,9 @@ pub fn execute(args: GateArgs, cache: &ParamsCache) -> Result<(), CliError> {
             follow(dir, cache, vec![(file.display().to_string(), item)], false)
         }
         GateAction::Tick(args) => {
-            let tick = args.sign()?;
+            // The tick is signed over the stream the gate follows.
+            let (state, _) = LedgerReader::open(dir)?.state(Depth::Summary)?;
+            let tick = args.sign(state.config.stream_id)?;
             if let Some(out) = &args.out {
                 let json = serde_json::to_vec_pretty(&ItemJson::Tick(tick.clone()))
                     .map_err(|e| CliError::Usage(e.to_string()))?;

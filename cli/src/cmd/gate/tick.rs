@@ -47,9 +47,10 @@ fn parse_guardian(text: &str) -> Result<(usize, PathBuf), String> {
 }
 
 impl TickArgs {
-    /// The tick with this command's signatures and those of `--add`.
-    pub fn sign(&self) -> Result<Tick, CliError> {
-        let message = tick_message(self.epoch, self.time);
+    /// The tick into stream `stream_id`'s next epoch with this command's
+    /// signatures and those of `--add`.
+    pub fn sign(&self, stream_id: u64) -> Result<Tick, CliError> {
+        let message = tick_message(stream_id, self.epoch, self.time);
         let mut signatures = Vec::new();
         for path in &self.add {
             match read_json::<ItemJson>(path)? {
