@@ -85,8 +85,10 @@ fn vectors() -> Vec<(String, String)> {
     // The stream's other signed messages.
     let i = outcome.instance;
     out.push((
-        "attestation_message(1, 1, ACCOUNTS_BEFORE, ACCOUNTS_AFTER)".to_owned(),
+        "attestation_message(stream 1, segment 1, height 1, ACCOUNTS_BEFORE, ACCOUNTS_AFTER)"
+            .to_owned(),
         encode(attestation_message(
+            1,
             1,
             1,
             &i.accounts_before,
@@ -94,12 +96,18 @@ fn vectors() -> Vec<(String, String)> {
         )),
     ));
     out.push((
-        "tick_message(7, 25200)".to_owned(),
-        encode(tick_message(7, 25_200)),
+        "tick_message(stream 1, epoch 7, time 25200)".to_owned(),
+        encode(tick_message(1, 7, 25_200)),
     ));
     out.push((
-        "guardian_message(stream, 1, trip, 1)".to_owned(),
-        encode(guardian_message(GuardianScopeByte::Stream, 1, true, 1)),
+        "guardian_message(stream 1, scope stream, target 1, trip, round 1)".to_owned(),
+        encode(guardian_message(
+            1,
+            GuardianScopeByte::Stream,
+            1,
+            true,
+            1,
+        )),
     ));
     out
 }
