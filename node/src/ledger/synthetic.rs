@@ -32,8 +32,8 @@ pub fn append_synthetic_credits(dir: &Path, count: u64, recipients: u64) -> Resu
     )?;
     {
         let mut insert = tx.prepare(
-            "INSERT INTO credits (src, seq, asset, epoch, recipient, amount)
-             VALUES (?1, ?2, 1, 0, ?3, 1)",
+            "INSERT INTO credits (src, seq, asset, epoch, recipient, amount, part)
+             VALUES (?1, ?2, 1, 0, ?3, 1, 0)",
         )?;
         for i in 0..count {
             let recipient = Fp::from(i % recipients.max(1)).to_repr();
