@@ -72,6 +72,7 @@ pub fn source_config(
                 })
             })
             .collect(),
+        follow: Default::default(),
     }
 }
 

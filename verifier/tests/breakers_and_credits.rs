@@ -181,9 +181,13 @@ fn held_credits_of_a_quarantined_source_stay_held() {
     let mut g = gate_with(config);
     accept(&mut g, tick(EPOCH));
     accept(&mut g, item(&bundles()[0])); // 10 credited, 20 held
+                                         // The validators sign a step on top of the proven tip, then another
+                                         // root at the same height: equivocation. (A fork of the proven tip's
+                                         // own height is not judged there: it is the evidence floor.)
     let tip = g.state().sources[&1].tip;
-    let height = g.state().sources[&1].height;
-    let fork = attestation(SEED, 1, height, Fp::from(1), tip, 3);
+    let height = g.state().sources[&1].height + 1;
+    accept(&mut g, attestation(SEED, 1, height, tip, Fp::from(8), 3));
+    let fork = attestation(SEED, 1, height, tip, Fp::from(9), 3);
     assert!(matches!(
         accept(&mut g, fork),
         Effect::Quarantined { segment: 1, .. }

@@ -3,7 +3,9 @@
 //! the TINY shape: a bundle racing its own attestation is credited once,
 //! signatures made for another stream never count, keys that can never
 //! sign are refused at registration, a signer index outside the set is
-//! refused, and an attestation below registration says so.
+//! refused, and an attestation below registration says so; a gate
+//! registered late is told the follow state (roots down to the evidence
+//! floor, breaker, evidence) and judges every later item as the others.
 
 mod common;
 
@@ -169,16 +171,17 @@ fn a_signature_index_outside_the_signer_set_is_refused() {
 }
 
 #[test]
-fn an_attestation_below_registration_says_so() {
+fn an_attestation_below_the_registration_says_so() {
     let mut c = config(2);
     c.sources[0].genesis_height = 5;
     let mut g = gate_with(c);
     let tip = g.state().sources[&1].tip;
     assert_eq!(
         refuse(&mut g, attestation(SEED, 1, 4, Fp::from(1), tip, 3)),
-        Refusal::BelowRegistration {
+        Refusal::BelowFloor {
             segment: 1,
-            height: 4
+            height: 4,
+            floor: 5
         }
     );
     // At the registered height itself, the same root is already known.

@@ -226,6 +226,14 @@ fn write_source(tx: &Connection, id: u64, s: &SourceState) -> Result<(), NodeErr
         opt_int(s.counted_epoch),
         int(s.bundle_height)
     ])?;
+    // Roots and evidence below the evidence floor are never read again.
+    for sql in [
+        "DELETE FROM roots WHERE segment = ?1 AND height < ?2",
+        "DELETE FROM evidence WHERE segment = ?1 AND height < ?2",
+    ] {
+        tx.prepare_cached(sql)?
+            .execute(params![int(id), int(s.bundle_height)])?;
+    }
     Ok(())
 }
 

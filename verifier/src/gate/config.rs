@@ -12,6 +12,8 @@ use bulkhead_protocol::CircuitShape;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::state::{ChainRoot, Evidence, QuarantineCause};
+
 /// The opening of one silo a source declared at registration: the silo
 /// leaf's values and its path, which hash (with the lanes root and the
 /// sequence number) to the registered boundary root. Collateral and cap
@@ -85,6 +87,59 @@ pub struct SourceConfig {
     /// Every silo the source declares; its bundles may move only these
     /// assets.
     pub silos: Vec<SiloOpening>,
+    /// What the follow rules hold of the source at registration, for a
+    /// source registered after its genesis (absent: a source at its
+    /// genesis, whose registered root its validators signed).
+    #[serde(default, skip_serializing_if = "RegisteredFollow::is_genesis")]
+    pub follow: RegisteredFollow,
+}
+
+/// The follow rules' state of a source at the point it is registered:
+/// what every gate that followed the source from earlier holds, so that a
+/// gate registered later reaches the same verdict on every later item.
+/// Read it off any gate that follows the stream (`SourceState::
+/// registration`) at the stream position the new gate starts from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisteredFollow {
+    /// Whether the registered accounts root was signed by the validators
+    /// (or is the source's genesis), rather than proven by a bundle: only
+    /// a contradiction of a signed root is equivocation.
+    pub root_attested: bool,
+    /// The chain's roots below the registered one, down to the evidence
+    /// floor (the height of the last step a bundle took), oldest first:
+    /// at heights `genesis_height - below.len()` up to `genesis_height - 1`.
+    pub below: Vec<ChainRoot>,
+    /// The stream's quarantine of the source, if it is quarantined.
+    pub quarantined: Option<QuarantineCause>,
+    /// The stream breaker's round.
+    pub round: u64,
+    /// Stream guardians who voted in that round.
+    pub votes: Vec<usize>,
+    /// Equivocation evidence recorded at or above the floor.
+    pub evidence: Vec<Evidence>,
+}
+
+impl Default for RegisteredFollow {
+    /// A source at its genesis: its validators signed the registered root,
+    /// nothing below it, open, round 0.
+    fn default() -> Self {
+        RegisteredFollow {
+            root_attested: true,
+            below: Vec::new(),
+            quarantined: None,
+            round: 0,
+            votes: Vec::new(),
+            evidence: Vec::new(),
+        }
+    }
+}
+
+impl RegisteredFollow {
+    /// Whether this is the state of a source at its genesis.
+    pub fn is_genesis(&self) -> bool {
+        *self == RegisteredFollow::default()
+    }
 }
 
 /// A 32-byte key, hex in JSON.
@@ -254,12 +309,64 @@ impl GateConfig {
                 });
             }
             source.check_openings(&at("silos"))?;
+            source.check_follow(&at("follow"), self)?;
         }
         Ok(())
     }
 }
 
 impl SourceConfig {
+    /// The evidence floor at registration: attestations below it are
+    /// refused by every gate, so no gate needs roots below it.
+    pub fn floor(&self) -> u64 {
+        self.genesis_height
+            .saturating_sub(self.follow.below.len() as u64)
+    }
+
+    /// The follow state is one a gate could hold: the roots below the tip
+    /// fit above height 0, the votes are distinct stream guardians short
+    /// of the threshold (a threshold would have taken effect), and the
+    /// evidence lies between the floor and the height after the tip.
+    fn check_follow(&self, field: &str, gate: &GateConfig) -> Result<(), ConfigError> {
+        let bad = |field: String, problem: String| ConfigError::Opening { field, problem };
+        let follow = &self.follow;
+        if follow.below.len() as u64 > self.genesis_height {
+            return Err(bad(
+                format!("{field}.below"),
+                format!(
+                    "{} roots below height {}",
+                    follow.below.len(),
+                    self.genesis_height
+                ),
+            ));
+        }
+        let mut votes = BTreeSet::new();
+        for (i, vote) in follow.votes.iter().enumerate() {
+            if *vote >= gate.stream_guardians.len() || !votes.insert(*vote) {
+                return Err(bad(
+                    format!("{field}.votes[{i}]"),
+                    format!("guardian {vote} is not a distinct stream guardian"),
+                ));
+            }
+        }
+        if follow.votes.len() >= gate.stream_threshold {
+            return Err(bad(
+                format!("{field}.votes"),
+                "a threshold of votes would already have taken effect".into(),
+            ));
+        }
+        let (floor, top) = (self.floor(), self.genesis_height.saturating_add(1));
+        for (i, e) in follow.evidence.iter().enumerate() {
+            if !(floor..=top).contains(&e.height) {
+                return Err(bad(
+                    format!("{field}.evidence[{i}]"),
+                    format!("height {} outside {floor}..={top}", e.height),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Every opening fits the shape, names its asset once, and all of them
     /// hash, with the lanes root and `next_seq`, to the boundary root.
     fn check_openings(&self, field: &str) -> Result<(), ConfigError> {

@@ -129,7 +129,7 @@ pub(super) fn advance(state: &mut GateState, bundle: &Bundle, changes: &mut Chan
             source.extend_chain(next, i.accounts_after, false);
             changes.roots.insert((i.src, next));
         }
-        source.bundle_height = step;
+        source.raise_floor(step);
         changes.sources.insert(i.src);
         source.boundary = i.boundary_after;
         source.next_seq = source.next_seq.saturating_add(i.exit_count);
@@ -218,8 +218,21 @@ pub(super) fn judge_attestation(
             tip: source.height,
         });
     }
+    // Below the evidence floor nothing is judged, at any gate: a gate
+    // registered later holds no roots there. At the floor only the root
+    // is compared, for the same reason (its parent is below the floor).
+    let floor = source.bundle_height;
+    if a.height < floor {
+        return Err(Refusal::BelowFloor {
+            segment: a.segment,
+            height: a.height,
+            floor,
+        });
+    }
     let at = source.roots.get(&a.height);
-    let below = a.height.checked_sub(1).and_then(|h| source.roots.get(&h));
+    let below = (a.height > floor)
+        .then(|| source.roots.get(&(a.height - 1)))
+        .flatten();
     let root_differs = at.filter(|known| known.root != root);
     let parent_differs = below.filter(|known| known.root != parent);
     // Contradicting what the validators signed is equivocation; contradicting
@@ -239,14 +252,9 @@ pub(super) fn judge_attestation(
     }
     if a.height == next {
         Ok(AttestationVerdict::Step)
-    } else if source.roots.contains_key(&a.height) {
+    } else {
         // The same root and parent again.
         Err(Refusal::StaleAttestation)
-    } else {
-        Err(Refusal::BelowRegistration {
-            segment: a.segment,
-            height: a.height,
-        })
     }
 }
 

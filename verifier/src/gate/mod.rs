@@ -20,7 +20,9 @@ mod refusal;
 mod state;
 
 pub use blast::blast_radius;
-pub use config::{ClockConfig, ConfigError, GateConfig, Hex32, SiloOpening, SourceConfig};
+pub use config::{
+    ClockConfig, ConfigError, GateConfig, Hex32, RegisteredFollow, SiloOpening, SourceConfig,
+};
 pub use item::{
     Attestation, GuardianAction, GuardianScope, IndexedSignature, ItemJson, StreamItem, Tick,
 };

@@ -110,14 +110,17 @@ pub enum Refusal {
         /// Keys in the signer set.
         signers: usize,
     },
-    /// An attestation below the height this gate's registration of the
-    /// source starts at: there is no root there to judge it against.
-    #[error("attestation of segment {segment} at height {height} is below its registration")]
-    BelowRegistration {
+    /// An attestation below the source's evidence floor (the last step a
+    /// bundle took, or its registration): no gate judges it, since a gate
+    /// registered later holds no roots there.
+    #[error("attestation of segment {segment} at height {height} is below the evidence floor {floor} (the last bundle's step, or the registration)")]
+    BelowFloor {
         /// Source.
         segment: u64,
         /// Claimed height.
         height: u64,
+        /// The floor.
+        floor: u64,
     },
     /// An attestation that contradicts only a root a bundle proved (an
     /// honest race with a relayer): refused, not evidence.
@@ -223,7 +226,7 @@ impl Refusal {
             | Refusal::StaleAttestation
             | Refusal::AttestationGap { .. }
             | Refusal::Superseded { .. }
-            | Refusal::BelowRegistration { .. } => "attestation",
+            | Refusal::BelowFloor { .. } => "attestation",
             Refusal::TooManySignatures { .. } => "too many signatures",
             Refusal::UnknownSigner { .. } => "unknown signer",
             Refusal::KnownEvidence(_) => "known evidence",

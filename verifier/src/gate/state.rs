@@ -116,9 +116,11 @@ pub struct SourceState {
     pub height: u64,
     /// Every root of the chain since registration, by height.
     pub roots: BTreeMap<u64, ChainRoot>,
-    /// Height of the last step a bundle took (its ACCOUNTS_AFTER), or of
-    /// registration: a later bundle can only take a step above it, so an
-    /// attested step is taken by at most one bundle.
+    /// Height of the last step a bundle took (its ACCOUNTS_AFTER), or the
+    /// registration's floor: a later bundle can only take a step above it,
+    /// so an attested step is taken by at most one bundle; and it is the
+    /// evidence floor, below which every gate refuses attestations unread
+    /// (so a gate registered later judges exactly as the others do).
     #[serde(default)]
     pub bundle_height: u64,
     /// Boundary root.
@@ -148,26 +150,30 @@ pub struct SourceState {
 }
 
 impl SourceState {
-    /// A source at its registered roots, height and sequence number.
+    /// A source at its registration: its roots from the evidence floor to
+    /// the registered one, sequence number, breaker and evidence.
     pub fn registered(config: &super::config::SourceConfig) -> Self {
+        let follow = &config.follow;
+        let floor = config.floor();
+        let tip = ChainRoot {
+            root: Root::from(&config.accounts_root),
+            attested: follow.root_attested,
+        };
+        let roots = (floor..)
+            .zip(follow.below.iter().chain([&tip]).copied())
+            .collect();
         SourceState {
             tip: config.accounts_root,
             height: config.genesis_height,
-            roots: BTreeMap::from([(
-                config.genesis_height,
-                ChainRoot {
-                    root: Root::from(&config.accounts_root),
-                    attested: true,
-                },
-            )]),
-            bundle_height: config.genesis_height,
+            roots,
+            bundle_height: floor,
             boundary: config.boundary_root,
             next_seq: config.next_seq,
             last_epoch: None,
-            quarantined: None,
-            round: 0,
-            votes: BTreeSet::new(),
-            evidence: BTreeSet::new(),
+            quarantined: follow.quarantined.clone(),
+            round: follow.round,
+            votes: follow.votes.iter().copied().collect(),
+            evidence: follow.evidence.iter().copied().collect(),
             accepted: 0,
             credited: BTreeMap::new(),
             open_epochs: 0,
@@ -210,6 +216,40 @@ impl SourceState {
                         .is_some_and(|next| next.attested && next.root == after)
             })
             .map(|(height, _)| height + 1)
+    }
+
+    /// What a gate registering this source now must be told to judge
+    /// every later item as this gate does (see
+    /// [`super::config::RegisteredFollow`]), with the tip, its height,
+    /// the boundary root and the next sequence number.
+    pub fn registration(&self) -> super::config::RegisteredFollow {
+        let root_attested = self.roots.get(&self.height).is_none_or(|r| r.attested);
+        super::config::RegisteredFollow {
+            root_attested,
+            below: self
+                .roots
+                .range(self.bundle_height..self.height)
+                .map(|(_, r)| *r)
+                .collect(),
+            quarantined: self.quarantined.clone(),
+            round: self.round,
+            votes: self.votes.iter().copied().collect(),
+            evidence: self
+                .evidence
+                .iter()
+                .filter(|e| e.height >= self.bundle_height)
+                .copied()
+                .collect(),
+        }
+    }
+
+    /// Raises the evidence floor to `height` (a bundle took the step
+    /// there): roots and evidence below it are never read again, by any
+    /// gate, so they are dropped and the state does not grow with history.
+    pub fn raise_floor(&mut self, height: u64) {
+        self.bundle_height = height;
+        self.roots = self.roots.split_off(&height);
+        self.evidence.retain(|e| e.height >= height);
     }
 
     /// Counts `epoch` as one the source could send in, once, if it is open.

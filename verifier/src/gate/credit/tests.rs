@@ -29,6 +29,7 @@ fn source(segment: u64) -> SourceConfig {
         lanes_root: Fp::from(0),
         next_seq: 0,
         silos: Vec::new(),
+        follow: Default::default(),
     }
 }
 
