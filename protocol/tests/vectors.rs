@@ -101,13 +101,7 @@ fn vectors() -> Vec<(String, String)> {
     ));
     out.push((
         "guardian_message(stream 1, scope stream, target 1, trip, round 1)".to_owned(),
-        encode(guardian_message(
-            1,
-            GuardianScopeByte::Stream,
-            1,
-            true,
-            1,
-        )),
+        encode(guardian_message(1, GuardianScopeByte::Stream, 1, true, 1)),
     ));
     out
 }
