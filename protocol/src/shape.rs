@@ -10,6 +10,9 @@ use crate::error::Error;
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
+// A misspelt field would otherwise fall back to nothing and be refused as
+// missing, or worse, be silently ignored beside a correct one.
+#[serde(deny_unknown_fields)]
 pub struct CircuitShape {
     /// Depth `D` of the accounts tree.
     pub accounts_depth: u32,

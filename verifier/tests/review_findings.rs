@@ -190,3 +190,12 @@ fn an_attestation_below_the_registration_says_so() {
         Refusal::StaleAttestation
     );
 }
+
+#[test]
+fn a_configuration_with_an_unknown_shape_field_is_refused() {
+    let mut json = serde_json::to_value(config(2)).unwrap();
+    json["sources"][0]["shape"]["batch"] = serde_json::json!(4);
+    let error = serde_json::from_value::<bulkhead_verifier::gate::GateConfig>(json)
+        .expect_err("a misspelt shape field is refused");
+    assert!(error.to_string().contains("unknown field `batch`"), "{error}");
+}
