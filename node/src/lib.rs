@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod http;
 pub mod json;
 pub mod keys;
 pub mod ledger;

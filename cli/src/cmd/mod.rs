@@ -6,6 +6,7 @@ pub mod bench_gate;
 pub mod bench_relay;
 pub mod demo;
 pub mod gate;
+pub mod http_limits;
 pub mod inspect;
 pub mod keys;
 pub mod prove;

@@ -43,15 +43,16 @@ pub struct AppState {
     /// Whether the gate follows a stream: then the stream alone orders its
     /// items, and submissions are refused (409).
     pub following: bool,
-    /// Bodies that may be read at once (beyond, 503): memory stays under
-    /// (this + the queue) x `max_body` whatever clients do.
+    /// Submissions between their body and the queue at once (beyond,
+    /// 503). Taken only once the body is read whole: a client trickling
+    /// its body holds none (the body deadline ends it; see
+    /// [`crate::http`]), so bodies in memory are bounded by the
+    /// connection cap x `max_body`.
     pub bodies: Arc<tokio::sync::Semaphore>,
 }
 
 /// Idle reader connections kept for reuse.
 const IDLE_READERS: usize = 8;
-/// How long a client may take to send its body.
-const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The router over `state`; `max_body` bounds every request body, checked
 /// against Content-Length before a byte is read.
@@ -156,10 +157,6 @@ async fn submit(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         response
     };
-    let Ok(reading) = state.bodies.clone().try_acquire_owned() else {
-        state.metrics.record_queue_full();
-        return Ok(busy("too many submissions in flight; retry later"));
-    };
     let too_large = || {
         ApiError(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -178,10 +175,15 @@ async fn submit(
     if declared.is_some_and(|n| n > state.max_body as u64) {
         return Err(too_large());
     }
-    let body = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, state.max_body))
+    // Read whole before a permit is taken: a body that stalls fails at
+    // the deadline (408, answered by the layer) and never held one.
+    let body = axum::body::to_bytes(body, state.max_body)
         .await
-        .map_err(|_| ApiError(StatusCode::REQUEST_TIMEOUT, "body not sent in time".into()))?
         .map_err(|_| too_large())?;
+    let Ok(reading) = state.bodies.clone().try_acquire_owned() else {
+        state.metrics.record_queue_full();
+        return Ok(busy("too many submissions in flight; retry later"));
+    };
     let item = if is_json {
         let item: ItemJson = serde_json::from_slice(&body)
             .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("not a stream item: {e}")))?;

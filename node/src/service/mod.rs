@@ -22,6 +22,7 @@ use bulkhead_verifier::VerifierKeys;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::NodeError;
+use crate::http::HttpLimits;
 use crate::ledger::Ledger;
 use crate::stream::{StreamSource, StreamSpec};
 
@@ -51,6 +52,8 @@ pub struct ServeOptions {
     /// Submissions that may wait for the writer (1..=[`MAX_QUEUE`]);
     /// beyond it, 503.
     pub queue: usize,
+    /// Connections, and how long a client may take to send a request.
+    pub http: HttpLimits,
 }
 
 impl ServeOptions {
@@ -67,7 +70,7 @@ impl ServeOptions {
                 self.queue
             )));
         }
-        Ok(())
+        self.http.validate()
     }
 }
 
@@ -107,10 +110,27 @@ pub fn run(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result<(),
         .enable_all()
         .build()
         .map_err(NodeError::io("tokio runtime"))?;
-    runtime.block_on(serve(ledger, max_body, options))
+    runtime.block_on(async {
+        let (listener, _) = bind(options.listen).await?;
+        serve(listener, ledger, max_body, options, shutdown_signal()).await
+    })
 }
 
-async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result<(), NodeError> {
+/// Serves on `listener` until `shutdown` completes (`options.listen` is
+/// where it was bound): the HTTP API, the writer, and the follower if
+/// any. Then the follower stops between items and the writer finishes
+/// what it holds.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    ledger: Ledger,
+    max_body: usize,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), NodeError> {
+    options.validate()?;
+    let local = listener
+        .local_addr()
+        .map_err(NodeError::io(options.listen.to_string()))?;
     // Items taken outside the stream would make this gate's chain differ
     // from every other gate's that follows the same stream.
     if options.follow.is_some()
@@ -127,7 +147,6 @@ async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result
     let (queue, receiver) = mpsc::channel(options.queue);
     let writer =
         writer::spawn(ledger, receiver, metrics.clone()).map_err(NodeError::io("writer thread"))?;
-    let (listener, local) = bind(options.listen).await?;
     let (stop, stopped) = watch::channel(false);
     let source: Option<Arc<dyn StreamSource>> = match &options.follow {
         Some(spec) => {
@@ -156,9 +175,7 @@ async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result
     // The one line a supervisor or a test waits for.
     println!("listening on {local}");
     tracing::info!(%local, "gate service listening");
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    crate::http::serve(listener, app, options.http, shutdown).await;
     let _ = stop.send(true);
     if let Some(follower) = follower {
         let _ = follower.await;
@@ -166,7 +183,7 @@ async fn serve(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result
     // Every sender is gone now: the writer drains its queue and ends.
     let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     tracing::info!("gate service stopped");
-    served.map_err(NodeError::io(local.to_string()))
+    Ok(())
 }
 
 /// Binds `addr` and says where it listens (port 0 picks a free one).

@@ -7,10 +7,12 @@ use std::time::Instant;
 use bulkhead_node::keys::gate_keys;
 use bulkhead_node::ledger::Ledger;
 use bulkhead_node::service::{self, max_item_bytes, ServeOptions, DEFAULT_QUEUE};
-use bulkhead_node::stream::StreamSpec;
+use bulkhead_node::stream::{nats, StreamSpec};
+use bulkhead_node::NodeError;
 use bulkhead_prover::ParamsCache;
 use clap::Args;
 
+use crate::cmd::http_limits::HttpLimitArgs;
 use crate::error::CliError;
 
 /// Flags of `gate serve`.
@@ -24,8 +26,10 @@ pub struct ServeArgs {
     /// $BULKHEAD_NATS_USER and $BULKHEAD_NATS_PASSWORD).
     #[arg(long, value_name = "STREAM")]
     follow: Option<String>,
-    /// The durable NATS consumer's name (default gate-SEGMENT); one per
-    /// gate.
+    /// The durable NATS consumer's name; one per gate. Default:
+    /// gate-SEGMENT-ID, drawn once per state directory and kept in its
+    /// nats-consumer file. The server's permissions must let this gate's
+    /// user use it (see examples/nats-server.conf).
     #[arg(long)]
     consumer: Option<String>,
     /// File holding the bearer token write requests must carry (else
@@ -35,6 +39,8 @@ pub struct ServeArgs {
     /// Submissions that may wait for the writer; beyond, 503 + Retry-After.
     #[arg(long, default_value_t = DEFAULT_QUEUE)]
     queue: usize,
+    #[command(flatten)]
+    http: HttpLimitArgs,
 }
 
 /// Takes the lock, derives the keys once, and serves until SIGTERM.
@@ -46,9 +52,13 @@ pub fn execute(dir: &Path, args: ServeArgs, cache: &ParamsCache) -> Result<(), C
         consumer: args.consumer.clone().unwrap_or_default(),
         token,
         queue: args.queue,
+        http: args.http.limits(),
     };
     // Refuse bad flags before the lock and the seconds of key work.
     options.validate()?;
+    if let Some(name) = &args.consumer {
+        nats::check_name(name).map_err(NodeError::from)?;
+    }
     let mut max_body = 0;
     let ledger = Ledger::open(dir, |config| {
         let started = Instant::now();
@@ -65,8 +75,8 @@ pub fn execute(dir: &Path, args: ServeArgs, cache: &ParamsCache) -> Result<(), C
         max_body = max_item_bytes(config, &keys);
         Ok(Some(keys))
     })?;
-    if options.consumer.is_empty() {
-        options.consumer = format!("gate-{}", ledger.state().config.segment);
+    if options.consumer.is_empty() && matches!(options.follow, Some(StreamSpec::Nats(_))) {
+        options.consumer = nats::default_name(dir, "gate", ledger.state().config.segment)?;
     }
     Ok(service::run(ledger, max_body, options)?)
 }
