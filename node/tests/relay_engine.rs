@@ -23,6 +23,7 @@ fn policy(deadline_ms: u64) -> BatchPolicy {
     BatchPolicy {
         deadline: Duration::from_millis(deadline_ms),
         max_queued: 1000,
+        max_queued_per_account: 1000,
     }
 }
 
@@ -206,6 +207,7 @@ fn a_full_queue_refuses_with_503_semantics() {
         BatchPolicy {
             deadline: Duration::from_secs(60),
             max_queued: 2,
+            max_queued_per_account: 2,
         },
     )
     .unwrap();
@@ -268,6 +270,7 @@ fn past_the_deadline_a_lane_keeps_filling_while_the_prover_is_busy() {
         BatchPolicy {
             deadline: Duration::ZERO,
             max_queued: 100,
+            max_queued_per_account: 100,
         },
     )
     .unwrap();

@@ -23,6 +23,6 @@ pub use floor::PoseidonFloorKeys;
 pub use keys::{check_parallelism, ProverKeys, MAX_IN_FLIGHT, MAX_THREADS_PER_CORE};
 pub use params_cache::{ParamsCache, ParamsSource};
 pub use plan::{
-    authorise_exit, plan_run, plan_signed_run, ExitAuthorisation, ExitAuthorisationError,
-    PlannedBatch, SignedBatch, SignedExitRequest,
+    authorise_exit, check_exit_signature, explain_exit_signature, plan_run, plan_signed_run,
+    ExitAuthorisation, ExitAuthorisationError, PlannedBatch, SignedBatch, SignedExitRequest,
 };

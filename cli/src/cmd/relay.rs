@@ -14,6 +14,7 @@ use bulkhead_prover::{ParamsCache, ProverKeys};
 use bulkhead_verifier::gate::GateConfig;
 use clap::{Args, Subcommand};
 
+use crate::cmd::http_limits::HttpLimitArgs;
 use crate::error::CliError;
 use crate::json::read_json;
 
@@ -64,6 +65,11 @@ pub struct ServeArgs {
     /// Most exits queued at once; beyond, requests get 503.
     #[arg(long, default_value_t = DEFAULT_MAX_QUEUED)]
     max_queued: usize,
+    /// Most exits one account may have queued at once; beyond, its
+    /// requests get 429 while other accounts' still get in (default: a
+    /// sixty-fourth of --max-queued, at least 1).
+    #[arg(long)]
+    max_queued_per_account: Option<usize>,
     /// Proofs made at once (1 to 64).
     #[arg(long, default_value_t = 2)]
     in_flight: usize,
@@ -74,6 +80,8 @@ pub struct ServeArgs {
     /// $BULKHEAD_RELAY_TOKEN).
     #[arg(long)]
     token_file: Option<PathBuf>,
+    #[command(flatten)]
+    http: HttpLimitArgs,
 }
 
 /// Runs `relay`.
@@ -91,9 +99,13 @@ fn serve(args: ServeArgs, cache: &ParamsCache) -> Result<(), CliError> {
         policy: BatchPolicy {
             deadline: Duration::from_millis(args.deadline_ms),
             max_queued: args.max_queued,
+            max_queued_per_account: args
+                .max_queued_per_account
+                .unwrap_or_else(|| BatchPolicy::default_share(args.max_queued)),
         },
         in_flight: args.in_flight,
         threads: args.threads,
+        http: args.http.limits(),
     };
     // Bad flags and files are refused before the seconds of key work.
     options.validate()?;

@@ -3,6 +3,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use tokio::sync::Semaphore;
+
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -11,13 +13,18 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::engine::{Engine, ExitSubmission, SubmitError};
+use super::engine::{Engine, ExitSubmission, IntakeRefusal, SubmitError, UnverifiedSignature};
 use super::metrics::{Gauges, RelayMetrics};
 use super::Shared;
 use crate::service::api::bearer_matches;
 
 /// The largest exit request: a few hundred bytes of JSON, with room.
 pub const MAX_REQUEST: usize = 16 * 1024;
+/// Refusals of bad signatures worded at once. Wording one tries up to 128
+/// nonces; a flood of forgeries waits here for its words (each on its own
+/// connection, under the connection cap) and takes at most this many
+/// cores, while the engine and every other request go on.
+pub const WORDING: usize = 1;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -28,6 +35,33 @@ pub struct RelayApi {
     pub metrics: Arc<RelayMetrics>,
     /// The bearer token write requests must carry, if any.
     pub token: Option<Arc<str>>,
+    /// Permits to word a bad signature's refusal ([`WORDING`]).
+    pub wording: Arc<Semaphore>,
+}
+
+impl RelayApi {
+    /// The API over `shared`.
+    pub fn new(shared: Arc<Shared>, metrics: Arc<RelayMetrics>, token: Option<Arc<str>>) -> Self {
+        Self {
+            shared,
+            metrics,
+            token,
+            wording: Arc::new(Semaphore::new(WORDING)),
+        }
+    }
+
+    /// Words a bad signature's refusal, away from the engine's lock.
+    async fn word(&self, unverified: Box<UnverifiedSignature>) -> IntakeRefusal {
+        let account = unverified.account();
+        // Never closed; a wording without a permit would only cost more.
+        let _permit = self.wording.acquire().await;
+        tokio::task::spawn_blocking(move || unverified.explain())
+            .await
+            .unwrap_or(IntakeRefusal::Unauthorised {
+                account,
+                reason: bulkhead_prover::ExitAuthorisationError::BadSignature,
+            })
+    }
 }
 
 /// The router.
@@ -55,7 +89,8 @@ fn lock(engine: &Mutex<Engine>) -> MutexGuard<'_, Engine> {
 
 /// `POST /v1/exits`: one signed exit request (JSON). 202 queued with its
 /// id and nonce; 422 refused (nothing queued) with the reason; 400 not a
-/// request; 401 no token; 413 too large; 415 not JSON; 503 queue full or
+/// request; 401 no token; 408 body too slow; 413 too large; 415 not
+/// JSON; 429 the account holds its share of the queue; 503 queue full or
 /// relayer halted.
 async fn submit(State(api): State<RelayApi>, headers: HeaderMap, body: Bytes) -> Response {
     if !bearer_matches(api.token.as_deref(), &headers) {
@@ -85,7 +120,15 @@ async fn submit(State(api): State<RelayApi>, headers: HeaderMap, body: Bytes) ->
         Err(e) => return error(StatusCode::BAD_REQUEST, "malformed", e),
     };
     let shared = api.shared.clone();
-    let outcome = tokio::task::spawn_blocking(move || lock(&shared.engine).submit(&request)).await;
+    // The lock is held for the check and at most one signature
+    // verification; a failed signature is worded after it is released.
+    let outcome = tokio::task::spawn_blocking(move || lock(&shared.engine).admit(&request)).await;
+    let outcome = match outcome {
+        Ok(Err(SubmitError::BadSignature(unverified))) => {
+            Ok(Err(SubmitError::Refused(api.word(unverified).await)))
+        }
+        other => other,
+    };
     match outcome {
         Ok(Ok(receipt)) => {
             api.metrics.request(true);
@@ -102,17 +145,24 @@ async fn submit(State(api): State<RelayApi>, headers: HeaderMap, body: Bytes) ->
         Ok(Err(SubmitError::Refused(refusal))) => {
             api.metrics.request(false);
             let status = match refusal {
-                super::engine::IntakeRefusal::QueueFull { .. }
-                | super::engine::IntakeRefusal::Halted(_) => StatusCode::SERVICE_UNAVAILABLE,
+                IntakeRefusal::QueueFull { .. } | IntakeRefusal::Halted(_) => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                IntakeRefusal::AccountShareFull { .. } => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             let mut response = error(status, refusal.label(), &refusal);
-            if status == StatusCode::SERVICE_UNAVAILABLE {
+            if status != StatusCode::UNPROCESSABLE_ENTITY {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             response
+        }
+        // Worded above; never reaches here.
+        Ok(Err(e @ SubmitError::BadSignature(_))) => {
+            api.metrics.request(false);
+            error(StatusCode::UNPROCESSABLE_ENTITY, "unauthorised", e)
         }
         Ok(Err(SubmitError::Store(e))) => {
             tracing::error!(error = %e, "exit request not stored");

@@ -37,6 +37,7 @@ use bulkhead_verifier::gate::{GateConfig, StreamItem};
 use bulkhead_verifier::VerifierKeys;
 
 use crate::error::NodeError;
+use crate::http::HttpLimits;
 use crate::lock::StateLock;
 use crate::stream::{StreamSink, StreamSource};
 use engine::{BatchPolicy, Engine, StreamView};
@@ -61,6 +62,8 @@ pub struct RelayOptions {
     pub in_flight: usize,
     /// Proving threads (0: one per core).
     pub threads: usize,
+    /// Connections, and how long a client may take to send a request.
+    pub http: HttpLimits,
 }
 
 /// Most exits queued at once, by default.
@@ -83,12 +86,18 @@ impl RelayOptions {
                 self.policy.max_queued
             )));
         }
+        if !(1..=self.policy.max_queued).contains(&self.policy.max_queued_per_account) {
+            return Err(NodeError::Usage(format!(
+                "--max-queued-per-account {} is not in 1..={} (--max-queued)",
+                self.policy.max_queued_per_account, self.policy.max_queued
+            )));
+        }
         if self.policy.deadline > Duration::from_secs(24 * 3600) {
             return Err(NodeError::Usage(
                 "--deadline-ms is more than a day: exits would wait that long".into(),
             ));
         }
-        Ok(())
+        self.http.validate()
     }
 }
 
@@ -153,6 +162,14 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The engine, and the stream as last seen.
+    pub fn new(engine: Engine, view: StreamView) -> Self {
+        Self {
+            engine: Mutex::new(engine),
+            view: Mutex::new(view),
+        }
+    }
+
     /// The stream as the watcher last saw it.
     pub fn view(&self) -> StreamView {
         *self.view.lock().unwrap_or_else(|e| e.into_inner())
@@ -221,10 +238,7 @@ pub fn run(
         watcher,
         keys,
     } = relay;
-    let shared = Arc::new(Shared {
-        view: Mutex::new(watcher.view()),
-        engine: Mutex::new(engine),
-    });
+    let shared = Arc::new(Shared::new(engine, watcher.view()));
     let metrics = Arc::new(RelayMetrics::default());
     let stop = Arc::new(AtomicBool::new(false));
     let failure: Arc<Mutex<Option<NodeError>>> = Arc::new(Mutex::new(None));
@@ -261,25 +275,20 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(NodeError::io("tokio runtime"))?;
-    let api = api::RelayApi {
-        shared,
-        metrics,
-        token: options.token.map(Arc::from),
-    };
+    let api = api::RelayApi::new(shared, metrics, options.token.map(Arc::from));
     let served = runtime.block_on(async {
         let (listener, local) = crate::service::bind(options.listen).await?;
         println!("listening on {local}");
         tracing::info!(%local, dir = %dir.display(), "relay service listening");
         let stopped = stop.clone();
-        axum::serve(listener, api::router(api))
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    () = crate::service::shutdown_signal() => {}
-                    () = wait_for(stopped) => {}
-                }
-            })
-            .await
-            .map_err(NodeError::io(local.to_string()))
+        let shutdown = async move {
+            tokio::select! {
+                () = crate::service::shutdown_signal() => {}
+                () = wait_for(stopped) => {}
+            }
+        };
+        serve_api(listener, api, options.http, shutdown).await;
+        Ok::<(), NodeError>(())
     });
     stop.store(true, Ordering::SeqCst);
     let _ = engine_thread.join();
@@ -288,6 +297,17 @@ pub fn run(
         return Err(e);
     }
     served
+}
+
+/// Serves the relayer's HTTP API on `listener` under `limits` until
+/// `shutdown` completes.
+pub async fn serve_api(
+    listener: tokio::net::TcpListener,
+    api: api::RelayApi,
+    limits: HttpLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) {
+    crate::http::serve(listener, api::router(api), limits, shutdown).await;
 }
 
 async fn wait_for(flag: Arc<AtomicBool>) {

@@ -4,7 +4,9 @@
 
 use bulkhead_protocol::hash::{self, Fp};
 use bulkhead_protocol::model::Lane;
-use bulkhead_prover::{authorise_exit, ExitAuthorisation, ExitAuthorisationError};
+use bulkhead_prover::{
+    check_exit_signature, explain_exit_signature, ExitAuthorisation, ExitAuthorisationError,
+};
 use thiserror::Error;
 
 use super::Engine;
@@ -127,6 +129,19 @@ pub enum IntakeRefusal {
         /// Exits queued.
         queued: usize,
     },
+    /// The account holds its whole share of the queue: its next request
+    /// waits until some of its queued exits go into a batch. Other
+    /// accounts still get in.
+    #[error(
+        "account {account} has {queued} exits queued, its share of the queue; \
+         try again once some are batched"
+    )]
+    AccountShareFull {
+        /// The index.
+        account: u64,
+        /// Its exits queued (its share).
+        queued: usize,
+    },
     /// The relayer stopped forming batches and needs its operator.
     #[error("the relayer is halted: {0}")]
     Halted(String),
@@ -146,7 +161,48 @@ impl IntakeRefusal {
             IntakeRefusal::OverCollateral { .. } => "over_collateral",
             IntakeRefusal::Unauthorised { .. } => "unauthorised",
             IntakeRefusal::QueueFull { .. } => "queue_full",
+            IntakeRefusal::AccountShareFull { .. } => "account_share_full",
             IntakeRefusal::Halted(_) => "halted",
+        }
+    }
+}
+
+/// A request whose signature does not verify at its account's next
+/// nonce: refused, with nothing queued, but not yet worded. Saying *why*
+/// (a used nonce, a skipped one, or none nearby) takes up to 128 more
+/// strict verifications, which [`UnverifiedSignature::explain`] does away
+/// from the engine, so a stream of forged requests costs the engine's
+/// lock one verification each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnverifiedSignature {
+    exit: ExitAuthorisation,
+    public_key: [u8; 32],
+    signature: [u8; 64],
+}
+
+impl UnverifiedSignature {
+    /// The account the request spends from.
+    pub fn account(&self) -> u64 {
+        self.exit.account
+    }
+
+    /// The account's next nonce, the only one the signature was tried at.
+    pub fn next_nonce(&self) -> u64 {
+        self.exit.nonce
+    }
+
+    /// The refusal in words an account owner can act on (a reused or
+    /// skipped nonce is named). Costs up to 129 strict verifications: call
+    /// it without the engine's lock.
+    pub fn explain(&self) -> IntakeRefusal {
+        // The signature failed at the next nonce under the lock; the state
+        // it was checked against cannot be read here, so the words are
+        // about that nonce, whatever was queued since.
+        let reason = explain_exit_signature(&self.exit, &self.public_key, &self.signature)
+            .unwrap_or(ExitAuthorisationError::BadSignature);
+        IntakeRefusal::Unauthorised {
+            account: self.exit.account,
+            reason,
         }
     }
 }
@@ -193,8 +249,21 @@ impl Engine {
     }
 
     /// Checks a request against the segment as it will be once every
-    /// queued exit is paid, and queues it (durably) if it passes.
+    /// queued exit is paid, and queues it (durably) if it passes. A bad
+    /// signature is worded here too ([`UnverifiedSignature::explain`]):
+    /// for callers that own the engine. A service sharing it behind a lock
+    /// calls [`Engine::admit`] under the lock and words the refusal after.
     pub fn submit(&mut self, request: &ExitSubmission) -> Result<Receipt, SubmitError> {
+        self.admit(request).map_err(|e| match e {
+            SubmitError::BadSignature(unverified) => unverified.explain().into(),
+            other => other,
+        })
+    }
+
+    /// What [`Engine::submit`] does, at most one strict signature
+    /// verification long: a signature that fails at the account's next
+    /// nonce comes back unworded, as [`SubmitError::BadSignature`].
+    pub fn admit(&mut self, request: &ExitSubmission) -> Result<Receipt, SubmitError> {
         if let Some(reason) = &self.halted {
             return Err(IntakeRefusal::Halted(reason.clone()).into());
         }
@@ -265,19 +334,39 @@ impl Engine {
             .into());
         }
         let lane_id = hash::lane_id(Fp::from(self.segment()), Fp::from(dst), Fp::from(asset));
-        authorise_exit(
-            &ExitAuthorisation {
-                lane_id,
-                owner: leaf.owner,
+        let authorisation = ExitAuthorisation {
+            lane_id,
+            owner: leaf.owner,
+            account,
+            nonce,
+            recipient: request.recipient,
+            amount,
+        };
+        // The next nonce only: probing others to word a failure would hold
+        // every other request up behind a forger's (see `explain`).
+        match check_exit_signature(&authorisation, &request.public_key, &request.signature) {
+            Ok(()) => {}
+            Err(ExitAuthorisationError::BadSignature) => {
+                return Err(SubmitError::BadSignature(Box::new(UnverifiedSignature {
+                    exit: authorisation,
+                    public_key: request.public_key,
+                    signature: request.signature,
+                })))
+            }
+            Err(reason) => return Err(IntakeRefusal::Unauthorised { account, reason }.into()),
+        }
+        // An account's queued exits spend its nonces from the tip's on, one
+        // each: how many it holds is how far its next nonce has run ahead.
+        // Checked after the signature, so a client retrying a request that
+        // was stored still learns that its nonce is used.
+        let held = usize::try_from(nonce.saturating_sub(leaf.nonce)).unwrap_or(usize::MAX);
+        if held >= self.policy.max_queued_per_account {
+            return Err(IntakeRefusal::AccountShareFull {
                 account,
-                nonce,
-                recipient: request.recipient,
-                amount,
-            },
-            &request.public_key,
-            &request.signature,
-        )
-        .map_err(|reason| IntakeRefusal::Unauthorised { account, reason })?;
+                queued: held,
+            }
+            .into());
+        }
         let mut exit = StoredExit {
             id: 0,
             received_ms: now_ms(),
@@ -312,6 +401,10 @@ pub enum SubmitError {
     /// Refused.
     #[error(transparent)]
     Refused(#[from] IntakeRefusal),
+    /// Refused: the signature does not verify at the account's next
+    /// nonce; [`UnverifiedSignature::explain`] words why.
+    #[error("account {}: the signature does not verify at its next nonce {}", .0.account(), .0.next_nonce())]
+    BadSignature(Box<UnverifiedSignature>),
     /// The store failed; nothing was queued.
     #[error(transparent)]
     Store(#[from] NodeError),

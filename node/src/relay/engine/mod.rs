@@ -19,7 +19,7 @@ use bulkhead_protocol::CircuitShape;
 use bulkhead_prover::{plan_signed_run, PlannedBatch, SignedBatch, SignedExitRequest};
 use thiserror::Error;
 
-pub use intake::{ExitSubmission, IntakeRefusal, Receipt, SubmitError};
+pub use intake::{ExitSubmission, IntakeRefusal, Receipt, SubmitError, UnverifiedSignature};
 
 use super::store::{BatchRow, BatchStatus, RelayStore, StoredExit};
 use crate::error::NodeError;
@@ -32,6 +32,19 @@ pub struct BatchPolicy {
     pub deadline: Duration,
     /// Most exits queued at once; beyond, requests are refused (503).
     pub max_queued: usize,
+    /// Most exits one account may have queued at once (its share of
+    /// `max_queued`); beyond, its requests are refused (429) while other
+    /// accounts' still get in.
+    pub max_queued_per_account: usize,
+}
+
+impl BatchPolicy {
+    /// The share of the queue each account gets unless told otherwise: a
+    /// sixty-fourth, so one account, or a few, cannot fill it for
+    /// everyone.
+    pub fn default_share(max_queued: usize) -> usize {
+        (max_queued / 64).max(1)
+    }
 }
 
 /// What the relayer knows of the stream, from its watcher.
