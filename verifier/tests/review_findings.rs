@@ -197,5 +197,8 @@ fn a_configuration_with_an_unknown_shape_field_is_refused() {
     json["sources"][0]["shape"]["batch"] = serde_json::json!(4);
     let error = serde_json::from_value::<bulkhead_verifier::gate::GateConfig>(json)
         .expect_err("a misspelt shape field is refused");
-    assert!(error.to_string().contains("unknown field `batch`"), "{error}");
+    assert!(
+        error.to_string().contains("unknown field `batch`"),
+        "{error}"
+    );
 }
