@@ -89,6 +89,10 @@ pub enum NodeError {
     /// The stream (NATS) could not be reached or used.
     #[error("{0}")]
     Stream(String),
+    /// A NATS consumer this follower must not use: unfit, held by another
+    /// follower, or badly named.
+    #[error(transparent)]
+    Consumer(#[from] crate::stream::nats::ConsumerError),
     /// A stream item could not be read.
     #[error("{}: {message}", path.display())]
     BadItem {

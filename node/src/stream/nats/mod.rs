@@ -1,0 +1,308 @@
+//! The stream across machines: one NATS JetStream stream.
+//!
+//! Items are published on a subject per kind (`bulkhead.stream.bundle`,
+//! `.attestation`, `.tick`, `.guardian`), so the server's subject
+//! permissions say who may publish what: relayers bundles, validators
+//! attestations, guardians ticks and actions, gates nothing. A message
+//! whose payload is not the kind its subject names is a malformed entry
+//! (refused by every gate alike), so publishing rights cannot be
+//! stretched to another kind. The stream sequence is the position.
+//!
+//! A follower (a gate, or a relayer's watcher) is a durable pull consumer
+//! with explicit acknowledgement ([`NatsSource`]): it acknowledges a
+//! message only after the ledger transaction that applied it (and
+//! recorded its position) committed ([`StreamSource::applied`]). A
+//! message redelivered after a crash is at or below the ledger's
+//! position: acknowledged and dropped, it changes nothing. The ledger's
+//! position is the truth: a consumer whose server-side state disagrees
+//! with it (acknowledged past it, or holding deliveries of a process that
+//! died) is made again from it.
+//!
+//! Each follower has its own consumer, and the server's permissions give
+//! each user only its own consumers' names (`examples/nats-server.conf`),
+//! so no role can delete, drain or replace another's. A follower still
+//! checks an existing consumer's configuration before using it
+//! ([`consumer`]), and holds a lease on it while it runs ([`lease`]), so
+//! a second follower on the same consumer is refused rather than left to
+//! take messages from the first.
+//!
+//! The client is async; this module gives the synchronous
+//! [`StreamSource`] and [`StreamSink`] the services use, on a small
+//! runtime of its own.
+
+mod consumer;
+mod error;
+mod lease;
+mod name;
+mod source;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+use bulkhead_verifier::gate::{ItemKind, StreamItem};
+
+#[cfg(doc)]
+use super::StreamSource;
+use super::{encode_item, StreamSink};
+use crate::error::NodeError;
+
+pub use error::{ConsumerError, Difference};
+pub use name::{check_name, default_name, NAME_FILE};
+pub use source::NatsSource;
+
+/// The JetStream stream's name.
+pub const STREAM: &str = "BULKHEAD";
+/// The subjects' common prefix.
+pub const SUBJECT_PREFIX: &str = "bulkhead.stream";
+/// The subjects' prefix of the followers' leases (outside the stream's
+/// subjects, so never stored): `bulkhead.lease.CONSUMER`.
+pub const LEASE_PREFIX: &str = "bulkhead.lease";
+/// Permissions violations kept for an error message.
+const MAX_REFUSED: usize = 4;
+
+/// The subject of an item kind.
+pub fn subject(kind: ItemKind) -> String {
+    let name = match kind {
+        ItemKind::Bundle => "bundle",
+        ItemKind::Attestation => "attestation",
+        ItemKind::Tick => "tick",
+        ItemKind::Guardian => "guardian",
+    };
+    format!("{SUBJECT_PREFIX}.{name}")
+}
+
+/// Where and as whom to connect.
+#[derive(Clone)]
+pub struct NatsAddress {
+    /// `nats://HOST:PORT`, without credentials.
+    pub url: String,
+    /// User and password, if the server wants them.
+    pub credentials: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for NatsAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the password.
+        f.debug_struct("NatsAddress")
+            .field("url", &self.url)
+            .field("user", &self.credentials.as_ref().map(|c| &c.0))
+            .finish()
+    }
+}
+
+impl NatsAddress {
+    /// Whether `spec` names a NATS server rather than a directory.
+    pub fn is_nats(spec: &str) -> bool {
+        spec.starts_with("nats://")
+    }
+
+    /// Parses `nats://HOST:PORT`; the user and password come from
+    /// `$BULKHEAD_NATS_USER` and `$BULKHEAD_NATS_PASSWORD` (kept out of
+    /// the command line, which other users of the machine can read).
+    /// Credentials in the URL are refused for that reason.
+    pub fn parse(spec: &str) -> Result<Self, NodeError> {
+        let rest = spec
+            .strip_prefix("nats://")
+            .ok_or_else(|| NodeError::Usage(format!("{spec}: not a nats:// address")))?;
+        if rest.contains('@') {
+            return Err(NodeError::Usage(
+                "put NATS credentials in $BULKHEAD_NATS_USER and $BULKHEAD_NATS_PASSWORD, \
+                 not in the address (command lines are visible to every user)"
+                    .into(),
+            ));
+        }
+        if rest.is_empty() || rest.contains('/') {
+            return Err(NodeError::Usage(format!(
+                "{spec}: expected nats://HOST:PORT"
+            )));
+        }
+        let user = std::env::var("BULKHEAD_NATS_USER")
+            .ok()
+            .filter(|u| !u.is_empty());
+        let password = std::env::var("BULKHEAD_NATS_PASSWORD").ok();
+        let credentials = match (user, password) {
+            (Some(user), Some(password)) => Some((user, password)),
+            (None, None) => None,
+            _ => {
+                return Err(NodeError::Usage(
+                    "set both $BULKHEAD_NATS_USER and $BULKHEAD_NATS_PASSWORD, or neither".into(),
+                ))
+            }
+        };
+        Ok(Self {
+            url: spec.to_owned(),
+            credentials,
+        })
+    }
+}
+
+fn nats_error(what: &str) -> impl Fn(String) -> NodeError + '_ {
+    move |e| NodeError::Stream(format!("NATS {what}: {e}"))
+}
+
+/// A connection and the runtime its client runs on.
+struct Connection {
+    runtime: Option<tokio::runtime::Runtime>,
+    jetstream: jetstream::Context,
+    /// The server's permissions violations on this connection (the first
+    /// few). The server answers a refused publish or subscription with an
+    /// error line of its own, not a reply, so a request only times out;
+    /// this keeps the server's words for the error the operator sees.
+    refused: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // Services drop their source inside their own async runtime,
+        // where a blocking shutdown would panic.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Connection {
+    fn open(address: &NatsAddress) -> Result<Self, NodeError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("nats")
+            .enable_all()
+            .build()
+            .map_err(NodeError::io("NATS runtime"))?;
+        let refused = Arc::new(Mutex::new(Vec::new()));
+        let record = refused.clone();
+        // The JetStream context starts a task: made inside the runtime.
+        let jetstream = runtime.block_on(async {
+            let options = match &address.credentials {
+                Some((user, password)) => async_nats::ConnectOptions::with_user_and_password(
+                    user.clone(),
+                    password.clone(),
+                ),
+                None => async_nats::ConnectOptions::new(),
+            };
+            options
+                .event_callback(move |event| {
+                    let record = record.clone();
+                    async move {
+                        if let async_nats::Event::ServerError(async_nats::ServerError::Other(
+                            text,
+                        )) = event
+                        {
+                            if text.to_ascii_lowercase().contains("permissions violation") {
+                                tracing::warn!(%text, "the NATS server refused");
+                                let mut refused = record.lock().unwrap_or_else(|e| e.into_inner());
+                                if refused.len() < MAX_REFUSED && !refused.contains(&text) {
+                                    refused.push(text);
+                                }
+                            }
+                        }
+                    }
+                })
+                .connection_timeout(Duration::from_secs(5))
+                .request_timeout(Some(Duration::from_secs(10)))
+                .connect(address.url.as_str())
+                .await
+                .map(jetstream::new)
+                .map_err(|e| nats_error("connect")(format!("{}: {e}", address.url)))
+        })?;
+        Ok(Self {
+            runtime: Some(runtime),
+            jetstream,
+            refused,
+        })
+    }
+
+    /// The server's permissions violations so far, in one line (`None`
+    /// if it refused nothing).
+    fn refused(&self) -> Option<String> {
+        let refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        (!refused.is_empty()).then(|| refused.join("; "))
+    }
+
+    /// An error of `what`, with the server's permissions violations if
+    /// there were any (what a timed-out request most likely met).
+    fn error(&self, what: &str, e: impl std::fmt::Display) -> NodeError {
+        match self.refused() {
+            Some(text) => NodeError::Stream(format!(
+                "NATS {what}: {e} (the server refused this user: {text}; \
+                 see its permissions, e.g. examples/nats-server.conf)"
+            )),
+            None => nats_error(what)(e.to_string()),
+        }
+    }
+
+    /// Runs `future` to completion on the connection's runtime.
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        match &self.runtime {
+            Some(runtime) => runtime.block_on(future),
+            None => unreachable!("the runtime is only taken when the connection is dropped"),
+        }
+    }
+}
+
+/// Creates the stream (an administrator's one-time step): every subject
+/// of [`subject`], kept on disk, never trimmed, deleted from or purged
+/// (a follower needs every position). An existing stream is left as it
+/// is. Returns its last sequence number.
+pub fn create_stream(address: &NatsAddress) -> Result<u64, NodeError> {
+    let connection = Connection::open(address)?;
+    connection.block_on(async {
+        let mut stream = connection
+            .jetstream
+            .get_or_create_stream(stream::Config {
+                name: STREAM.into(),
+                subjects: vec![format!("{SUBJECT_PREFIX}.*")],
+                storage: stream::StorageType::File,
+                retention: stream::RetentionPolicy::Limits,
+                deny_delete: true,
+                deny_purge: true,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| nats_error("create stream")(e.to_string()))?;
+        let info = stream
+            .info()
+            .await
+            .map_err(|e| nats_error("stream info")(e.to_string()))?;
+        Ok(info.state.last_sequence)
+    })
+}
+
+/// Publishes items to the stream and returns their sequence numbers,
+/// once the server stored them.
+pub struct NatsSink {
+    connection: Connection,
+}
+
+impl NatsSink {
+    /// Connects.
+    pub fn connect(address: &NatsAddress) -> Result<Self, NodeError> {
+        Ok(Self {
+            connection: Connection::open(address)?,
+        })
+    }
+}
+
+impl StreamSink for NatsSink {
+    fn publish(&self, item: &StreamItem) -> Result<u64, NodeError> {
+        let (_, bytes) = encode_item(item);
+        let subject = subject(item.kind());
+        self.connection.block_on(async {
+            let ack = self
+                .connection
+                .jetstream
+                .publish(subject.clone(), bytes.into())
+                .await
+                .map_err(|e| nats_error("publish")(format!("{subject}: {e}")))?
+                .await
+                .map_err(|e| {
+                    nats_error("publish")(format!(
+                        "{subject}: {e} (no acknowledgement: may this user publish on \
+                         {subject}? see the server's permissions)"
+                    ))
+                })?;
+            Ok(ack.sequence)
+        })
+    }
+}

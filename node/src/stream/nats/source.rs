@@ -1,0 +1,167 @@
+//! Following the stream through a durable pull consumer.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_nats::jetstream::{self, consumer};
+use bulkhead_protocol::bundle::MAGIC;
+use futures_util::StreamExt;
+
+use super::consumer::{FETCH, FETCH_WAIT};
+use super::{check_name, nats_error, subject, Connection, NatsAddress, STREAM, SUBJECT_PREFIX};
+use crate::error::NodeError;
+use crate::stream::{decode_item, ItemFormat, StreamEntry, StreamSource};
+
+/// Follows the stream as a durable pull consumer.
+pub struct NatsSource {
+    connection: Connection,
+    consumer: consumer::Consumer<consumer::pull::Config>,
+    /// Fetched messages not yet applied, by stream sequence.
+    buffer: Mutex<BTreeMap<u64, jetstream::Message>>,
+}
+
+impl NatsSource {
+    /// Binds the durable consumer `name` for a follower whose ledger has
+    /// applied everything up to `applied`. Takes the consumer's lease
+    /// first (refused if another follower holds it), then makes the
+    /// consumer (from `applied + 1`) if missing, refuses it if it exists
+    /// but was made for something else, or makes it again if its state
+    /// disagrees with the ledger (see the module).
+    pub fn connect(address: &NatsAddress, name: &str, applied: u64) -> Result<Self, NodeError> {
+        check_name(name)?;
+        let connection = Connection::open(address)?;
+        let consumer = connection.block_on(async {
+            let stream = connection.jetstream.get_stream(STREAM).await.map_err(|e| {
+                connection.error(
+                    "stream",
+                    format!(
+                        "{e} (create it once with `bulkhead stream --stream {} init`)",
+                        address.url
+                    ),
+                )
+            })?;
+            super::lease::take(&connection, name).await?;
+            super::consumer::bind(&connection, &stream, name, applied).await
+        })?;
+        tracing::info!(name, applied, "following the NATS stream");
+        Ok(Self {
+            connection,
+            consumer,
+            buffer: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    fn buffer(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, jetstream::Message>> {
+        self.buffer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A message's entry: its payload read as the kind its subject names.
+fn entry_of(message: &jetstream::Message) -> StreamEntry {
+    let payload = message.payload.to_vec();
+    let kind = message
+        .subject
+        .as_str()
+        .strip_prefix(SUBJECT_PREFIX)
+        .and_then(|s| s.strip_prefix('.'));
+    let is_bundle = payload.starts_with(&MAGIC);
+    match (kind, is_bundle) {
+        (Some("bundle"), true) => decode_item(ItemFormat::Bundle, payload),
+        (Some("bundle"), false) => {
+            StreamEntry::Malformed("not a bundle on the bundle subject".into())
+        }
+        (Some(kind @ ("attestation" | "tick" | "guardian")), false) => {
+            match decode_item(ItemFormat::Json, payload) {
+                StreamEntry::Item(item) if subject(item.kind()) == message.subject.as_str() => {
+                    StreamEntry::Item(item)
+                }
+                StreamEntry::Item(_) => {
+                    StreamEntry::Malformed(format!("another kind of item on the {kind} subject"))
+                }
+                malformed => malformed,
+            }
+        }
+        (Some(kind @ ("attestation" | "tick" | "guardian")), true) => {
+            StreamEntry::Malformed(format!("a bundle on the {kind} subject"))
+        }
+        _ => StreamEntry::Malformed(format!("unknown subject {}", message.subject)),
+    }
+}
+
+impl StreamSource for NatsSource {
+    fn entry(&self, position: u64) -> Result<Option<StreamEntry>, NodeError> {
+        if let Some(message) = self.buffer().get(&position) {
+            return Ok(Some(entry_of(message)));
+        }
+        let fetched: Vec<jetstream::Message> = self.connection.block_on(async {
+            let mut batch = self
+                .consumer
+                .fetch()
+                .max_messages(FETCH)
+                .expires(FETCH_WAIT)
+                .messages()
+                .await
+                .map_err(|e| nats_error("fetch")(e.to_string()))?;
+            // Messages already delivered are kept when a later one fails:
+            // dropping them would leave them unacknowledged until the
+            // server's acknowledgement wait runs out.
+            let mut messages = Vec::new();
+            while let Some(message) = batch.next().await {
+                match message {
+                    Ok(message) => messages.push(message),
+                    Err(e) if messages.is_empty() => {
+                        return Err(nats_error("fetch")(e.to_string()))
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "fetch ended early; keeping what came");
+                        break;
+                    }
+                }
+            }
+            Ok::<_, NodeError>(messages)
+        })?;
+        let mut redelivered = Vec::new();
+        {
+            let mut buffer = self.buffer();
+            for message in fetched {
+                let sequence = message
+                    .info()
+                    .map_err(|e| nats_error("message")(e.to_string()))?
+                    .stream_sequence;
+                if sequence < position {
+                    // Applied before a crash, its acknowledgement lost.
+                    redelivered.push(message);
+                } else {
+                    buffer.insert(sequence, message);
+                }
+            }
+        }
+        for message in redelivered {
+            self.acknowledge(message);
+        }
+        Ok(self.buffer().get(&position).map(entry_of))
+    }
+
+    fn applied(&self, position: u64) {
+        let done: Vec<jetstream::Message> = {
+            let mut buffer = self.buffer();
+            let later = buffer.split_off(&position.saturating_add(1));
+            std::mem::replace(&mut *buffer, later)
+                .into_values()
+                .collect()
+        };
+        for message in done {
+            self.acknowledge(message);
+        }
+    }
+}
+
+impl NatsSource {
+    /// Acknowledges, waiting for the server to confirm; a failure only
+    /// means a redelivery, which the ledger's position turns away.
+    fn acknowledge(&self, message: jetstream::Message) {
+        if let Err(error) = self.connection.block_on(message.double_ack()) {
+            tracing::warn!(%error, "acknowledgement not confirmed; the message may come again");
+        }
+    }
+}
