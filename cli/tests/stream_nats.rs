@@ -7,119 +7,29 @@
 //! SIGKILLed mid-run and restarted. At the end every gate has the same
 //! follow state at the same stream position, every exit the relayers
 //! accepted is credited exactly once at its destination, none twice; and
-//! the server refuses what a role may not publish.
+//! the server refuses what a role may not publish. Each gate and relayer
+//! runs as its own user, through the one consumer that user may touch.
 
+mod nats;
 mod service;
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use bulkhead_node::ledger::{Depth, Ledger, LedgerReader};
-use bulkhead_node::stream::encode_item;
 use bulkhead_protocol::hash::Fp;
-use bulkhead_testkit::chain::{config, tick, verifier_keys, EPOCH};
+use bulkhead_testkit::chain::{config, verifier_keys, EPOCH};
+use nats::*;
 use service::relay::*;
 use service::*;
 
-/// A nats-server on a free loopback port, with the example configuration.
-struct NatsServer {
-    child: Child,
-    url: String,
-}
-
-impl NatsServer {
-    fn start(store: &Path) -> Self {
-        let binary = [
-            "nats-server",
-            "/usr/sbin/nats-server",
-            "/usr/bin/nats-server",
-        ]
-        .into_iter()
-        .find(|b| Command::new(b).arg("--version").output().is_ok())
-        .expect(
-            "nats-server not found: the test command installs it (apt-get install nats-server)",
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/nats-server.conf");
-        let child = Command::new(binary)
-            .arg("-c")
-            .arg(&config)
-            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        wait_until("nats-server listening", Duration::from_secs(20), || {
-            TcpStream::connect(addr).is_ok()
-        });
-        Self {
-            child,
-            url: format!("nats://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The credentials of a role in the example configuration.
-fn role(user: &str) -> Vec<(String, String)> {
-    vec![
-        ("BULKHEAD_NATS_USER".into(), user.into()),
-        ("BULKHEAD_NATS_PASSWORD".into(), format!("{user}-example")),
-    ]
-}
-
-/// `bulkhead stream --stream URL ARGS` as `user`.
-fn stream_as(user: &str, url: &str, args: &[&str]) -> Output {
-    bulkhead()
-        .args(["stream", "--stream", url])
-        .args(args)
-        .envs(role(user))
-        .output()
-        .unwrap()
-}
-
-/// The stream's last position (what `init` reports on an existing stream).
-fn last_position(url: &str) -> u64 {
-    let out = stream_as("admin", url, &["init"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.trim()
-        .rsplit("last position ")
-        .next()
-        .and_then(|t| t.trim_end_matches(')').parse().ok())
-        .unwrap_or_else(|| panic!("no position in {text:?}"))
-}
-
-/// Writes the tick into `epoch` as an item file.
-fn tick_file(dir: &Path, epoch: u64) -> PathBuf {
-    let path = dir.join(format!("tick-{epoch}.json"));
-    std::fs::write(&path, encode_item(&tick(epoch)).1).unwrap();
-    path
-}
-
-fn start_gate(dir: &Path, url: &str) -> Service {
-    let env: Vec<(String, String)> = role("gate");
+/// Starts gate `g` as user gate-G through its consumer gate-G.
+fn start_gate(dir: &Path, url: &str, g: u64) -> Service {
+    let user = format!("gate-{g}");
+    let env: Vec<(String, String)> = role(&user);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    match start(dir, &["--follow", url], &env) {
+    match start(dir, &["--follow", url, "--consumer", &user], &env) {
         Started::Listening(service) => service,
         Started::Exited(code, stderr) => panic!("gate serve exited {code:?}: {stderr}"),
     }
@@ -187,7 +97,10 @@ fn relayers_and_gates_agree_over_nats_through_sigkills() {
     for (g, dir) in (1..=3).zip(&gate_dirs) {
         Ledger::create(dir, config(g), vec![verifier_keys()]).unwrap();
     }
-    let mut gates: Vec<Service> = gate_dirs.iter().map(|d| start_gate(d, &url)).collect();
+    let mut gates: Vec<Service> = (1..=3)
+        .zip(&gate_dirs)
+        .map(|(g, d)| start_gate(d, &url, g))
+        .collect();
 
     // Two relayers.
     let mut worlds: Vec<RelayWorld> = [1, 2]
@@ -195,7 +108,7 @@ fn relayers_and_gates_agree_over_nats_through_sigkills() {
         .map(|src| relay_world(tmp.path(), src, &url))
         .collect();
     for world in &mut worlds {
-        world.env = role("relayer");
+        world.env = role(&format!("relayer-{}", world.src));
     }
     let mut relayers: Vec<Service> = worlds.iter().map(relay).collect();
 
@@ -229,7 +142,7 @@ fn relayers_and_gates_agree_over_nats_through_sigkills() {
                 gates.pop().unwrap().kill();
                 gate_kills += 1;
             }
-            13 => gates.push(start_gate(&gate_dirs[2], &url)),
+            13 => gates.push(start_gate(&gate_dirs[2], &url, 3)),
             18 => {
                 std::thread::sleep(Duration::from_millis(moments.next_below(800)));
                 let relayer = relayers.remove(0);
@@ -251,7 +164,7 @@ fn relayers_and_gates_agree_over_nats_through_sigkills() {
     let before = last_position(&url);
     let forged_tick = tick_file(tmp.path(), EPOCH + 3);
     std::thread::scope(|s| {
-        for user in ["gate", "relayer", "validator"] {
+        for user in ["gate-1", "relayer-1", "validator"] {
             let (url, forged_tick) = (&url, &forged_tick);
             s.spawn(move || {
                 let out = stream_as(user, url, &["append", forged_tick.to_str().unwrap()]);
