@@ -29,6 +29,7 @@ fn signed_bundle(shape: CircuitShape) -> Bundle {
         vk_digest: [0; 32],
         instance: planned.outcome.instance,
         proof: Vec::new(),
+        stream_id: planned.stream_id,
         exits: planned.exits,
     }
 }
@@ -53,7 +54,16 @@ fn verifying(c: &mut Criterion) {
                 let messages: Vec<Vec<u8>> = bundle
                     .exits
                     .iter()
-                    .map(|e| exit_message(&lane_id, e.account, e.nonce, &e.recipient, e.amount))
+                    .map(|e| {
+                        exit_message(
+                            bundle.stream_id,
+                            &lane_id,
+                            e.account,
+                            e.nonce,
+                            &e.recipient,
+                            e.amount,
+                        )
+                    })
                     .collect();
                 let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
                 let keys: Vec<VerifyingKey> = bundle

@@ -15,7 +15,7 @@ use bulkhead_protocol::CircuitShape;
 use bulkhead_prover::requests::ExitsFile;
 use bulkhead_prover::ParamsCache;
 use bulkhead_testkit::chain::SHAPE_FLAGS;
-use bulkhead_testkit::gate::{gate_config, tick};
+use bulkhead_testkit::gate::{gate_config, tick, STREAM_ID};
 use bulkhead_testkit::sample;
 use bulkhead_testkit::signed::{exit_request_json, segment, sign_batch};
 use bulkhead_verifier::BundleVerifier;
@@ -68,7 +68,7 @@ fn expected(params: &Path) -> Vec<(&'static str, String)> {
         ),
         (
             "exits.json",
-            json(serde_json::to_value(ExitsFile::from_batches(&batches)).unwrap()),
+            json(serde_json::to_value(ExitsFile::from_batches(STREAM_ID, &batches)).unwrap()),
         ),
         (
             "gate-config.json",

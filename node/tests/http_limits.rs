@@ -27,6 +27,7 @@ use bulkhead_node::service::{self, max_item_bytes, ServeOptions};
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_testkit::chain::{config, tick, verifier_keys, EPOCH, SEED, SHAPE};
+use bulkhead_testkit::gate::STREAM_ID;
 use bulkhead_testkit::sample::ASSET;
 use bulkhead_testkit::signed::{exit_request_json, segment};
 use tokio::sync::oneshot;
@@ -333,7 +334,7 @@ fn relayer(dir: &std::path::Path, limits: HttpLimits) -> Server {
         max_queued: 100,
         max_queued_per_account: 10,
     };
-    let engine = Engine::open(dir, policy).unwrap();
+    let engine = Engine::open(dir, policy, STREAM_ID).unwrap();
     let view = StreamView {
         position: 0,
         epoch: EPOCH,

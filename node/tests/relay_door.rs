@@ -19,6 +19,7 @@ use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_prover::ExitAuthorisationError;
 use bulkhead_testkit::chain::{EPOCH, SEED, SHAPE};
+use bulkhead_testkit::gate::STREAM_ID;
 use bulkhead_testkit::http;
 use bulkhead_testkit::sample::ASSET;
 use bulkhead_testkit::signed::{exit_request_json, segment};
@@ -33,7 +34,7 @@ fn engine(dir: &Path, share: usize) -> Engine {
         max_queued: 100,
         max_queued_per_account: share,
     };
-    Engine::open(dir, policy).unwrap()
+    Engine::open(dir, policy, STREAM_ID).unwrap()
 }
 
 /// Account `account`'s (of asset 1) exit of 10 to segment 2 at `nonce`.

@@ -13,6 +13,7 @@ use bulkhead_node::relay::store::RelayStore;
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_testkit::chain::{SEED, SHAPE};
+use bulkhead_testkit::gate::STREAM_ID;
 use bulkhead_testkit::sample::{ASSET, EPOCH, OTHER_ASSET};
 use bulkhead_testkit::signed::{exit_request_json, segment};
 use proptest::prelude::*;
@@ -32,7 +33,7 @@ fn engine(dir: &Path, deadline_ms: u64) -> Engine {
         let state = segment(SEED, SRC, &SHAPE).unwrap();
         RelayStore::create(dir, &Snapshot::from_state(&state, SHAPE)).unwrap();
     }
-    Engine::open(dir, policy(deadline_ms)).unwrap()
+    Engine::open(dir, policy(deadline_ms), STREAM_ID).unwrap()
 }
 
 /// Account `account`'s exit of `amount` to `dst` at `nonce`.
@@ -209,6 +210,7 @@ fn a_full_queue_refuses_with_503_semantics() {
             max_queued: 2,
             max_queued_per_account: 2,
         },
+        STREAM_ID,
     )
     .unwrap();
     engine.submit(&request(0, 0, 2, 1)).unwrap();
@@ -272,6 +274,7 @@ fn past_the_deadline_a_lane_keeps_filling_while_the_prover_is_busy() {
             max_queued: 100,
             max_queued_per_account: 100,
         },
+        STREAM_ID,
     )
     .unwrap();
     let now = bulkhead_node::relay::store::now_ms() + 1;

@@ -1,8 +1,7 @@
 //! The exact bytes each signer signs: account owners (exits), validators
 //! (attestations) and guardians (breaker votes, ticks). Every message starts
 //! with its own 16-byte domain separator, so a signature for one purpose is
-//! never valid for another; every message that the stream's rules count
-//! (attestations, votes, ticks) then names the stream id, so where one key
+//! never valid for another, and then names the stream id, so where one key
 //! serves two streams, a signature made for one never counts on the other. Signing and verifying live with the keys (prover,
 //! verifier, testkit); the messages live here so that all of them agree.
 
@@ -11,9 +10,11 @@ use ff::PrimeField;
 use crate::hash::Fp;
 
 /// Domain separator of the message an account owner signs for an exit.
-/// Version 2 names the account (v1 did not, so one signature could debit
-/// every account of its owner); no v1 signature verifies under it.
-pub const EXIT_SIGNING_DOMAIN: &[u8; 16] = b"bulkhead/exit/v2";
+/// Version 2 named the account (v1 did not, so one signature could debit
+/// every account of its owner); version 3 names the stream, so an exit
+/// signed on one stream (a test network's, say) cannot debit the same
+/// account on another. No earlier signature verifies under it.
+pub const EXIT_SIGNING_DOMAIN: &[u8; 16] = b"bulkhead/exit/v3";
 /// Domain separator of validator attestations. Version 2 names the stream
 /// (v1 did not).
 pub const ATTESTATION_DOMAIN: &[u8; 16] = b"bulkhead/attest2";
@@ -23,17 +24,20 @@ pub const GUARDIAN_DOMAIN: &[u8; 16] = b"bulkhead/guard/2";
 pub const TICK_DOMAIN: &[u8; 16] = b"bulkhead/tick/v2";
 
 /// Bytes of an exit message.
-pub const EXIT_MESSAGE_BYTES: usize = 16 + 32 + 8 + 8 + 32 + 8;
+pub const EXIT_MESSAGE_BYTES: usize = 16 + 8 + 32 + 8 + 8 + 32 + 8;
 
 /// The message an owner signs to authorise one debit of one account
-/// (rule G4): the domain separator, the lane id, the account's index in
-/// the accounts tree, its nonce, the recipient and the amount.
+/// (rule G4): the domain separator, the stream id, the lane id, the
+/// account's index in the accounts tree, its nonce, the recipient and the
+/// amount.
 ///
 /// ```text
-/// domain "bulkhead/exit/v2" [16] | lane_id [32] | account u64 LE |
-/// nonce u64 LE | recipient [32] | amount u64 LE          (104 bytes)
+/// domain "bulkhead/exit/v3" [16] | stream_id u64 LE | lane_id [32] |
+/// account u64 LE | nonce u64 LE | recipient [32] | amount u64 LE
+///                                                         (112 bytes)
 /// ```
 pub fn exit_message(
+    stream_id: u64,
     lane_id: &Fp,
     account: u64,
     nonce: u64,
@@ -42,6 +46,7 @@ pub fn exit_message(
 ) -> Vec<u8> {
     let mut message = Vec::with_capacity(EXIT_MESSAGE_BYTES);
     message.extend_from_slice(EXIT_SIGNING_DOMAIN);
+    message.extend_from_slice(&stream_id.to_le_bytes());
     message.extend_from_slice(lane_id.to_repr().as_ref());
     message.extend_from_slice(&account.to_le_bytes());
     message.extend_from_slice(&nonce.to_le_bytes());
@@ -131,7 +136,7 @@ mod tests {
     #[test]
     fn messages_of_different_purposes_never_share_a_prefix() {
         let (a, b) = (Fp::from(1), Fp::from(2));
-        let exit = exit_message(&a, 0, 0, &b, 1);
+        let exit = exit_message(0, &a, 0, 0, &b, 1);
         let attest = attestation_message(0, 0, 1, &a, &b);
         let guard = guardian_message(0, GuardianScopeByte::Stream, 0, true, 0);
         let tick = tick_message(0, 1, 2);
@@ -165,10 +170,12 @@ mod tests {
     #[test]
     fn exit_messages_name_the_account() {
         let (lane, recipient) = (Fp::from(1), Fp::from(2));
-        let message = exit_message(&lane, 3, 4, &recipient, 5);
+        let message = exit_message(9, &lane, 3, 4, &recipient, 5);
         assert_eq!(message.len(), EXIT_MESSAGE_BYTES);
-        assert_eq!(message[48..56], 3u64.to_le_bytes());
-        assert_eq!(message[56..64], 4u64.to_le_bytes());
-        assert_ne!(message, exit_message(&lane, 2, 4, &recipient, 5));
+        assert_eq!(message[16..24], 9u64.to_le_bytes());
+        assert_eq!(message[56..64], 3u64.to_le_bytes());
+        assert_eq!(message[64..72], 4u64.to_le_bytes());
+        assert_ne!(message, exit_message(9, &lane, 2, 4, &recipient, 5));
+        assert_ne!(message, exit_message(8, &lane, 3, 4, &recipient, 5));
     }
 }

@@ -24,6 +24,7 @@ fn bundle() -> Bundle {
         vk_digest: [9; 32],
         instance: outcome.instance,
         proof: vec![1, 2, 3, 4, 5],
+        stream_id: 0x0102_0304_0506_0708,
         exits,
     }
 }

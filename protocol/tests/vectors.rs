@@ -61,6 +61,7 @@ fn vectors() -> Vec<(String, String)> {
     let first = outcome.exits[0];
     let lane_id = hash::lane_id(Fp::from(1), Fp::from(sample::DST), Fp::from(sample::ASSET));
     let message = exit_message(
+        1,
         &lane_id,
         first.account,
         first.nonce,
@@ -71,7 +72,8 @@ fn vectors() -> Vec<(String, String)> {
     let secret = [7u8; 32];
     let signature = sign(&secret, &message);
     out.push((
-        "exit_message(lane_id(1, 2, 1), 0, 0, 100, 300)".to_owned(),
+        "exit_message(stream 1, lane_id(1, 2, 1), account 0, nonce 0, recipient 100, amount 300)"
+            .to_owned(),
         encode(message),
     ));
     out.push((

@@ -111,6 +111,7 @@ impl ProverKeys {
             vk_digest: self.digest,
             instance: planned.outcome.instance,
             proof,
+            stream_id: planned.stream_id,
             exits: planned.exits.clone(),
         }
     }

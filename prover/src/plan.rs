@@ -40,14 +40,16 @@ pub struct SignedExitRequest {
     pub request: ExitRequest,
     /// The owner's Ed25519 public key.
     pub public_key: [u8; 32],
-    /// Signature over the exit message (lane, account, nonce, recipient,
-    /// amount).
+    /// Signature over the exit message (stream, lane, account, nonce,
+    /// recipient, amount).
     pub signature: [u8; 64],
 }
 
 /// A batch of signed exits on one lane in one epoch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedBatch {
+    /// The stream the exits are signed for.
+    pub stream_id: u64,
     /// Destination segment.
     pub dst: u64,
     /// Asset.
@@ -75,6 +77,8 @@ impl SignedBatch {
 pub struct PlannedBatch {
     /// Public inputs, witness and exit records.
     pub outcome: BatchOutcome,
+    /// The stream the exits are signed for.
+    pub stream_id: u64,
     /// The exits as they go into the bundle.
     pub exits: Vec<SignedExit>,
 }
@@ -155,6 +159,8 @@ fn signature_failure(next: u64, signs: impl Fn(u64) -> bool) -> ExitAuthorisatio
 /// one lane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExitAuthorisation {
+    /// The stream the exit is for.
+    pub stream_id: u64,
     /// The lane's id, H(src, dst, asset).
     pub lane_id: Fp,
     /// The account's owner field (the hash of its holder's key).
@@ -182,10 +188,16 @@ fn exit_signer(
     }
     let key = VerifyingKey::from_bytes(public_key).map_err(|_| ExitAuthorisationError::NotAKey)?;
     let signature = Signature::from_bytes(signature);
-    let (lane_id, account, recipient, amount) =
-        (exit.lane_id, exit.account, exit.recipient, exit.amount);
+    let exit = *exit;
     Ok(move |nonce: u64| {
-        let message = exit_message(&lane_id, account, nonce, &recipient, amount);
+        let message = exit_message(
+            exit.stream_id,
+            &exit.lane_id,
+            exit.account,
+            nonce,
+            &exit.recipient,
+            exit.amount,
+        );
         key.verify_strict(&message, &signature).is_ok()
     })
 }
@@ -273,6 +285,7 @@ pub fn plan_signed_run(
                     };
                     authorise_exit(
                         &ExitAuthorisation {
+                            stream_id: batch.stream_id,
                             lane_id,
                             owner: record.owner,
                             account: record.account,
@@ -291,7 +304,11 @@ pub fn plan_signed_run(
                     ))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(PlannedBatch { outcome, exits })
+            Ok(PlannedBatch {
+                outcome,
+                stream_id: batch.stream_id,
+                exits,
+            })
         })
         .collect::<Result<Vec<_>, ProverError>>()?;
     *state = scratch;

@@ -11,6 +11,8 @@ use crate::plan::{SignedBatch, SignedExitRequest};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExitsFile {
+    /// The stream every exit is signed for (its signatures name it).
+    pub stream_id: u64,
     /// Batches in order.
     pub batches: Vec<BatchEntry>,
 }
@@ -43,7 +45,8 @@ pub struct ExitEntry {
     /// Owner's Ed25519 public key, hex.
     #[serde(with = "bulkhead_protocol::hex::bytes")]
     pub public_key: [u8; 32],
-    /// Signature over (lane, account, nonce, recipient, amount), hex.
+    /// Signature over (stream, lane, account, nonce, recipient, amount),
+    /// hex.
     #[serde(with = "bulkhead_protocol::hex::bytes")]
     pub signature: [u8; 64],
 }
@@ -54,6 +57,7 @@ impl ExitsFile {
         self.batches
             .iter()
             .map(|b| SignedBatch {
+                stream_id: self.stream_id,
                 dst: b.dst,
                 asset: b.asset,
                 epoch: b.epoch,
@@ -74,9 +78,10 @@ impl ExitsFile {
             .collect()
     }
 
-    /// The file form of signed batches.
-    pub fn from_batches(batches: &[SignedBatch]) -> Self {
+    /// The file form of signed batches for stream `stream_id`.
+    pub fn from_batches(stream_id: u64, batches: &[SignedBatch]) -> Self {
         ExitsFile {
+            stream_id,
             batches: batches
                 .iter()
                 .map(|b| BatchEntry {

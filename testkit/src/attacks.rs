@@ -237,6 +237,7 @@ impl Mint {
             })
             .collect();
         let signed = SignedBatch {
+            stream_id: crate::gate::STREAM_ID,
             dst,
             asset,
             epoch,

@@ -33,9 +33,10 @@ pub fn sign(secret: &[u8; 32], message: &[u8]) -> [u8; 64] {
     SigningKey::from_bytes(secret).sign(message).to_bytes()
 }
 
-/// Signs an exit as the account owner would: `secret` is the owner's
-/// Ed25519 secret key, `account` the index of the account to debit and
-/// `nonce` that account's nonce at this exit.
+/// Signs an exit on the sample stream ([`crate::gate::STREAM_ID`]) as the
+/// account owner would: `secret` is the owner's Ed25519 secret key,
+/// `account` the index of the account to debit and `nonce` that account's
+/// nonce at this exit.
 pub fn sign_exit(
     secret: &[u8; 32],
     lane_id: &Fp,
@@ -46,6 +47,13 @@ pub fn sign_exit(
 ) -> [u8; 64] {
     sign(
         secret,
-        &exit_message(lane_id, account, nonce, recipient, amount),
+        &exit_message(
+            crate::gate::STREAM_ID,
+            lane_id,
+            account,
+            nonce,
+            recipient,
+            amount,
+        ),
     )
 }

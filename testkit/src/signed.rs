@@ -62,6 +62,7 @@ pub fn sign_batch(
         })
         .collect();
     SignedBatch {
+        stream_id: crate::gate::STREAM_ID,
         dst: request.dst,
         asset: request.asset,
         epoch: request.epoch,

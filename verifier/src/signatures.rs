@@ -52,7 +52,14 @@ pub fn key_usable(public_key: &[u8; 32]) -> bool {
 pub fn verify_exit_signatures(bundle: &Bundle) -> Result<(), usize> {
     let lane_id = bundle.lane_id();
     bundle.exits.iter().enumerate().try_for_each(|(i, e)| {
-        let message = exit_message(&lane_id, e.account, e.nonce, &e.recipient, e.amount);
+        let message = exit_message(
+            bundle.stream_id,
+            &lane_id,
+            e.account,
+            e.nonce,
+            &e.recipient,
+            e.amount,
+        );
         if verify(&e.public_key, &message, &e.signature) {
             Ok(())
         } else {

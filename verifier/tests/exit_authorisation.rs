@@ -43,6 +43,7 @@ fn one_signature_in_slots(accounts: &[u64]) -> SignedBatch {
     let recipient = Fp::from(4242);
     let signature = sign_exit(&owner, &lane_id, 0, 0, &recipient, 100);
     SignedBatch {
+        stream_id: bulkhead_testkit::gate::STREAM_ID,
         dst: 2,
         asset: sample::ASSET,
         epoch: EPOCH,
@@ -75,7 +76,14 @@ fn prove_unchecked(state: &SegmentState, batch: &SignedBatch) -> Bundle {
         .map(|(record, signed)| SignedExit::for_record(record, signed.public_key, signed.signature))
         .collect();
     let proof = prover().prove(&outcome).unwrap();
-    prover().bundle(&PlannedBatch { outcome, exits }, proof)
+    prover().bundle(
+        &PlannedBatch {
+            outcome,
+            stream_id: batch.stream_id,
+            exits,
+        },
+        proof,
+    )
 }
 
 #[test]
@@ -157,6 +165,7 @@ fn sign_with_nonce_point(
 fn first_exit(bundle: &Bundle) -> (Vec<u8>, [u8; 32]) {
     let e = &bundle.exits[0];
     let message = exit_message(
+        bundle.stream_id,
         &bundle.lane_id(),
         e.account,
         e.nonce,

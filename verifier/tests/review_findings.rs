@@ -15,7 +15,29 @@ use bulkhead_verifier::gate::{
     ConfigError, Effect, Gate, GateError, GuardianRefusal, GuardianScope, Hex32, Refusal,
     StreamItem,
 };
+use bulkhead_verifier::BundleRefusal;
 use common::*;
+
+/// The sample clock's tick into `epoch`, signed by the sample guardians
+/// over stream 2.
+fn signed_tick_on_stream_2(epoch: u64) -> StreamItem {
+    use bulkhead_protocol::messages::tick_message;
+    use bulkhead_testkit::gate::{tick_time, GUARDIAN_THRESHOLD};
+    use bulkhead_testkit::keys::{secret, sign};
+    use bulkhead_verifier::gate::{IndexedSignature, Tick};
+    let time = tick_time(epoch);
+    let message = tick_message(2, epoch, time);
+    StreamItem::EpochTick(Tick {
+        epoch,
+        time,
+        signatures: (0..GUARDIAN_THRESHOLD)
+            .map(|index| IndexedSignature {
+                index,
+                signature: sign(&secret(SEED, "stream-guardian", 0, index as u64), &message),
+            })
+            .collect(),
+    })
+}
 
 #[test]
 fn a_bundle_whose_step_the_validators_attested_first_is_credited_once() {
@@ -88,6 +110,22 @@ fn ticks_votes_and_attestations_signed_for_another_stream_never_count() {
         refuse(&mut g, attestation(SEED, 1, 1, tip, Fp::from(42), 3)),
         Refusal::WeakAttestation { valid: 0, .. }
     ));
+    // A bundle whose exits were signed for stream 1 is refused on sight,
+    // and relabelled for stream 2 its signatures do not verify.
+    accept(&mut g, signed_tick_on_stream_2(EPOCH));
+    assert_eq!(
+        refuse(&mut g, item(&bundles()[0])),
+        Refusal::OtherStream {
+            stream_id: 1,
+            expected: 2
+        }
+    );
+    let mut relabelled = bundles()[0].clone();
+    relabelled.stream_id = 2;
+    assert_eq!(
+        refuse(&mut g, item(&relabelled)),
+        Refusal::Bundle(BundleRefusal::BadSignature(0))
+    );
     // The same items are good on their own stream.
     let mut own = gate();
     accept(&mut own, tick(EPOCH));

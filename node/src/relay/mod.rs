@@ -202,7 +202,7 @@ impl Relay {
     /// the engine and the watcher.
     pub fn open(dir: &Path, keys: Arc<ProverKeys>, policy: BatchPolicy) -> Result<Self, NodeError> {
         let lock = StateLock::acquire(dir)?;
-        let engine = Engine::open(dir, policy)?;
+        let engine = Engine::open(dir, policy, watch::stream_id(dir)?)?;
         if engine.shape() != keys.shape() {
             return Err(NodeError::Usage(format!(
                 "{} relays shape {:?}; keys for {:?} given",

@@ -64,6 +64,17 @@ pub fn watch_config(registry: &GateConfig, snapshot: &Snapshot) -> Result<GateCo
     Ok(config)
 }
 
+/// The stream the watcher in `dir` follows (its configuration's), which
+/// the relayer publishes to and every exit signature names.
+pub fn stream_id(dir: &Path) -> Result<u64, NodeError> {
+    let reader = crate::ledger::LedgerReader::open(&watch_dir(dir))?;
+    Ok(reader
+        .state(crate::ledger::Depth::Summary)?
+        .0
+        .config
+        .stream_id)
+}
+
 /// Creates the watcher's ledger.
 pub fn create(dir: &Path, config: GateConfig, keys: VerifierKeys) -> Result<(), NodeError> {
     Ledger::create(&watch_dir(dir), config, vec![keys])

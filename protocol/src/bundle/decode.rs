@@ -12,6 +12,7 @@ impl Bundle {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, BundleError> {
         let mut r = Reader { bytes, at: 0 };
         let bundle = r.public_part()?;
+        let stream_id = r.u64("stream id")?;
         let count = r.u16("exit count")? as usize;
         let slots = bundle.shape.batch_size;
         if count as u64 != bundle.instance.exit_count || count > slots as usize {
@@ -44,7 +45,11 @@ impl Bundle {
             });
         }
         r.finish()?;
-        Ok(Bundle { exits, ..bundle })
+        Ok(Bundle {
+            stream_id,
+            exits,
+            ..bundle
+        })
     }
 
     /// Parses a public part alone (no exits).
@@ -136,6 +141,7 @@ impl Reader<'_> {
             vk_digest,
             instance,
             proof,
+            stream_id: 0,
             exits: Vec::new(),
         })
     }

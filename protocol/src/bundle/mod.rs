@@ -9,17 +9,20 @@
 //!               shape: D u8 | S u8 | L u8 | N u16 | chips u8
 //!               vk digest [32] | 12 public inputs [12 × 32]
 //!               proof length u32 | proof
-//! exits part    exit count u16 | per exit: public key [32] | account u64 |
-//!               nonce u64 | recipient [32] | amount u64 |
-//!               Ed25519 signature [64]
+//! exits part    stream id u64 | exit count u16 |
+//!               per exit: public key [32] | account u64 | nonce u64 |
+//!               recipient [32] | amount u64 | Ed25519 signature [64]
 //! ```
 //!
 //! A bundle has exactly one encoding: a short read, trailing bytes, a
 //! non-canonical field element, a u64 public input out of range, an exit
 //! count that disagrees with EXIT_COUNT or an account index outside the
 //! shape's accounts tree (`>= 2^D`) reject it. Version 2 added the account
-//! index to each exit (the exit leaf and the signed message name it). The public part can be
-//! sent without the exits part (other lanes' gates need only the proof).
+//! index to each exit (the exit leaf and the signed message name it);
+//! version 3 the stream id the exits were signed for (every signature
+//! names it, and a gate refuses a bundle for another stream). The public
+//! part can be sent without the exits part (other lanes' gates need only
+//! the proof).
 
 mod decode;
 mod error;
@@ -36,7 +39,7 @@ pub use error::BundleError;
 /// First bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"BULKHEAD";
 /// The bundle format this code writes and reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Longest proof a bundle may carry (real proofs are about 6 KiB).
 pub const MAX_PROOF_BYTES: usize = 64 * 1024;
 /// Bytes of one encoded exit.
@@ -89,6 +92,9 @@ pub struct Bundle {
     pub instance: Instance,
     /// The proof.
     pub proof: Vec<u8>,
+    /// The stream the exits were signed for (in the exits part; 0 in a
+    /// public part read alone, which carries no exits).
+    pub stream_id: u64,
     /// The plaintext exits, in slot order.
     pub exits: Vec<SignedExit>,
 }
@@ -137,9 +143,9 @@ impl Bundle {
     /// `proof_len` bytes and `exits` exits.
     pub fn encoded_len(proof_len: usize, exits: usize) -> usize {
         // magic, version, D, S, L, N, chips, digest, public inputs, proof
-        // length, proof, exit count, exits.
+        // length, proof, stream id, exit count, exits.
         let header = MAGIC.len() + 2 + 1 + 1 + 1 + 2 + 1 + 32;
-        header + NUM_PUBLIC_INPUTS * 32 + 4 + proof_len + 2 + exits * EXIT_BYTES
+        header + NUM_PUBLIC_INPUTS * 32 + 4 + proof_len + 8 + 2 + exits * EXIT_BYTES
     }
 
     /// The longest bundle of `shape` (every slot an exit): what a receiver
@@ -172,6 +178,7 @@ impl Bundle {
     /// The canonical encoding: public part, then the exits part.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = self.public_bytes();
+        out.extend_from_slice(&self.stream_id.to_le_bytes());
         out.extend_from_slice(&(self.exits.len() as u16).to_le_bytes());
         for exit in &self.exits {
             out.extend_from_slice(&exit.public_key);

@@ -63,6 +63,14 @@ fn admit_on_state<'a>(state: &'a GateState, bundle: &Bundle) -> Result<&'a Sourc
     if bundle.shape != config.shape || bundle.vk_digest != config.vk_digest {
         return Err(Refusal::Unregistered(i.src));
     }
+    // Its exits were signed for another stream (a test network's, say):
+    // their signatures name that stream, so they authorise nothing here.
+    if bundle.stream_id != state.config.stream_id {
+        return Err(Refusal::OtherStream {
+            stream_id: bundle.stream_id,
+            expected: state.config.stream_id,
+        });
+    }
     if config.silo(i.asset).is_none() {
         return Err(Refusal::UndeclaredAsset {
             src: i.src,

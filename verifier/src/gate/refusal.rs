@@ -102,6 +102,14 @@ pub enum Refusal {
         /// Keys in the signer set.
         signers: usize,
     },
+    /// G1: the bundle's exits were signed for another stream.
+    #[error("G1: the bundle's exits are signed for stream {stream_id}, this gate follows stream {expected}")]
+    OtherStream {
+        /// The stream the bundle names.
+        stream_id: u64,
+        /// The stream this gate follows.
+        expected: u64,
+    },
     /// A signature naming a signer index outside the signer set.
     #[error("signature by signer {index}, but there are {signers} signers")]
     UnknownSigner {
@@ -221,6 +229,7 @@ impl Refusal {
             Refusal::StaleEpoch { .. } => "G5 stale",
             Refusal::EpochInFuture { .. } => "G5 epoch",
             Refusal::UndeclaredAsset { .. } => "G1 undeclared asset",
+            Refusal::OtherStream { .. } => "G1 other stream",
             Refusal::Quarantined(_) => "G6 quarantined",
             Refusal::WeakAttestation { .. }
             | Refusal::StaleAttestation

@@ -335,6 +335,7 @@ impl Engine {
         }
         let lane_id = hash::lane_id(Fp::from(self.segment()), Fp::from(dst), Fp::from(asset));
         let authorisation = ExitAuthorisation {
+            stream_id: self.stream_id(),
             lane_id,
             owner: leaf.owner,
             account,

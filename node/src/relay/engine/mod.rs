@@ -144,6 +144,8 @@ pub struct Engine {
     waiting: BTreeMap<Lane, String>,
     halted: Option<String>,
     policy: BatchPolicy,
+    /// The stream the relayer publishes to: every exit signature names it.
+    stream_id: u64,
 }
 
 fn signed(exit: &StoredExit) -> SignedExitRequest {
@@ -158,8 +160,15 @@ fn signed(exit: &StoredExit) -> SignedExitRequest {
     }
 }
 
-fn signed_batch(dst: u64, asset: u64, epoch: u64, exits: &[StoredExit]) -> SignedBatch {
+fn signed_batch(
+    stream_id: u64,
+    dst: u64,
+    asset: u64,
+    epoch: u64,
+    exits: &[StoredExit],
+) -> SignedBatch {
     SignedBatch {
+        stream_id,
         dst,
         asset,
         epoch,
@@ -168,9 +177,10 @@ fn signed_batch(dst: u64, asset: u64, epoch: u64, exits: &[StoredExit]) -> Signe
 }
 
 impl Engine {
-    /// Opens the engine over the store in `dir`: reads the confirmed
-    /// state, replays the live batches on it and loads the queue.
-    pub fn open(dir: &Path, policy: BatchPolicy) -> Result<Self, NodeError> {
+    /// Opens the engine over the store in `dir` for stream `stream_id`:
+    /// reads the confirmed state, replays the live batches on it and loads
+    /// the queue.
+    pub fn open(dir: &Path, policy: BatchPolicy, stream_id: u64) -> Result<Self, NodeError> {
         let store = RelayStore::open(dir)?;
         let snapshot = store.base()?;
         let base = snapshot
@@ -181,7 +191,7 @@ impl Engine {
         let mut live = Vec::new();
         for row in store.live_batches()? {
             let exits = store.batch_exits(row.id)?;
-            let batch = signed_batch(row.dst, row.asset, row.epoch, &exits);
+            let batch = signed_batch(stream_id, row.dst, row.asset, row.epoch, &exits);
             let planned = plan_signed_run(&mut tip, &[batch], &shape)
                 .map_err(|e| NodeError::Corrupt(format!("batch {} no longer plans: {e}", row.id)))?
                 .pop()
@@ -213,6 +223,7 @@ impl Engine {
             waiting: BTreeMap::new(),
             halted: None,
             policy,
+            stream_id,
         };
         engine.recompute_pending()?;
         std::fs::create_dir_all(&engine.bundles).map_err(NodeError::io(&engine.bundles))?;
@@ -222,6 +233,11 @@ impl Engine {
     /// The segment id.
     pub fn segment(&self) -> u64 {
         self.base.id()
+    }
+
+    /// The stream the relayer publishes to.
+    pub fn stream_id(&self) -> u64 {
+        self.stream_id
     }
 
     /// The circuit shape.
@@ -373,7 +389,7 @@ impl Engine {
     /// Plans `exits` as one batch at `epoch` and records it: the batch
     /// row and its exits in one transaction, then memory.
     fn plan(&mut self, lane: Lane, epoch: u64, exits: Vec<StoredExit>) -> Result<(), NodeError> {
-        let batch = signed_batch(lane.dst, lane.asset, epoch, &exits);
+        let batch = signed_batch(self.stream_id, lane.dst, lane.asset, epoch, &exits);
         let mut next = self.tip.clone();
         let planned = match plan_signed_run(&mut next, &[batch], &self.shape) {
             Ok(mut planned) => planned.pop().ok_or_else(|| {
@@ -548,6 +564,13 @@ impl Engine {
 impl LiveBatch {
     /// The unsigned request the model applies.
     pub fn planned_request(&self) -> bulkhead_protocol::model::BatchRequest {
-        signed_batch(self.row.dst, self.row.asset, self.row.epoch, &self.exits).request()
+        signed_batch(
+            self.planned.stream_id,
+            self.row.dst,
+            self.row.asset,
+            self.row.epoch,
+            &self.exits,
+        )
+        .request()
     }
 }
