@@ -193,7 +193,6 @@ pub fn play(world: &mut World, plan: &AttackPlan, bundles: AttackBundles, epoch:
         "s3 validators attest a minted root",
         minted_attest,
     );
-    let minted_height = world.height(3);
     world.expect_accepted_as(
         "compromised",
         "s3 drains with valid proofs (gate 1 holds what exceeds its inbound limit)",
@@ -201,14 +200,23 @@ pub fn play(world: &mut World, plan: &AttackPlan, bundles: AttackBundles, epoch:
     );
     let tick = world.tick(epoch + 1);
     world.expect_accepted("tick to epoch 8", tick);
-    // Then they fork: a second root at the minted root's height, after the
-    // same parent.
-    let fork_root = hash::hash(hash::tag::ACCOUNT_NODE, &[root, Fp::from(1)]);
+    // Then they fork: two roots at one height on top of the drained tip
+    // (below the drain's step nothing is judged any more: it is the
+    // evidence floor).
+    let drained = bundles.drain.instance.accounts_after;
+    let step_root = hash::hash(hash::tag::ACCOUNT_NODE, &[root, Fp::from(1)]);
+    let step = world.next_attestation(3, drained, step_root, VALIDATOR_THRESHOLD);
+    world.expect_accepted_as(
+        "compromised",
+        "s3 validators attest a root on top of the drain",
+        step,
+    );
+    let fork_root = hash::hash(hash::tag::ACCOUNT_NODE, &[root, Fp::from(2)]);
     let fork = bulkhead_testkit::gate::attestation(
         world.seed,
         3,
-        minted_height,
-        parent,
+        world.height(3),
+        drained,
         fork_root,
         VALIDATOR_THRESHOLD,
     );
