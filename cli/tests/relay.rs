@@ -3,7 +3,7 @@
 //! takes, each exit credited once. The relayer is SIGKILLed at random
 //! moments while requests arrive and batches are proven; clients retry
 //! what they did not hear back about (a retry of a stored request is
-//! refused as a spent nonce, so retrying is safe). A tick in the middle
+//! answered 200 with its receipt, so retrying is safe). A tick in the middle
 //! makes batches stale, which the relayer proves again for the new epoch.
 //! At the end: every accepted exit credited exactly once, none twice,
 //! sequence numbers contiguous.
@@ -69,8 +69,8 @@ fn exits_survive_sigkills_and_stale_epochs_and_are_credited_once() {
     let mut kills = 0;
     let mut moments = Moments(0x2545_f491_4f6c_dd1d);
     for (i, exit) in exits.iter().enumerate() {
-        // Retried until the relayer says yes, or says the nonce is spent
-        // (an earlier try landed before a kill).
+        // Retried until the relayer says yes: 202, or 200 with the stored
+        // exit when an earlier try landed before a kill.
         post_until_answered(&relayer, exit, nonces[exit.account as usize]);
         nonces[exit.account as usize] += 1;
         if i == 18 {
@@ -165,6 +165,7 @@ fn bad_requests_and_bad_flags_are_refused_clearly() {
     };
     let skipped = answer(&body(&exit, 3), "application/json");
     assert_eq!(skipped.status, 422);
+    assert_eq!(skipped.json()["error"], "nonce_skipped");
     assert!(
         skipped.text().contains("next nonce is 0"),
         "{}",

@@ -39,7 +39,12 @@ fn engine(dir: &Path, share: usize) -> Engine {
 
 /// Account `account`'s (of asset 1) exit of 10 to segment 2 at `nonce`.
 fn exit(account: u64, nonce: u64) -> ExitSubmission {
-    let json = exit_request_json(SEED, SRC, 2, ASSET, account, nonce, Fp::from(900), 10);
+    exit_of(account, nonce, 10)
+}
+
+/// The same, of `amount`.
+fn exit_of(account: u64, nonce: u64, amount: u64) -> ExitSubmission {
+    let json = exit_request_json(SEED, SRC, 2, ASSET, account, nonce, Fp::from(900), amount);
     serde_json::from_value(json).unwrap()
 }
 
@@ -70,14 +75,16 @@ fn a_bad_signature_is_tried_at_the_next_nonce_only_and_worded_after() {
     let dir = tempfile::tempdir().unwrap();
     let mut engine = engine(dir.path(), 100);
     engine.admit(&exit(0, 0)).unwrap();
-    // A replay, a request ahead of its turn, and a forgery. Under the lock
-    // none of them is told apart: that needs the nonces around the next
-    // one tried, which the engine leaves to `explain`, without its lock.
+    // Another exit at a used nonce, a request ahead of its turn, and a
+    // forgery. Under the lock none of them is told apart: that needs the
+    // nonces around the next one tried, which the engine leaves to
+    // `explain`, without its lock. (The same exit again is a retry,
+    // answered with its receipt without any verification.)
     let mut forged = exit(0, 1);
     forged.signature[0] ^= 1;
     let cases = [
         (
-            exit(0, 0),
+            exit_of(0, 0, 11),
             ExitAuthorisationError::NonceUsed { signed: 0, next: 1 },
         ),
         (
@@ -162,23 +169,24 @@ fn over_http_a_share_is_429_and_a_replay_is_worded() {
             let _ = stopped.await;
         },
     ));
-    let post = |account: u64, nonce: u64| {
-        let body = exit_request_json(SEED, SRC, 2, ASSET, account, nonce, Fp::from(900), 10);
+    let post = |account: u64, nonce: u64, amount: u64| {
+        let body = exit_request_json(SEED, SRC, 2, ASSET, account, nonce, Fp::from(900), amount);
         let body = serde_json::to_vec(&body).unwrap();
         http::post(addr, "/v1/exits", "application/json", "", &body)
     };
-    assert_eq!(post(0, 0).status, 202);
-    // The same request again: worded (outside the lock) as a replay.
-    let replay = post(0, 0);
+    assert_eq!(post(0, 0, 10).status, 202);
+    // Another exit at the same nonce: worded (outside the lock) as a
+    // replay.
+    let replay = post(0, 0, 11);
     assert_eq!(replay.status, 422, "{}", replay.text());
-    assert_eq!(replay.json()["error"], "unauthorised");
+    assert_eq!(replay.json()["error"], "nonce_used");
     assert!(replay.text().contains("already used"), "{}", replay.text());
     // Its next request is past its share of one.
-    let over = post(0, 1);
+    let over = post(0, 1, 10);
     assert_eq!(over.status, 429, "{}", over.text());
     assert_eq!(over.json()["error"], "account_share_full");
     assert_eq!(over.header("retry-after"), Some("1"));
-    assert_eq!(post(2, 0).status, 202);
+    assert_eq!(post(2, 0, 10).status, 202);
     let _ = stop.send(());
     runtime.block_on(served).unwrap();
 }

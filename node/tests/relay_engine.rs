@@ -166,9 +166,9 @@ fn refusals_name_their_cause_and_queue_nothing() {
         (wrong_asset, "wrong_asset", "holds asset 1"),
         (request(0, 0, 2, 1001), "insufficient_balance", "1000 left"),
         (request(6, 0, 2, 6500), "over_cap", "cap of 6000"),
-        (forged, "unauthorised", "does not verify"),
-        (stolen, "unauthorised", "does not own"),
-        (request(0, 1, 2, 10), "unauthorised", "nonce 0 is missing"),
+        (forged, "bad_signature", "does not verify"),
+        (stolen, "not_owner", "does not own"),
+        (request(0, 1, 2, 10), "nonce_skipped", "nonce 0 is missing"),
     ];
     for (request, label, words) in cases {
         let refused = refusal(&mut engine, &request);
@@ -176,9 +176,12 @@ fn refusals_name_their_cause_and_queue_nothing() {
         assert!(refused.to_string().contains(words), "{refused}");
     }
     assert_eq!(engine.queued(), 0);
-    // The same request twice: the second reuses a spent nonce.
+    // Another request at a nonce already spent: refused, naming it. (The
+    // same request twice is a retry, answered with its receipt:
+    // `relay_retry.rs`.)
     engine.submit(&request(0, 0, 2, 10)).unwrap();
-    let again = refusal(&mut engine, &request(0, 0, 2, 10));
+    let again = refusal(&mut engine, &request(0, 0, 2, 11));
+    assert_eq!(again.label(), "nonce_used", "{again}");
     assert!(again.to_string().contains("already used"), "{again}");
     // The balance counts what is queued: 990 left, not 1000.
     let over = refusal(&mut engine, &request(0, 1, 2, 991));

@@ -148,15 +148,15 @@ pub fn body(exit: &Exit, nonce: u64) -> Vec<u8> {
     .unwrap()
 }
 
-/// Posts `exit` at `nonce`: `Some(true)` accepted, `Some(false)` refused
-/// because that nonce is spent (an earlier try was stored), `None` no
-/// answer (the relayer is down or busy).
+/// Posts `exit` at `nonce`: `Some(true)` accepted, `Some(false)` accepted
+/// before (an earlier try was stored: the relayer answers 200 with its
+/// receipt), `None` no answer (the relayer is down or busy).
 pub fn post(addr: SocketAddr, exit: &Exit, nonce: u64) -> Option<bool> {
     let head = "POST /v1/exits HTTP/1.1\r\nContent-Type: application/json";
     let answer = http::raw(addr, head, &body(exit, nonce)).ok()?;
     match answer.status {
         202 => Some(true),
-        422 if answer.text().contains("already used") => Some(false),
+        200 => Some(false),
         503 if answer.text().contains("halted") => panic!("the relayer halted: {}", answer.text()),
         503 => None,
         other => panic!("unexpected answer {other}: {}", answer.text()),

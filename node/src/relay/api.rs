@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Semaphore;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -67,7 +68,7 @@ impl RelayApi {
 /// The router.
 pub fn router(api: RelayApi) -> Router {
     Router::new()
-        .route("/v1/exits", post(submit))
+        .route("/v1/exits", post(submit).get(find))
         .route("/v1/exits/{id}", get(exit))
         .route("/v1/status", get(status))
         .route("/metrics", get(metrics))
@@ -87,11 +88,15 @@ fn lock(engine: &Mutex<Engine>) -> MutexGuard<'_, Engine> {
     engine.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// `POST /v1/exits`: one signed exit request (JSON). 202 queued with its
-/// id and nonce; 422 refused (nothing queued) with the reason; 400 not a
-/// request; 401 no token; 408 body too slow; 413 too large; 415 not
-/// JSON; 429 the account holds its share of the queue; 503 queue full or
-/// relayer halted.
+/// `POST /v1/exits`: one signed exit request (JSON). 202 queued, with its
+/// id, nonce and status; 200 the same when the request was accepted before
+/// (a retry: nothing changes, the status says where the exit is now); 422
+/// refused (nothing queued), with a code for the cause (`nonce_used`,
+/// `nonce_skipped`, `bad_signature`, `not_owner`, ...: see
+/// [`IntakeRefusal::label`]) and the reason; 400 not a request; 401 no or
+/// another token (`unauthorised`); 408 body too slow; 413 too large; 415
+/// not JSON; 429 the account holds its share of the queue; 503 queue full
+/// or relayer halted.
 async fn submit(State(api): State<RelayApi>, headers: HeaderMap, body: Bytes) -> Response {
     if !bearer_matches(api.token.as_deref(), &headers) {
         return error(
@@ -131,13 +136,19 @@ async fn submit(State(api): State<RelayApi>, headers: HeaderMap, body: Bytes) ->
     };
     match outcome {
         Ok(Ok(receipt)) => {
-            api.metrics.request(true);
+            // A retry is answered, not counted again as accepted.
+            let status = if receipt.repeat {
+                StatusCode::OK
+            } else {
+                api.metrics.request(true);
+                StatusCode::ACCEPTED
+            };
             (
-                StatusCode::ACCEPTED,
+                status,
                 Json(json!({
                     "id": receipt.id.to_string(),
                     "nonce": receipt.nonce.to_string(),
-                    "status": "queued",
+                    "status": receipt.stage.as_str(),
                 })),
             )
                 .into_response()
@@ -162,7 +173,7 @@ async fn submit(State(api): State<RelayApi>, headers: HeaderMap, body: Bytes) ->
         // Worded above; never reaches here.
         Ok(Err(e @ SubmitError::BadSignature(_))) => {
             api.metrics.request(false);
-            error(StatusCode::UNPROCESSABLE_ENTITY, "unauthorised", e)
+            error(StatusCode::UNPROCESSABLE_ENTITY, "bad_signature", e)
         }
         Ok(Err(SubmitError::Store(e))) => {
             tracing::error!(error = %e, "exit request not stored");
@@ -191,7 +202,46 @@ async fn exit(State(api): State<RelayApi>, UrlPath(id): UrlPath<String>) -> Resp
     }
 }
 
-/// `GET /v1/status`.
+/// Which exit `GET /v1/exits` asks for.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExitKey {
+    account: u64,
+    nonce: u64,
+}
+
+/// `GET /v1/exits?account=&nonce=`: the exit spending that nonce of that
+/// account, as `GET /v1/exits/{id}` answers it; 404 if the relayer
+/// accepted none; 400 without both decimal u64s.
+async fn find(
+    State(api): State<RelayApi>,
+    key: Result<Query<ExitKey>, QueryRejection>,
+) -> Response {
+    let Ok(Query(ExitKey { account, nonce })) = key else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "ask for an exit as ?account=<u64>&nonce=<u64>",
+        );
+    };
+    let shared = api.shared.clone();
+    let found =
+        tokio::task::spawn_blocking(move || lock(&shared.engine).exit_at_nonce(account, nonce))
+            .await;
+    match found {
+        Ok(Ok(Some(answer))) => Json(answer).into_response(),
+        Ok(Ok(None)) => error(
+            StatusCode::NOT_FOUND,
+            "unknown",
+            format!("no exit of account {account} at nonce {nonce}"),
+        ),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e),
+    }
+}
+
+/// `GET /v1/status`: the queue, batches by status, the stream as seen,
+/// and `halted`: why the relayer stopped (null while it runs).
 async fn status(State(api): State<RelayApi>) -> Response {
     let shared = api.shared.clone();
     let answer = tokio::task::spawn_blocking(move || {

@@ -44,7 +44,8 @@ CREATE TABLE exits (
     batch       INTEGER,            -- NULL while queued
     slot        INTEGER
 );
--- One request per account and nonce, ever: a retried POST is refused.
+-- One request per account and nonce, ever: a second request at a used
+-- nonce is refused; `GET /v1/exits?account=&nonce=` finds an exit by it.
 CREATE UNIQUE INDEX exits_by_nonce ON exits (account, nonce);
 CREATE INDEX exits_by_batch ON exits (batch);
 CREATE TABLE batches (
@@ -64,6 +65,16 @@ CREATE TABLE batches (
     done_ms      INTEGER             -- confirmed or superseded
 );
 CREATE INDEX batches_by_status ON batches (status);
+";
+
+/// Indexes added since version 1 of the tables. An index changes no table,
+/// so it does not bump [`SCHEMA_VERSION`]: a store made by an older build
+/// gets them when it is opened (`IF NOT EXISTS`), and an older build still
+/// reads and writes a store that has them.
+const INDEXES: &str = "
+-- A retried request is the same signed exit: found by its signature (the
+-- request names no nonce), then compared field by field.
+CREATE INDEX IF NOT EXISTS exits_by_signature ON exits (signature);
 ";
 
 /// Where a batch is.
@@ -194,6 +205,7 @@ impl RelayStore {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             let tx = conn.transaction()?;
             tx.execute_batch(CREATE)?;
+            tx.execute_batch(INDEXES)?;
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema', ?1), ('base', ?2)",
                 (SCHEMA_VERSION, snapshot_json(base)?),
@@ -226,6 +238,7 @@ impl RelayStore {
                 "relay schema version {version}, this build reads {SCHEMA_VERSION}"
             )));
         }
+        conn.execute_batch(INDEXES)?;
         Ok(Self { conn })
     }
 
@@ -277,6 +290,29 @@ impl RelayStore {
     /// One exit.
     pub fn exit(&self, id: u64) -> Result<Option<StoredExit>, NodeError> {
         Ok(self.exits_where("id = ?1", [int(id)])?.pop())
+    }
+
+    /// The exit that spends `nonce` of `account`, if one was accepted.
+    pub fn exit_at_nonce(&self, account: u64, nonce: u64) -> Result<Option<StoredExit>, NodeError> {
+        Ok(self
+            .exits_where("account = ?1 AND nonce = ?2", [int(account), int(nonce)])?
+            .pop())
+    }
+
+    /// The first accepted exit of `account` carrying `signature`, if any.
+    /// Every stored signature was verified for its own exit, so an equal
+    /// signature over equal fields is that exit sent again.
+    pub fn exit_signed(
+        &self,
+        account: u64,
+        signature: &[u8; 64],
+    ) -> Result<Option<StoredExit>, NodeError> {
+        Ok(self
+            .exits_where(
+                "signature = ?1 AND account = ?2 ORDER BY id LIMIT 1",
+                params![&signature[..], int(account)],
+            )?
+            .pop())
     }
 
     fn exits_where<P: rusqlite::Params>(

@@ -9,7 +9,7 @@ use bulkhead_prover::{
 };
 use thiserror::Error;
 
-use super::Engine;
+use super::{Engine, ExitStage};
 use crate::error::NodeError;
 use crate::relay::store::{now_ms, StoredExit};
 
@@ -115,7 +115,8 @@ pub enum IntakeRefusal {
         amount: u64,
     },
     /// The key or signature does not authorise this exit at the
-    /// account's next nonce (a reused or skipped nonce is named).
+    /// account's next nonce (a reused or skipped nonce is named; each
+    /// cause has its own [`IntakeRefusal::label`]).
     #[error("account {account}: {reason}")]
     Unauthorised {
         /// The index.
@@ -159,7 +160,16 @@ impl IntakeRefusal {
             IntakeRefusal::InsufficientBalance { .. } => "insufficient_balance",
             IntakeRefusal::OverCap { .. } => "over_cap",
             IntakeRefusal::OverCollateral { .. } => "over_collateral",
-            IntakeRefusal::Unauthorised { .. } => "unauthorised",
+            // Each cause its own code, so a client can act on it: a used
+            // nonce is a retry to look up, a skipped one a request to send
+            // first. `unauthorised` is left to the bearer token.
+            IntakeRefusal::Unauthorised { reason, .. } => match reason {
+                ExitAuthorisationError::NonceUsed { .. } => "nonce_used",
+                ExitAuthorisationError::NonceAhead { .. } => "nonce_skipped",
+                ExitAuthorisationError::BadSignature => "bad_signature",
+                ExitAuthorisationError::NotOwner => "not_owner",
+                ExitAuthorisationError::NotAKey => "bad_public_key",
+            },
             IntakeRefusal::QueueFull { .. } => "queue_full",
             IntakeRefusal::AccountShareFull { .. } => "account_share_full",
             IntakeRefusal::Halted(_) => "halted",
@@ -214,6 +224,11 @@ pub struct Receipt {
     pub id: u64,
     /// The account nonce the exit spends.
     pub nonce: u64,
+    /// Where the exit is: [`ExitStage::Queued`] when it was just accepted.
+    pub stage: ExitStage,
+    /// The request was accepted before (a client retrying): this is the
+    /// stored exit's receipt, and nothing changed.
+    pub repeat: bool,
 }
 
 fn u64_field(field: &'static str, value: u128) -> Result<u64, IntakeRefusal> {
@@ -263,9 +278,22 @@ impl Engine {
     /// What [`Engine::submit`] does, at most one strict signature
     /// verification long: a signature that fails at the account's next
     /// nonce comes back unworded, as [`SubmitError::BadSignature`].
+    ///
+    /// A request accepted before, the same signed exit byte for byte, is
+    /// answered with that exit's receipt ([`Receipt::repeat`]) whatever
+    /// has happened since (its nonce used, its balance spent, the queue
+    /// full, the relayer halted), and changes nothing: a client that did
+    /// not hear back retries safely.
     pub fn admit(&mut self, request: &ExitSubmission) -> Result<Receipt, SubmitError> {
-        if let Some(reason) = &self.halted {
-            return Err(IntakeRefusal::Halted(reason.clone()).into());
+        let dst = u64_field("dst", request.dst)?;
+        let asset = u64_field("asset", request.asset)?;
+        let account = u64_field("account", request.account)?;
+        let amount = u64_field("amount", request.amount)?;
+        if let Some(receipt) = self.accepted_before(request, account)? {
+            return Ok(receipt);
+        }
+        if let Some(reason) = self.halted() {
+            return Err(IntakeRefusal::Halted(reason.to_owned()).into());
         }
         if self.queue.len() >= self.policy.max_queued {
             return Err(IntakeRefusal::QueueFull {
@@ -273,10 +301,6 @@ impl Engine {
             }
             .into());
         }
-        let dst = u64_field("dst", request.dst)?;
-        let asset = u64_field("asset", request.asset)?;
-        let account = u64_field("account", request.account)?;
-        let amount = u64_field("amount", request.amount)?;
         if amount == 0 {
             return Err(IntakeRefusal::ZeroAmount.into());
         }
@@ -391,7 +415,40 @@ impl Engine {
         *self.queued_outflow.entry(asset).or_default() = queued.saturating_add(amount);
         let id = exit.id;
         self.queue.push(exit);
-        Ok(Receipt { id, nonce })
+        Ok(Receipt {
+            id,
+            nonce,
+            stage: ExitStage::Queued,
+            repeat: false,
+        })
+    }
+
+    /// The receipt of `request` if the relayer accepted it before: an
+    /// exit of `account` with the same signature and fields. No signature
+    /// is verified: the stored one was, for exactly these fields, so the
+    /// retry costs the lock one indexed read.
+    fn accepted_before(
+        &self,
+        request: &ExitSubmission,
+        account: u64,
+    ) -> Result<Option<Receipt>, NodeError> {
+        let Some(exit) = self.store.exit_signed(account, &request.signature)? else {
+            return Ok(None);
+        };
+        let same = u128::from(exit.dst) == request.dst
+            && u128::from(exit.asset) == request.asset
+            && u128::from(exit.amount) == request.amount
+            && exit.recipient == request.recipient
+            && exit.public_key == request.public_key;
+        if !same {
+            return Ok(None);
+        }
+        Ok(Some(Receipt {
+            id: exit.id,
+            nonce: exit.nonce,
+            stage: self.stage(&exit)?,
+            repeat: true,
+        }))
     }
 }
 

@@ -20,6 +20,7 @@ use bulkhead_prover::{plan_signed_run, PlannedBatch, SignedBatch, SignedExitRequ
 use thiserror::Error;
 
 pub use intake::{ExitSubmission, IntakeRefusal, Receipt, SubmitError, UnverifiedSignature};
+pub use report::ExitStage;
 
 use super::store::{BatchRow, BatchStatus, RelayStore, StoredExit};
 use crate::error::NodeError;

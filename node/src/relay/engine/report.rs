@@ -6,14 +6,62 @@ use serde_json::{json, Value};
 
 use super::{BatchStatus, Engine, StreamView};
 use crate::error::NodeError;
+use crate::relay::store::StoredExit;
+
+/// Where an accepted exit is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStage {
+    /// Waiting for a batch.
+    Queued,
+    /// In a batch, which is where its status says.
+    Batched(BatchStatus),
+}
+
+impl ExitStage {
+    /// The word reported as an exit's `status`: `queued`, `in_batch`
+    /// (planned, its proof not made yet), `proven`, `published` or
+    /// `confirmed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExitStage::Queued => "queued",
+            ExitStage::Batched(BatchStatus::Planned) => "in_batch",
+            ExitStage::Batched(status) => status.as_str(),
+        }
+    }
+}
 
 impl Engine {
     /// Where exit `id` is, as JSON (integers as decimal strings), or
     /// `None` if there is no such exit.
     pub fn exit_status(&self, id: u64) -> Result<Option<Value>, NodeError> {
-        let Some(exit) = self.store.exit(id)? else {
-            return Ok(None);
+        self.store
+            .exit(id)?
+            .map(|exit| self.exit_view(&exit))
+            .transpose()
+    }
+
+    /// Where the exit spending `nonce` of `account` is, as
+    /// [`Engine::exit_status`] says it, or `None` if the relayer accepted
+    /// none: how a client that lost its receipt finds its exit.
+    pub fn exit_at_nonce(&self, account: u64, nonce: u64) -> Result<Option<Value>, NodeError> {
+        self.store
+            .exit_at_nonce(account, nonce)?
+            .map(|exit| self.exit_view(&exit))
+            .transpose()
+    }
+
+    /// Where a stored exit is.
+    pub(super) fn stage(&self, exit: &StoredExit) -> Result<ExitStage, NodeError> {
+        let Some((batch, _)) = exit.batch else {
+            return Ok(ExitStage::Queued);
         };
+        self.store
+            .batch_status(batch)?
+            .map(ExitStage::Batched)
+            .ok_or_else(|| NodeError::Corrupt(format!("exit {}: no batch {batch}", exit.id)))
+    }
+
+    fn exit_view(&self, exit: &StoredExit) -> Result<Value, NodeError> {
         let mut answer = json!({
             "id": exit.id.to_string(),
             "account": exit.account.to_string(),
@@ -25,7 +73,7 @@ impl Engine {
         });
         match exit.batch {
             None => {
-                answer["status"] = json!("queued");
+                answer["status"] = json!(ExitStage::Queued.as_str());
                 let lane = Lane {
                     dst: exit.dst,
                     asset: exit.asset,
@@ -35,15 +83,10 @@ impl Engine {
                 }
             }
             Some((batch, slot)) => {
-                let row = self
-                    .store
-                    .batch(batch)?
-                    .ok_or_else(|| NodeError::Corrupt(format!("exit {id}: no batch {batch}")))?;
-                let status = match row.status {
-                    BatchStatus::Planned => "in_batch",
-                    other => other.as_str(),
-                };
-                answer["status"] = json!(status);
+                let row = self.store.batch(batch)?.ok_or_else(|| {
+                    NodeError::Corrupt(format!("exit {}: no batch {batch}", exit.id))
+                })?;
+                answer["status"] = json!(ExitStage::Batched(row.status).as_str());
                 answer["batch"] = json!({
                     "id": row.id.to_string(),
                     "epoch": row.epoch.to_string(),
@@ -60,7 +103,7 @@ impl Engine {
                 }
             }
         }
-        Ok(Some(answer))
+        Ok(answer)
     }
 
     /// The relayer's state as JSON.
@@ -92,7 +135,8 @@ impl Engine {
                 "quarantined": view.quarantined,
             },
             "waiting": waiting,
-            "halted": self.halted,
+            // Why the relayer stopped, for its operator; null while it runs.
+            "halted": self.halted(),
         }))
     }
 }
