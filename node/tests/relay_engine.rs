@@ -461,6 +461,48 @@ fn a_refusal_that_planning_again_cannot_cure_halts_the_relayer() {
 }
 
 #[test]
+fn a_halted_relayer_says_why_in_its_status_and_logs_it_with_backoff() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = one_batch_published(dir.path());
+    let refused = view(1, EPOCH, 0);
+    engine.reconcile(&refused).unwrap();
+    let reason = engine.halted().unwrap().to_owned();
+    assert!(reason.contains("refused batch 1"), "{reason}");
+    assert_eq!(engine.halt_logs(), 1, "logged when it halted");
+    // Ten seconds of the service loop, a pass every 50 ms: the refusal is
+    // read again on every pass, the reason logged at the halt and then
+    // 1, 3 and 7 s later (the waits double), not on every pass.
+    let start = bulkhead_node::relay::store::now_ms();
+    for pass in 0..=200 {
+        let now = start + pass * 50;
+        engine.reconcile(&refused).unwrap();
+        assert_eq!(engine.form_batches(&refused, now).unwrap(), 0);
+        engine.remind_halt(now);
+    }
+    assert_eq!(engine.halt_logs(), 4);
+    // An hour on, the waits are capped at a minute: seven logs in the
+    // first minute (at 0, 1, 3, 7, 15, 31 and 63 s), then one a minute.
+    for second in 10..3600 {
+        engine.reconcile(&refused).unwrap();
+        engine.remind_halt(start + second * 1000);
+    }
+    let logs = engine.halt_logs();
+    assert!((60..=7 + 60).contains(&logs), "{logs} logs in an hour");
+    // The first reason stays, and the status says it.
+    assert_eq!(engine.halted(), Some(reason.as_str()));
+    let status = engine.status(&refused).unwrap();
+    assert_eq!(status["halted"], reason.as_str());
+    // New requests are refused, naming it; a retry of an accepted one is
+    // still answered with where it is.
+    let refusal = refusal(&mut engine, &request(4, 0, 2, 1));
+    assert_eq!(refusal.label(), "halted");
+    assert!(refusal.to_string().contains(&reason), "{refusal}");
+    let retry = engine.submit(&request(0, 0, 2, 10)).unwrap();
+    assert!(retry.repeat);
+    assert_eq!(retry.stage.as_str(), "published");
+}
+
+#[test]
 fn under_quarantine_nothing_is_planned_or_published() {
     let dir = tempfile::tempdir().unwrap();
     let mut engine = engine(dir.path(), 0);

@@ -352,8 +352,12 @@ fn engine_loop(
             if reconciled.superseded.is_some() {
                 metrics.superseded();
             }
-            let formed = engine.form_batches(&view, store::now_ms())?;
+            let now = store::now_ms();
+            let formed = engine.form_batches(&view, now)?;
             metrics.planned(formed);
+            // A halt persists until the operator acts; this pass repeats
+            // every few ms, the reminder of why only with backoff.
+            engine.remind_halt(now);
             let next = engine.next_to_publish(&view)?.map(|(id, bytes)| {
                 let oldest = engine
                     .live()

@@ -22,7 +22,7 @@ use thiserror::Error;
 pub use intake::{ExitSubmission, IntakeRefusal, Receipt, SubmitError, UnverifiedSignature};
 pub use report::ExitStage;
 
-use super::store::{BatchRow, BatchStatus, RelayStore, StoredExit};
+use super::store::{now_ms, BatchRow, BatchStatus, RelayStore, StoredExit};
 use crate::error::NodeError;
 
 /// How batches are formed.
@@ -127,6 +127,22 @@ pub struct Reconciled {
     pub superseded: Option<String>,
 }
 
+/// The first wait before a halted relayer logs its reason again; each
+/// reminder doubles it, up to [`HALT_REMINDER_MAX`].
+pub const HALT_REMINDER_FIRST: Duration = Duration::from_secs(1);
+/// The longest wait between two reminders of why the relayer is halted.
+pub const HALT_REMINDER_MAX: Duration = Duration::from_secs(60);
+
+/// Why the relayer stopped, and when it says so again.
+#[derive(Clone, Debug)]
+struct Halt {
+    reason: String,
+    /// When the reason is next logged, ms since the Unix epoch.
+    next_log_ms: u64,
+    /// The wait before the reminder after that one.
+    backoff: Duration,
+}
+
 /// The engine.
 pub struct Engine {
     store: RelayStore,
@@ -143,7 +159,9 @@ pub struct Engine {
     queued_outflow: BTreeMap<u64, u64>,
     /// Why the head of a lane's queue waits, when it cannot go now.
     waiting: BTreeMap<Lane, String>,
-    halted: Option<String>,
+    halted: Option<Halt>,
+    /// How many times the halt's reason was logged.
+    halt_logs: u64,
     policy: BatchPolicy,
     /// The stream the relayer publishes to: every exit signature names it.
     stream_id: u64,
@@ -223,6 +241,7 @@ impl Engine {
             queued_outflow: BTreeMap::new(),
             waiting: BTreeMap::new(),
             halted: None,
+            halt_logs: 0,
             policy,
             stream_id,
         };
@@ -258,7 +277,48 @@ impl Engine {
 
     /// Why the relayer stopped, if it did.
     pub fn halted(&self) -> Option<&str> {
-        self.halted.as_deref()
+        self.halted.as_ref().map(|h| h.reason.as_str())
+    }
+
+    /// How many times the reason of the halt has been logged: once when
+    /// it halted, then once per reminder ([`Engine::remind_halt`]).
+    pub fn halt_logs(&self) -> u64 {
+        self.halt_logs
+    }
+
+    /// Stops batching for the operator, and logs why. The first reason
+    /// stays: whatever the engine finds after it (the same refusal, read
+    /// again on every pass) follows from it, so it is neither logged nor
+    /// reported.
+    fn halt(&mut self, reason: String) {
+        if self.halted.is_some() {
+            return;
+        }
+        tracing::error!(%reason, "relayer halted");
+        self.halt_logs += 1;
+        self.halted = Some(Halt {
+            reason,
+            next_log_ms: now_ms().saturating_add(HALT_REMINDER_FIRST.as_millis() as u64),
+            backoff: HALT_REMINDER_FIRST,
+        });
+    }
+
+    /// Logs again why the relayer is halted, if a reminder is due at `now`
+    /// (ms since the Unix epoch): the waits between reminders double from
+    /// [`HALT_REMINDER_FIRST`] to [`HALT_REMINDER_MAX`], so a service loop
+    /// may call this on every pass. Whether it logged.
+    pub fn remind_halt(&mut self, now: u64) -> bool {
+        let Some(halt) = &mut self.halted else {
+            return false;
+        };
+        if now < halt.next_log_ms {
+            return false;
+        }
+        halt.backoff = (halt.backoff * 2).min(HALT_REMINDER_MAX);
+        halt.next_log_ms = now.saturating_add(halt.backoff.as_millis() as u64);
+        tracing::error!(reason = %halt.reason, "relayer still halted; it needs its operator");
+        self.halt_logs += 1;
+        true
     }
 
     /// Forms every batch that is due at `epoch`: per lane, the queued
@@ -399,9 +459,7 @@ impl Engine {
             Err(e) => {
                 // The queue was checked against this state at the door;
                 // a refusal now means the state is not what it was then.
-                let reason = format!("a due batch no longer plans: {e}");
-                tracing::error!(%reason, "relayer halted");
-                self.halted = Some(reason);
+                self.halt(format!("a due batch no longer plans: {e}"));
                 return Ok(());
             }
         };

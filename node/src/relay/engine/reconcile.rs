@@ -47,8 +47,7 @@ impl Engine {
                     self.segment(),
                     view.next_seq
                 );
-                tracing::error!(%reason, "relayer halted");
-                self.halted = Some(reason);
+                self.halt(reason);
                 return Ok(done);
             }
             let mut base = self.base.clone();
@@ -101,8 +100,7 @@ impl Engine {
                 first.row.first_seq,
                 first.row.position.unwrap_or(0)
             );
-            tracing::error!(%reason, "relayer halted");
-            self.halted = Some(reason);
+            self.halt(reason);
             return Ok(done);
         }
         let reason = format!(
