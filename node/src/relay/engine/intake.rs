@@ -382,8 +382,9 @@ impl Engine {
         }
         // An account's queued exits spend its nonces from the tip's on, one
         // each: how many it holds is how far its next nonce has run ahead.
-        // Checked after the signature, so a client retrying a request that
-        // was stored still learns that its nonce is used.
+        // Checked after the signature, so another request at a nonce the
+        // account used is still named as such (a retry of a stored one
+        // was answered before any check).
         let held = usize::try_from(nonce.saturating_sub(leaf.nonce)).unwrap_or(usize::MAX);
         if held >= self.policy.max_queued_per_account {
             return Err(IntakeRefusal::AccountShareFull {
