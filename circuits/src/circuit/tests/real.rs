@@ -20,6 +20,10 @@ const PINNED_TINY_VK_DIGEST: &str =
     "946aa68e73db71ecab6fe04497b0f51bb00c47a1ab7bb2dcad5779ed18ff09b1";
 /// The exact proof length of the TINY shape.
 const PINNED_TINY_PROOF_BYTES: usize = 6368;
+/// The verifying-key digest of the default shape (D=20, S=8, L=8, N=32,
+/// 2 chips), the vector PROTOCOL.md gives beside TINY's.
+const PINNED_DEFAULT_VK_DIGEST: &str =
+    "d3004fd19159d9eb9aec31dadd91e3858d4e85b9a313772a8e67efaa317c91a3";
 
 struct Keys {
     params: IpaParams,
@@ -104,6 +108,21 @@ fn pinned_verifying_key_digest_and_proof_length() {
         (digest.as_str(), proof.len()),
         (PINNED_TINY_VK_DIGEST, PINNED_TINY_PROOF_BYTES),
         "the TINY circuit changed: pin the new digest and length if intended"
+    );
+}
+
+#[test]
+fn pinned_default_shape_verifying_key_digest() {
+    // Parameters at the default k (13) take seconds; no proof is made.
+    let shape = bulkhead_protocol::CircuitShape::DEFAULT;
+    let params = IpaParams::new(cost::measure(shape).unwrap().k);
+    let digest: String = keys::vk_digest(&keys::verifying_key(&params, shape).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        digest, PINNED_DEFAULT_VK_DIGEST,
+        "the default circuit changed: pin the new digest if intended"
     );
 }
 
