@@ -75,6 +75,12 @@ pub enum CliError {
     /// Stream items a gate refused (each named on stderr as it happened).
     #[error("{0} item(s) refused")]
     ItemsRefused(usize),
+    /// A secret key file that cannot be read or made.
+    #[error(transparent)]
+    KeyFile(#[from] crate::signer::KeyFileError),
+    /// An exit the segment's snapshot shows the relayer would refuse.
+    #[error(transparent)]
+    AccountRefused(#[from] crate::cmd::exit::AccountRefusal),
     /// The demo saw an honest step fail or an attack get through.
     #[error("an honest step failed or an attack got through")]
     DemoFailed,
@@ -87,6 +93,7 @@ impl CliError {
             CliError::ExitsRefused { .. }
             | CliError::BundleRefused(_)
             | CliError::ItemsRefused(_)
+            | CliError::AccountRefused(_)
             | CliError::DemoFailed => 1,
             _ => 2,
         }

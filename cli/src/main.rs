@@ -14,6 +14,7 @@ mod json;
 mod measure;
 mod progress;
 mod shape_args;
+mod signer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,6 +61,16 @@ enum Command {
     /// (contracts, the wasm module, the web page): params.bin, key.bin,
     /// shape.json, digest.txt.
     Keys(cmd::keys::KeysArgs),
+    /// A signer's Ed25519 secret key file: `key new --out FILE` makes one,
+    /// `key show FILE` prints its public key and owner hash. (Not `keys`,
+    /// which writes verification material.)
+    Key(cmd::key::KeyArgs),
+    /// Account owners: sign an exit request for `relay serve`.
+    Exit(cmd::exit::ExitArgs),
+    /// Validators: sign an attestation of a segment's new root.
+    Attest(cmd::attest::AttestArgs),
+    /// Guardians: sign a vote to trip or release a breaker.
+    Vote(cmd::vote::VoteArgs),
     /// Print the exact size of a circuit shape (rows, columns, k, proof bytes).
     Inspect(cmd::inspect::InspectArgs),
     /// Sweep shapes and thread counts: keygen, prove, verify, batch verify,
@@ -97,6 +108,10 @@ fn main() -> ExitCode {
         Command::Relay(args) => cmd::relay::execute(args, &cache),
         Command::Stream(args) => cmd::stream::execute(args),
         Command::Keys(args) => cmd::keys::execute(args, &cache),
+        Command::Key(args) => cmd::key::execute(args),
+        Command::Exit(args) => cmd::exit::execute(args),
+        Command::Attest(args) => cmd::attest::execute(args),
+        Command::Vote(args) => cmd::vote::execute(args),
         Command::Inspect(args) => cmd::inspect::execute(args),
         Command::Bench(args) => cmd::bench::execute(args, &cache),
         Command::BenchMemory(args) => cmd::bench::memory(args, &cache),

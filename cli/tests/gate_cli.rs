@@ -2,7 +2,8 @@
 //! that breaks a registration rule, naming the field, and writes nothing;
 //! `tick` signs a tick with stream-guardian keys, collects signatures from
 //! other guardians' files, and the gate accepts it only when it is the
-//! next epoch, late enough, and signed by a threshold.
+//! next epoch, late enough, and signed by a threshold; a first guardian's
+//! partly signed tick written with `--out` exits 0.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -116,11 +117,38 @@ fn tick_signs_collects_and_submits_only_a_valid_next_tick() {
     let (half_path, full_path) = (half.to_str().unwrap(), tmp.path().join("tick.json"));
     let full = full_path.to_str().unwrap();
 
-    // One guardian is below the threshold of two: refused, and the partly
-    // signed tick is written for the next guardian.
+    // One guardian is below the threshold of two: the partly signed tick
+    // is written for the next guardian, which is the documented flow, so
+    // it exits 0; the gate does not move.
     let out = tick(epoch, &time, &["--guardian", &g0, "--out", half_path]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("with 1 of the 2 guardian signatures it needs") && said.contains("--add"),
+        "{said}"
+    );
+    assert!(half.exists());
+    let status = gate(&params, &state, &["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["epoch"], "6", "a partial tick moved the gate");
+    // Too few without --out is still a refusal, and so is a signature that
+    // does not verify (guardian 0's key at index 1), --out or not.
+    let out = tick(epoch, &time, &["--guardian", &g0]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("needs 2"), "{}", stderr(&out));
+    let wrong = format!("1:{}", g0.split_once(':').unwrap().1);
+    let stray = tmp.path().join("stray.json");
+    let out = tick(
+        epoch,
+        &time,
+        &["--guardian", &wrong, "--out", stray.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0 valid guardian signatures"),
+        "{}",
+        stderr(&out)
+    );
     // Not the next epoch, or too early: refused.
     let both = ["--guardian", &g0, "--guardian", &g1];
     let out = tick("8", &time, &both);

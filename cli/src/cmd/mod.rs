@@ -1,18 +1,22 @@
 //! One module per command: its clap arguments beside its handler.
 
+pub mod attest;
 pub mod bench;
 pub mod bench_batch;
 pub mod bench_gate;
 pub mod bench_relay;
 pub mod demo;
+pub mod exit;
 pub mod gate;
 pub mod http_limits;
 pub mod inspect;
+pub mod key;
 pub mod keys;
 pub mod prove;
 pub mod relay;
 pub mod stream;
 pub mod verify;
+pub mod vote;
 
 use std::path::Path;
 

@@ -16,8 +16,8 @@ use bulkhead_node::report::{status_report, verdict_report};
 use bulkhead_node::stream::read_item_file;
 use bulkhead_node::NodeError;
 use bulkhead_protocol::hex::fp_from_hex;
-use bulkhead_prover::{write_atomically, ParamsCache};
-use bulkhead_verifier::gate::{Credit, Effect, GateConfig, GateError, ItemJson, StreamItem};
+use bulkhead_prover::ParamsCache;
+use bulkhead_verifier::gate::{Credit, Effect, GateConfig, GateError, Refusal, StreamItem};
 use clap::{Args, Subcommand};
 
 use crate::error::CliError;
@@ -68,8 +68,11 @@ enum GateAction {
     },
     /// Sign a tick into the next epoch with stream-guardian keys, add it to
     /// this gate's stream (every gate must be offered the same tick file:
-    /// `--out`), exit 1 if the gate refuses it (not the next epoch, too
-    /// early, below the guardian threshold).
+    /// `--out`). Below the guardian threshold with `--out` given, the
+    /// partly signed tick is written for the next guardian (`--add`) and
+    /// the command exits 0 with the gate unchanged; exit 1 if the gate
+    /// refuses it for any other reason (not the next epoch, too early, a
+    /// signature that does not verify, or too few without `--out`).
     Tick(tick::TickArgs),
     /// Show per source: tips, next sequence, epoch, breaker, credits, bound.
     Status {
@@ -126,23 +129,7 @@ pub fn execute(args: GateArgs, cache: &ParamsCache) -> Result<(), CliError> {
             let item = read_item_file(&file)?;
             follow(dir, cache, vec![(file.display().to_string(), item)], false)
         }
-        GateAction::Tick(args) => {
-            // The tick is signed over the stream the gate follows.
-            let (state, _) = LedgerReader::open(dir)?.state(Depth::Summary)?;
-            let tick = args.sign(state.config.stream_id)?;
-            if let Some(out) = &args.out {
-                let json = serde_json::to_vec_pretty(&ItemJson::Tick(tick.clone()))
-                    .map_err(|e| CliError::Usage(e.to_string()))?;
-                write_atomically(out, &json).map_err(CliError::io(out))?;
-            }
-            let label = format!("tick to epoch {}", tick.epoch);
-            follow(
-                dir,
-                cache,
-                vec![(label, StreamItem::EpochTick(tick))],
-                false,
-            )
-        }
+        GateAction::Tick(args) => tick::execute(dir, cache, args),
         GateAction::Status { json } => {
             let (state, position) = LedgerReader::open(dir)?.state(Depth::Summary)?;
             print_json(&status_report(&state, position), !json)
@@ -221,29 +208,41 @@ fn follow(
     let mut ledger = open_for(dir, cache, &items)?;
     let mut refused = 0;
     for (name, item) in items {
-        let verdict = ledger.apply(&item, None)?;
-        if json {
-            let mut doc = verdict_report(&verdict);
-            doc["item"] = serde_json::Value::String(name.clone());
-            println!("{doc}");
-        }
-        match verdict {
-            Verdict::Accepted(effect) => {
-                tracing::debug!(?effect, "accepted");
-                if !json {
-                    println!("accepted {name}: {}", describe(&effect));
-                }
-            }
-            Verdict::Refused(refusal) => {
-                refused += 1;
-                eprintln!("refused {name}: {refusal}");
-            }
+        if let Some(refusal) = offer(&mut ledger, &name, &item, json)? {
+            refused += 1;
+            eprintln!("refused {name}: {refusal}");
         }
     }
     if refused > 0 {
         return Err(CliError::ItemsRefused(refused));
     }
     Ok(())
+}
+
+/// Offers one item: prints its verdict (a line, or JSON with `json`) if
+/// accepted, and returns the refusal, unprinted, for the caller to judge.
+fn offer(
+    ledger: &mut Ledger,
+    name: &str,
+    item: &StreamItem,
+    json: bool,
+) -> Result<Option<Refusal>, CliError> {
+    let verdict = ledger.apply(item, None)?;
+    if json {
+        let mut doc = verdict_report(&verdict);
+        doc["item"] = serde_json::Value::String(name.to_owned());
+        println!("{doc}");
+    }
+    match verdict {
+        Verdict::Accepted(effect) => {
+            tracing::debug!(?effect, "accepted");
+            if !json {
+                println!("accepted {name}: {}", describe(&effect));
+            }
+            Ok(None)
+        }
+        Verdict::Refused(refusal) => Ok(Some(refusal)),
+    }
 }
 
 /// One line for an accepted item's effect.
