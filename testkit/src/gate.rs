@@ -118,7 +118,19 @@ pub fn tick_time(epoch: u64) -> u64 {
 /// A tick into `epoch` at `time`, signed by the first `signers` stream
 /// guardians.
 pub fn signed_tick(seed: u64, epoch: u64, time: u64, signers: usize) -> StreamItem {
-    let message = tick_message(STREAM_ID, epoch, time);
+    signed_tick_on(STREAM_ID, seed, epoch, time, signers)
+}
+
+/// [`signed_tick`] on stream `stream_id` (the same guardian keys serving
+/// another stream).
+pub fn signed_tick_on(
+    stream_id: u64,
+    seed: u64,
+    epoch: u64,
+    time: u64,
+    signers: usize,
+) -> StreamItem {
+    let message = tick_message(stream_id, epoch, time);
     StreamItem::EpochTick(Tick {
         epoch,
         time,

@@ -3,41 +3,19 @@
 //! the TINY shape: a bundle racing its own attestation is credited once,
 //! signatures made for another stream never count, keys that can never
 //! sign are refused at registration, a signer index outside the set is
-//! refused, and an attestation below registration says so; a gate
-//! registered late is told the follow state (roots down to the evidence
-//! floor, breaker, evidence) and judges every later item as the others.
+//! refused, and an attestation below registration says so (the
+//! agreement of gates registered late is `late_registration.rs`).
 
 mod common;
 
 use bulkhead_protocol::hash::Fp;
-use bulkhead_testkit::gate::attestation;
+use bulkhead_testkit::gate::{attestation, signed_tick_on, tick_time, GUARDIAN_THRESHOLD};
 use bulkhead_verifier::gate::{
     ConfigError, Effect, Gate, GateError, GuardianRefusal, GuardianScope, Hex32, Refusal,
     StreamItem,
 };
 use bulkhead_verifier::BundleRefusal;
 use common::*;
-
-/// The sample clock's tick into `epoch`, signed by the sample guardians
-/// over stream 2.
-fn signed_tick_on_stream_2(epoch: u64) -> StreamItem {
-    use bulkhead_protocol::messages::tick_message;
-    use bulkhead_testkit::gate::{tick_time, GUARDIAN_THRESHOLD};
-    use bulkhead_testkit::keys::{secret, sign};
-    use bulkhead_verifier::gate::{IndexedSignature, Tick};
-    let time = tick_time(epoch);
-    let message = tick_message(2, epoch, time);
-    StreamItem::EpochTick(Tick {
-        epoch,
-        time,
-        signatures: (0..GUARDIAN_THRESHOLD)
-            .map(|index| IndexedSignature {
-                index,
-                signature: sign(&secret(SEED, "stream-guardian", 0, index as u64), &message),
-            })
-            .collect(),
-    })
-}
 
 #[test]
 fn a_bundle_whose_step_the_validators_attested_first_is_credited_once() {
@@ -112,7 +90,10 @@ fn ticks_votes_and_attestations_signed_for_another_stream_never_count() {
     ));
     // A bundle whose exits were signed for stream 1 is refused on sight,
     // and relabelled for stream 2 its signatures do not verify.
-    accept(&mut g, signed_tick_on_stream_2(EPOCH));
+    accept(
+        &mut g,
+        signed_tick_on(2, SEED, EPOCH, tick_time(EPOCH), GUARDIAN_THRESHOLD),
+    );
     assert_eq!(
         refuse(&mut g, item(&bundles()[0])),
         Refusal::OtherStream {
