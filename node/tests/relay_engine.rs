@@ -680,6 +680,13 @@ proptest! {
                 Step::Submit(account, offset, dst, amount) => {
                     let nonce = nonces[account as usize].saturating_add_signed(i64::from(offset));
                     if let Ok(receipt) = engine.submit(&request(account, nonce, dst, amount)) {
+                        if receipt.repeat {
+                            // The same signed exit again (a retry): its
+                            // stored receipt, nothing new.
+                            prop_assert!(accepted.contains(&receipt.id), "a retry names a stored exit");
+                            prop_assert_eq!(receipt.nonce, nonce);
+                            continue;
+                        }
                         prop_assert_eq!(nonce, nonces[account as usize], "only the next nonce");
                         prop_assert_eq!(receipt.nonce, nonce);
                         nonces[account as usize] += 1;
