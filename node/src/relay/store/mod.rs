@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bulkhead_protocol::hash::{fp_from_bytes, Fp};
+use bulkhead_protocol::hash::fp_from_bytes;
 use bulkhead_protocol::snapshot::Snapshot;
 use ff::PrimeField;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -20,154 +20,11 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use crate::error::NodeError;
 use crate::ledger::rows::{int, uint};
 
-const DB_FILE: &str = "relay.sqlite";
-/// Bumped on any change to the tables.
-const SCHEMA_VERSION: &str = "1";
+mod rows;
+mod schema;
 
-const CREATE: &str = "
-CREATE TABLE meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
--- Every accepted exit request, in acceptance order (the queue's order).
-CREATE TABLE exits (
-    id          INTEGER PRIMARY KEY,
-    received_ms INTEGER NOT NULL,
-    dst         INTEGER NOT NULL,
-    asset       INTEGER NOT NULL,
-    account     INTEGER NOT NULL,
-    nonce       INTEGER NOT NULL,
-    recipient   BLOB NOT NULL,
-    amount      INTEGER NOT NULL,
-    public_key  BLOB NOT NULL,
-    signature   BLOB NOT NULL,
-    batch       INTEGER,            -- NULL while queued
-    slot        INTEGER
-);
--- One request per account and nonce, ever: a second request at a used
--- nonce is refused; `GET /v1/exits?account=&nonce=` finds an exit by it.
-CREATE UNIQUE INDEX exits_by_nonce ON exits (account, nonce);
-CREATE INDEX exits_by_batch ON exits (batch);
-CREATE TABLE batches (
-    id           INTEGER PRIMARY KEY,
-    dst          INTEGER NOT NULL,
-    asset        INTEGER NOT NULL,
-    epoch        INTEGER NOT NULL,
-    first_seq    INTEGER NOT NULL,
-    count        INTEGER NOT NULL,
-    status       TEXT NOT NULL,     -- planned, proven, published, confirmed, superseded
-    bundle       TEXT,              -- the bundle file, once proven
-    position     INTEGER,           -- its stream position, once published
-    note         TEXT,              -- why it was superseded
-    planned_ms   INTEGER NOT NULL,
-    proven_ms    INTEGER,
-    published_ms INTEGER,
-    done_ms      INTEGER             -- confirmed or superseded
-);
-CREATE INDEX batches_by_status ON batches (status);
-";
-
-/// Indexes added since version 1 of the tables. An index changes no table,
-/// so it does not bump [`SCHEMA_VERSION`]: a store made by an older build
-/// gets them when it is opened (`IF NOT EXISTS`), and an older build still
-/// reads and writes a store that has them.
-const INDEXES: &str = "
--- A retried request is the same signed exit: found by its signature (the
--- request names no nonce), then compared field by field.
-CREATE INDEX IF NOT EXISTS exits_by_signature ON exits (signature);
-";
-
-/// Where a batch is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BatchStatus {
-    /// Planned: its exits and epoch are fixed, its proof is not made yet.
-    Planned,
-    /// Proven: its bundle is on disk.
-    Proven,
-    /// Published to the stream.
-    Published,
-    /// The stream took it: every gate advanced the source's chain by it.
-    Confirmed,
-    /// The stream refused it (stale epoch, quarantine): its exits went
-    /// back to the queue.
-    Superseded,
-}
-
-impl BatchStatus {
-    /// The word stored and reported.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BatchStatus::Planned => "planned",
-            BatchStatus::Proven => "proven",
-            BatchStatus::Published => "published",
-            BatchStatus::Confirmed => "confirmed",
-            BatchStatus::Superseded => "superseded",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, NodeError> {
-        Ok(match text {
-            "planned" => BatchStatus::Planned,
-            "proven" => BatchStatus::Proven,
-            "published" => BatchStatus::Published,
-            "confirmed" => BatchStatus::Confirmed,
-            "superseded" => BatchStatus::Superseded,
-            other => return Err(NodeError::Corrupt(format!("batch status {other:?}"))),
-        })
-    }
-}
-
-/// An exit request as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredExit {
-    /// Queue id (acceptance order).
-    pub id: u64,
-    /// When it was accepted, ms since the Unix epoch.
-    pub received_ms: u64,
-    /// Destination segment.
-    pub dst: u64,
-    /// Asset.
-    pub asset: u64,
-    /// Sending account.
-    pub account: u64,
-    /// The account nonce it spends.
-    pub nonce: u64,
-    /// Recipient.
-    pub recipient: Fp,
-    /// Amount.
-    pub amount: u64,
-    /// Owner's public key.
-    pub public_key: [u8; 32],
-    /// Owner's signature.
-    pub signature: [u8; 64],
-    /// Its batch and slot, once batched.
-    pub batch: Option<(u64, usize)>,
-}
-
-/// A batch row.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BatchRow {
-    /// Batch id.
-    pub id: u64,
-    /// Destination segment.
-    pub dst: u64,
-    /// Asset.
-    pub asset: u64,
-    /// Epoch it is proven for.
-    pub epoch: u64,
-    /// Sequence number of its first exit.
-    pub first_seq: u64,
-    /// Exits.
-    pub count: usize,
-    /// Where it is.
-    pub status: BatchStatus,
-    /// The bundle file, once proven.
-    pub bundle: Option<PathBuf>,
-    /// Stream position, once published.
-    pub position: Option<u64>,
-    /// Why it was superseded.
-    pub note: Option<String>,
-}
+pub use rows::{BatchRow, BatchStatus, StoredExit};
+use schema::{CREATE, DB_FILE, INDEXES, SCHEMA_VERSION};
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {

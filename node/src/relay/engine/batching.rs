@@ -1,0 +1,199 @@
+//! Batch formation: which queued exits form a batch on a lane now (full,
+//! or past the deadline), cut to what the silo's collateral and epoch cap
+//! allow, and planning it through the native model.
+
+use bulkhead_protocol::model::Lane;
+use bulkhead_prover::plan_signed_run;
+
+use super::*;
+
+impl Engine {
+    /// Forms every batch that is due at `epoch`: per lane, the queued
+    /// exits whose accounts have no earlier exit waiting on another lane
+    /// (an account's nonces are spent in order, across lanes), a full
+    /// batch or, past the deadline, what there is, cut to what the
+    /// silo's collateral and epoch cap allow. Nothing is formed while the
+    /// stream quarantines the segment or the relayer is halted. Returns
+    /// the batches formed.
+    pub fn form_batches(&mut self, view: &StreamView, now: u64) -> Result<usize, NodeError> {
+        if self.halted.is_some() || view.quarantined {
+            return Ok(0);
+        }
+        let slots = self.shape.slots();
+        let deadline = self.policy.deadline.as_millis() as u64;
+        let mut formed = 0;
+        // A partial batch costs a whole proof: it is formed only when the
+        // prover would otherwise have nothing to do. While batches wait for
+        // their proofs, a lane past its deadline keeps filling: it could
+        // not be proven sooner, and a fuller batch costs the same proof.
+        let mut prover_idle = !self
+            .live
+            .iter()
+            .any(|b| b.row.status == BatchStatus::Planned);
+        self.waiting.clear();
+        'again: loop {
+            let mut lanes: Vec<Lane> = Vec::new();
+            for exit in &self.queue {
+                let lane = Lane {
+                    dst: exit.dst,
+                    asset: exit.asset,
+                };
+                if !lanes.contains(&lane) {
+                    lanes.push(lane);
+                }
+            }
+            for lane in lanes {
+                if self.waiting.contains_key(&lane) {
+                    continue;
+                }
+                let eligible = self.eligible(lane, slots);
+                let waited = eligible
+                    .first()
+                    .is_some_and(|e| now.saturating_sub(e.received_ms) >= deadline);
+                let due = eligible.len() >= slots || (waited && prover_idle);
+                if !due {
+                    continue;
+                }
+                let take = match self.room(lane.asset, view.epoch) {
+                    Ok(room) => {
+                        let mut total = 0u64;
+                        eligible
+                            .iter()
+                            .take_while(|e| match total.checked_add(e.amount) {
+                                Some(t) if t <= room => {
+                                    total = t;
+                                    true
+                                }
+                                _ => false,
+                            })
+                            .count()
+                    }
+                    Err(why) => {
+                        self.waiting.insert(lane, why.to_string());
+                        continue;
+                    }
+                };
+                if take == 0 {
+                    self.waiting.insert(
+                        lane,
+                        format!(
+                            "its next exit does not fit the asset's collateral and epoch cap \
+                             in epoch {}; it waits for a later epoch",
+                            view.epoch
+                        ),
+                    );
+                    continue;
+                }
+                let exits: Vec<StoredExit> = eligible[..take].to_vec();
+                self.plan(lane, view.epoch, exits)?;
+                if self.halted.is_some() {
+                    return Ok(formed);
+                }
+                formed += 1;
+                prover_idle = false;
+                continue 'again;
+            }
+            return Ok(formed);
+        }
+    }
+
+    /// The queued exits of `lane` that may go next, in order, at most
+    /// `slots`.
+    fn eligible(&self, lane: Lane, slots: usize) -> Vec<StoredExit> {
+        let mut blocked: Vec<u64> = Vec::new();
+        let mut eligible = Vec::new();
+        for exit in &self.queue {
+            if eligible.len() == slots {
+                break;
+            }
+            let on_lane = exit.dst == lane.dst && exit.asset == lane.asset;
+            if on_lane && !blocked.contains(&exit.account) {
+                eligible.push(exit.clone());
+            } else if !blocked.contains(&exit.account) {
+                blocked.push(exit.account);
+            }
+        }
+        eligible
+    }
+
+    /// What may still leave in `asset` at `epoch`: the collateral, and
+    /// what the epoch's cap leaves.
+    fn room(&self, asset: u64, epoch: u64) -> Result<u64, LaneWait> {
+        let silo = self.tip.silo(asset).ok_or(LaneWait::NoSilo { asset })?;
+        if epoch < silo.window_epoch {
+            return Err(LaneWait::BeforeWindow {
+                epoch,
+                window: silo.window_epoch,
+            });
+        }
+        let used = if epoch > silo.window_epoch {
+            0
+        } else {
+            silo.window_outflow
+        };
+        Ok(silo.collateral.min(silo.cap.saturating_sub(used)))
+    }
+
+    /// Plans `exits` as one batch at `epoch` and records it: the batch
+    /// row and its exits in one transaction, then memory.
+    fn plan(&mut self, lane: Lane, epoch: u64, exits: Vec<StoredExit>) -> Result<(), NodeError> {
+        let batch = signed_batch(self.stream_id, lane.dst, lane.asset, epoch, &exits);
+        let mut next = self.tip.clone();
+        let planned = match plan_signed_run(&mut next, &[batch], &self.shape) {
+            Ok(mut planned) => planned.pop().ok_or_else(|| {
+                NodeError::Corrupt("a planned run of one batch came back empty".into())
+            })?,
+            Err(e) => {
+                // The queue was checked against this state at the door;
+                // a refusal now means the state is not what it was then.
+                self.halt(format!("a due batch no longer plans: {e}"));
+                return Ok(());
+            }
+        };
+        let ids: Vec<u64> = exits.iter().map(|e| e.id).collect();
+        let first_seq = planned.outcome.instance.first_seq;
+        let id = self
+            .store
+            .record_batch(lane.dst, lane.asset, epoch, first_seq, &ids)?;
+        self.tip = next;
+        self.queue.retain(|e| !ids.contains(&e.id));
+        for exit in &exits {
+            if let Some(outflow) = self.queued_outflow.get_mut(&exit.asset) {
+                *outflow = outflow.saturating_sub(exit.amount);
+            }
+        }
+        let row = BatchRow {
+            id,
+            dst: lane.dst,
+            asset: lane.asset,
+            epoch,
+            first_seq,
+            count: exits.len(),
+            status: BatchStatus::Planned,
+            bundle: None,
+            position: None,
+            note: None,
+        };
+        tracing::info!(
+            batch = id,
+            first_seq,
+            exits = exits.len(),
+            epoch,
+            "batch planned"
+        );
+        self.live.push(LiveBatch {
+            row,
+            planned,
+            exits: exits
+                .into_iter()
+                .enumerate()
+                .map(|(slot, mut e)| {
+                    e.batch = Some((id, slot));
+                    e
+                })
+                .collect(),
+            proving: false,
+        });
+        Ok(())
+    }
+}
