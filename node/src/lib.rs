@@ -2,6 +2,7 @@
 //! and its HTTP API, and the stream sources a gate follows.
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod error;
 pub mod http;
