@@ -121,9 +121,7 @@ impl Reader<'_> {
             batch_size: self.u16("shape")? as u32,
             poseidon_chips: self.u8("shape")? as u32,
         };
-        shape
-            .validate()
-            .map_err(|e| BundleError::InvalidShape(e.to_string()))?;
+        shape.validate().map_err(BundleError::InvalidShape)?;
         let vk_digest = self.array("vk digest")?;
         let mut column = [Fp::from(0); NUM_PUBLIC_INPUTS];
         for (offset, value) in column.iter_mut().enumerate() {

@@ -13,8 +13,9 @@ pub enum BundleError {
     #[error("unknown bundle format version {0}")]
     UnknownVersion(u16),
     /// The shape is outside what Bulkhead builds.
-    #[error("bundle names an invalid shape: {0}")]
-    InvalidShape(String),
+    // Reads "bundle names an invalid circuit shape: <the bound broken>".
+    #[error("bundle names an {0}")]
+    InvalidShape(crate::Error),
     /// The bytes end before `what`.
     #[error("bundle truncated in {what}")]
     Truncated {
