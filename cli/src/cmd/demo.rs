@@ -35,8 +35,7 @@ pub struct DemoArgs {
 pub fn execute(args: DemoArgs, cache: ParamsCache) -> Result<(), CliError> {
     let shape = args.shape.shape();
     shape.validate()?;
-    bulkhead_prover::check_parallelism(args.threads, args.in_flight)
-        .map_err(|e| CliError::Usage(format!("{e} (--threads 0 means one per core)")))?;
+    super::check_proving_flags(args.threads, args.in_flight)?;
     let (report, ok) = demo::run(DemoOptions {
         shape,
         seed: args.seed,

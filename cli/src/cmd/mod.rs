@@ -36,3 +36,17 @@ pub fn read_token(file: Option<&Path>, var: &str) -> Result<Option<String>, CliE
     };
     Ok(token.filter(|t| !t.is_empty()))
 }
+
+/// Checks `--threads` and `--in-flight` before any work, as a usage error
+/// whose hint is about the flag that is wrong.
+pub fn check_proving_flags(threads: usize, in_flight: usize) -> Result<(), CliError> {
+    bulkhead_prover::check_parallelism(threads, in_flight).map_err(|e| {
+        let hint = match e {
+            bulkhead_prover::ProverError::Parallelism {
+                what: "threads", ..
+            } => " (--threads 0 means one per core)",
+            _ => "",
+        };
+        CliError::Usage(format!("{e}{hint}"))
+    })
+}

@@ -8,9 +8,7 @@ use std::time::Instant;
 
 use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_prover::requests::ExitsFile;
-use bulkhead_prover::{
-    check_parallelism, plan_signed_run, write_atomically, ParamsCache, ProverKeys,
-};
+use bulkhead_prover::{plan_signed_run, write_atomically, ParamsCache, ProverKeys};
 use clap::Args;
 
 use crate::error::CliError;
@@ -47,8 +45,7 @@ pub struct ProveArgs {
 /// parallel, writing each bundle atomically the moment it is proven (an
 /// interrupted run keeps what it finished), and the next snapshot last.
 pub fn execute(args: ProveArgs, cache: &ParamsCache) -> Result<(), CliError> {
-    check_parallelism(args.threads, args.in_flight)
-        .map_err(|e| CliError::Usage(format!("{e} (--threads 0 means one per core)")))?;
+    super::check_proving_flags(args.threads, args.in_flight)?;
     let snapshot: Snapshot = read_json(&args.snapshot)?;
     let exits: ExitsFile = read_json(&args.exits)?;
     let mut state = snapshot.to_state().map_err(|source| CliError::Snapshot {

@@ -164,8 +164,11 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
     );
     let total_jobs = jobs.len();
     let started = Instant::now();
+    // Proofs finish in any order: count completions, and name the job.
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let proofs = prover.prove_jobs(&jobs, opts.in_flight, opts.threads, |i, _| {
-        eprintln!("  proved {}/{total_jobs}", i + 1)
+        let done = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        eprintln!("  proved {done}/{total_jobs} (job {})", i + 1)
     })?;
     let prove_time = started.elapsed();
     let mut proofs = proofs.into_iter();
