@@ -6,6 +6,8 @@
 //! server on a loopback port each time. Timeouts are short so the tests
 //! are quick; nothing asserts on speed, only on what each client gets.
 
+mod common;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,61 +32,7 @@ use bulkhead_testkit::chain::{config, tick, verifier_keys, EPOCH, SEED, SHAPE};
 use bulkhead_testkit::gate::STREAM_ID;
 use bulkhead_testkit::sample::ASSET;
 use bulkhead_testkit::signed::{exit_request_json, segment};
-use tokio::sync::oneshot;
-
-/// Longest any one client waits for an answer: generous, never the point.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A server running on its own runtime until dropped.
-struct Server {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    runtime: tokio::runtime::Runtime,
-    served: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Server {
-    /// Binds a free loopback port and runs `serve(listener, shutdown)`.
-    fn start<F, Fut>(serve: F) -> Self
-    where
-        F: FnOnce(tokio::net::TcpListener, oneshot::Receiver<()>) -> Fut,
-        Fut: std::future::Future<Output = ()> + Send + 'static,
-    {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel();
-        let served = runtime.spawn(serve(listener, stopped));
-        Self {
-            addr,
-            stop: Some(stop),
-            runtime,
-            served: Some(served),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.stop.take().map(|s| s.send(()));
-        if let Some(served) = self.served.take() {
-            let _ = self
-                .runtime
-                .block_on(async { tokio::time::timeout(PATIENCE, served).await });
-        }
-    }
-}
-
-/// The shutdown future a test's server waits on.
-async fn until(stopped: oneshot::Receiver<()>) {
-    let _ = stopped.await;
-}
+use common::{until, Server, PATIENCE};
 
 fn limits(max_connections: usize, header_ms: u64, body_ms: u64) -> HttpLimits {
     HttpLimits {

@@ -3,6 +3,8 @@
 //! refusal worded afterwards, away from the lock; and each account gets a
 //! share of the queue, so one that keeps sending cannot keep others out.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +25,7 @@ use bulkhead_testkit::gate::STREAM_ID;
 use bulkhead_testkit::http;
 use bulkhead_testkit::sample::ASSET;
 use bulkhead_testkit::signed::{exit_request_json, segment};
+use common::{until, Server};
 
 const SRC: u64 = 1;
 
@@ -151,24 +154,10 @@ fn over_http_a_share_is_429_and_a_replay_is_worded() {
         Arc::new(RelayMetrics::default()),
         None,
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = runtime.spawn(relay::serve_api(
-        listener,
-        api,
-        HttpLimits::default(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let server = Server::start(|listener, stopped| {
+        relay::serve_api(listener, api, HttpLimits::default(), until(stopped))
+    });
+    let addr = server.addr;
     let post = |account: u64, nonce: u64, amount: u64| {
         let body = exit_request_json(SEED, SRC, 2, ASSET, account, nonce, Fp::from(900), amount);
         let body = serde_json::to_vec(&body).unwrap();
@@ -187,6 +176,5 @@ fn over_http_a_share_is_429_and_a_replay_is_worded() {
     assert_eq!(over.json()["error"], "account_share_full");
     assert_eq!(over.header("retry-after"), Some("1"));
     assert_eq!(post(2, 0, 10).status, 202);
-    let _ = stop.send(());
-    runtime.block_on(served).unwrap();
+    drop(server);
 }

@@ -4,6 +4,8 @@
 //! and each refusal has its own code, `unauthorised` being left to the
 //! bearer token.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,6 +24,7 @@ use bulkhead_testkit::gate::STREAM_ID;
 use bulkhead_testkit::http::{self, Answer};
 use bulkhead_testkit::sample::ASSET;
 use bulkhead_testkit::signed::{exit_request_json, segment};
+use common::{until, Server};
 use serde_json::{json, Value};
 
 const SRC: u64 = 1;
@@ -68,9 +71,8 @@ fn view() -> StreamView {
 struct Served {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    /// Runs the server; held for as long as it serves.
-    _runtime: tokio::runtime::Runtime,
+    /// Serves until dropped.
+    _server: Server,
 }
 
 impl Served {
@@ -81,29 +83,13 @@ impl Served {
             Arc::new(RelayMetrics::default()),
             Some(Arc::from(TOKEN)),
         );
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        runtime.spawn(relay::serve_api(
-            listener,
-            api,
-            HttpLimits::default(),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let server = Server::start(|listener, stopped| {
+            relay::serve_api(listener, api, HttpLimits::default(), until(stopped))
+        });
         Self {
-            addr,
+            addr: server.addr,
             shared,
-            stop: Some(stop),
-            _runtime: runtime,
+            _server: server,
         }
     }
 
@@ -123,14 +109,6 @@ impl Served {
 
     fn get(&self, path: &str) -> Answer {
         http::get(self.addr, path)
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

@@ -1,0 +1,64 @@
+//! Shared by the node's HTTP tests: a server on a free loopback port, on
+//! its own runtime, shut down gracefully when dropped.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+/// Longest any one client waits for an answer: generous, never the point.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A server running on its own runtime until dropped.
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    runtime: tokio::runtime::Runtime,
+    served: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Binds a free loopback port and runs `serve(listener, shutdown)`.
+    pub fn start<F, Fut>(serve: F) -> Self
+    where
+        F: FnOnce(tokio::net::TcpListener, oneshot::Receiver<()>) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel();
+        let served = runtime.spawn(serve(listener, stopped));
+        Self {
+            addr,
+            stop: Some(stop),
+            runtime,
+            served: Some(served),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop.take().map(|s| s.send(()));
+        if let Some(served) = self.served.take() {
+            let _ = self
+                .runtime
+                .block_on(async { tokio::time::timeout(PATIENCE, served).await });
+        }
+    }
+}
+
+/// The shutdown future a test's server waits on.
+pub async fn until(stopped: oneshot::Receiver<()>) {
+    let _ = stopped.await;
+}
