@@ -14,7 +14,7 @@ use bulkhead_protocol::shape::CircuitShape;
 
 use crate::chips::PoseidonInstructions;
 use crate::circuit::ExitBatchCircuit;
-use crate::error::Error;
+use crate::error::{Error, SizeReportError};
 use crate::layout::{count_rows, layout, Layout};
 use crate::with_chips;
 
@@ -157,15 +157,15 @@ fn measure_circuit<const CHIPS: usize>(
     } = layout(shape)?;
     let cost = CircuitCost::<vesta::Point, _>::measure(k, circuit);
     let text = format!("{cost:?}");
-    let field = |name: &str| {
-        debug_field(&text, name)
-            .ok_or_else(|| Error::SizeReport(format!("CircuitCost has no {name}")))
+    let field = |name: &'static str| {
+        debug_field(&text, name).ok_or(Error::SizeReport(SizeReportError::MissingField(name)))
     };
     let rows = field("max_rows")?;
     if rows != used {
-        return Err(Error::SizeReport(format!(
-            "row count {used} disagrees with CircuitCost's {rows}"
-        )));
+        return Err(Error::SizeReport(SizeReportError::Rows {
+            layout: used,
+            halo2: rows,
+        }));
     }
     Ok(CircuitReport {
         shape,
