@@ -4,7 +4,8 @@
 //! ([`instance`]), the segment model and `apply_exits` ([`model`]), the
 //! circuit's private witness ([`witness`]), the bundle wire format
 //! ([`bundle`]), the signed messages ([`messages`]), segment snapshots
-//! ([`snapshot`]) and the one hex codec ([`hex`]).
+//! ([`snapshot`]), the one hex codec ([`hex`]) and the one integer
+//! convention of its JSON ([`decimal`]).
 //!
 //! Everything here is what `docs/PROTOCOL.md` specifies; the circuit
 //! (`bulkhead-circuits`) enforces the same rules in-circuit and is tested
@@ -14,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod bundle;
+pub mod decimal;
 pub mod error;
 pub mod hash;
 pub mod hex;

@@ -15,15 +15,20 @@ use crate::error::Error;
 #[serde(deny_unknown_fields)]
 pub struct CircuitShape {
     /// Depth `D` of the accounts tree.
+    #[serde(with = "crate::decimal")]
     pub accounts_depth: u32,
     /// Depth `S` of the silo tree (assets are `< 2^S`).
+    #[serde(with = "crate::decimal")]
     pub silo_depth: u32,
     /// Depth `L` of the lanes tree.
+    #[serde(with = "crate::decimal")]
     pub lanes_depth: u32,
     /// Slots `N` per batch; a power of two so the exits tree is full.
+    #[serde(with = "crate::decimal")]
     pub batch_size: u32,
     /// Poseidon chips side by side in separate columns: more columns, fewer
     /// rows. The old and new Merkle paths of a slot go to different chips.
+    #[serde(with = "crate::decimal")]
     pub poseidon_chips: u32,
 }
 

@@ -14,10 +14,12 @@ use crate::shape::CircuitShape;
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
     /// Segment id.
+    #[serde(with = "crate::decimal")]
     pub segment: u64,
     /// Circuit shape (its depths size the trees).
     pub shape: CircuitShape,
     /// Exits sent so far.
+    #[serde(with = "crate::decimal")]
     pub exit_seq: u64,
     /// Accounts.
     pub accounts: Vec<AccountEntry>,
@@ -32,15 +34,19 @@ pub struct Snapshot {
 #[serde(deny_unknown_fields)]
 pub struct AccountEntry {
     /// Leaf index.
+    #[serde(with = "crate::decimal")]
     pub index: u64,
     /// Owner field, hex (H_owner of the holder's public key).
     #[serde(with = "crate::hex::fp")]
     pub owner: Fp,
     /// Asset.
+    #[serde(with = "crate::decimal")]
     pub asset: u64,
     /// Balance.
+    #[serde(with = "crate::decimal")]
     pub balance: u64,
     /// Nonce.
+    #[serde(with = "crate::decimal")]
     pub nonce: u64,
 }
 

@@ -21,10 +21,13 @@ pub struct Account {
     #[serde(with = "crate::hex::fp")]
     pub owner: Fp,
     /// The one asset this account holds.
+    #[serde(with = "crate::decimal")]
     pub asset: u64,
     /// Balance.
+    #[serde(with = "crate::decimal")]
     pub balance: u64,
     /// Number of exits this account has made.
+    #[serde(with = "crate::decimal")]
     pub nonce: u64,
 }
 
@@ -40,14 +43,19 @@ impl Account {
 #[serde(deny_unknown_fields)]
 pub struct Silo {
     /// Asset id, also the silo's position in the silo tree.
+    #[serde(with = "crate::decimal")]
     pub asset: u64,
     /// Value the segment can still send out in this asset.
+    #[serde(with = "crate::decimal")]
     pub collateral: u64,
     /// Most that may leave per epoch.
+    #[serde(with = "crate::decimal")]
     pub cap: u64,
     /// Epoch of the current outflow window.
+    #[serde(with = "crate::decimal")]
     pub window_epoch: u64,
     /// Outflow counted in that window.
+    #[serde(with = "crate::decimal")]
     pub window_outflow: u64,
 }
 
@@ -69,8 +77,10 @@ impl Silo {
 #[serde(deny_unknown_fields)]
 pub struct Lane {
     /// Destination segment.
+    #[serde(with = "crate::decimal")]
     pub dst: u64,
     /// Asset.
+    #[serde(with = "crate::decimal")]
     pub asset: u64,
 }
 
