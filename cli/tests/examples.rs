@@ -94,6 +94,26 @@ fn expected(params: &Path) -> Vec<(&'static str, String)> {
             )),
         ),
     ]
+    .into_iter()
+    .chain(example_keys())
+    .collect()
+}
+
+/// The secret keys behind the examples (the README's walk-throughs sign
+/// with them): account 0's owner, two of segment 1's validators, two
+/// stream guardians and one of gate 2's guardians. They are the tests'
+/// seeded keys, published on purpose: never use them for anything real.
+fn example_keys() -> Vec<(&'static str, String)> {
+    use bulkhead_testkit::keys::secret;
+    let key = |role: &str, a: u64, b: u64| bulkhead_protocol::hex::encode(secret(SEED, role, a, b)) + "\n";
+    vec![
+        ("keys/owner-1-0.key", key("account", 1, 0)),
+        ("keys/validator-1-0.key", key("validator", 1, 0)),
+        ("keys/validator-1-1.key", key("validator", 1, 1)),
+        ("keys/stream-guardian-0.key", key("stream-guardian", 0, 0)),
+        ("keys/stream-guardian-1.key", key("stream-guardian", 0, 1)),
+        ("keys/gate-2-guardian-0.key", key("local-guardian", 2, 0)),
+    ]
 }
 
 /// `bulkhead prove` on the example snapshot with `exits`, into `out`.
@@ -143,6 +163,7 @@ fn examples_are_current_and_round_trip_from_prove_to_gate() {
     for (name, text) in expected(&params) {
         let path = dir.join(name);
         if std::env::var_os("BULKHEAD_WRITE_EXAMPLES").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, &text).unwrap();
         }
         assert_eq!(
