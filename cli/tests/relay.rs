@@ -144,7 +144,9 @@ fn bad_requests_and_bad_flags_are_refused_clearly() {
     match start_relay(&world, &["--listen", "0.0.0.0:0"]) {
         Started::Exited(code, stderr) => {
             assert_eq!(code, Some(2));
-            assert!(stderr.contains("token"), "{stderr}");
+            // The relayer's own variable, not the gate's.
+            assert!(stderr.contains("BULKHEAD_RELAY_TOKEN"), "{stderr}");
+            assert!(!stderr.contains("BULKHEAD_GATE_TOKEN"), "{stderr}");
         }
         Started::Listening(_) => panic!("open to the world without a token"),
     }

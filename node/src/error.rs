@@ -78,10 +78,12 @@ pub enum NodeError {
     },
     /// Listening beyond loopback without a token would let anyone make
     /// the gate spend CPU on submissions.
-    #[error("listening on {listen} (not loopback) needs a write token: --token-file FILE or BULKHEAD_GATE_TOKEN")]
+    #[error("listening on {listen} (not loopback) needs a write token: --token-file FILE or {token_env}")]
     Insecure {
         /// The address.
         listen: std::net::SocketAddr,
+        /// The environment variable the service reads its token from.
+        token_env: &'static str,
     },
     /// Options that make no sense.
     #[error("{0}")]

@@ -77,6 +77,7 @@ impl RelayOptions {
         if !self.listen.ip().is_loopback() && self.token.as_deref().is_none_or(str::is_empty) {
             return Err(NodeError::Insecure {
                 listen: self.listen,
+                token_env: "BULKHEAD_RELAY_TOKEN",
             });
         }
         check_parallelism(self.threads, self.in_flight)?;

@@ -62,6 +62,7 @@ impl ServeOptions {
         if !self.listen.ip().is_loopback() && self.token.as_deref().is_none_or(str::is_empty) {
             return Err(NodeError::Insecure {
                 listen: self.listen,
+                token_env: "BULKHEAD_GATE_TOKEN",
             });
         }
         if !(1..=MAX_QUEUE).contains(&self.queue) {
