@@ -3,8 +3,8 @@
 //! a decimal string, because a u64 above 2^53 does not survive a
 //! JavaScript reader. Use it as
 //! `#[serde(with = "bulkhead_protocol::decimal")]` on any unsigned field
-//! (`u8` to `u128`, `usize`), [`option`] on an `Option` of one and [`seq`]
-//! on a `Vec` or `BTreeSet` of them.
+//! (`u8` to `u128`, `usize`), [`option`] on an `Option` of one, [`seq`]
+//! on a `Vec` or `BTreeSet` of them and [`values`] on a map to them.
 //!
 //! Only human-readable formats see strings: a binary format (one whose
 //! serializer says it is not human readable) reads and writes the plain
@@ -147,6 +147,40 @@ pub mod seq {
         Ok(Vec::<Decimal<T>>::deserialize(d)?
             .into_iter()
             .map(|v| v.0)
+            .collect())
+    }
+}
+
+/// `#[serde(with = "bulkhead_protocol::decimal::values")]`: a map whose
+/// values are unsigned integers, each as [`super::decimal`](self) says
+/// (JSON writes the keys as strings already).
+pub mod values {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Decimal, Unsigned};
+
+    /// Writes each value as [`super::serialize`] does.
+    pub fn serialize<'a, K, T, C, S>(map: &'a C, s: S) -> Result<S::Ok, S::Error>
+    where
+        K: Serialize + 'a,
+        T: Unsigned + 'a,
+        &'a C: IntoIterator<Item = (&'a K, &'a T)>,
+        S: Serializer,
+    {
+        s.collect_map(map.into_iter().map(|(k, v)| (k, Decimal(*v))))
+    }
+
+    /// Reads each value as [`super::deserialize`] does.
+    pub fn deserialize<'de, K, T, C, D>(d: D) -> Result<C, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        T: Unsigned,
+        C: FromIterator<(K, T)>,
+        D: Deserializer<'de>,
+    {
+        Ok(std::collections::BTreeMap::<K, Decimal<T>>::deserialize(d)?
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
             .collect())
     }
 }

@@ -12,6 +12,7 @@ use crate::plan::{SignedBatch, SignedExitRequest};
 #[serde(deny_unknown_fields)]
 pub struct ExitsFile {
     /// The stream every exit is signed for (its signatures name it).
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub stream_id: u64,
     /// Batches in order.
     pub batches: Vec<BatchEntry>,
@@ -22,10 +23,13 @@ pub struct ExitsFile {
 #[serde(deny_unknown_fields)]
 pub struct BatchEntry {
     /// Destination segment.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub dst: u64,
     /// Asset.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub asset: u64,
     /// Epoch.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub epoch: u64,
     /// Exits in slot order.
     pub exits: Vec<ExitEntry>,
@@ -36,11 +40,13 @@ pub struct BatchEntry {
 #[serde(deny_unknown_fields)]
 pub struct ExitEntry {
     /// Sending account's index.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub account: u64,
     /// Recipient, hex field element.
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub recipient: Fp,
     /// Amount (checked against 1..2^64 by the model).
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub amount: u128,
     /// Owner's Ed25519 public key, hex.
     #[serde(with = "bulkhead_protocol::hex::bytes")]

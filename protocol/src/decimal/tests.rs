@@ -164,6 +164,26 @@ fn options_and_lists_take_both_forms() {
 }
 
 #[test]
+fn map_values_take_both_forms_and_write_strings() {
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Totals {
+        #[serde(with = "crate::decimal::values")]
+        by_asset: std::collections::BTreeMap<u64, u64>,
+    }
+    let read: Totals =
+        serde_json::from_str(r#"{"by_asset":{"1":5,"2":"18446744073709551615"}}"#).unwrap();
+    assert_eq!(read.by_asset, [(1, 5), (2, u64::MAX)].into());
+    assert_eq!(
+        serde_json::to_value(&read).unwrap(),
+        serde_json::json!({"by_asset": {"1": "5", "2": "18446744073709551615"}})
+    );
+    let bad = serde_json::from_str::<Totals>(r#"{"by_asset":{"1":-5}}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(bad.contains("found -5"), "{bad}");
+}
+
+#[test]
 fn binary_encodings_are_the_plain_integers() {
     let plain = Plain {
         a: u64::MAX,

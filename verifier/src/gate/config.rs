@@ -22,14 +22,19 @@ use super::state::{ChainRoot, Evidence, QuarantineCause};
 #[serde(deny_unknown_fields)]
 pub struct SiloOpening {
     /// Asset; also the silo's leaf index.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub asset: u64,
     /// Collateral: the most that can ever leave in this asset.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub collateral: u64,
     /// Cap per epoch.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub cap: u64,
     /// Epoch of the silo's outflow window.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub window_epoch: u64,
     /// Outflow counted in that window.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub window_outflow: u64,
     /// Siblings of the silo leaf, leaf level first (S of them).
     #[serde(with = "fp_list")]
@@ -59,6 +64,7 @@ impl SiloOpening {
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
     /// Segment id.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub segment: u64,
     /// The only circuit shape its bundles may use.
     pub shape: CircuitShape,
@@ -68,12 +74,14 @@ pub struct SourceConfig {
     /// Validator public keys.
     pub validators: Vec<Hex32>,
     /// Distinct validator signatures an attestation needs.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub threshold: usize,
     /// Accounts root at registration (the first tip).
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub accounts_root: Fp,
     /// Height of that root: steps of the accounts-root chain before
     /// registration (0 for a source registered at its genesis).
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub genesis_height: u64,
     /// Boundary root at registration.
     #[serde(with = "bulkhead_protocol::hex::fp")]
@@ -83,6 +91,7 @@ pub struct SourceConfig {
     pub lanes_root: Fp,
     /// Exits the source has sent before registration: the next sequence
     /// number, and the `exit_seq` inside the boundary root.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub next_seq: u64,
     /// Every silo the source declares; its bundles may move only these
     /// assets.
@@ -113,8 +122,10 @@ pub struct RegisteredFollow {
     /// The stream's quarantine of the source, if it is quarantined.
     pub quarantined: Option<QuarantineCause>,
     /// The stream breaker's round.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub round: u64,
     /// Stream guardians who voted in that round.
+    #[serde(with = "bulkhead_protocol::decimal::seq")]
     pub votes: Vec<usize>,
     /// Equivocation evidence recorded at or above the floor.
     pub evidence: Vec<Evidence>,
@@ -152,10 +163,13 @@ pub struct Hex32(#[serde(with = "bulkhead_protocol::hex::bytes")] pub [u8; 32]);
 #[serde(deny_unknown_fields)]
 pub struct ClockConfig {
     /// The stream's epoch when this gate starts following it.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub genesis_epoch: u64,
     /// The time of the tick that opened that epoch (seconds).
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub genesis_time: u64,
     /// Shortest time between two ticks (seconds).
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub epoch_length: u64,
 }
 
@@ -167,8 +181,10 @@ pub struct GateConfig {
     /// The stream this gate follows. Every attestation, tick and guardian
     /// vote is signed over it, so a signature made for another stream
     /// (where the same keys serve two) never counts here.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub stream_id: u64,
     /// This gate's segment id: exits with this DST are credited here.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub segment: u64,
     /// Sources, as every gate registers them.
     pub sources: Vec<SourceConfig>,
@@ -176,14 +192,17 @@ pub struct GateConfig {
     /// all gates.
     pub stream_guardians: Vec<Hex32>,
     /// Guardian signatures a tick, a quarantine or a release needs.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub stream_threshold: usize,
     /// The stream's clock.
     pub clock: ClockConfig,
     /// This gate's own guardians (local breaker).
     pub local_guardians: Vec<Hex32>,
     /// Local guardian actions needed to trip or release.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub local_threshold: usize,
     /// Most this gate credits from one source in one epoch.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub inbound_limit: u64,
 }
 

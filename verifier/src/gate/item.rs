@@ -11,10 +11,12 @@ use super::state::ItemKind;
 #[serde(deny_unknown_fields)]
 pub struct Attestation {
     /// Segment attested.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub segment: u64,
     /// Height of `root`: steps of the chain since the source's genesis
     /// (attestations and accepted bundles); `parent` is the root at
     /// `height - 1`.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub height: u64,
     /// Previous root.
     #[serde(with = "bulkhead_protocol::hex::fp")]
@@ -31,6 +33,7 @@ pub struct Attestation {
 #[serde(deny_unknown_fields)]
 pub struct IndexedSignature {
     /// Index into the validator or guardian list.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub index: usize,
     /// Ed25519 signature.
     #[serde(with = "bulkhead_protocol::hex::bytes")]
@@ -62,8 +65,10 @@ impl GuardianScope {
 #[serde(deny_unknown_fields)]
 pub struct Tick {
     /// The epoch the stream enters: exactly one after the current one.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub epoch: u64,
     /// When (seconds): at least the epoch length after the previous tick.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub time: u64,
     /// (guardian index, signature) pairs.
     pub signatures: Vec<IndexedSignature>,
@@ -76,10 +81,12 @@ pub struct GuardianAction {
     /// Which breaker.
     pub scope: GuardianScope,
     /// Source segment (stream scope) or gate segment (local scope).
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub target: u64,
     /// Trip (true) or release (false).
     pub trip: bool,
     /// Breaker round the vote is for.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub round: u64,
     /// The guardian and its signature.
     pub vote: IndexedSignature,

@@ -256,6 +256,7 @@ pub enum Effect {
     /// A bundle advanced SRC's chain.
     BundleAccepted {
         /// Source.
+        #[serde(with = "bulkhead_protocol::decimal")]
         src: u64,
         /// Exits credited here now.
         credited: Vec<Credit>,
@@ -265,11 +266,13 @@ pub enum Effect {
     /// The tip of a source moved.
     Attested {
         /// Source.
+        #[serde(with = "bulkhead_protocol::decimal")]
         segment: u64,
     },
     /// A source was quarantined (equivocation or guardians).
     Quarantined {
         /// Source.
+        #[serde(with = "bulkhead_protocol::decimal")]
         segment: u64,
         /// Why.
         cause: QuarantineCause,
@@ -278,11 +281,13 @@ pub enum Effect {
     /// recorded (the quarantine and its round are unchanged).
     EvidenceRecorded {
         /// Source.
+        #[serde(with = "bulkhead_protocol::decimal")]
         segment: u64,
     },
     /// A source was released; held credits drain within the inbound limit.
     Released {
         /// Source.
+        #[serde(with = "bulkhead_protocol::decimal")]
         segment: u64,
         /// Held exits credited on release.
         credited: Vec<Credit>,

@@ -13,23 +13,29 @@ use super::config::GateConfig;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credit {
     /// Source segment.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub src: u64,
     /// Exit sequence number at the source.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub seq: u64,
     /// Asset.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub asset: u64,
     /// Epoch of the batch.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub epoch: u64,
     /// Recipient.
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub recipient: Fp,
     /// Amount: of this credit record, or still held of the exit.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub amount: u64,
     /// Which part of the exit: an exit larger than the inbound limit is
     /// credited in parts across epochs. On a credit record, this part's
     /// index (0 for the first part, or for an exit credited whole); on a
     /// held exit, the index of its next part.
     #[serde(default)]
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub part: u64,
 }
 
@@ -59,8 +65,10 @@ impl From<&Fp> for Root {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SourceEpoch {
     /// Source segment.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub src: u64,
     /// Stream epoch.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub epoch: u64,
 }
 
@@ -85,6 +93,7 @@ pub enum ItemKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Evidence {
     /// The height the attestation claims.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub height: u64,
     /// The parent it names.
     pub parent: Root,
@@ -113,6 +122,7 @@ pub struct SourceState {
     pub tip: Fp,
     /// Height of the tip: steps of the chain (attestations and accepted
     /// bundles) since the source's genesis.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub height: u64,
     /// Every root of the chain since registration, by height.
     pub roots: BTreeMap<u64, ChainRoot>,
@@ -122,30 +132,39 @@ pub struct SourceState {
     /// evidence floor, below which every gate refuses attestations unread
     /// (so a gate registered later judges exactly as the others do).
     #[serde(default)]
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub bundle_height: u64,
     /// Boundary root.
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub boundary: Fp,
     /// Next exit sequence number expected.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub next_seq: u64,
     /// Epoch of the last accepted bundle.
+    #[serde(default, with = "bulkhead_protocol::decimal::option")]
     pub last_epoch: Option<u64>,
     /// Quarantine, if any.
     pub quarantined: Option<QuarantineCause>,
     /// Breaker round (bumped when a quarantine or release takes effect).
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub round: u64,
     /// Guardians who voted in this round.
+    #[serde(with = "bulkhead_protocol::decimal::seq")]
     pub votes: BTreeSet<usize>,
     /// Equivocation evidence seen, each recorded once.
     pub evidence: BTreeSet<Evidence>,
     /// Bundles accepted.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub accepted: u64,
     /// Value credited at this gate from this source, per asset.
+    #[serde(with = "bulkhead_protocol::decimal::values")]
     pub credited: BTreeMap<u64, u64>,
     /// Stream epochs in which the source was open (not quarantined) at
     /// some point: the epochs it could send in, and this gate credit it in.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub open_epochs: u64,
     /// The last epoch counted in `open_epochs`.
+    #[serde(default, with = "bulkhead_protocol::decimal::option")]
     pub counted_epoch: Option<u64>,
 }
 
@@ -267,8 +286,10 @@ pub struct GateState {
     /// The configuration.
     pub config: GateConfig,
     /// Current epoch of the stream.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub epoch: u64,
     /// Signed time of the tick that opened the current epoch.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub epoch_time: u64,
     /// Per-source state, by segment id.
     pub sources: BTreeMap<u64, SourceState>,
@@ -276,11 +297,13 @@ pub struct GateState {
     /// history, not state the rules read: they are reported in each
     /// item's [`Changes`] for a ledger to append, so memory and the cost of
     /// an item do not grow with them.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub credited_exits: u64,
     /// Exits held by this gate's breaker, by arrival position (the queue's
     /// order).
     pub held: BTreeMap<u64, Credit>,
     /// Arrival position of the next held exit.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub next_held: u64,
     /// Credited per (source, epoch). JSON has no compound map keys, so
     /// this map is written as a list of `[key, amount]` entries.
@@ -289,10 +312,13 @@ pub struct GateState {
     /// Whether this gate's guardians tripped its breaker.
     pub local_tripped: bool,
     /// Local breaker round.
+    #[serde(with = "bulkhead_protocol::decimal")]
     pub local_round: u64,
     /// Local guardians who voted in this round.
+    #[serde(with = "bulkhead_protocol::decimal::seq")]
     pub local_votes: BTreeSet<usize>,
     /// Items accepted, by kind.
+    #[serde(with = "bulkhead_protocol::decimal::values")]
     pub accepted: BTreeMap<ItemKind, u64>,
 }
 
@@ -377,21 +403,25 @@ pub struct Changes {
 mod entries {
     use std::collections::BTreeMap;
 
+    use bulkhead_protocol::decimal::{Decimal, Unsigned};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+    pub fn serialize<K: Serialize, V: Unsigned, S: Serializer>(
         map: &BTreeMap<K, V>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        s.collect_seq(map.iter())
+        s.collect_seq(map.iter().map(|(k, v)| (k, Decimal(*v))))
     }
 
     pub fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
     where
         K: Deserialize<'de> + Ord,
-        V: Deserialize<'de>,
+        V: Unsigned,
         D: Deserializer<'de>,
     {
-        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
+        Ok(Vec::<(K, Decimal<V>)>::deserialize(d)?
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect())
     }
 }
