@@ -120,7 +120,7 @@ async fn submit(State(api): State<RelayApi>, headers: HeaderMap, body: Bytes) ->
             "send the exit request as application/json",
         );
     }
-    let request: ExitSubmission = match serde_json::from_slice(&body) {
+    let request = match ExitSubmission::from_json(&body) {
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, "malformed", e),
     };

@@ -13,25 +13,27 @@ use super::{Engine, ExitStage};
 use crate::error::NodeError;
 use crate::relay::store::{now_ms, StoredExit};
 
-/// A signed exit request as a client submits it.
+/// A signed exit request as a client submits it. Each integer is a JSON
+/// number or a decimal string ([`bulkhead_protocol::decimal`]); read one
+/// with [`ExitSubmission::from_json`], whose refusals name the field.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExitSubmission {
     /// Destination segment.
-    #[serde(with = "crate::json::lenient_uint")]
-    pub dst: u128,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub dst: u64,
     /// Asset.
-    #[serde(with = "crate::json::lenient_uint")]
-    pub asset: u128,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub asset: u64,
     /// Sending account's index.
-    #[serde(with = "crate::json::lenient_uint")]
-    pub account: u128,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub account: u64,
     /// Recipient, a hex field element.
     #[serde(with = "bulkhead_protocol::hex::fp")]
     pub recipient: Fp,
     /// Amount, 1 to 2^64 - 1.
-    #[serde(with = "crate::json::lenient_uint")]
-    pub amount: u128,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub amount: u64,
     /// The owner's Ed25519 public key, hex.
     #[serde(with = "bulkhead_protocol::hex::bytes")]
     pub public_key: [u8; 32],
@@ -41,17 +43,20 @@ pub struct ExitSubmission {
     pub signature: [u8; 64],
 }
 
+impl ExitSubmission {
+    /// Reads a request body; a refusal names the field it is about
+    /// (`account: "x" is not a decimal integer`).
+    pub fn from_json(body: &[u8]) -> Result<Self, MalformedRequest> {
+        crate::json::from_slice(body)
+    }
+}
+
+/// A request body that is not an exit request.
+pub type MalformedRequest = crate::json::JsonError;
+
 /// Why an exit request was refused at the door. Nothing is queued.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum IntakeRefusal {
-    /// A number outside the u64 range.
-    #[error("{field} = {value} does not fit in 64 bits")]
-    OutOfRange {
-        /// The field.
-        field: &'static str,
-        /// The value given.
-        value: u128,
-    },
     /// Zero is not an exit.
     #[error("the amount must be at least 1")]
     ZeroAmount,
@@ -152,7 +157,6 @@ impl IntakeRefusal {
     /// A short machine-readable label.
     pub fn label(&self) -> &'static str {
         match self {
-            IntakeRefusal::OutOfRange { .. } => "out_of_range",
             IntakeRefusal::ZeroAmount => "zero_amount",
             IntakeRefusal::LaneNotAllowed { .. } => "lane_not_allowed",
             IntakeRefusal::UnknownAccount { .. } => "unknown_account",
@@ -231,10 +235,6 @@ pub struct Receipt {
     pub repeat: bool,
 }
 
-fn u64_field(field: &'static str, value: u128) -> Result<u64, IntakeRefusal> {
-    u64::try_from(value).map_err(|_| IntakeRefusal::OutOfRange { field, value })
-}
-
 impl Engine {
     pub(super) fn recompute_pending(&mut self) -> Result<(), NodeError> {
         self.pending.clear();
@@ -285,10 +285,13 @@ impl Engine {
     /// full, the relayer halted), and changes nothing: a client that did
     /// not hear back retries safely.
     pub fn admit(&mut self, request: &ExitSubmission) -> Result<Receipt, SubmitError> {
-        let dst = u64_field("dst", request.dst)?;
-        let asset = u64_field("asset", request.asset)?;
-        let account = u64_field("account", request.account)?;
-        let amount = u64_field("amount", request.amount)?;
+        let ExitSubmission {
+            dst,
+            asset,
+            account,
+            amount,
+            ..
+        } = *request;
         if let Some(receipt) = self.accepted_before(request, account)? {
             return Ok(receipt);
         }
@@ -436,9 +439,9 @@ impl Engine {
         let Some(exit) = self.store.exit_signed(account, &request.signature)? else {
             return Ok(None);
         };
-        let same = u128::from(exit.dst) == request.dst
-            && u128::from(exit.asset) == request.asset
-            && u128::from(exit.amount) == request.amount
+        let same = exit.dst == request.dst
+            && exit.asset == request.asset
+            && exit.amount == request.amount
             && exit.recipient == request.recipient
             && exit.public_key == request.public_key;
         if !same {

@@ -20,7 +20,9 @@ use bulkhead_protocol::CircuitShape;
 use bulkhead_prover::{plan_signed_run, PlannedBatch, SignedBatch, SignedExitRequest};
 use thiserror::Error;
 
-pub use intake::{ExitSubmission, IntakeRefusal, Receipt, SubmitError, UnverifiedSignature};
+pub use intake::{
+    ExitSubmission, IntakeRefusal, MalformedRequest, Receipt, SubmitError, UnverifiedSignature,
+};
 pub use report::ExitStage;
 
 use super::store::{now_ms, BatchRow, BatchStatus, RelayStore, StoredExit};
