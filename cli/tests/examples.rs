@@ -356,6 +356,13 @@ fn a_refused_exit_writes_nothing_and_bad_json_names_the_field() {
     assert_eq!(run.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&run.stderr).contains("cannot send 5000"));
     assert!(!out.exists(), "nothing is written for a refused run");
+    // The same amount as a decimal string reads the same (the one integer
+    // convention: a number or a string in).
+    exits["batches"][0]["exits"][0]["amount"] = serde_json::json!("5000");
+    std::fs::write(&file, exits.to_string()).unwrap();
+    let run = prove(tmp.path(), &file, &out);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("cannot send 5000"));
 
     exits["batches"][0]["exits"][0]["amount"] = serde_json::json!("many");
     std::fs::write(&file, exits.to_string()).unwrap();
@@ -363,4 +370,6 @@ fn a_refused_exit_writes_nothing_and_bad_json_names_the_field() {
     assert_eq!(run.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("batches[0].exits[0].amount"), "{stderr}");
+    assert!(stderr.contains(r#""many" is not a decimal integer"#), "{stderr}");
+    assert!(!stderr.contains("untagged") && !stderr.contains("variant"), "{stderr}");
 }
