@@ -23,7 +23,7 @@ pub fn to_json(verdict: &Result<Verified, BundleRefusal>) -> String {
                 "asset": public.asset.to_string(),
                 "epoch": public.epoch.to_string(),
                 "first_seq": public.first_seq.to_string(),
-                "exits": bundle.exits.len(),
+                "exits": bundle.exits.len().to_string(),
                 "total": public.total.to_string(),
                 "vk_digest": hex::encode(bundle.vk_digest),
             })
