@@ -370,6 +370,12 @@ fn a_refused_exit_writes_nothing_and_bad_json_names_the_field() {
     assert_eq!(run.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("batches[0].exits[0].amount"), "{stderr}");
-    assert!(stderr.contains(r#""many" is not a decimal integer"#), "{stderr}");
-    assert!(!stderr.contains("untagged") && !stderr.contains("variant"), "{stderr}");
+    assert!(
+        stderr.contains(r#""many" is not a decimal integer"#),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("untagged") && !stderr.contains("variant"),
+        "{stderr}"
+    );
 }
