@@ -1,8 +1,13 @@
 //! The `bulkhead` binary end to end at a small shape: the demo, then its
-//! stream replayed through `bulkhead verify` and a fresh persistent gate.
+//! stream checked with `bulkhead verify` and followed, as the demo wrote
+//! it, by a fresh gate service.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use bulkhead_testkit::http;
 
 // The TINY shape (D=4, S=4, L=2, N=2): proofs in about a second.
 use bulkhead_testkit::chain::SHAPE_FLAGS as SMALL_SHAPE;
@@ -21,17 +26,25 @@ fn text(out: &Output) -> String {
     )
 }
 
-fn stream_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
+/// The demo's stream: each position's file, by its label in
+/// `stream-labels.txt`, in order.
+fn labelled_entries(out_dir: &Path) -> Vec<(String, PathBuf)> {
+    let labels = std::fs::read_to_string(out_dir.join("stream-labels.txt")).unwrap();
+    labels
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let (position, label) = line.split_once(' ').unwrap();
+            assert_eq!(position, format!("{:010}", i + 1), "positions in order");
+            let file = out_dir.join("stream").join(format!("{position}.item"));
+            assert!(file.is_file(), "{} is in the log", file.display());
+            (label.to_owned(), file)
+        })
+        .collect()
 }
 
 #[test]
-fn demo_then_verify_and_a_fresh_gate_replay_the_stream() {
+fn demo_then_verify_and_a_fresh_gate_follows_its_stream() {
     let tmp = tempfile::tempdir().unwrap();
     let params = tmp.path().join("params");
     let out_dir = tmp.path().join("out");
@@ -59,15 +72,12 @@ fn demo_then_verify_and_a_fresh_gate_replay_the_stream() {
     }
 
     // `bulkhead verify`: an honest bundle is valid, a forged one is not.
-    let files = stream_files(&out_dir.join("bundles"));
-    let honest = files
-        .iter()
-        .find(|f| f.to_string_lossy().ends_with("s1-batch0.bundle"))
-        .unwrap();
-    let forged = files
-        .iter()
-        .find(|f| f.to_string_lossy().contains("forged-lane"))
-        .unwrap();
+    let entries = labelled_entries(&out_dir);
+    let file_of = |label: &str| {
+        let (_, file) = entries.iter().find(|(l, _)| l.contains(label)).unwrap();
+        file.clone()
+    };
+    let (honest, forged) = (&file_of("s1-batch0"), &file_of("forged-lane"));
     assert_eq!(
         bulkhead(&params)
             .arg("verify")
@@ -111,7 +121,12 @@ fn demo_then_verify_and_a_fresh_gate_replay_the_stream() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 
-    // A fresh gate for segment 1 follows the stream to the demo's state.
+    // A fresh gate for segment 1 follows the stream, as the demo left it,
+    // to the demo's state: every item applied (the attacks refused), the
+    // same ledger. A file copied in beside the entries is named in a
+    // warning, and not applied.
+    let stray = out_dir.join("stream").join("s1-batch0.bundle");
+    std::fs::copy(honest, &stray).unwrap();
     let gate_dir = tmp.path().join("gate1");
     let init = bulkhead(&params)
         .args(["gate", "--state"])
@@ -122,18 +137,48 @@ fn demo_then_verify_and_a_fresh_gate_replay_the_stream() {
         .output()
         .unwrap();
     assert!(init.status.success(), "{}", text(&init));
-    let accept = bulkhead(&params)
+    let log_file = tmp.path().join("serve.log");
+    let mut child = bulkhead(&params)
         .args(["gate", "--state"])
         .arg(&gate_dir)
-        .arg("accept")
-        .args(&files)
-        .output()
+        .args(["serve", "--listen", "127.0.0.1:0", "--follow"])
+        .arg(out_dir.join("stream"))
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_file).unwrap())
+        .spawn()
         .unwrap();
-    assert_eq!(
-        accept.status.code(),
-        Some(1),
-        "the attacks are refused: {}",
-        text(&accept)
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr: std::net::SocketAddr = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{first:?}"))
+        .parse()
+        .unwrap();
+    let length = entries.len().to_string();
+    // A deadline only against a hang: the position is what is asserted.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let status = http::get(addr, "/v1/status").json();
+        if status["stream_position"] == length.as_str() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the follower stalled: {status}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(child.wait().unwrap().success());
+    let log = std::fs::read_to_string(&log_file).unwrap();
+    assert!(
+        log.contains("s1-batch0.bundle") && log.contains("bulkhead stream --stream"),
+        "the stray file is named with how to append it:\n{log}"
     );
     let export = |dir: &Path| -> serde_json::Value {
         let out = bulkhead(&params)
@@ -148,27 +193,30 @@ fn demo_then_verify_and_a_fresh_gate_replay_the_stream() {
     let demo_gate: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out_dir.join("gates/1/export.json")).unwrap())
             .unwrap();
-    let replayed = export(&gate_dir);
+    let followed = export(&gate_dir);
     assert!(
-        replayed["credits"]
+        followed["credits"]
             .as_array()
             .is_some_and(|c| !c.is_empty()),
         "the demo credits exits at gate 1"
     );
+    assert_eq!(followed["position"], length.as_str());
     assert_eq!(
-        replayed, demo_gate,
-        "replaying the stream reproduces the demo gate's ledger"
+        followed, demo_gate,
+        "following the demo's stream reproduces the demo gate's ledger"
     );
-    // Accepting a refused item again changes nothing in the ledger.
+
+    // A second run into the same directory would append to a log no gate
+    // state matches: refused before any proving.
     let again = bulkhead(&params)
-        .args(["gate", "--state"])
-        .arg(&gate_dir)
-        .arg("accept")
-        .arg(forged)
-        .status()
+        .arg("demo")
+        .args(SMALL_SHAPE)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
         .unwrap();
-    assert_eq!(again.code(), Some(1));
-    assert_eq!(export(&gate_dir), replayed);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(text(&again).contains("already holds a stream"));
 
     let status = bulkhead(&params)
         .args(["gate", "--state"])

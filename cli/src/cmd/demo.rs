@@ -18,7 +18,9 @@ pub struct DemoArgs {
     /// Seed of every key in the demo.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Leave the stream in DIR/bundles and each gate's state in DIR/gates/<id>.
+    /// Leave the stream as a directory log in DIR/stream (what `gate serve
+    /// --follow` reads) and each gate's configuration and ledger export in
+    /// DIR/gates/<segment>.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Proofs in flight at once; they share the proving threads. Two in

@@ -96,6 +96,9 @@ fn honest_batch(
 /// succeeded and every attack was stopped.
 pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
     let shape = opts.shape;
+    if let Some(dir) = &opts.out {
+        world::check_out_dir(dir)?;
+    }
     let started = Instant::now();
     let prover = ProverKeys::load(shape, &opts.cache)?;
     let keys_time = started.elapsed();
@@ -285,7 +288,21 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
     }
     if let Some(dir) = &opts.out {
         world.save(dir)?;
-        writeln!(out, "\nstream and gate states written to {}", dir.display()).ok();
+        let d = dir.display();
+        writeln!(
+            out,
+            "\nthe stream, {} items (refused ones too), is a directory log in {d}/{}\n\
+             (each position's label in {d}/{}); each gate's configuration and\n\
+             ledger export are in {d}/gates/<segment>/. A fresh gate follows it\n\
+             to the same ledger:\n\n  \
+             bulkhead gate --state gate1 init --config {d}/gates/1/config.json\n  \
+             bulkhead gate --state gate1 serve --follow {d}/{}",
+            world.stream.len(),
+            world::STREAM_DIR,
+            world::LABELS_FILE,
+            world::STREAM_DIR,
+        )
+        .ok();
     }
     Ok((out, all_ok))
 }

@@ -10,9 +10,28 @@ use bulkhead_verifier::gate::{Effect, Gate, Refusal, StreamItem};
 
 use crate::error::CliError;
 use bulkhead_node::ledger::export_document;
-use bulkhead_node::stream::encode_item;
+use bulkhead_node::stream::{DirLog, StreamSource};
 use bulkhead_prover::write_atomically;
 use bulkhead_verifier::gate::Credit;
+
+/// The stream's directory log, under the demo's `--out`.
+pub const STREAM_DIR: &str = "stream";
+/// Each position's label, one line each, under the demo's `--out`.
+pub const LABELS_FILE: &str = "stream-labels.txt";
+
+/// Refuses an `--out` whose stream already holds entries (an earlier
+/// run's): appending would make a log no gate state matches. Checked
+/// before any proving.
+pub fn check_out_dir(dir: &Path) -> Result<(), CliError> {
+    let log = DirLog::new(dir.join(STREAM_DIR));
+    if log.entry(1)?.is_some() {
+        return Err(CliError::Usage(format!(
+            "{} already holds a stream (an earlier demo's?): give --out a new directory",
+            log.dir().display()
+        )));
+    }
+    Ok(())
+}
 
 /// One line of the report.
 pub struct Outcome {
@@ -151,26 +170,35 @@ impl World {
         bulkhead_testkit::gate::tick(self.seed, epoch)
     }
 
-    /// Leaves the stream in `dir/bundles` (one file per item, numbered
-    /// and labelled) and, per gate, its configuration and the export its
-    /// ledger would give (`gate export --json`) in `dir/gates/<id>`.
+    /// Leaves the stream as a directory log in `dir/stream` (every item
+    /// the gates were offered, in order, refused ones too: a follower
+    /// refuses them as the gates did, and reaches the same state), the
+    /// label of each position in `dir/stream-labels.txt`, and, per gate,
+    /// its configuration and the export its ledger gives at the log's end
+    /// (`gate export --json`) in `dir/gates/<id>`.
     pub fn save(&self, dir: &Path) -> Result<(), CliError> {
-        let bundles = dir.join("bundles");
-        std::fs::create_dir_all(&bundles).map_err(CliError::io(&bundles))?;
+        let log = DirLog::new(dir.join(STREAM_DIR));
+        let mut labels = String::new();
         for (i, (label, item)) in self.stream.iter().enumerate() {
-            let label: String = label
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-                .collect();
-            let (format, bytes) = encode_item(item);
-            let path = bundles.join(format!("{i:04}-{label}.{}", format.extension()));
-            write_atomically(&path, &bytes).map_err(CliError::io(&path))?;
+            let want = i as u64 + 1;
+            let position = log.append(item, want)?;
+            // A position taken by another writer would put the demo's
+            // items out of order: the log is not the demo's any more.
+            if position != want {
+                return Err(CliError::Usage(format!(
+                    "{}: position {want} was taken while the demo wrote it",
+                    log.dir().display()
+                )));
+            }
+            labels.push_str(&format!("{position:010} {label}\n"));
         }
+        let path = dir.join(LABELS_FILE);
+        write_atomically(&path, labels.as_bytes()).map_err(CliError::io(&path))?;
         for (id, gate) in &self.gates {
             let gate_dir = dir.join("gates").join(id.to_string());
             std::fs::create_dir_all(&gate_dir).map_err(CliError::io(&gate_dir))?;
             let credits = self.credits.get(id).map_or(&[][..], Vec::as_slice);
-            let export = export_document(gate.state(), 0, credits);
+            let export = export_document(gate.state(), self.stream.len() as u64, credits);
             let files = [
                 ("export.json", serde_json::to_vec_pretty(&export)),
                 (

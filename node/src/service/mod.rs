@@ -160,6 +160,9 @@ pub async fn serve(
         }
         None => None,
     };
+    if let Some(StreamSpec::Dir(log)) = &options.follow {
+        warn_stray_files(log.clone()).await;
+    }
     let follower =
         source.map(|log| tokio::spawn(follow(log, start_position, queue.clone(), stopped.clone())));
     let state = api::AppState {
@@ -185,6 +188,12 @@ pub async fn serve(
     let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     tracing::info!("gate service stopped");
     Ok(())
+}
+
+/// Says once, at start, if the followed directory holds files that are
+/// not entries (they would be skipped without a word).
+async fn warn_stray_files(log: crate::stream::DirLog) {
+    let _ = tokio::task::spawn_blocking(move || log.warn_stray_files()).await;
 }
 
 /// Binds `addr` and says where it listens (port 0 picks a free one).

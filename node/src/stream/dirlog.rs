@@ -78,6 +78,48 @@ impl DirLog {
     }
 }
 
+/// Whether `name` is a position's entry (`0000000001.item`) or an
+/// append's temporary file (hidden): the names a directory log holds.
+fn is_log_name(name: &str) -> bool {
+    let entry = name
+        .strip_suffix(".item")
+        .is_some_and(|digits| digits.len() == 10 && digits.bytes().all(|b| b.is_ascii_digit()));
+    entry || name.starts_with('.')
+}
+
+impl DirLog {
+    /// A file in the log's directory that is not an entry (`*.bundle`
+    /// copied in, say), if any: the follower reads entries by position
+    /// only, so such a file is never applied. The first in name order, so
+    /// the answer is stable; `None` also when the directory is unreadable
+    /// (the follower reports that itself).
+    pub fn stray_file(&self) -> Option<PathBuf> {
+        let mut stray: Vec<PathBuf> = fs::read_dir(&self.dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .filter(|e| !is_log_name(&e.file_name().to_string_lossy()))
+            .map(|e| e.path())
+            .collect();
+        stray.sort();
+        stray.into_iter().next()
+    }
+
+    /// Logs one warning if the directory holds a file that is not an
+    /// entry, naming it and how to append it: without it, a follower
+    /// pointed at a directory of item files would apply nothing and say
+    /// nothing (issue 20). Returns the file it named.
+    pub fn warn_stray_files(&self) -> Option<PathBuf> {
+        let stray = self.stray_file()?;
+        tracing::warn!(
+            file = %stray.display(),
+            "the followed directory holds files that are not stream entries (named 0000000001.item, ...); \
+             they are never applied: append each, in order, with `bulkhead stream --stream {} append FILE`",
+            self.dir.display()
+        );
+        Some(stray)
+    }
+}
+
 impl StreamSource for DirLog {
     fn entry(&self, position: u64) -> Result<Option<StreamEntry>, NodeError> {
         let path = self.path(position);
@@ -150,6 +192,21 @@ mod tests {
         for (position, item) in positions {
             assert_eq!(log.entry(position).unwrap(), Some(StreamEntry::Item(item)));
         }
+    }
+
+    #[test]
+    fn files_that_are_not_entries_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = DirLog::new(dir.path());
+        assert_eq!(log.stray_file(), None, "an empty log");
+        log.append(&StreamItem::Bundle(MAGIC.to_vec()), 1).unwrap();
+        fs::write(dir.path().join(".append-1-x.tmp"), b"").unwrap();
+        assert_eq!(log.stray_file(), None, "entries and temporary files");
+        fs::write(dir.path().join("s1-batch0.bundle"), b"").unwrap();
+        fs::write(dir.path().join("0001.item"), b"").unwrap();
+        assert_eq!(log.stray_file(), Some(dir.path().join("0001.item")));
+        assert_eq!(log.warn_stray_files(), Some(dir.path().join("0001.item")));
+        assert_eq!(DirLog::new(dir.path().join("none")).stray_file(), None);
     }
 
     #[test]

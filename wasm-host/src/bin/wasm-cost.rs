@@ -6,7 +6,9 @@
 //! ```sh
 //! bulkhead keys --out /tmp/keys            # the default shape
 //! bulkhead demo --out /tmp/demo            # default-shape bundles
-//! cargo run --release -p bulkhead-wasm-host --bin wasm-cost -- /tmp/keys /tmp/demo/bundles/*.bundle
+//! # the stream's bundles: the positions labelled as batches
+//! cargo run --release -p bulkhead-wasm-host --bin wasm-cost -- /tmp/keys \
+//!     $(awk '/batch/ {print "/tmp/demo/stream/" $1 ".item"}' /tmp/demo/stream-labels.txt)
 //! ```
 
 use std::path::{Path, PathBuf};
