@@ -75,6 +75,13 @@ fn expected(params: &Path) -> Vec<(&'static str, String)> {
             json(serde_json::to_value(gate_config(SEED, 2, SHAPE, digest, &genesis)).unwrap()),
         ),
         (
+            // A second receiving segment on the same stream (the README's
+            // two gates on NATS): it follows segment 1 and credits what
+            // segment 1 sends to segment 3.
+            "gate-3-config.json",
+            json(serde_json::to_value(gate_config(SEED, 3, SHAPE, digest, &genesis)).unwrap()),
+        ),
+        (
             "tick.json",
             json(serde_json::to_value(tick(SEED, sample::EPOCH).to_json()).unwrap()),
         ),

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The ports the README's blocks use: each is replaced by a free one.
-const README_PORTS: [u16; 5] = [4222, 8222, 7420, 7421, 7430];
+const README_PORTS: [u16; 6] = [4222, 8222, 7420, 7421, 7422, 7430];
 
 /// How long the whole walk-through may take before it is stopped (it
 /// takes about a minute at the tiny shape; this only bounds a hang).
@@ -249,7 +249,7 @@ fn the_readme_walk_throughs_run_as_written() {
     );
     assert!(
         tmp.path().join("walk/gate-follow/ledger.sqlite").exists()
-            && tmp.path().join("walk/relay1-nats").exists()
+            && tmp.path().join("walk/gate3-nats/ledger.sqlite").exists()
     );
 }
 
