@@ -62,6 +62,15 @@ fn demo_then_verify_and_a_fresh_gate_follows_its_stream() {
         "{report}"
     );
     for check in [
+        // Every proof is accounted for: 6 + 3 + 2 + 1.
+        "12 proofs in",
+        "6 honest batches",
+        "3 forged witnesses",
+        "2 valid drains",
+        "1 honest batch sent an epoch late",
+        // A compromise accepted says why that is right.
+        "attest a minted root — accepted by every gate, as it must be: 3 of segment 3's validators",
+        "within segment 3's bound of 4000",
         "stopped by G4",
         "stopped by G2: replay",
         "stopped by G1: proof does not verify",

@@ -15,7 +15,7 @@ use bulkhead_testkit::attacks::{
 };
 use bulkhead_testkit::gate::VALIDATOR_THRESHOLD;
 use bulkhead_testkit::sample;
-use bulkhead_verifier::gate::{Effect, StreamItem};
+use bulkhead_verifier::gate::{blast_radius, Effect, StreamItem};
 
 use super::world::{Outcome, World};
 use crate::error::CliError;
@@ -103,11 +103,29 @@ impl AttackPlan {
         })
     }
 
-    /// The proof jobs, in the order [`AttackPlan::bundles`] takes proofs.
+    fn forgeries(&self) -> [&Forgery; 3] {
+        [&self.lane, &self.collateral, &self.cap]
+    }
+
+    fn drains(&self) -> [&PlannedBatch; 2] {
+        [&self.drain, &self.drain_next_epoch]
+    }
+
+    /// How many of [`AttackPlan::jobs`] are forged witnesses, and how many
+    /// the compromised segment's drains (valid proofs), for the report.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.forgeries().len(), self.drains().len())
+    }
+
+    /// The proof jobs, in the order [`AttackPlan::bundles`] takes proofs:
+    /// the forgeries, then the drains.
     pub fn jobs(&self) -> Vec<(&Instance, &BatchWitness)> {
-        let forged = [&self.lane, &self.collateral, &self.cap];
-        let mut jobs: Vec<_> = forged.iter().map(|f| (&f.instance, &f.witness)).collect();
-        for planned in [&self.drain, &self.drain_next_epoch] {
+        let mut jobs: Vec<_> = self
+            .forgeries()
+            .iter()
+            .map(|f| (&f.instance, &f.witness))
+            .collect();
+        for planned in self.drains() {
             jobs.push((&planned.outcome.instance, &planned.outcome.witness));
         }
         jobs
@@ -188,15 +206,36 @@ pub fn play(world: &mut World, plan: &AttackPlan, bundles: AttackBundles, epoch:
     // A threshold of compromised validators attests the minted root: the
     // gates cannot tell, and the drain that follows carries a valid proof.
     let minted_attest = world.next_attestation(3, parent, root, VALIDATOR_THRESHOLD);
-    world.expect_accepted_as(
-        "compromised",
-        "s3 validators attest a minted root",
-        minted_attest,
-    );
-    world.expect_accepted_as(
-        "compromised",
-        "s3 drains with valid proofs (gate 1 holds what exceeds its inbound limit)",
+    world.expect_compromise_accepted("s3 validators attest a minted root", minted_attest, |_| {
+        format!(
+            "{VALIDATOR_THRESHOLD} of segment 3's validators signed it, the threshold, \
+                 and no gate can tell a minted root from an honest one"
+        )
+    });
+    world.expect_compromise_accepted(
+        "s3 drains the minted account with valid proofs",
         StreamItem::Bundle(bundles.drain.to_bytes()),
+        |world| {
+            let state = world.gates[&1].state();
+            let credited = state
+                .sources
+                .get(&3)
+                .and_then(|s| s.credited.get(&sample::ASSET).copied())
+                .unwrap_or(0);
+            let bound = blast_radius(state, 3)
+                .get(&sample::ASSET)
+                .copied()
+                .unwrap_or(0);
+            let held = state.held_from(3);
+            format!(
+                "the proofs are valid against the attested root; what bounds the loss \
+                 is the silo: gate 1 credited {credited} from segment 3 and holds {held} \
+                 beyond its inbound limit, {} in all, within segment 3's bound of {bound} \
+                 in asset {}",
+                credited + held,
+                sample::ASSET
+            )
+        },
     );
     let tick = world.tick(epoch + 1);
     world.expect_accepted("tick to epoch 8", tick);
@@ -206,10 +245,14 @@ pub fn play(world: &mut World, plan: &AttackPlan, bundles: AttackBundles, epoch:
     let drained = bundles.drain.instance.accounts_after;
     let step_root = hash::hash(hash::tag::ACCOUNT_NODE, &[root, Fp::from(1)]);
     let step = world.next_attestation(3, drained, step_root, VALIDATOR_THRESHOLD);
-    world.expect_accepted_as(
-        "compromised",
+    world.expect_compromise_accepted(
         "s3 validators attest a root on top of the drain",
         step,
+        |_| {
+            "a threshold-signed step one height up; one root per height is no \
+             evidence of anything (the fork below is)"
+                .into()
+        },
     );
     let fork_root = hash::hash(hash::tag::ACCOUNT_NODE, &[root, Fp::from(2)]);
     let fork = bulkhead_testkit::gate::attestation(

@@ -166,6 +166,11 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
             .map(|p| (&p.outcome.instance, &p.outcome.witness)),
     );
     let total_jobs = jobs.len();
+    // What the proofs are, for the report: the last late batch is the
+    // honest re-proof, the ones before it go stale.
+    let attack_counts = attack_plan.counts();
+    let stale_proofs = late.len().saturating_sub(1);
+    let honest_proofs = plans.len() + late.len() - stale_proofs;
     let started = Instant::now();
     // Proofs finish in any order: count completions, and name the job.
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -236,9 +241,15 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
     let mut out = String::new();
     let mut all_ok = world.report.iter().all(|o| o.ok);
     writeln!(out, "bulkhead demo: shape {shape}, seed {}", world.seed).ok();
+    let (forged, drains) = attack_counts;
     writeln!(
         out,
-        "keys derived in {keys_time:.1?}; {total_jobs} proofs (honest and forged) in {prove_time:.1?}\n"
+        "keys derived in {keys_time:.1?}; {total_jobs} proofs in {prove_time:.1?}: \
+         {honest_proofs} honest batches ({} planned, and segment 1's late batch \
+         re-proven for epoch 8), {forged} forged witnesses (lane, collateral, cap), \
+         {drains} valid drains by the compromised segment 3, {stale_proofs} honest \
+         batch sent an epoch late\n",
+        plans.len()
     )
     .ok();
     for o in &world.report {

@@ -113,17 +113,32 @@ impl World {
 
     /// Offers an honest item, which every gate must accept.
     pub fn expect_accepted(&mut self, label: &str, item: StreamItem) {
-        self.expect_accepted_as("honest", label, item)
-    }
-
-    /// Offers an item every gate must accept, reported as `kind`.
-    pub fn expect_accepted_as(&mut self, kind: &str, label: &str, item: StreamItem) {
         let result = self.submit(label, item);
         self.report.push(Outcome {
-            what: format!("{kind}: {label}"),
+            what: format!("honest: {label}"),
             ok: result.is_ok(),
             detail: match result {
                 Ok(_) => "accepted by every gate".into(),
+                Err(r) => format!("REFUSED: {r}"),
+            },
+        });
+    }
+
+    /// Offers a compromised segment's item that every gate must accept
+    /// (its signatures and proofs are valid: no check can tell), and says
+    /// `why` that is the expected outcome, from the gates' state after it.
+    pub fn expect_compromise_accepted(
+        &mut self,
+        label: &str,
+        item: StreamItem,
+        why: impl FnOnce(&World) -> String,
+    ) {
+        let result = self.submit(label, item);
+        self.report.push(Outcome {
+            what: format!("compromised: {label}"),
+            ok: result.is_ok(),
+            detail: match result {
+                Ok(_) => format!("accepted by every gate, as it must be: {}", why(self)),
                 Err(r) => format!("REFUSED: {r}"),
             },
         });
