@@ -11,6 +11,10 @@ compile_error!(
     "The multicore feature flag is not supported on wasm32 architectures without atomics"
 );
 
+// Only `plonk::verifier::batch` uses `IntoParallelIterator` and
+// `TryFoldAndReduce`: without the `batch` feature (Bulkhead's wasm module)
+// they are unused, and would warn in every build of it.
+#[cfg_attr(not(feature = "batch"), allow(unused_imports))]
 pub use maybe_rayon::{iter::IntoParallelIterator, join, scope};
 
 #[cfg(feature = "multicore")]
@@ -31,6 +35,7 @@ pub fn current_num_threads() -> usize {
 #[allow(dead_code)]
 pub trait IndexedParallelIterator: std::iter::Iterator {}
 
+#[cfg_attr(not(feature = "batch"), allow(dead_code))]
 pub trait TryFoldAndReduce<T, E> {
     /// Implements `iter.try_fold().try_reduce()` for `rayon::iter::ParallelIterator`,
     /// falling back on `Iterator::try_fold` when the `multicore` feature flag is
