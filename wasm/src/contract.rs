@@ -12,7 +12,9 @@
 //! `verify` returns 0 for an accepted bundle or the refusal's code
 //! ([`bulkhead_verifier::BundleRefusal::code`], 1 to 6); negative codes
 //! are the interface's own errors ([`NOT_INITIALISED`] and the setup
-//! codes). A bad input is a code, never a trap.
+//! codes). A bad input is a code, never a trap. [`CODES`] is every code
+//! in one table, the one docs/CONTRACT.md documents (a wasm-host test
+//! holds the two to each other).
 //!
 //! **Trust.** `init` fixes the registered digest for the life of the
 //! instance: it is the host's set-up call (the chain or the embedding
@@ -37,6 +39,20 @@ use bulkhead_verifier::{BundleVerifier, SetupError};
 
 use crate::Setup;
 
+/// `init` set the verifier up; `verify` accepted the bundle.
+pub const OK: i32 = 0;
+/// The bundle's bytes are not one canonical bundle.
+pub const MALFORMED: i32 = 1;
+/// G1: the bundle is for another shape or verifying key.
+pub const WRONG_KEY: i32 = 2;
+/// G1: the proof is not exactly as long as every proof of its shape.
+pub const PROOF_LENGTH: i32 = 3;
+/// G4: the plaintext exits do not match the public inputs.
+pub const EXITS_MISMATCH: i32 = 4;
+/// G4: an exit signature does not verify.
+pub const BAD_SIGNATURE: i32 = 5;
+/// G1: the proof does not verify.
+pub const INVALID_PROOF: i32 = 6;
 /// `verify` before a successful `init`.
 pub const NOT_INITIALISED: i32 = -1;
 /// `init` a second time (the module verifies for one registered key).
@@ -51,6 +67,47 @@ pub const BAD_KEY: i32 = -5;
 pub const DIGEST_MISMATCH: i32 = -6;
 /// A pointer and length that are not inside one buffer from `alloc`.
 pub const BAD_BUFFER: i32 = -7;
+
+/// One status code of the interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatusCode {
+    /// The value the call returns.
+    pub value: i32,
+    /// Its name (the constant's in this module).
+    pub name: &'static str,
+    /// The exports that return it: `"init"`, `"verify"` or
+    /// `"init, verify"`.
+    pub returned_by: &'static str,
+}
+
+/// Every code `init` and `verify` return, in the order docs/CONTRACT.md
+/// lists them: success, the refusal codes (which are
+/// [`bulkhead_verifier::BundleRefusal::code`]'s), then the interface's own
+/// negative codes.
+pub const CODES: [StatusCode; 14] = [
+    code(OK, "OK", "init, verify"),
+    code(MALFORMED, "MALFORMED", "verify"),
+    code(WRONG_KEY, "WRONG_KEY", "verify"),
+    code(PROOF_LENGTH, "PROOF_LENGTH", "verify"),
+    code(EXITS_MISMATCH, "EXITS_MISMATCH", "verify"),
+    code(BAD_SIGNATURE, "BAD_SIGNATURE", "verify"),
+    code(INVALID_PROOF, "INVALID_PROOF", "verify"),
+    code(NOT_INITIALISED, "NOT_INITIALISED", "verify"),
+    code(ALREADY_INITIALISED, "ALREADY_INITIALISED", "init"),
+    code(BAD_SHAPE, "BAD_SHAPE", "init"),
+    code(BAD_PARAMS, "BAD_PARAMS", "init"),
+    code(BAD_KEY, "BAD_KEY", "init"),
+    code(DIGEST_MISMATCH, "DIGEST_MISMATCH", "init"),
+    code(BAD_BUFFER, "BAD_BUFFER", "init, verify"),
+];
+
+const fn code(value: i32, name: &'static str, returned_by: &'static str) -> StatusCode {
+    StatusCode {
+        value,
+        name,
+        returned_by,
+    }
+}
 
 /// The one verifier of this module instance. A `OnceLock`, not a lock
 /// held across calls: a call that traps (out of fuel, say) can leave no
@@ -133,7 +190,7 @@ pub extern "C" fn contract_init(
     match crate::setup(params, key, shape, digest) {
         // Single-threaded: nothing can have set it since the check above.
         Ok(verifier) => match VERIFIER.set(verifier) {
-            Ok(()) => 0,
+            Ok(()) => OK,
             Err(_) => ALREADY_INITIALISED,
         },
         Err(e) => setup_code(&e),
@@ -151,7 +208,7 @@ pub extern "C" fn contract_verify(bundle: *const u8, len: u32) -> i32 {
     match VERIFIER.get() {
         None => NOT_INITIALISED,
         Some(verifier) => match verifier.verify_bundle(bundle) {
-            Ok(_) => 0,
+            Ok(_) => OK,
             Err(refusal) => refusal.code(),
         },
     }
@@ -191,6 +248,43 @@ fn bytes<'a>(ptr: *const u8, len: u32) -> Option<&'a [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bulkhead_protocol::bundle::BundleError;
+    use bulkhead_verifier::BundleRefusal;
+
+    #[test]
+    fn the_table_holds_each_code_once_and_the_verifiers_refusal_codes() {
+        let mut values: Vec<i32> = CODES.iter().map(|c| c.value).collect();
+        values.sort_unstable();
+        values.dedup();
+        assert_eq!(values.len(), CODES.len(), "a value named twice");
+        let refusals = [
+            (BundleRefusal::Malformed(BundleError::BadMagic), "MALFORMED"),
+            (
+                BundleRefusal::WrongKey {
+                    shape: bulkhead_protocol::CircuitShape::TINY,
+                    digest: [0; 32],
+                },
+                "WRONG_KEY",
+            ),
+            (
+                BundleRefusal::ProofLength {
+                    expected: 1,
+                    got: 2,
+                },
+                "PROOF_LENGTH",
+            ),
+            (BundleRefusal::ExitsMismatch, "EXITS_MISMATCH"),
+            (BundleRefusal::BadSignature(0), "BAD_SIGNATURE"),
+            (BundleRefusal::InvalidProof, "INVALID_PROOF"),
+        ];
+        for (refusal, name) in refusals {
+            let entry = CODES.iter().find(|c| c.value == refusal.code());
+            assert_eq!(entry.map(|c| c.name), Some(name), "{refusal}");
+            assert_eq!(entry.map(|c| c.returned_by), Some("verify"));
+        }
+        let positive = CODES.iter().filter(|c| c.value > 0).count();
+        assert_eq!(positive, 6, "every refusal code, and no other");
+    }
 
     #[test]
     fn only_bytes_inside_a_live_buffer_are_read() {
