@@ -253,7 +253,7 @@ fn invalid_shape_is_a_usage_error_not_a_panic() {
 #[test]
 fn inspect_json_reports_exact_sizes() {
     let tmp = tempfile::tempdir().unwrap();
-    let layout = tmp.path().join("layout.svg");
+    let layout = tmp.path().join("layout.png");
     let out = bulkhead(tmp.path())
         .arg("inspect")
         .args(SMALL_SHAPE)
@@ -263,17 +263,47 @@ fn inspect_json_reports_exact_sizes() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let svg = std::fs::read_to_string(&layout).unwrap();
-    assert!(
-        svg.starts_with("<svg") && svg.contains("k=9"),
-        "not a layout picture"
-    );
+    let png = std::fs::read(&layout).unwrap();
+    assert_eq!(png_size(&png), (1200, 1600));
+    assert!(png.windows(3).any(|w| w == b"k=9"), "the title names k");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["k"], 9);
     assert_eq!(report["proof_bytes"], 6368);
     assert_eq!(report["instance_columns"], 1);
     assert_eq!(report["permutations"], 54);
     assert_eq!(report["rows_per_permutation"], 10);
+}
+
+/// The width and height of a PNG, after checking its framing: the
+/// signature, IHDR first, and IEND (with its fixed CRC) last.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR"),
+        "not a PNG"
+    );
+    assert!(png.ends_with(b"\0\0\0\0IEND\xae\x42\x60\x82"), "no IEND");
+    let word = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    (word(16), word(20))
+}
+
+#[test]
+fn the_default_shapes_layout_is_a_small_png_drawn_the_same_each_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [tmp.path().join("a.png"), tmp.path().join("b.png")];
+    for file in &files {
+        let out = bulkhead(tmp.path())
+            .arg("inspect")
+            .arg("--layout")
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let png = std::fs::read(&files[0]).unwrap();
+    assert_eq!(png_size(&png), (1200, 1600), "bounded whatever the shape");
+    // The SVG it replaces was 36.7 MB at this shape.
+    assert!(png.len() < 2 << 20, "{} bytes", png.len());
+    assert_eq!(png, std::fs::read(&files[1]).unwrap(), "deterministic");
 }
 
 #[test]

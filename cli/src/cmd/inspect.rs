@@ -1,5 +1,7 @@
 //! `bulkhead inspect`: the exact size of a circuit shape, for researchers.
 
+mod raster;
+
 use std::path::PathBuf;
 
 use bulkhead_circuits::cost::{self, CircuitReport};
@@ -17,7 +19,8 @@ pub struct InspectArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
-    /// Also draw the circuit's layout (regions per column) as an SVG file.
+    /// Also draw the circuit's layout (regions per column, rows top to
+    /// bottom) as a PNG image of 1200x1600 pixels, whatever the shape.
     #[arg(long)]
     layout: Option<PathBuf>,
 }
@@ -35,27 +38,28 @@ pub fn execute(args: InspectArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Renders halo2's picture of the circuit layout into an SVG.
+/// Layout picture size in pixels: bounded, whatever the shape.
+const LAYOUT_SIZE: (u32, u32) = (1200, 1600);
+
+/// Renders halo2's picture of the circuit layout (regions, assigned cells,
+/// the used and usable rows) into a PNG at `path`: columns left to right
+/// (instance, advice red, fixed blue), rows top to bottom, several rows a
+/// pixel at large `k`.
 fn draw_layout(shape: CircuitShape, k: u32, path: &std::path::Path) -> Result<(), CliError> {
     use plotters::prelude::*;
-    let drawing = |e: DrawingAreaErrorKind<std::io::Error>| {
-        CliError::Usage(format!("{}: {e}", path.display()))
-    };
-    let root = SVGBackend::new(path, (1200, 1600)).into_drawing_area();
-    root.fill(&WHITE).map_err(drawing)?;
-    let root = root
-        .titled(
-            &format!("Bulkhead exit batch, {shape}, k={k}"),
-            ("sans-serif", 20),
-        )
-        .map_err(drawing)?;
-    bulkhead_circuits::with_chips!(shape.poseidon_chips, CHIPS => {
-        let circuit = bulkhead_circuits::circuit::ExitBatchCircuit::<CHIPS>::blank(shape)?;
-        halo2_proofs::dev::CircuitLayout::default()
-            .render(k, &circuit, &root)
-            .map_err(drawing)
-    })?;
-    root.present().map_err(drawing)
+    let mut image = raster::Raster::new(LAYOUT_SIZE.0, LAYOUT_SIZE.1);
+    {
+        let root = (&mut image).into_drawing_area();
+        bulkhead_circuits::with_chips!(shape.poseidon_chips, CHIPS => {
+            let circuit = bulkhead_circuits::circuit::ExitBatchCircuit::<CHIPS>::blank(shape)?;
+            halo2_proofs::dev::CircuitLayout::default()
+                .show_labels(false)
+                .render(k, &circuit, &root)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
+        })?;
+    }
+    let png = image.png(&format!("Bulkhead exit batch, {shape}, k={k}"));
+    bulkhead_prover::write_atomically(path, &png).map_err(CliError::io(path))
 }
 
 fn report_json(r: &CircuitReport) -> serde_json::Value {
