@@ -2,8 +2,11 @@
 //!
 //! Completeness: MockProver accepts what the native model produces.
 //! Soundness: each test starts from an honest witness, changes one thing a
-//! cheating prover would change, and asserts which named constraint (or
-//! which named range-check region, or which public-input binding) fails.
+//! cheating prover would change, and states every failure MockProver must
+//! report: which named constraint fails in which region, which range check
+//! and which public-input binding break (`failures` holds the vocabulary
+//! and the exact comparison). A test fails if a failure it names is missing
+//! or if one it does not name appears.
 //!
 //! The tests are grouped by what they break:
 //!
@@ -20,12 +23,14 @@
 mod batch;
 mod boundary;
 mod completeness;
+mod failures;
 mod real;
 mod slot;
 
 use ff::Field;
 use halo2_proofs::dev::{MockProver, VerifyFailure};
 
+use self::failures::*;
 use super::{ExitBatchCircuit, Site};
 use crate::cost;
 use bulkhead_protocol::hash::{self, account_nonce, fp, tag, Fp};
@@ -67,41 +72,11 @@ impl Case {
             .verify()
     }
 
-    /// Asserts that verification fails and that one failure's report
-    /// contains `needle` (a constraint name, a region name, or a location).
-    fn assert_fails_with(&self, needle: &str) {
-        let failures = self.verify().expect_err("a cheating witness was accepted");
-        let reports: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
-        assert!(
-            reports.iter().any(|r| r.contains(needle)),
-            "expected a failure mentioning {needle:?}, got:\n{}",
-            reports.join("\n")
-        );
-    }
-
-    /// Asserts that verification fails, and only by the constraint named
-    /// `name`: the witness broke exactly that rule.
-    fn assert_only_constraint_fails(&self, name: &str) {
-        let needle = format!("'{name}'");
-        self.assert_fails_with(&needle);
-        let failures = self.verify().unwrap_err();
-        assert!(
-            failures.iter().all(|f| matches!(
-                f,
-                VerifyFailure::ConstraintNotSatisfied { .. } if f.to_string().contains(&needle)
-            )),
-            "expected only {needle} to fail, got:\n{failures:#?}"
-        );
-    }
-
-    /// Asserts that verification fails and that every failure is a broken
-    /// equality (copy or instance binding), no gate or lookup.
-    fn assert_only_equality_fails(&self) {
-        self.assert_fails_with("Equality constraint not satisfied");
-        let failures = self.verify().unwrap_err();
-        assert!(failures
-            .iter()
-            .all(|f| matches!(f, VerifyFailure::Permutation { .. })));
+    /// Asserts that verification fails with exactly the failures of
+    /// `expected`: the witness broke those rules and no other.
+    fn assert_fails_exactly(&self, expected: Expected) {
+        let reported = self.verify().expect_err("a cheating witness was accepted");
+        failures::assert_exactly(reported, expected);
     }
 }
 
