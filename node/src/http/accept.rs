@@ -13,7 +13,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use super::{deadline, HttpLimits};
+use super::{deadline, error, HttpLimits};
 
 /// How long the loop rests after `accept` fails (out of descriptors,
 /// mostly) before trying again, so it does not spin.
@@ -28,14 +28,16 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// kernel's backlog, costing this process no descriptor, until a place
 /// frees. Each connection must send a request head within
 /// `limits.header_read_timeout` (hyper closes it otherwise), and every
-/// request body is under `limits.body_deadline` ([`deadline`]).
+/// request body is under `limits.body_deadline` ([`deadline`]). Every
+/// error answer is in the one JSON shape ([`error`]).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: HttpLimits,
     shutdown: impl Future<Output = ()> + Send,
 ) {
-    let app = deadline::layer(app, limits.body_deadline);
+    // The error shape outermost: it also shapes the deadline's 408.
+    let app = error::layer(deadline::layer(app, limits.body_deadline));
     let places = Arc::new(Semaphore::new(limits.max_connections));
     let mut http = http1::Builder::new();
     // The timeout needs a timer; without one hyper has no timeout at all.

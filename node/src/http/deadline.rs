@@ -20,9 +20,8 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
+use axum::Router;
 use http_body::{Frame, SizeHint};
-use serde_json::json;
 use thiserror::Error;
 use tokio::time::Sleep;
 
@@ -62,14 +61,12 @@ async fn enforce(
     if !missed.load(Ordering::SeqCst) {
         return response;
     }
-    let mut late = (
+    let mut late = super::ApiError::new(
         StatusCode::REQUEST_TIMEOUT,
-        Json(json!({
-            "error": "body_timeout",
-            "reason": BodyTooSlow(deadline).to_string(),
-        })),
+        "body_timeout",
+        BodyTooSlow(deadline),
     )
-        .into_response();
+    .into_response();
     // The rest of the body may still be on its way: the connection cannot
     // carry another request.
     late.headers_mut()

@@ -15,14 +15,21 @@
 //!   delivered in time ends the request with 408 ([`deadline`]), so a
 //!   trickled body cannot hold a handler's resources for long. Handlers
 //!   read the whole body *before* taking any scarce permit.
+//!
+//! Every error answer, a handler's or the server's own (no route, a body
+//! too large), is one JSON shape, `{"error": code, "reason": text}`
+//! ([`error`]).
 
 mod accept;
 pub mod deadline;
+pub mod error;
+pub mod routes;
 
 use std::time::Duration;
 
 pub use accept::serve;
 pub use deadline::{BodyDeadline, BodyTooSlow};
+pub use error::ApiError;
 
 use crate::error::NodeError;
 

@@ -6,17 +6,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Semaphore;
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
 use super::engine::{Engine, ExitSubmission, IntakeRefusal, SubmitError, UnverifiedSignature};
 use super::metrics::{Gauges, RelayMetrics};
 use super::Shared;
+use crate::http::routes::{self, Route};
+use crate::http::ApiError;
 use crate::service::api::bearer_matches;
 
 /// The largest exit request: a few hundred bytes of JSON, with room.
@@ -67,21 +68,30 @@ impl RelayApi {
 
 /// The router.
 pub fn router(api: RelayApi) -> Router {
-    Router::new()
-        .route("/v1/exits", post(submit).get(find))
-        .route("/v1/exits/{id}", get(exit))
-        .route("/v1/status", get(status))
-        .route("/metrics", get(metrics))
+    routes::router(routes())
         .layer(DefaultBodyLimit::max(MAX_REQUEST))
         .with_state(api)
 }
 
-fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Response {
-    (
-        status,
-        Json(json!({ "error": code, "reason": message.to_string() })),
-    )
-        .into_response()
+/// The relayer's OpenAPI 3 description, served at `GET /v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../openapi/relay.json");
+
+/// Every route of the relayer's API, the one list its router is built
+/// from (and its OpenAPI description is checked against).
+pub fn routes() -> Vec<Route<RelayApi>> {
+    vec![
+        Route::post("/v1/exits", submit),
+        Route::get("/v1/exits", find),
+        Route::get("/v1/exits/{id}", exit),
+        Route::get("/v1/status", status),
+        Route::get("/metrics", metrics),
+        Route::openapi(OPENAPI),
+    ]
+}
+
+/// An error answer in the services' one shape ([`ApiError`]).
+fn error(status: StatusCode, code: &'static str, message: impl std::fmt::Display) -> Response {
+    ApiError::new(status, code, message).into_response()
 }
 
 fn lock(engine: &Mutex<Engine>) -> MutexGuard<'_, Engine> {
@@ -97,7 +107,11 @@ fn lock(engine: &Mutex<Engine>) -> MutexGuard<'_, Engine> {
 /// another token (`unauthorised`); 408 body too slow; 413 too large; 415
 /// not JSON; 429 the account holds its share of the queue; 503 queue full
 /// or relayer halted.
-async fn submit(State(api): State<RelayApi>, headers: HeaderMap, body: Bytes) -> Response {
+async fn submit(
+    State(api): State<RelayApi>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     if !bearer_matches(api.token.as_deref(), &headers) {
         return error(
             StatusCode::UNAUTHORIZED,
@@ -120,6 +134,19 @@ async fn submit(State(api): State<RelayApi>, headers: HeaderMap, body: Bytes) ->
             "send the exit request as application/json",
         );
     }
+    // Past the limit, named with it; a body that came too slowly is
+    // answered 408 by the deadline layer whatever is said here.
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("larger than the largest exit request ({MAX_REQUEST} bytes)"),
+            )
+        }
+        Err(rejection) => return error(rejection.status(), "malformed", rejection.body_text()),
+    };
     let request = match ExitSubmission::from_json(&body) {
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, "malformed", e),
@@ -162,13 +189,12 @@ async fn submit(State(api): State<RelayApi>, headers: HeaderMap, body: Bytes) ->
                 IntakeRefusal::AccountShareFull { .. } => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let mut response = error(status, refusal.label(), &refusal);
-            if status != StatusCode::UNPROCESSABLE_ENTITY {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            let refused = ApiError::new(status, refusal.label(), &refusal);
+            if status == StatusCode::UNPROCESSABLE_ENTITY {
+                refused.into_response()
+            } else {
+                refused.retry_after().into_response()
             }
-            response
         }
         // Worded above; never reaches here.
         Ok(Err(e @ SubmitError::BadSignature(_))) => {

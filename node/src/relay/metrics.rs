@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::service::metrics::{header, Histogram};
+use crate::service::metrics::{build_info, header, Histogram};
 
 /// Upper bounds (seconds) of the proving-time histogram: a TINY batch
 /// proves in a fraction of a second, a default one in 10 to 30 s on two
@@ -140,6 +140,7 @@ impl RelayMetrics {
     /// The exposition text.
     pub fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::new();
+        build_info(&mut out, "relay");
         self.with(|c| {
             let counters: [(&str, &str, u64); 9] = [
                 (

@@ -5,9 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use bulkhead_protocol::hex::fp_from_hex;
 use bulkhead_verifier::gate::{GateState, ItemJson, StreamItem};
@@ -18,6 +17,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::metrics::Metrics;
 use super::writer::{Job, Request};
 use crate::error::NodeError;
+use crate::http::routes::{self, Route};
+use crate::http::ApiError;
 use crate::json::integers_as_strings;
 use crate::ledger::{Depth, LedgerReader, Verdict};
 use crate::report;
@@ -58,30 +59,26 @@ const IDLE_READERS: usize = 8;
 /// against Content-Length before a byte is read.
 pub fn router(state: AppState) -> Router {
     let max_body = state.max_body;
-    Router::new()
-        .route("/v1/items", post(submit))
-        .route("/v1/status", get(status))
-        .route("/v1/sources/{id}", get(source))
-        .route("/v1/credits", get(credits))
-        .route("/v1/blast-radius", get(blast))
-        .route("/metrics", get(metrics))
+    routes::router(routes())
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
 }
 
-/// An error answer: a status and a JSON `{"error": ...}`.
-struct ApiError(StatusCode, String);
+/// The gate's OpenAPI 3 description, served at `GET /v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../openapi/gate.json");
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
-    }
-}
-
-impl From<NodeError> for ApiError {
-    fn from(e: NodeError) -> Self {
-        ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-    }
+/// Every route of the gate's API, the one list its router is built from
+/// (and its OpenAPI description is checked against).
+pub fn routes() -> Vec<Route<AppState>> {
+    vec![
+        Route::post("/v1/items", submit),
+        Route::get("/v1/status", status),
+        Route::get("/v1/sources/{id}", source),
+        Route::get("/v1/credits", credits),
+        Route::get("/v1/blast-radius", blast),
+        Route::get("/metrics", metrics),
+        Route::openapi(OPENAPI),
+    ]
 }
 
 /// Compares without leaking, through timing, how much of a guess was
@@ -119,15 +116,17 @@ async fn submit(
     body: Body,
 ) -> Result<Response, ApiError> {
     if !authorised(&state, &headers) {
-        return Err(ApiError(
+        return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "write requests need `Authorization: Bearer <token>`".into(),
+            "unauthorised",
+            "write requests need `Authorization: Bearer <token>`",
         ));
     }
     if state.following {
-        return Err(ApiError(
+        return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "this gate follows a stream, which alone orders its items: append the item to the stream".into(),
+            "following",
+            "this gate follows a stream, which alone orders its items: append the item to the stream",
         ));
     }
     let content_type = headers
@@ -144,22 +143,22 @@ async fn submit(
         Some("application/json") => true,
         Some("application/octet-stream") | None => false,
         Some(other) => {
-            return Err(ApiError(
+            return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "content_type",
                 format!("{other}: send application/octet-stream (a bundle) or application/json"),
             ))
         }
     };
-    let busy = |reason: &str| {
-        let mut response = ApiError(StatusCode::SERVICE_UNAVAILABLE, reason.into()).into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        response
+    let busy = |code: &'static str, reason: &str| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, reason)
+            .retry_after()
+            .into_response()
     };
     let too_large = || {
-        ApiError(
+        ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
             format!(
                 "larger than the largest valid item ({} bytes)",
                 state.max_body
@@ -182,11 +181,19 @@ async fn submit(
         .map_err(|_| too_large())?;
     let Ok(reading) = state.bodies.clone().try_acquire_owned() else {
         state.metrics.record_queue_full();
-        return Ok(busy("too many submissions in flight; retry later"));
+        return Ok(busy(
+            "queue_full",
+            "too many submissions in flight; retry later",
+        ));
     };
     let item = if is_json {
-        let item: ItemJson = serde_json::from_slice(&body)
-            .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("not a stream item: {e}")))?;
+        let item: ItemJson = serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                format!("not a stream item: {e}"),
+            )
+        })?;
         StreamItem::from(item)
     } else {
         StreamItem::Bundle(body.to_vec())
@@ -198,20 +205,27 @@ async fn submit(
     };
     if let Err(e) = state.queue.try_send(request) {
         state.metrics.record_queue_full();
-        return Ok(busy(match e {
-            mpsc::error::TrySendError::Full(_) => "queue full; retry later",
-            mpsc::error::TrySendError::Closed(_) => "shutting down",
-        }));
+        return Ok(match e {
+            mpsc::error::TrySendError::Full(_) => busy("queue_full", "queue full; retry later"),
+            mpsc::error::TrySendError::Closed(_) => busy("shutting_down", "shutting down"),
+        });
     }
     drop(reading);
     let (verdict, _) = answer
         .await
-        .map_err(|_| ApiError(StatusCode::SERVICE_UNAVAILABLE, "writer stopped".into()))?
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                "writer stopped",
+            )
+        })?
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
     let Some(verdict) = verdict else {
-        return Err(ApiError(
+        return Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "no verdict".into(),
+            "internal",
+            "no verdict",
         ));
     };
     let status = match verdict {
@@ -242,7 +256,7 @@ async fn read<T: Send + 'static>(
         result
     })
     .await
-    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?
     .map_err(ApiError::from)
 }
 
@@ -262,15 +276,17 @@ async fn source(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id: u64 = id.parse().map_err(|_| {
-        ApiError(
+        ApiError::new(
             StatusCode::BAD_REQUEST,
+            "malformed",
             format!("{id:?} is not a segment id"),
         )
     })?;
     let (gate, _) = summary(&state).await?;
     report::source_report(&gate, id).map(Json).ok_or_else(|| {
-        ApiError(
+        ApiError::new(
             StatusCode::NOT_FOUND,
+            "unknown",
             format!("segment {id} is not a registered source"),
         )
     })
@@ -290,7 +306,7 @@ async fn credits(
     State(state): State<AppState>,
     Query(query): Query<CreditQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let bad = |what: &str| ApiError(StatusCode::BAD_REQUEST, what.to_string());
+    let bad = |what: &str| ApiError::new(StatusCode::BAD_REQUEST, "malformed", what);
     let recipient = match &query.recipient {
         Some(text) => Some(
             fp_from_hex(text)
@@ -329,7 +345,7 @@ async fn blast(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
 
 /// `GET /metrics`: Prometheus text.
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let (gate, _) = summary(&state).await?;
-    let text = state.metrics.render(&gate);
+    let (gate, position) = summary(&state).await?;
+    let text = state.metrics.render(&gate, position);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }

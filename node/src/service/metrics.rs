@@ -64,6 +64,11 @@ struct Counts {
     batches: u64,
     batched_proofs: u64,
     batch_seconds: f64,
+    /// Stream entries that did not decode (skipped, not judged).
+    garbage: u64,
+    /// The followed stream's last position, as last read (`None` when the
+    /// gate follows none, or the read failed: no lag is exported then).
+    stream_last: Option<u64>,
 }
 
 /// The service's counters (the ledger holds the credited values).
@@ -82,6 +87,8 @@ impl Default for Metrics {
                 batches: 0,
                 batched_proofs: 0,
                 batch_seconds: 0.0,
+                garbage: 0,
+                stream_last: None,
             }),
         }
     }
@@ -91,6 +98,28 @@ impl Default for Metrics {
 pub fn header(out: &mut String, name: &str, help: &str, kind: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// `bulkhead_build_info{service,version[,git]} 1`: which build answers.
+/// `git` is the commit the builder named in `BULKHEAD_GIT_COMMIT` at
+/// build time, omitted when none was (asking git from a build script
+/// would rebuild the crate on every commit).
+pub fn build_info(out: &mut String, service: &str) {
+    header(
+        out,
+        "bulkhead_build_info",
+        "The build answering: service, crate version and, if known, git commit.",
+        "gauge",
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    let git = option_env!("BULKHEAD_GIT_COMMIT")
+        .filter(|c| !c.is_empty())
+        .map(|c| format!(",git=\"{c}\""))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "bulkhead_build_info{{service=\"{service}\",version=\"{version}\"{git}}} 1"
+    );
 }
 
 /// The label of an item kind.
@@ -137,15 +166,28 @@ impl Metrics {
         })
     }
 
+    /// Counts a stream entry that did not decode (skipped).
+    pub fn record_garbage(&self) {
+        self.with(|c| c.garbage += 1)
+    }
+
+    /// The followed stream's last position, as just read (`None`: unknown,
+    /// so no lag is exported).
+    pub fn set_stream_last(&self, last: Option<u64>) {
+        self.with(|c| c.stream_last = last)
+    }
+
     /// Counts a submission turned away because the queue was full.
     pub fn record_queue_full(&self) {
         self.with(|c| c.queue_full += 1)
     }
 
     /// The exposition text, with the credited value per source and asset
-    /// from `state` (read from the ledger).
-    pub fn render(&self, state: &GateState) -> String {
+    /// from `state` and the stream `position` applied (read from the
+    /// ledger).
+    pub fn render(&self, state: &GateState, position: u64) -> String {
         let mut out = String::new();
+        build_info(&mut out, "gate");
         self.with(|c| {
             header(
                 &mut out,
@@ -166,7 +208,7 @@ impl Metrics {
                 "counter",
             );
             for (label, n) in &c.refusals {
-                let rule = crate::report::rule_of(label).unwrap_or("none");
+                let rule = crate::report::metric_rule(label);
                 let _ = writeln!(
                     out,
                     "bulkhead_gate_refusals_total{{rule=\"{rule}\",reason=\"{label}\"}} {n}"
@@ -209,35 +251,114 @@ impl Metrics {
                 "counter",
             );
             let _ = writeln!(out, "bulkhead_gate_batch_seconds_total {}", c.batch_seconds);
-        });
-        header(
-            &mut out,
-            "bulkhead_gate_credited",
-            "Value credited here, by source and asset.",
-            "gauge",
-        );
-        for (id, source) in &state.sources {
-            for (asset, amount) in &source.credited {
+            header(
+                &mut out,
+                "bulkhead_gate_stream_garbage_total",
+                "Stream entries that are not items (skipped, not judged).",
+                "counter",
+            );
+            let _ = writeln!(out, "bulkhead_gate_stream_garbage_total {}", c.garbage);
+            header(
+                &mut out,
+                "bulkhead_gate_stream_position",
+                "The last stream position applied.",
+                "gauge",
+            );
+            let _ = writeln!(out, "bulkhead_gate_stream_position {position}");
+            // Only when the stream's end is known: a made-up lag would
+            // read as caught up.
+            if let Some(last) = c.stream_last {
+                header(
+                    &mut out,
+                    "bulkhead_gate_stream_lag",
+                    "Positions the followed stream holds beyond the last applied.",
+                    "gauge",
+                );
                 let _ = writeln!(
                     out,
-                    "bulkhead_gate_credited{{source=\"{id}\",asset=\"{asset}\"}} {amount}"
+                    "bulkhead_gate_stream_lag {}",
+                    last.saturating_sub(position)
                 );
             }
-        }
-        header(
-            &mut out,
-            "bulkhead_gate_held_exits",
-            "Exits held by the breaker or the inbound limit.",
-            "gauge",
-        );
-        let _ = writeln!(out, "bulkhead_gate_held_exits {}", state.held.len());
-        header(
-            &mut out,
-            "bulkhead_gate_epoch",
-            "The stream's current epoch.",
-            "gauge",
-        );
-        let _ = writeln!(out, "bulkhead_gate_epoch {}", state.epoch);
+        });
+        render_state(&mut out, state);
         out
     }
+}
+
+/// The gauges read off the ledger's state: value credited and held per
+/// source and asset, held exits, quarantines, the local breaker, the
+/// epoch.
+fn render_state(out: &mut String, state: &GateState) {
+    header(
+        out,
+        "bulkhead_gate_credited",
+        "Value credited here, by source and asset.",
+        "gauge",
+    );
+    for (id, source) in &state.sources {
+        for (asset, amount) in &source.credited {
+            let _ = writeln!(
+                out,
+                "bulkhead_gate_credited{{source=\"{id}\",asset=\"{asset}\"}} {amount}"
+            );
+        }
+    }
+    header(
+        out,
+        "bulkhead_gate_held_exits",
+        "Exits held by the breaker or the inbound limit.",
+        "gauge",
+    );
+    let _ = writeln!(out, "bulkhead_gate_held_exits {}", state.held.len());
+    // Summed per source and asset: what the held queue owes, the number
+    // an alert on a growing queue watches.
+    let mut held: BTreeMap<(u64, u64), u64> = BTreeMap::new();
+    for credit in state.held.values() {
+        let sum = held.entry((credit.src, credit.asset)).or_default();
+        *sum = sum.saturating_add(credit.amount);
+    }
+    header(
+        out,
+        "bulkhead_gate_held_amount",
+        "Value held (not yet credited), by source and asset.",
+        "gauge",
+    );
+    for ((src, asset), amount) in &held {
+        let _ = writeln!(
+            out,
+            "bulkhead_gate_held_amount{{source=\"{src}\",asset=\"{asset}\"}} {amount}"
+        );
+    }
+    header(
+        out,
+        "bulkhead_gate_source_quarantined",
+        "1 while the stream quarantines the source.",
+        "gauge",
+    );
+    for (id, source) in &state.sources {
+        let quarantined = u8::from(source.quarantined.is_some());
+        let _ = writeln!(
+            out,
+            "bulkhead_gate_source_quarantined{{source=\"{id}\"}} {quarantined}"
+        );
+    }
+    header(
+        out,
+        "bulkhead_gate_local_breaker_tripped",
+        "1 while this gate's local breaker is tripped.",
+        "gauge",
+    );
+    let _ = writeln!(
+        out,
+        "bulkhead_gate_local_breaker_tripped {}",
+        u8::from(state.local_tripped)
+    );
+    header(
+        out,
+        "bulkhead_gate_epoch",
+        "The stream's current epoch.",
+        "gauge",
+    );
+    let _ = writeln!(out, "bulkhead_gate_epoch {}", state.epoch);
 }

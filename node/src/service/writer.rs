@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bulkhead_protocol::bundle::Bundle;
-use bulkhead_verifier::gate::{ItemKind, StreamItem};
+use bulkhead_verifier::gate::{ItemKind, Refusal, StreamItem};
 use bulkhead_verifier::{check_bundles, Verified};
 use tokio::sync::{mpsc, oneshot};
 
@@ -129,6 +129,33 @@ fn judge(ledger: &mut Ledger, job: &Job, verified: Option<&Verified>) -> Judged 
     }
 }
 
+/// Says once, at WARN, that an item was refused: where it came from (its
+/// stream position, or a submission), its kind, the rule and label it is
+/// counted under, and the reason. A refused item is committed like any
+/// other (its position passed), so it is never judged, nor logged, again.
+fn log_refusal(job: &Job, kind: &'static str, refusal: &Refusal) {
+    let (label, reason) = (refusal.label(), refusal.to_string());
+    let rule = crate::report::metric_rule(label);
+    match job {
+        Job::Stream { position, .. } => {
+            tracing::warn!(position, kind, rule, label, %reason, "stream item refused")
+        }
+        _ => tracing::warn!(kind, rule, label, %reason, "submitted item refused"),
+    }
+}
+
+/// Whether the job is a stream entry that is not an item (garbage: its
+/// position is passed, nothing judged).
+fn is_garbage(job: &Job) -> bool {
+    matches!(
+        job,
+        Job::Stream {
+            entry: StreamEntry::Malformed(_),
+            ..
+        }
+    )
+}
+
 /// Ends the process at once: what is committed is safe, and the lock goes
 /// with the process; a restart reads the committed state.
 fn stop_process(why: &str) -> ! {
@@ -174,12 +201,20 @@ pub fn spawn(
                         stop_process("the ledger is poisoned");
                     }
                     let elapsed = started.elapsed();
-                    if let (Some(kind), Ok(verdict)) = (kind, &result) {
-                        let refusal = match verdict {
-                            Some(Verdict::Refused(r)) => Some(r.label()),
-                            _ => None,
-                        };
-                        metrics.record(kind, refusal, elapsed);
+                    match (kind, &result) {
+                        (Some(kind), Ok(verdict)) => {
+                            let refusal = match verdict {
+                                Some(Verdict::Refused(r)) => {
+                                    log_refusal(&job, kind, r);
+                                    Some(r.label())
+                                }
+                                _ => None,
+                            };
+                            metrics.record(kind, refusal, elapsed);
+                        }
+                        // An entry that is not an item, passed (and logged).
+                        (None, Ok(_)) if is_garbage(&job) => metrics.record_garbage(),
+                        _ => {}
                     }
                     if let Err(error) = &result {
                         tracing::error!(%error, "item not applied");
