@@ -131,7 +131,10 @@ fn serve(args: ServeArgs, cache: &ParamsCache) -> Result<(), CliError> {
             args.state.display()
         );
     }
-    let relay = Relay::open(&args.state, keys, options.policy)?;
+    let mut relay = Relay::open(&args.state, keys, options.policy)?;
+    // Refused here, before a consumer is made or anything published, if
+    // the state directory follows another stream.
+    relay.bind_stream(&stream)?;
     let source = stream.source(
         &format!("relay-{}", relay.segment()),
         relay.stream_position(),

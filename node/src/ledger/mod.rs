@@ -9,6 +9,7 @@
 //! restart would offer it again forever). [`reader::LedgerReader`] opens
 //! its own read-only connection, beside a running writer.
 
+mod binding;
 mod reader;
 pub mod rows;
 mod schema;

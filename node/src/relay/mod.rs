@@ -198,6 +198,14 @@ impl Relay {
         self.watcher.position()
     }
 
+    /// Binds the relayer's state directory to `spec`'s stream before it
+    /// follows or publishes anything: the first time it is recorded,
+    /// later another stream is refused ([`NodeError::OtherStream`]).
+    pub fn bind_stream(&mut self, spec: &crate::stream::StreamSpec) -> Result<(), NodeError> {
+        let found = spec.identify(self.engine.stream_id())?;
+        self.watcher.bind_stream(&found)
+    }
+
     /// Opens the relayer set up in `dir`: takes the lock (a second
     /// relayer on the same directory is refused, naming the holder), then
     /// the engine and the watcher.
@@ -333,7 +341,12 @@ fn engine_loop(
     while !stop.load(Ordering::SeqCst) {
         let read = match watcher.step(source) {
             Ok(read) => read,
-            Err(e @ (NodeError::Sql(_) | NodeError::Poisoned | NodeError::Corrupt(_))) => {
+            Err(
+                e @ (NodeError::Sql(_)
+                | NodeError::Poisoned
+                | NodeError::Corrupt(_)
+                | NodeError::OtherStream { .. }),
+            ) => {
                 return Err(e)
             }
             Err(e) => {

@@ -17,7 +17,7 @@ use bulkhead_verifier::VerifierKeys;
 use super::engine::StreamView;
 use crate::error::NodeError;
 use crate::ledger::{Ledger, Verdict};
-use crate::stream::{StreamEntry, StreamSource};
+use crate::stream::{EntryDigest, StreamEntry, StreamIdentity, StreamSource};
 
 /// The watcher's state directory inside the relayer's.
 pub fn watch_dir(dir: &Path) -> PathBuf {
@@ -91,6 +91,9 @@ pub struct Watcher {
     /// An entry that did not decode: its position, text and when first
     /// seen.
     unsettled: Option<(u64, StreamEntry, Instant)>,
+    /// The stream's identity, bound while it was empty: completed with
+    /// the first entry's digest before that entry is applied.
+    first_unknown: Option<StreamIdentity>,
 }
 
 impl Watcher {
@@ -106,7 +109,22 @@ impl Watcher {
             ledger,
             segment,
             unsettled: None,
+            first_unknown: None,
         })
+    }
+
+    /// Binds the watcher's ledger, and so the relayer's state directory,
+    /// to `found` ([`Ledger::bind_stream`]): refused if it follows another
+    /// stream. Call it before the relayer follows or publishes.
+    pub fn bind_stream(&mut self, found: &StreamIdentity) -> Result<(), NodeError> {
+        let kept = self.ledger.bind_stream(found)?;
+        self.first_unknown = kept.first.is_none().then_some(kept);
+        Ok(())
+    }
+
+    /// The stream the watcher follows, if it has followed one.
+    pub fn stream(&self) -> Result<Option<StreamIdentity>, NodeError> {
+        self.ledger.stream()
     }
 
     /// The last stream position applied.
@@ -141,6 +159,16 @@ impl Watcher {
         let Some(entry) = source.entry(position)? else {
             return Ok(false);
         };
+        if let Some(identity) = &self.first_unknown {
+            // Bound while the stream was empty: its first entry is
+            // recorded before it is applied.
+            if let Some(first) = source.raw(1)? {
+                let mut identity = identity.clone();
+                identity.first = Some(EntryDigest::of(&first));
+                self.ledger.bind_stream(&identity)?;
+                self.first_unknown = None;
+            }
+        }
         if !entry.is_well_formed() {
             let now = Instant::now();
             match &self.unsettled {

@@ -123,7 +123,7 @@ pub fn run(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result<(),
 /// what it holds.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    ledger: Ledger,
+    mut ledger: Ledger,
     max_body: usize,
     options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send,
@@ -142,6 +142,11 @@ pub async fn serve(
             "this gate accepted items outside a stream; it cannot follow one from the start".into(),
         ));
     }
+    // Bound to its stream before anything of it is read for applying.
+    let first_unknown = match &options.follow {
+        Some(spec) => bind_stream(&mut ledger, spec).await?,
+        None => None,
+    };
     let dir = ledger.dir().to_path_buf();
     let start_position = ledger.position();
     let metrics = Arc::new(metrics::Metrics::default());
@@ -163,8 +168,15 @@ pub async fn serve(
     if let Some(StreamSpec::Dir(log)) = &options.follow {
         warn_stray_files(log.clone()).await;
     }
-    let follower =
-        source.map(|log| tokio::spawn(follow(log, start_position, queue.clone(), stopped.clone())));
+    let follower = source.map(|log| {
+        tokio::spawn(follow(
+            log,
+            start_position,
+            first_unknown,
+            queue.clone(),
+            stopped.clone(),
+        ))
+    });
     let state = api::AppState {
         queue,
         dir: Arc::new(dir),
@@ -188,6 +200,23 @@ pub async fn serve(
     let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     tracing::info!("gate service stopped");
     Ok(())
+}
+
+/// Binds `ledger` to the stream `spec` names (refused if it follows
+/// another). If the stream has no entry yet, returns the identity the
+/// follower completes with the first entry's digest before it applies
+/// it.
+async fn bind_stream(
+    ledger: &mut Ledger,
+    spec: &StreamSpec,
+) -> Result<Option<crate::stream::StreamIdentity>, NodeError> {
+    let stream_id = ledger.state().config.stream_id;
+    let spec = spec.clone();
+    let found = tokio::task::spawn_blocking(move || spec.identify(stream_id))
+        .await
+        .map_err(|e| NodeError::Usage(format!("stream: {e}")))??;
+    let kept = ledger.bind_stream(&found)?;
+    Ok(kept.first.is_none().then_some(kept))
 }
 
 /// Says once, at start, if the followed directory holds files that are
@@ -239,10 +268,13 @@ const FOLLOW_WINDOW: usize = 64;
 
 /// Feeds the writer the log's entries from `after + 1` on, in order, up
 /// to [`FOLLOW_WINDOW`] at a time (the writer applies them in queue order
-/// and the ledger checks each position), until told to stop.
+/// and the ledger checks each position), until told to stop. With
+/// `first_unknown` (the stream was empty at start), the ledger is first
+/// bound to the first entry's digest.
 async fn follow(
     log: Arc<dyn StreamSource>,
     after: u64,
+    mut first_unknown: Option<crate::stream::StreamIdentity>,
     queue: mpsc::Sender<writer::Request>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -265,6 +297,20 @@ async fn follow(
                 _ = stop.changed() => {}
             }
             continue;
+        }
+        if let Some(identity) = first_unknown.take() {
+            match bind_first(&log, identity.clone(), &queue).await {
+                Some(Ok(())) => {}
+                Some(Err(error)) => {
+                    tracing::error!(%error, "not following the stream");
+                    return;
+                }
+                None => {
+                    first_unknown = Some(identity);
+                    tokio::time::sleep(FOLLOW_POLL * 20).await;
+                    continue;
+                }
+            }
         }
         let mut answers = Vec::with_capacity(entries.len());
         for (offset, entry) in entries.into_iter().enumerate() {
@@ -303,6 +349,46 @@ async fn follow(
                 Err(_) => return,
             }
         }
+    }
+}
+
+/// Has the writer record the digest of the stream's first entry in the
+/// ledger's binding (`identity` completed), before the entry is applied.
+/// `None` if it could not be read or the writer did not answer (tried
+/// again); `Some(Err)` if the ledger refuses it.
+async fn bind_first(
+    log: &Arc<dyn StreamSource>,
+    mut identity: crate::stream::StreamIdentity,
+    queue: &mpsc::Sender<writer::Request>,
+) -> Option<Result<(), Arc<NodeError>>> {
+    let source = log.clone();
+    let first = match tokio::task::spawn_blocking(move || source.raw(1)).await {
+        Ok(Ok(Some(first))) => first,
+        Ok(Ok(None)) => return None,
+        Ok(Err(error)) => {
+            tracing::error!(%error, "cannot read the stream's first entry; retrying");
+            return None;
+        }
+        Err(_) => return None,
+    };
+    identity.first = Some(crate::stream::EntryDigest::of(&first));
+    let (reply, answer) = oneshot::channel();
+    let job = writer::Job::Bind(identity);
+    queue.send(writer::Request { job, reply }).await.ok()?;
+    Some(answer.await.ok()?.map(|_| ()))
+}
+
+/// The followed stream's last position, for the lag gauge; `None` if it
+/// cannot be read now (the gauge is then left out rather than guessed).
+async fn stream_last(log: &Arc<dyn StreamSource>) -> Option<u64> {
+    let log = log.clone();
+    match tokio::task::spawn_blocking(move || log.last()).await {
+        Ok(Ok(last)) => Some(last),
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "cannot read the stream's last position");
+            None
+        }
+        Err(_) => None,
     }
 }
 

@@ -25,6 +25,10 @@ use crate::stream::StreamEntry;
 pub enum Job {
     /// An item submitted over HTTP.
     Submit(StreamItem),
+    /// Bind the ledger to the followed stream, now with its first
+    /// entry's digest, before position 1 is applied (see
+    /// [`Ledger::bind_stream`]).
+    Bind(crate::stream::StreamIdentity),
     /// The entry at a position of the followed stream.
     Stream {
         /// Its position.
@@ -100,7 +104,7 @@ fn judge(ledger: &mut Ledger, job: &Job, verified: Option<&Verified>) -> Judged 
     if let Some(verified) = verified {
         let position = match job {
             Job::Stream { position, .. } => Some(*position),
-            Job::Submit(_) => None,
+            Job::Submit(_) | Job::Bind(_) => None,
         };
         return (
             Some(kind_label(ItemKind::Bundle)),
@@ -108,6 +112,7 @@ fn judge(ledger: &mut Ledger, job: &Job, verified: Option<&Verified>) -> Judged 
         );
     }
     match job {
+        Job::Bind(found) => (None, ledger.bind_stream(found).map(|_| None)),
         Job::Submit(item) => (
             Some(kind_label(item.kind())),
             ledger.apply(item, None).map(Some),

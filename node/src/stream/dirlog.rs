@@ -16,9 +16,8 @@ use std::path::{Path, PathBuf};
 
 use bulkhead_verifier::gate::StreamItem;
 
-use bulkhead_protocol::bundle::MAGIC;
-
-use super::{decode_item, encode_item, ItemFormat, StreamEntry, StreamSource};
+use super::raw::{RawEntry, StreamReader};
+use super::{encode_item, StreamEntry, StreamSource};
 use crate::error::NodeError;
 
 /// A directory log.
@@ -81,10 +80,7 @@ impl DirLog {
 /// Whether `name` is a position's entry (`0000000001.item`) or an
 /// append's temporary file (hidden): the names a directory log holds.
 fn is_log_name(name: &str) -> bool {
-    let entry = name
-        .strip_suffix(".item")
-        .is_some_and(|digits| digits.len() == 10 && digits.bytes().all(|b| b.is_ascii_digit()));
-    entry || name.starts_with('.')
+    position_of(name).is_some() || name.starts_with('.')
 }
 
 impl DirLog {
@@ -120,27 +116,54 @@ impl DirLog {
     }
 }
 
-impl StreamSource for DirLog {
-    fn entry(&self, position: u64) -> Result<Option<StreamEntry>, NodeError> {
+impl StreamReader for DirLog {
+    fn raw(&self, position: u64) -> Result<Option<RawEntry>, NodeError> {
         let path = self.path(position);
         match fs::read(&path) {
-            Ok(bytes) => {
-                let format = if bytes.starts_with(&MAGIC) {
-                    ItemFormat::Bundle
-                } else {
-                    ItemFormat::Json
-                };
-                Ok(Some(decode_item(format, bytes)))
-            }
+            Ok(bytes) => Ok(Some(RawEntry {
+                position,
+                subject: None,
+                bytes,
+            })),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(NodeError::io(&path)(e)),
         }
+    }
+
+    /// The highest position named in the directory (0 for a missing or
+    /// empty one). Appends take positions in order, so every position
+    /// below it is taken too, but for a file removed by hand.
+    fn last(&self) -> Result<u64, NodeError> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(NodeError::io(&self.dir)(e)),
+        };
+        Ok(entries
+            .filter_map(Result::ok)
+            .filter_map(|e| position_of(&e.file_name().to_string_lossy()))
+            .max()
+            .unwrap_or(0))
+    }
+}
+
+/// The position an entry's file name gives (`0000000001.item`: 1).
+fn position_of(name: &str) -> Option<u64> {
+    name.strip_suffix(".item")
+        .filter(|digits| digits.len() == 10 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse().ok())
+}
+
+impl StreamSource for DirLog {
+    fn entry(&self, position: u64) -> Result<Option<StreamEntry>, NodeError> {
+        Ok(self.raw(position)?.map(|raw| raw.entry()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bulkhead_protocol::bundle::MAGIC;
 
     #[test]
     fn appends_take_consecutive_positions_and_read_back() {
@@ -153,6 +176,8 @@ mod tests {
         assert_eq!(log.entry(1).unwrap(), Some(StreamEntry::Item(a)));
         assert_eq!(log.entry(2).unwrap(), Some(StreamEntry::Item(b)));
         assert_eq!(log.entry(3).unwrap(), None);
+        assert_eq!(log.last().unwrap(), 2);
+        assert_eq!(DirLog::new(dir.path().join("none")).last().unwrap(), 0);
     }
 
     #[test]

@@ -5,14 +5,20 @@
 //! effects, so after a crash it asks for the next one and each item takes
 //! effect exactly once. [`DirLog`] is the source on one machine.
 
+pub mod binding;
 mod dirlog;
+pub mod listing;
 pub mod nats;
+mod raw;
+pub mod tail;
 
 use std::path::Path;
 
 use bulkhead_verifier::gate::{ItemJson, StreamItem};
 
+pub use binding::{EntryDigest, StreamIdentity, StreamKind};
 pub use dirlog::DirLog;
+pub use raw::{RawEntry, StreamReader};
 
 use crate::error::NodeError;
 
@@ -41,8 +47,11 @@ impl StreamEntry {
     }
 }
 
-/// A totally ordered log of stream items, read by position.
-pub trait StreamSource: Send + Sync {
+/// A totally ordered log of stream items, read by position, as a
+/// follower reads it (it may also read an entry's bytes, as
+/// [`StreamReader`]: the follower hashes its first entry, see
+/// [`binding`]).
+pub trait StreamSource: StreamReader {
     /// The entry at `position` (from 1), or `None` if the log has not
     /// reached it yet.
     fn entry(&self, position: u64) -> Result<Option<StreamEntry>, NodeError>;
@@ -123,6 +132,37 @@ impl StreamSpec {
                 Box::new(nats::NatsSource::connect(address, consumer, applied)?)
             }
         })
+    }
+
+    /// A reader that follows nothing (no consumer): for listing the
+    /// stream and for its identity.
+    pub fn reader(&self) -> Result<Box<dyn StreamReader>, NodeError> {
+        Ok(match self {
+            StreamSpec::Dir(log) => Box::new(log.clone()),
+            StreamSpec::Nats(address) => Box::new(nats::NatsReader::connect(address)?),
+        })
+    }
+
+    /// The stream as a follower knows it ([`binding`]): its kind, name,
+    /// the `stream_id` its follower's configuration names, and the digest
+    /// of its first entry if it has one.
+    pub fn identify(&self, stream_id: u64) -> Result<StreamIdentity, NodeError> {
+        let first = self.reader()?.raw(1)?;
+        Ok(self.identity(stream_id, first.as_ref()))
+    }
+
+    /// The identity of this stream with `first` as its first entry.
+    pub fn identity(&self, stream_id: u64, first: Option<&RawEntry>) -> StreamIdentity {
+        let (kind, nats_stream) = match self {
+            StreamSpec::Dir(_) => (StreamKind::DirLog, None),
+            StreamSpec::Nats(_) => (StreamKind::Nats, Some(nats::STREAM.to_owned())),
+        };
+        StreamIdentity {
+            kind,
+            nats_stream,
+            stream_id,
+            first: first.map(EntryDigest::of),
+        }
     }
 
     /// A publisher.

@@ -34,21 +34,24 @@ mod consumer;
 mod error;
 mod lease;
 mod name;
+mod reader;
 mod source;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
+use bulkhead_protocol::bundle::MAGIC;
 use bulkhead_verifier::gate::{ItemKind, StreamItem};
 
 #[cfg(doc)]
 use super::StreamSource;
-use super::{encode_item, StreamSink};
+use super::{decode_item, encode_item, ItemFormat, StreamEntry, StreamSink};
 use crate::error::NodeError;
 
 pub use error::{ConsumerError, Difference};
 pub use name::{check_name, default_name, NAME_FILE};
+pub use reader::NatsReader;
 pub use source::NatsSource;
 
 /// The JetStream stream's name.
@@ -70,6 +73,37 @@ pub fn subject(kind: ItemKind) -> String {
         ItemKind::Guardian => "guardian",
     };
     format!("{SUBJECT_PREFIX}.{name}")
+}
+
+/// A message's entry: its payload read as the kind its `subject` names.
+/// A payload of another kind than its subject's is malformed, so that
+/// the right to publish one kind cannot be stretched to another.
+pub(crate) fn entry_of(subject_name: &str, payload: Vec<u8>) -> StreamEntry {
+    let kind = subject_name
+        .strip_prefix(SUBJECT_PREFIX)
+        .and_then(|s| s.strip_prefix('.'));
+    let is_bundle = payload.starts_with(&MAGIC);
+    match (kind, is_bundle) {
+        (Some("bundle"), true) => decode_item(ItemFormat::Bundle, payload),
+        (Some("bundle"), false) => {
+            StreamEntry::Malformed("not a bundle on the bundle subject".into())
+        }
+        (Some(kind @ ("attestation" | "tick" | "guardian")), false) => {
+            match decode_item(ItemFormat::Json, payload) {
+                StreamEntry::Item(item) if subject(item.kind()) == subject_name => {
+                    StreamEntry::Item(item)
+                }
+                StreamEntry::Item(_) => {
+                    StreamEntry::Malformed(format!("another kind of item on the {kind} subject"))
+                }
+                malformed => malformed,
+            }
+        }
+        (Some(kind @ ("attestation" | "tick" | "guardian")), true) => {
+            StreamEntry::Malformed(format!("a bundle on the {kind} subject"))
+        }
+        _ => StreamEntry::Malformed(format!("unknown subject {subject_name}")),
+    }
 }
 
 /// Where and as whom to connect.

@@ -4,13 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use async_nats::jetstream::{self, consumer};
-use bulkhead_protocol::bundle::MAGIC;
 use futures_util::StreamExt;
 
 use super::consumer::{FETCH, FETCH_WAIT};
-use super::{check_name, nats_error, subject, Connection, NatsAddress, STREAM, SUBJECT_PREFIX};
+use super::{check_name, nats_error, Connection, NatsAddress, STREAM};
 use crate::error::NodeError;
-use crate::stream::{decode_item, ItemFormat, StreamEntry, StreamSource};
+use crate::stream::{RawEntry, StreamEntry, StreamReader, StreamSource};
 
 /// Follows the stream as a durable pull consumer.
 pub struct NatsSource {
@@ -58,33 +57,16 @@ impl NatsSource {
 
 /// A message's entry: its payload read as the kind its subject names.
 fn entry_of(message: &jetstream::Message) -> StreamEntry {
-    let payload = message.payload.to_vec();
-    let kind = message
-        .subject
-        .as_str()
-        .strip_prefix(SUBJECT_PREFIX)
-        .and_then(|s| s.strip_prefix('.'));
-    let is_bundle = payload.starts_with(&MAGIC);
-    match (kind, is_bundle) {
-        (Some("bundle"), true) => decode_item(ItemFormat::Bundle, payload),
-        (Some("bundle"), false) => {
-            StreamEntry::Malformed("not a bundle on the bundle subject".into())
-        }
-        (Some(kind @ ("attestation" | "tick" | "guardian")), false) => {
-            match decode_item(ItemFormat::Json, payload) {
-                StreamEntry::Item(item) if subject(item.kind()) == message.subject.as_str() => {
-                    StreamEntry::Item(item)
-                }
-                StreamEntry::Item(_) => {
-                    StreamEntry::Malformed(format!("another kind of item on the {kind} subject"))
-                }
-                malformed => malformed,
-            }
-        }
-        (Some(kind @ ("attestation" | "tick" | "guardian")), true) => {
-            StreamEntry::Malformed(format!("a bundle on the {kind} subject"))
-        }
-        _ => StreamEntry::Malformed(format!("unknown subject {}", message.subject)),
+    super::entry_of(message.subject.as_str(), message.payload.to_vec())
+}
+
+impl StreamReader for NatsSource {
+    fn raw(&self, position: u64) -> Result<Option<RawEntry>, NodeError> {
+        super::reader::raw(&self.connection, position)
+    }
+
+    fn last(&self) -> Result<u64, NodeError> {
+        super::reader::last(&self.connection)
     }
 }
 
