@@ -16,27 +16,6 @@ pub enum Error {
     /// Verifying-key bytes that cannot be this shape's key.
     #[error("verifying key bytes: {0}")]
     VerifyingKeyBytes(&'static str),
-    /// halo2's own size report disagrees with ours, or lacks a field:
-    /// the pinned halo2 version changed underneath us.
-    #[error("size report: {0}")]
-    SizeReport(SizeReportError),
-}
-
-/// How halo2's `CircuitCost` disagrees with the circuit's own layout.
-#[derive(Debug, ThisError)]
-#[non_exhaustive]
-pub enum SizeReportError {
-    /// A field its debug text no longer has.
-    #[error("CircuitCost has no {0}")]
-    MissingField(&'static str),
-    /// Its row count differs from the layout's.
-    #[error("row count {layout} disagrees with CircuitCost's {halo2}")]
-    Rows {
-        /// Rows the layout uses.
-        layout: usize,
-        /// Rows `CircuitCost` reports.
-        halo2: usize,
-    },
 }
 
 impl Error {

@@ -1,7 +1,9 @@
-//! Rows a circuit uses, from one pass of halo2's floor planner over a
-//! recording `Assignment`, and the `k` a shape needs. Key derivation needs
-//! `k` before anything else, so this is the cheap path: no probe circuits,
-//! no `CircuitCost` (which allocates `2^k`-row tables up front).
+//! Rows a circuit uses and the Poseidon permutations it lays out, from one
+//! pass of halo2's floor planner over a recording `Assignment`, and the
+//! `k` a shape needs. Key derivation needs `k` before anything else, so
+//! this is the cheap path: no `CircuitCost` (which allocates `2^k`-row
+//! tables up front). Public so that other circuits on the same chips (the
+//! Poseidon-only floor of `bulkhead-benches`) are laid out the same way.
 
 use halo2_proofs::{
     circuit::{SimpleFloorPlanner, Value},
@@ -14,6 +16,8 @@ use halo2_proofs::{
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::shape::CircuitShape;
 
+use crate::chips::dense_poseidon::FULL_ROUND_ROWS;
+use crate::chips::poseidon::PoseidonChips;
 use crate::circuit::ExitBatchCircuit;
 use crate::error::Error;
 use crate::with_chips;
@@ -23,6 +27,8 @@ use crate::with_chips;
 pub(crate) struct Layout {
     /// Rows used over all columns.
     pub rows: usize,
+    /// Rows used in advice columns.
+    pub advice_rows: usize,
     /// Poseidon permutations laid out.
     pub permutations: usize,
     /// Rows halo2 reserves for blinding (plus one).
@@ -32,56 +38,85 @@ pub(crate) struct Layout {
 }
 
 /// Lays out the blank exit-batch circuit of `shape` once and reads off its
-/// rows and `k`.
+/// rows, its permutations and `k`.
 pub(crate) fn layout(shape: CircuitShape) -> Result<Layout, Error> {
     shape.validate()?;
     with_chips!(shape.poseidon_chips, CHIPS => {
         let circuit = ExitBatchCircuit::<CHIPS>::blank(shape)?;
-        let counted = count_rows(&circuit, |c| c.constants())?;
-        let mut cs = ConstraintSystem::<Fp>::default();
-        ExitBatchCircuit::<CHIPS>::configure(&mut cs);
-        let reserved_rows = cs.blinding_factors() + 1;
-        let k = (counted.rows + reserved_rows)
-            .max(cs.minimum_rows())
-            .next_power_of_two()
-            .trailing_zeros();
+        let counted = count_rows(&circuit, |c| c.constants(), |c| c.poseidon())?;
         Ok(Layout {
             rows: counted.rows,
-            permutations: counted.permutations,
-            reserved_rows,
-            k,
+            advice_rows: counted.advice_rows,
+            permutations: counted.permutations(),
+            reserved_rows: reserved_rows::<ExitBatchCircuit<CHIPS>>(),
+            k: k_for_rows::<ExitBatchCircuit<CHIPS>>(counted.rows),
         })
     })
 }
 
-/// Rows `circuit` uses, from one [`RowCounter`] pass; `constants` names
-/// its constants column in its config.
-pub(crate) fn count_rows<C: Circuit<Fp>>(
+/// Rows halo2 reserves at the end of the domain of circuit `C` (its
+/// blinding rows, plus one).
+pub fn reserved_rows<C: Circuit<Fp>>() -> usize {
+    let mut cs = ConstraintSystem::<Fp>::default();
+    C::configure(&mut cs);
+    cs.blinding_factors() + 1
+}
+
+/// The smallest `k` whose `2^k` rows hold `rows` used rows of circuit `C`
+/// and the rows halo2 reserves.
+pub fn k_for_rows<C: Circuit<Fp>>(rows: usize) -> u32 {
+    let mut cs = ConstraintSystem::<Fp>::default();
+    C::configure(&mut cs);
+    (rows + cs.blinding_factors() + 1)
+        .max(cs.minimum_rows())
+        .next_power_of_two()
+        .trailing_zeros()
+}
+
+/// Lays `circuit` out once on a [`RowCounter`]. `constants` names its
+/// constants column in its config, `chips` its Poseidon chips (whose
+/// permutations the pass counts).
+pub fn count_rows<C: Circuit<Fp>>(
     circuit: &C,
     constants: impl Fn(&C::Config) -> Column<Fixed>,
+    chips: impl Fn(&C::Config) -> &PoseidonChips,
 ) -> Result<RowCounter, Error> {
     let mut cs = ConstraintSystem::<Fp>::default();
     let config = C::configure(&mut cs);
     let constants = vec![constants(&config)];
-    let mut counter = RowCounter::default();
+    let mut counter = RowCounter {
+        markers: chips(&config).full_round_selectors(),
+        ..RowCounter::default()
+    };
     SimpleFloorPlanner::synthesize(&mut counter, circuit, config, constants)?;
     Ok(counter)
 }
 
-/// An `Assignment` that only records the highest row touched.
+/// An `Assignment` that records the highest row touched and the rows on
+/// which the Poseidon chips enable their full-round selector.
 ///
 /// `CircuitCost::measure` needs a `k` up front and allocates selector
 /// tables of `2^k` rows for it; this pass finds the rows first, so the real
 /// measurement runs once, at the real `k`.
-#[derive(Default)]
-pub(crate) struct RowCounter {
-    /// Highest row touched, plus one.
+#[derive(Debug, Default)]
+pub struct RowCounter {
+    /// Highest row touched in any column, plus one.
     pub rows: usize,
-    /// Poseidon permutations, read from the names of the hash regions.
-    pub permutations: usize,
+    /// Highest row touched in an advice column, plus one.
+    pub advice_rows: usize,
+    /// The chips' full-round selectors.
+    markers: Vec<Selector>,
+    /// Rows on which one of `markers` was enabled.
+    marked: usize,
 }
 
 impl RowCounter {
+    /// Poseidon permutations laid out, as the chips' full-round selectors
+    /// count them ([`FULL_ROUND_ROWS`] per permutation).
+    pub fn permutations(&self) -> usize {
+        self.marked / FULL_ROUND_ROWS
+    }
+
     fn touch(&mut self, row: usize) -> Result<(), PlonkError> {
         self.rows = self.rows.max(row + 1);
         Ok(())
@@ -89,16 +124,17 @@ impl RowCounter {
 }
 
 impl Assignment<Fp> for RowCounter {
-    fn enter_region<NR: Into<String>, N: FnOnce() -> NR>(&mut self, name: N) {
-        self.permutations += crate::chips::dense_poseidon::permutations_in_region(&name().into());
-    }
+    fn enter_region<NR: Into<String>, N: FnOnce() -> NR>(&mut self, _: N) {}
     fn exit_region(&mut self) {}
     fn enable_selector<A: FnOnce() -> AR, AR: Into<String>>(
         &mut self,
         _: A,
-        _: &Selector,
+        selector: &Selector,
         row: usize,
     ) -> Result<(), PlonkError> {
+        if self.markers.contains(selector) {
+            self.marked += 1;
+        }
         self.touch(row)
     }
     fn query_instance(&self, _: Column<Instance>, _: usize) -> Result<Value<Fp>, PlonkError> {
@@ -117,6 +153,7 @@ impl Assignment<Fp> for RowCounter {
         A: FnOnce() -> AR,
         AR: Into<String>,
     {
+        self.advice_rows = self.advice_rows.max(row + 1);
         self.touch(row)
     }
     fn assign_fixed<V, VR, A, AR>(

@@ -4,7 +4,9 @@
 //! invariants I1–I10 of `docs/PROTOCOL.md`. This crate holds the chips
 //! ([`chips`]), the Halo2 circuit that enforces those rules
 //! ([`circuit::ExitBatchCircuit`]), the verifying key of a shape, its `k`
-//! and its digest ([`keys`]), and the exact size report ([`cost`]). The
+//! and its digest ([`keys`]), and the exact size report ([`cost`], from
+//! one layout pass: [`layout`]). Nothing here measures time or memory:
+//! that is `bulkhead-benches`. The
 //! native model that computes states, public inputs and witnesses is
 //! `bulkhead-protocol`; tests here check the circuit against it.
 
@@ -15,9 +17,8 @@ pub mod chips;
 pub mod circuit;
 pub mod cost;
 pub mod error;
-pub mod floor;
 pub mod keys;
-mod layout;
+pub mod layout;
 
 pub use error::Error;
 

@@ -11,7 +11,6 @@ mod cmd;
 mod demo;
 mod error;
 mod json;
-mod measure;
 mod progress;
 mod shape_args;
 mod signer;

@@ -11,7 +11,6 @@
 
 pub mod atomic_file;
 mod error;
-pub mod floor;
 mod keys;
 pub mod params_cache;
 mod plan;
@@ -19,7 +18,6 @@ pub mod requests;
 
 pub use atomic_file::write_atomically;
 pub use error::ProverError;
-pub use floor::PoseidonFloorKeys;
 pub use keys::{check_parallelism, ProverKeys, MAX_IN_FLIGHT, MAX_THREADS_PER_CORE};
 pub use params_cache::{ParamsCache, ParamsSource};
 pub use plan::{

@@ -12,7 +12,7 @@
 
 use halo2_proofs::{
     circuit::Layouter,
-    plonk::{ConstraintSystem, Error},
+    plonk::{ConstraintSystem, Error, Selector},
 };
 
 use super::dense_poseidon::{DensePoseidonConfig, Word};
@@ -75,6 +75,16 @@ impl PoseidonChips {
         self.chips.is_empty()
     }
 
+    /// Each chip's full-round selector, enabled on
+    /// [`super::dense_poseidon::FULL_ROUND_ROWS`] rows of every
+    /// permutation it lays out: what a layout pass counts permutations by.
+    pub fn full_round_selectors(&self) -> Vec<Selector> {
+        self.chips
+            .iter()
+            .map(DensePoseidonConfig::full_round_selector)
+            .collect()
+    }
+
     /// Chip `index % len()`: any index is valid.
     fn chip(&self, index: usize) -> &DensePoseidonConfig {
         &self.chips[index % self.chips.len()]
@@ -82,8 +92,9 @@ impl PoseidonChips {
 
     /// Hashes constant inputs (each bound by a constant constraint, no
     /// input cell): for circuits that must start a chain of hashes without
-    /// an advice column of their own (`crate::floor`).
-    pub(crate) fn hash_constants<const TAG: u64, const L: usize>(
+    /// an advice column of their own (the Poseidon-only floor circuit of
+    /// `bulkhead-benches`). The exit-batch circuit never calls it.
+    pub fn hash_constants<const TAG: u64, const L: usize>(
         &self,
         chip: usize,
         layouter: impl Layouter<Fp>,

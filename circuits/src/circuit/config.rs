@@ -48,6 +48,12 @@ impl ExitBatchConfig {
         self.constants
     }
 
+    /// The Poseidon chips (a layout pass counts the permutations they lay
+    /// out by their full-round selectors).
+    pub fn poseidon(&self) -> &PoseidonChips {
+        &self.poseidon
+    }
+
     /// Creates every column, chip and gate of a circuit with `chips`
     /// Poseidon chips side by side.
     pub(super) fn configure(meta: &mut ConstraintSystem<Fp>, chips: usize) -> Self {

@@ -134,17 +134,15 @@ const PASS_NAMES: [&str; WIDTH - 1] = [
 ];
 
 /// The start of the name of every hash region; the rest is the number of
-/// permutations in it (read back by [`permutations_in_region`]).
+/// permutations in it, for people reading a failure (a layout pass counts
+/// permutations by [`DensePoseidonConfig::full_round_selector`], never by
+/// this name).
 const REGION_PREFIX: &str = "poseidon hash of ";
 
-/// The permutations a region computes, from its name: the layout pass that
-/// counts rows also counts permutations this way.
-pub(crate) fn permutations_in_region(name: &str) -> usize {
-    name.strip_prefix(REGION_PREFIX)
-        .and_then(|rest| rest.strip_suffix(" permutations"))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
+/// Rows of one permutation that enable the full-round selector: its first
+/// and its last round row. A layout pass that counts enables of
+/// [`DensePoseidonConfig::full_round_selector`] divides by this.
+pub const FULL_ROUND_ROWS: usize = ROUND_ROWS - PARTIAL_ROWS;
 
 /// A word the sponge absorbs: a cell of the circuit (copied in) or a
 /// constant (the padding, or a benchmark's seed).
@@ -225,6 +223,13 @@ fn linear(coefficients: &[Fp], cells: &[Expression<Fp>]) -> Expression<Fp> {
 }
 
 impl DensePoseidonConfig {
+    /// The selector of the full-round gate: enabled on exactly
+    /// [`FULL_ROUND_ROWS`] rows of every permutation this chip lays out,
+    /// and nowhere else, so the chip's permutations are counted by it.
+    pub fn full_round_selector(&self) -> Selector {
+        self.q_full
+    }
+
     /// Creates one chip in fresh columns, with its three gates.
     pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
         let state = [(); WIDTH].map(|_| meta.advice_column());

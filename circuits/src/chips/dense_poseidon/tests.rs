@@ -324,9 +324,3 @@ fn absorbed_cells_are_bound_to_the_inputs_capacity_and_padding() {
         ..Tampered::default()
     });
 }
-
-#[test]
-fn the_region_name_counts_its_permutations() {
-    assert_eq!(permutations_in_region("poseidon hash of 3 permutations"), 3);
-    assert_eq!(permutations_in_region("permute state"), 0);
-}
