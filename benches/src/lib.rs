@@ -1,43 +1,28 @@
-//! Fixtures shared by Bulkhead's criterion benches (`cargo bench -p
-//! bulkhead-benches`). The sweep across shapes and thread counts is
-//! `bulkhead bench`; these benches track the default and a small shape
-//! between commits.
+//! Bulkhead's measurements, kept out of the libraries they measure: the
+//! size report as halo2 describes it ([`size`]), the proving sweep over
+//! shapes and thread counts and memory over a long run ([`sweep`]), the
+//! Poseidon-only floor circuit proven beside each point ([`floor`]),
+//! ledgers with a synthetic history ([`synthetic`]), and the benches of
+//! the services: batch verification, the gate, the relayer
+//! ([`service`]). `bulkhead bench` and `bulkhead inspect` call them and
+//! print what they return; the criterion benches (`cargo bench -p
+//! bulkhead-benches`) track the default and a small shape between commits
+//! with the fixtures of [`fixtures`].
+//!
+//! Nothing in a library of the workspace depends on this crate; it
+//! depends on them, on `bulkhead-testkit`, and never on the command.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use bulkhead_protocol::model::BatchOutcome;
-use bulkhead_protocol::CircuitShape;
-use bulkhead_prover::{ParamsCache, ProverKeys};
-use bulkhead_testkit::sample;
+mod error;
+pub mod fixtures;
+pub mod floor;
+pub mod service;
+pub mod size;
+mod stats;
+pub mod sweep;
+pub mod synthetic;
 
-/// The shapes the benches measure, by name.
-pub const SHAPES: [(&str, CircuitShape); 2] = [
-    ("tiny", CircuitShape::TINY),
-    ("default", CircuitShape::DEFAULT),
-];
-
-/// Proving keys for `shape`, parameters from the usual cache.
-pub fn keys(shape: CircuitShape) -> ProverKeys {
-    ProverKeys::load(shape, &ParamsCache::from_env()).expect("keys for a valid shape")
-}
-
-/// A full batch of `shape`'s size applied to the sample segment.
-pub fn full_batch_outcome(shape: CircuitShape) -> BatchOutcome {
-    let mut state = sample::segment(1, &shape).expect("the sample fits every bench shape");
-    state
-        .apply_exits(&sample::full_batch(shape.batch_size), &shape)
-        .expect("the sample batch is valid")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fixtures_fill_every_slot() {
-        let outcome = full_batch_outcome(CircuitShape::TINY);
-        assert_eq!(outcome.instance.exit_count, 2);
-        assert!(SHAPES.iter().all(|(_, shape)| shape.validate().is_ok()));
-    }
-}
+pub use error::BenchError;
+pub use fixtures::{full_batch_outcome, keys, SHAPES};

@@ -58,6 +58,9 @@ pub enum CliError {
     /// The gate's ledger, lock, service or stream.
     #[error(transparent)]
     Node(#[from] bulkhead_node::NodeError),
+    /// A measurement (`bench`, the halo2 half of `inspect`) failed.
+    #[error(transparent)]
+    Bench(#[from] bulkhead_benches::BenchError),
     /// Arguments or files that make no sense together.
     #[error("{0}")]
     Usage(String),

@@ -1,14 +1,15 @@
 //! `bulkhead bench`: the sweep over shapes and thread counts, each point in
-//! its own process, and the hidden per-point commands it runs.
+//! its own process, and the hidden per-point commands it runs. What is
+//! measured and how is `bulkhead_benches::sweep`; this is the flags and
+//! the printing.
 
 use std::path::PathBuf;
 
-use bulkhead_protocol::CircuitShape;
+use bulkhead_benches::sweep::{self, output, Sweep};
 use bulkhead_prover::ParamsCache;
 use clap::Args;
 
 use crate::error::CliError;
-use crate::measure;
 use crate::shape_args::ShapeArgs;
 
 /// Sweep shapes and thread counts: keygen, prove, verify, batch verify,
@@ -23,7 +24,7 @@ pub struct BenchArgs {
     /// A sweep that finishes within minutes: D=20 with (N, chips) in
     /// (16, 1), (32, 2) and (64, 4), the shapes that fill k = 13 with half,
     /// one and two times the default's exits; 1 and 2 threads, 2 runs
-    /// each.
+    /// each (`bulkhead_benches::sweep::QUICK_SHAPES`).
     #[arg(long)]
     quick: bool,
     /// Accounts depths (comma-separated).
@@ -56,14 +57,6 @@ pub struct BenchArgs {
     #[arg(long)]
     memory_run: Option<usize>,
 }
-
-/// `(depth, batch, chips)` of `bench --quick`: the shapes that fill
-/// `k = 13` (the default, and half and twice its exits on half and twice
-/// its chips), so the sweep compares latency and cost per exit of narrower
-/// and wider circuits at the same domain. Beyond four chips the main
-/// columns, not hashing, set the rows (eight chips at N = 128 need
-/// k = 14).
-const QUICK_SHAPES: [(u32, u32, u32); 3] = [(20, 16, 1), (20, 32, 2), (20, 64, 4)];
 
 /// Benchmarks other than the proving sweep.
 #[derive(clap::Subcommand)]
@@ -104,13 +97,13 @@ pub struct BenchMemoryArgs {
 
 /// Measures one point in this process and prints it as JSON.
 pub fn point(args: BenchPointArgs, cache: &ParamsCache) -> Result<(), CliError> {
-    let record = measure::measure_point(args.shape.shape(), args.threads, args.runs, cache)?;
+    let record = sweep::measure_point(args.shape.shape(), args.threads, args.runs, cache)?;
     print_json(&record)
 }
 
 /// Measures memory over a run in this process and prints it as JSON.
 pub fn memory(args: BenchMemoryArgs, cache: &ParamsCache) -> Result<(), CliError> {
-    let record = measure::measure_memory(args.shape.shape(), args.batches, cache)?;
+    let record = sweep::measure_memory(args.shape.shape(), args.batches, cache)?;
     print_json(&record)
 }
 
@@ -120,25 +113,9 @@ fn print_json(record: &impl serde::Serialize) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Runs `bulkhead <command> <args>` as a child process (one bench point per
-/// process, so its peak memory is its own) and returns its stdout.
-fn run_child(cache: &ParamsCache, command: &str, args: &[String]) -> Result<Vec<u8>, CliError> {
-    let exe = std::env::current_exe().map_err(|e| CliError::Usage(e.to_string()))?;
-    let out = std::process::Command::new(exe)
-        .arg("--params-dir")
-        .arg(cache.dir())
-        .arg(command)
-        .args(args)
-        .output()
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    if !out.status.success() {
-        return Err(CliError::Usage(format!(
-            "{command} {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    Ok(out.stdout)
+/// This executable, which each point runs as a child process.
+pub(crate) fn this_exe() -> Result<PathBuf, CliError> {
+    std::env::current_exe().map_err(CliError::io("current executable"))
 }
 
 pub fn execute(args: BenchArgs, cache: &ParamsCache) -> Result<(), CliError> {
@@ -148,77 +125,39 @@ pub fn execute(args: BenchArgs, cache: &ParamsCache) -> Result<(), CliError> {
         Some(BenchTarget::Relay(relay)) => return super::bench_relay::execute(relay, cache),
         None => {}
     }
-    let (shapes, threads, runs) = if args.quick {
-        (QUICK_SHAPES.to_vec(), vec![1, 2], 2)
+    let plan = if args.quick {
+        Sweep::quick()
     } else {
-        let mut shapes = Vec::new();
-        for &depth in &args.depths {
-            for &batch in &args.batches {
-                for &chips in &args.chips {
-                    shapes.push((depth, batch, chips));
-                }
-            }
-        }
-        (shapes, args.threads, args.runs)
+        Sweep::grid(
+            &args.depths,
+            &args.batches,
+            &args.chips,
+            args.threads,
+            args.runs,
+        )
     };
-    let mut records = Vec::new();
-    for (depth, batch, chip_count) in shapes {
-        let shape = CircuitShape {
-            accounts_depth: depth,
-            batch_size: batch,
-            poseidon_chips: chip_count,
-            ..CircuitShape::DEFAULT
-        };
-        shape.validate()?;
-        let shape_args = [
-            "--depth".to_string(),
-            depth.to_string(),
-            "--batch".into(),
-            batch.to_string(),
-            "--chips".into(),
-            chip_count.to_string(),
-        ];
-        if let Some(run) = args.memory_run {
-            let mut child = shape_args.to_vec();
-            child.extend(["--batches".into(), run.to_string()]);
-            print!(
-                "{}",
-                String::from_utf8_lossy(&run_child(cache, "bench-memory", &child)?)
-            );
-            continue;
-        }
-        for &thread_count in &threads {
-            eprintln!("bench: {shape}, {thread_count} threads");
-            let mut child = shape_args.to_vec();
-            child.extend([
-                "--threads".into(),
-                thread_count.to_string(),
-                "--runs".into(),
-                runs.to_string(),
-            ]);
-            let stdout = run_child(cache, "bench-point", &child)?;
-            let record: measure::Record = serde_json::from_slice(&stdout)
-                .map_err(|e| CliError::Usage(format!("bench point output: {e}")))?;
-            records.push(record);
-        }
+    let exe = this_exe()?;
+    if let Some(batches) = args.memory_run {
+        return Ok(sweep::run_memory(&exe, cache, &plan, batches, |out| {
+            print!("{}", String::from_utf8_lossy(out))
+        })?);
     }
-    if args.memory_run.is_some() {
-        return Ok(());
-    }
+    let records = sweep::run_points(&exe, cache, &plan, |shape, threads| {
+        eprintln!("bench: {shape}, {threads} threads")
+    })?;
     if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&records).map_err(|e| CliError::Usage(e.to_string()))?
         );
     } else {
-        print!("{}", measure::to_table(&records));
+        print!("{}", output::to_table(&records));
     }
     if let Some(path) = &args.csv {
-        std::fs::write(path, measure::to_csv(&records))
-            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+        std::fs::write(path, output::to_csv(&records)).map_err(CliError::io(path))?;
     }
     if let Some(path) = &args.plot {
-        measure::plot(&records, path)?;
+        output::plot(&records, path)?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@ mod raster;
 
 use std::path::PathBuf;
 
-use bulkhead_circuits::cost::{self, CircuitReport};
+use bulkhead_benches::size::{self as cost, CircuitReport};
 use bulkhead_protocol::CircuitShape;
 use clap::Args;
 
@@ -62,25 +62,64 @@ fn draw_layout(shape: CircuitShape, k: u32, path: &std::path::Path) -> Result<()
     bulkhead_prover::write_atomically(path, &png).map_err(CliError::io(path))
 }
 
+/// `inspect --json`: every unsigned integer a decimal string
+/// (`bulkhead_protocol::decimal`), the one float a number.
+#[derive(serde::Serialize)]
+struct ReportJson {
+    #[serde(with = "bulkhead_protocol::decimal")]
+    depth: u32,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    silo_depth: u32,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    lanes_depth: u32,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    batch: u32,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    chips: u32,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    k: u32,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    rows: usize,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    advice_rows: usize,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    advice_columns: usize,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    fixed_columns: usize,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    instance_columns: usize,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    lookups: usize,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    max_degree: usize,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    proof_bytes: usize,
+    rows_per_exit: f64,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    permutations: usize,
+    #[serde(with = "bulkhead_protocol::decimal")]
+    rows_per_permutation: usize,
+}
+
 fn report_json(r: &CircuitReport) -> serde_json::Value {
-    serde_json::json!({
-        "depth": r.shape.accounts_depth,
-        "silo_depth": r.shape.silo_depth,
-        "lanes_depth": r.shape.lanes_depth,
-        "batch": r.shape.batch_size,
-        "chips": r.shape.poseidon_chips,
-        "k": r.k,
-        "rows": r.rows,
-        "advice_rows": r.advice_rows,
-        "advice_columns": r.advice_columns,
-        "fixed_columns": r.fixed_columns,
-        "instance_columns": r.instance_columns,
-        "lookups": r.lookups,
-        "max_degree": r.max_degree,
-        "proof_bytes": r.proof_bytes,
-        "rows_per_exit": r.rows as f64 / r.shape.batch_size as f64,
-        "permutations": r.permutations,
-        "rows_per_permutation": r.rows_per_permutation,
+    serde_json::json!(ReportJson {
+        depth: r.shape.accounts_depth,
+        silo_depth: r.shape.silo_depth,
+        lanes_depth: r.shape.lanes_depth,
+        batch: r.shape.batch_size,
+        chips: r.shape.poseidon_chips,
+        k: r.k,
+        rows: r.rows,
+        advice_rows: r.advice_rows,
+        advice_columns: r.advice_columns,
+        fixed_columns: r.fixed_columns,
+        instance_columns: r.instance_columns,
+        lookups: r.lookups,
+        max_degree: r.max_degree,
+        proof_bytes: r.proof_bytes,
+        rows_per_exit: r.rows as f64 / r.shape.batch_size as f64,
+        permutations: r.permutations,
+        rows_per_permutation: r.rows_per_permutation,
     })
 }
 

@@ -13,7 +13,6 @@ mod binding;
 mod reader;
 pub mod rows;
 mod schema;
-pub mod synthetic;
 
 use std::fs;
 use std::path::{Path, PathBuf};
