@@ -126,9 +126,11 @@ fn a_relayer_bound_to_a_directory_log_refuses_a_fresh_nats_stream() {
     let mut world = relay_world(tmp.path(), 1, dir_stream.to_str().unwrap());
     let relayer = relay(&world);
     let watch = world.state.join("watch");
-    wait_until("the watcher applies the tick", Duration::from_secs(60), || {
-        position(&watch) == 1
-    });
+    wait_until(
+        "the watcher applies the tick",
+        Duration::from_secs(60),
+        || position(&watch) == 1,
+    );
     drop(relayer);
     assert_eq!(tick_log.last().unwrap(), 1);
 
@@ -176,12 +178,11 @@ fn a_gate_bound_to_another_nats_stream_name_is_refused() {
     // first entry, so only the name differs).
     let found = {
         let mut ledger = Ledger::open(&gate_dir, |_| Ok(None)).unwrap();
-        let spec = bulkhead_node::stream::StreamSpec::Nats(
-            bulkhead_node::stream::nats::NatsAddress {
+        let spec =
+            bulkhead_node::stream::StreamSpec::Nats(bulkhead_node::stream::nats::NatsAddress {
                 url: nats.url.clone(),
                 credentials: Some(("admin".into(), "admin-example".into())),
-            },
-        );
+            });
         let found = spec.identify(ledger.state().config.stream_id).unwrap();
         assert!(found.first.is_some());
         let other = StreamIdentity {
@@ -210,13 +211,19 @@ fn a_gate_bound_to_another_nats_stream_name_is_refused() {
     // A fresh state follows it, and binds to it.
     let fresh = tmp.path().join("fresh");
     create_gate(&fresh);
-    let service = match start(&fresh, &["--follow", &nats.url, "--consumer", "gate-2"], &env) {
+    let service = match start(
+        &fresh,
+        &["--follow", &nats.url, "--consumer", "gate-2"],
+        &env,
+    ) {
         Started::Listening(service) => service,
         Started::Exited(code, stderr) => panic!("exited {code:?}: {stderr}"),
     };
-    wait_until("the fresh gate applies the tick", Duration::from_secs(30), || {
-        position(&fresh) == 1
-    });
+    wait_until(
+        "the fresh gate applies the tick",
+        Duration::from_secs(30),
+        || position(&fresh) == 1,
+    );
     assert!(service.terminate().success());
     assert_eq!(recorded(&fresh), Some(found));
 }

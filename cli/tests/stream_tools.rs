@@ -13,8 +13,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use bulkhead_node::stream::{DirLog, EntryDigest};
-use bulkhead_verifier::gate::StreamItem;
 use bulkhead_testkit::chain::{bundles, item, tick, EPOCH};
+use bulkhead_verifier::gate::StreamItem;
 use nats::*;
 use service::*;
 
@@ -57,9 +57,18 @@ fn ls_show_and_tail_read_a_directory_log_garbage_included() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
     let tick_bytes = std::fs::read(log.path(1)).unwrap();
-    assert!(lines[0].split_whitespace().collect::<Vec<_>>()[..2] == ["1", "tick"], "{text}");
-    assert!(lines[0].contains(&format!("{} B", tick_bytes.len())), "{text}");
-    assert!(lines[0].contains(&EntryDigest::of_bytes(&tick_bytes).short()), "{text}");
+    assert!(
+        lines[0].split_whitespace().collect::<Vec<_>>()[..2] == ["1", "tick"],
+        "{text}"
+    );
+    assert!(
+        lines[0].contains(&format!("{} B", tick_bytes.len())),
+        "{text}"
+    );
+    assert!(
+        lines[0].contains(&EntryDigest::of_bytes(&tick_bytes).short()),
+        "{text}"
+    );
     assert!(lines[0].ends_with(&format!("epoch {EPOCH}")), "{text}");
     let last_seq = b.instance.first_seq + b.instance.exit_count - 1;
     assert!(
@@ -69,10 +78,19 @@ fn ls_show_and_tail_read_a_directory_log_garbage_included() {
             && lines[1].contains(&format!("epoch {}", b.instance.epoch)),
         "{text}"
     );
-    assert!(lines[2].contains("garbage") && lines[2].contains("not a stream item"), "{text}");
-    assert!(lines[3].ends_with(&format!("epoch {}", EPOCH + 1)), "{text}");
+    assert!(
+        lines[2].contains("garbage") && lines[2].contains("not a stream item"),
+        "{text}"
+    );
+    assert!(
+        lines[3].ends_with(&format!("epoch {}", EPOCH + 1)),
+        "{text}"
+    );
 
-    let json = stdout_of(&stream(spec, &["ls", "--from", "2", "--limit", "2", "--json"]));
+    let json = stdout_of(&stream(
+        spec,
+        &["ls", "--from", "2", "--limit", "2", "--json"],
+    ));
     let objects: Vec<serde_json::Value> = json
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -93,7 +111,10 @@ fn ls_show_and_tail_read_a_directory_log_garbage_included() {
     assert_eq!(shown["kind"], "bundle");
     let header = &shown["item"];
     assert_eq!(header["instance"]["src"], b.instance.src.to_string());
-    assert_eq!(header["instance"]["exit_count"], b.instance.exit_count.to_string());
+    assert_eq!(
+        header["instance"]["exit_count"],
+        b.instance.exit_count.to_string()
+    );
     assert_eq!(header["proof_length"], b.proof.len().to_string());
     assert_eq!(header["exits"].as_array().unwrap().len(), b.exits.len());
     assert_eq!(header["exits"][0]["amount"], b.exits[0].amount.to_string());
@@ -165,7 +186,8 @@ fn ls_and_show_read_nats_as_a_gate_may() {
     let shown = stream_as("gate-1", &nats.url, &["show", "1"]);
     let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(shown["item"]["epoch"], EPOCH.to_string());
-    let tail = String::from_utf8(stream_as("admin", &nats.url, &["tail", "-n", "1"]).stdout).unwrap();
+    let tail =
+        String::from_utf8(stream_as("admin", &nats.url, &["tail", "-n", "1"]).stdout).unwrap();
     assert_eq!(tail.lines().count(), 1);
     assert!(tail.trim_start().starts_with("2 "), "{tail}");
 
@@ -175,8 +197,12 @@ fn ls_and_show_read_nats_as_a_gate_may() {
         wire.request("bulkhead.stream.bundle", &serde_json::json!("not a bundle")),
         Answer::Reply(_)
     ));
-    let text = String::from_utf8(stream_as("admin", &nats.url, &["ls", "--from", "3"]).stdout).unwrap();
-    assert!(text.contains("garbage") && text.contains("not a bundle on the bundle subject"), "{text}");
+    let text =
+        String::from_utf8(stream_as("admin", &nats.url, &["ls", "--from", "3"]).stdout).unwrap();
+    assert!(
+        text.contains("garbage") && text.contains("not a bundle on the bundle subject"),
+        "{text}"
+    );
 
     // A user without the stream's read rights is told so.
     let refused = stream_as("validator", &nats.url, &["ls"]);

@@ -97,23 +97,8 @@ pub enum NodeError {
     Consumer(#[from] crate::stream::nats::ConsumerError),
     /// The state directory follows another stream than the one given:
     /// following or publishing to this one would mix two histories.
-    #[error(
-        "{}: this state follows {recorded}; the stream given is {found} ({}). Point it at the \
-         stream it follows, or give this stream a new state directory (a gate: `bulkhead gate \
-         --state NEW init --config FILE`; a relayer: `relay serve --state NEW`)",
-        dir.display(),
-        differences.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-    )]
-    OtherStream {
-        /// The state directory.
-        dir: PathBuf,
-        /// The stream it recorded.
-        recorded: crate::stream::StreamIdentity,
-        /// The stream given.
-        found: crate::stream::StreamIdentity,
-        /// How they differ.
-        differences: Vec<crate::stream::binding::Difference>,
-    },
+    #[error(transparent)]
+    OtherStream(Box<crate::stream::binding::StreamMismatch>),
     /// A stream item could not be read.
     #[error("{}: {message}", path.display())]
     BadItem {

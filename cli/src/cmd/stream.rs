@@ -181,7 +181,12 @@ pub fn execute(args: StreamArgs) -> Result<(), CliError> {
 
 /// Prints positions `from..=to`, each present entry's line or `missing`
 /// (a file removed from a directory log by hand).
-fn print_range(reader: &dyn StreamReader, from: u64, to: u64, format: Format) -> Result<(), CliError> {
+fn print_range(
+    reader: &dyn StreamReader,
+    from: u64,
+    to: u64,
+    format: Format,
+) -> Result<(), CliError> {
     for position in from..=to {
         let line = match reader.raw(position)? {
             Some(entry) => format.line(&entry),

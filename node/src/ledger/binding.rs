@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::Ledger;
 use crate::error::NodeError;
-use crate::stream::binding::reconcile;
+use crate::stream::binding::{reconcile, StreamMismatch};
 use crate::stream::StreamIdentity;
 
 /// The `meta` key of the record.
@@ -54,12 +54,12 @@ impl Ledger {
             reconcile(recorded.as_ref(), found)
         };
         let kept = kept.map_err(|differences| {
-            NodeError::OtherStream {
+            NodeError::OtherStream(Box::new(StreamMismatch {
                 dir: self.dir.clone(),
                 recorded: recorded.clone().unwrap_or_else(|| found.clone()),
                 found: found.clone(),
                 differences,
-            }
+            }))
         })?;
         if recorded.as_ref() != Some(&kept) {
             let text = serde_json::to_string(&kept)

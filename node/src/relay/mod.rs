@@ -345,10 +345,8 @@ fn engine_loop(
                 e @ (NodeError::Sql(_)
                 | NodeError::Poisoned
                 | NodeError::Corrupt(_)
-                | NodeError::OtherStream { .. }),
-            ) => {
-                return Err(e)
-            }
+                | NodeError::OtherStream(_)),
+            ) => return Err(e),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the stream; retrying");
                 std::thread::sleep(IDLE * 20);

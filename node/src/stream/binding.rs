@@ -15,8 +15,10 @@
 //! SQLite `meta` table ([`crate::ledger`]).
 
 use std::fmt;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use super::raw::RawEntry;
 
@@ -153,6 +155,27 @@ impl fmt::Display for Difference {
     }
 }
 
+/// A state directory given another stream than the one it follows: what
+/// it recorded, what was found, how they differ, and what to do.
+#[derive(Debug, Error)]
+#[error(
+    "{}: this state follows {recorded}; the stream given is {found} ({}). Point it at the \
+     stream it follows, or give this stream a new state directory (a gate: `bulkhead gate \
+     --state NEW init --config FILE`; a relayer: `relay serve --state NEW`)",
+    dir.display(),
+    differences.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+)]
+pub struct StreamMismatch {
+    /// The state directory.
+    pub dir: PathBuf,
+    /// The stream it recorded.
+    pub recorded: StreamIdentity,
+    /// The stream given.
+    pub found: StreamIdentity,
+    /// How they differ.
+    pub differences: Vec<Difference>,
+}
+
 /// What following `found` does to a state that recorded `recorded`:
 /// the record to keep (`Ok`, unchanged or completed with the first
 /// entry's digest, or `found` itself when nothing was recorded), or every
@@ -230,13 +253,19 @@ mod tests {
             reconcile(Some(&a), &dir(Some(b"b"))),
             Err(vec![Difference::FirstEntry])
         );
-        assert_eq!(reconcile(Some(&a), &dir(None)), Err(vec![Difference::Empty]));
+        assert_eq!(
+            reconcile(Some(&a), &dir(None)),
+            Err(vec![Difference::Empty])
+        );
         assert_eq!(
             reconcile(Some(&a), &nats("BULKHEAD", None)),
             Err(vec![Difference::Kind, Difference::Empty])
         );
         assert_eq!(
-            reconcile(Some(&nats("OTHER", Some(b"a"))), &nats("BULKHEAD", Some(b"a"))),
+            reconcile(
+                Some(&nats("OTHER", Some(b"a"))),
+                &nats("BULKHEAD", Some(b"a"))
+            ),
             Err(vec![Difference::NatsStream])
         );
         let other_id = StreamIdentity {
@@ -259,7 +288,9 @@ mod tests {
             dir(None).to_string(),
             "a directory log, stream id 7, no entry yet"
         );
-        assert!(a.to_string().starts_with("NATS JetStream stream BULKHEAD, stream id 7, first entry "));
+        assert!(a
+            .to_string()
+            .starts_with("NATS JetStream stream BULKHEAD, stream id 7, first entry "));
         assert_ne!(EntryDigest::of_bytes(b"a"), EntryDigest::of_bytes(b"b"));
     }
 }
