@@ -11,6 +11,7 @@ mod cmd;
 mod demo;
 mod error;
 mod json;
+mod logging;
 mod progress;
 mod shape_args;
 mod signer;
@@ -33,6 +34,11 @@ struct Cli {
     /// Parameter cache directory (default: $BULKHEAD_PARAMS_DIR or ~/.cache/bulkhead/params).
     #[arg(long, global = true)]
     params_dir: Option<PathBuf>,
+    /// How logs are written to stderr: `text` (coloured only on a
+    /// terminal) or `json` (one object a line). RUST_LOG picks what is
+    /// logged (default warn).
+    #[arg(long, global = true, value_enum, default_value_t)]
+    log_format: logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -87,13 +93,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Logs go to stderr; RUST_LOG=info (or debug) shows progress.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    logging::init(cli.log_format);
     let cache = cli
         .params_dir
         .clone()

@@ -32,6 +32,11 @@ const FOLLOW_POLL: Duration = Duration::from_millis(50);
 /// follower takes it as final (refused, and the stream moves past it).
 const SETTLE: Duration = Duration::from_secs(1);
 
+/// How often the follower reads the stream's last position (for the lag
+/// gauge): a directory listing or one NATS stream-info request, so not
+/// for every entry.
+const LAST_REFRESH: Duration = Duration::from_secs(1);
+
 /// Most submissions waiting for the writer, by default.
 pub const DEFAULT_QUEUE: usize = 64;
 /// The largest queue accepted.
@@ -175,6 +180,7 @@ pub async fn serve(
             first_unknown,
             queue.clone(),
             stopped.clone(),
+            metrics.clone(),
         ))
     });
     let state = api::AppState {
@@ -277,11 +283,17 @@ async fn follow(
     mut first_unknown: Option<crate::stream::StreamIdentity>,
     queue: mpsc::Sender<writer::Request>,
     mut stop: watch::Receiver<bool>,
+    metrics: Arc<metrics::Metrics>,
 ) {
     let mut position = after.saturating_add(1);
+    let mut last_read: Option<tokio::time::Instant> = None;
     loop {
         if *stop.borrow() {
             return;
+        }
+        if last_read.is_none_or(|at| at.elapsed() >= LAST_REFRESH) {
+            last_read = Some(tokio::time::Instant::now());
+            metrics.set_stream_last(stream_last(&log).await);
         }
         let entries = match ready_entries(&log, position).await {
             Ok(entries) => entries,
