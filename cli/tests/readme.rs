@@ -245,6 +245,14 @@ fn the_readme_walk_throughs_run_as_written() {
             r#""status":"queued""#,
             r#""id":"1""#,
             r#""id":"2""#,
+            // the stream tools list the directory log: the tick, then the
+            // relayer's one bundle of both exits
+            "tick",
+            "bundle",
+            "seq 0..1",
+            r#""kind":"bundle","position":"2""#,
+            // and, as gate 2's user, the NATS stream: one exit this time
+            "seq 0..0",
         ],
     );
     assert!(
