@@ -278,3 +278,37 @@ fn live_metrics_rules_dashboard_and_logs_agree() {
     assert!(text.contains(" INFO "), "{text}");
     assert!(!text.contains('\u{1b}'), "escape codes in a file: {text:?}");
 }
+
+#[test]
+fn a_refused_submission_is_logged_once_with_its_rule() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gate_dir = tmp.path().join("gate");
+    create_gate(&gate_dir);
+    let mut command = bulkhead();
+    command
+        .args(["--log-format", "json", "gate", "--state"])
+        .arg(&gate_dir)
+        .arg("serve")
+        .env_remove("BULKHEAD_GATE_TOKEN");
+    let log = tmp.path().join("gate.log");
+    let gate = spawn_logging(command, &log, "warn");
+    let item = serde_json::to_vec(&tick(EPOCH).to_json().unwrap()).unwrap();
+    let post = || http::post(gate.addr, "/v1/items", "application/json", "", &item);
+    assert_eq!(post().status, 200);
+    let again = post();
+    assert_eq!(again.status, 422, "{}", again.text());
+    assert!(metrics(gate.addr)
+        .contains("bulkhead_gate_refusals_total{rule=\"tick\",reason=\"tick\"} 1\n"));
+    drop(gate);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let refused: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|l: &serde_json::Value| l["message"] == "submitted item refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{text}");
+    assert_eq!(refused[0]["fields"]["rule"], "tick", "{text}");
+    assert_eq!(refused[0]["fields"]["kind"], "tick", "{text}");
+    assert!(refused[0]["fields"].get("position").is_none(), "{text}");
+}
