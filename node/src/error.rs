@@ -1,10 +1,18 @@
 //! What can go wrong in a node: the state directory, its lock, the ledger
 //! database, keys, and the stream.
 
+mod corrupt;
+mod stream;
+mod usage;
+
 use std::path::PathBuf;
 
 use bulkhead_verifier::gate::GateError;
 use thiserror::Error;
+
+pub use corrupt::CorruptError;
+pub use stream::{ClientError, StreamError};
+pub use usage::UsageError;
 
 /// Why a node operation failed. A refused item is not an error (see
 /// [`crate::ledger::Verdict`]); these are the operator's problems.
@@ -45,7 +53,7 @@ pub enum NodeError {
     /// The ledger holds something this version cannot read (a newer
     /// schema, a value out of range, a corrupt row).
     #[error("ledger: {0}")]
-    Corrupt(String),
+    Corrupt(#[from] CorruptError),
     /// The gate's configuration or keys.
     #[error(transparent)]
     Gate(#[from] GateError),
@@ -86,11 +94,11 @@ pub enum NodeError {
         token_env: &'static str,
     },
     /// Options that make no sense.
-    #[error("{0}")]
-    Usage(String),
+    #[error(transparent)]
+    Usage(#[from] UsageError),
     /// The stream (NATS) could not be reached or used.
-    #[error("{0}")]
-    Stream(String),
+    #[error(transparent)]
+    Stream(#[from] StreamError),
     /// A NATS consumer this follower must not use: unfit, held by another
     /// follower, or badly named.
     #[error(transparent)]

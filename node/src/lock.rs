@@ -11,7 +11,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use crate::error::NodeError;
+use crate::error::{NodeError, UsageError};
 
 const LOCK_FILE: &str = "gate.lock";
 /// Tries, 10 ms apart, before a held lock is reported (see `try_once`).
@@ -37,10 +37,10 @@ impl StateLock {
                 return Ok(lock);
             }
         }
-        Err(NodeError::Usage(format!(
-            "{}: the lock file keeps being replaced",
-            dir.join(LOCK_FILE).display()
-        )))
+        Err(UsageError::LockReplaced {
+            path: dir.join(LOCK_FILE),
+        }
+        .into())
     }
 
     #[cfg(unix)]

@@ -31,7 +31,7 @@ pub use accept::serve;
 pub use deadline::{BodyDeadline, BodyTooSlow};
 pub use error::ApiError;
 
-use crate::error::NodeError;
+use crate::error::{NodeError, UsageError};
 
 /// Connections held at once, by default: well under the 1,024 file
 /// descriptors a process commonly gets, leaving room for the ledger's
@@ -76,21 +76,25 @@ impl HttpLimits {
     /// all, a zero timeout, or one so long that it protects nothing.
     pub fn validate(&self) -> Result<(), NodeError> {
         if !(1..=MAX_CONNECTIONS).contains(&self.max_connections) {
-            return Err(NodeError::Usage(format!(
-                "--max-connections {} is not in 1..={MAX_CONNECTIONS}",
-                self.max_connections
-            )));
+            return Err(UsageError::count_out_of_range(
+                "--max-connections",
+                self.max_connections,
+                1..=MAX_CONNECTIONS,
+            )
+            .into());
         }
         for (flag, value) in [
             ("--header-timeout-ms", self.header_read_timeout),
             ("--body-timeout-ms", self.body_deadline),
         ] {
             if value.is_zero() || value > MAX_TIMEOUT {
-                return Err(NodeError::Usage(format!(
-                    "{flag} {} is not in 1..={}",
-                    value.as_millis(),
-                    MAX_TIMEOUT.as_millis()
-                )));
+                let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+                return Err(UsageError::OutOfRange {
+                    flag,
+                    value: millis(value),
+                    range: 1..=millis(MAX_TIMEOUT),
+                }
+                .into());
             }
         }
         Ok(())

@@ -7,7 +7,7 @@
 use rusqlite::{Connection, OptionalExtension};
 
 use super::Ledger;
-use crate::error::NodeError;
+use crate::error::{CorruptError, NodeError};
 use crate::stream::binding::{reconcile, StreamMismatch};
 use crate::stream::StreamIdentity;
 
@@ -20,8 +20,7 @@ pub(super) fn read(conn: &Connection) -> Result<Option<StreamIdentity>, NodeErro
         .query_row("SELECT value FROM meta WHERE key = ?1", [KEY], |r| r.get(0))
         .optional()?;
     text.map(|text| {
-        serde_json::from_str(&text)
-            .map_err(|e| NodeError::Corrupt(format!("the recorded stream: {e}")))
+        serde_json::from_str(&text).map_err(|e| CorruptError::json("the recorded stream")(e).into())
     })
     .transpose()
 }
@@ -62,8 +61,8 @@ impl Ledger {
             }))
         })?;
         if recorded.as_ref() != Some(&kept) {
-            let text = serde_json::to_string(&kept)
-                .map_err(|e| NodeError::Corrupt(format!("the stream record: {e}")))?;
+            let text =
+                serde_json::to_string(&kept).map_err(CorruptError::json("the stream record"))?;
             self.conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -25,7 +25,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 pub use reader::{export_document, CreditPage, LedgerReader};
 pub use rows::Depth;
 
-use crate::error::NodeError;
+use crate::error::{CorruptError, NodeError};
 use crate::lock::StateLock;
 
 const DB_FILE: &str = "ledger.sqlite";
@@ -92,7 +92,7 @@ impl Ledger {
                 (
                     schema::SCHEMA_VERSION.to_string(),
                     serde_json::to_string(&gate.state().config)
-                        .map_err(|e| NodeError::Corrupt(e.to_string()))?,
+                        .map_err(CorruptError::json("configuration"))?,
                 ),
             )?;
             rows::write_fresh(&tx, gate.state())?;
@@ -297,12 +297,11 @@ fn check_schema(conn: &Connection) -> Result<(), NodeError> {
             r.get(0)
         })?;
     if version != schema::SCHEMA_VERSION.to_string() {
-        return Err(NodeError::Corrupt(format!(
-            "schema version {version}, this build reads {}: a gate made by an earlier \
-             build is not converted (its stream's signed messages did not name the stream); \
-             create it again with `gate init` from a configuration with a stream_id",
-            schema::SCHEMA_VERSION
-        )));
+        return Err(CorruptError::LedgerSchema {
+            found: version,
+            reads: schema::SCHEMA_VERSION,
+        }
+        .into());
     }
     Ok(())
 }

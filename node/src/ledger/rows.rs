@@ -17,7 +17,7 @@ use ff::PrimeField;
 use rusqlite::types::ToSql;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
 
-use crate::error::NodeError;
+use crate::error::{CorruptError, NodeError};
 
 /// A u64 as SQLite stores it.
 pub fn int(value: u64) -> i64 {
@@ -38,21 +38,24 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, NodeError> {
-    serde_json::from_str(text).map_err(|e| NodeError::Corrupt(format!("{what}: {e}")))
+fn from_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &'static str,
+) -> Result<T, CorruptError> {
+    serde_json::from_str(text).map_err(CorruptError::json(what))
 }
 
-fn fp_column(bytes: Vec<u8>, what: &str) -> Result<Fp, NodeError> {
+fn fp_column(bytes: Vec<u8>, what: &'static str) -> Result<Fp, CorruptError> {
     let array: [u8; 32] = bytes
         .try_into()
-        .map_err(|_| NodeError::Corrupt(format!("{what}: not 32 bytes")))?;
-    fp_from_bytes(array).ok_or_else(|| NodeError::Corrupt(format!("{what}: not a field element")))
+        .map_err(|_| CorruptError::Length { what, len: 32 })?;
+    fp_from_bytes(array).ok_or(CorruptError::NotField { what })
 }
 
-fn root_column(bytes: Vec<u8>, what: &str) -> Result<Root, NodeError> {
+fn root_column(bytes: Vec<u8>, what: &'static str) -> Result<Root, CorruptError> {
     let array: [u8; 32] = bytes
         .try_into()
-        .map_err(|_| NodeError::Corrupt(format!("{what}: not 32 bytes")))?;
+        .map_err(|_| CorruptError::Length { what, len: 32 })?;
     Ok(Root(array))
 }
 
@@ -68,7 +71,11 @@ fn cause_from(text: Option<String>) -> Result<Option<QuarantineCause>, NodeError
         None => Ok(None),
         Some("equivocation") => Ok(Some(QuarantineCause::Equivocation)),
         Some("guardians") => Ok(Some(QuarantineCause::Guardians)),
-        Some(other) => Err(NodeError::Corrupt(format!("quarantine cause {other:?}"))),
+        Some(other) => Err(CorruptError::UnknownName {
+            what: "quarantine cause",
+            found: other.to_owned(),
+        }
+        .into()),
     }
 }
 
@@ -87,7 +94,11 @@ fn credited_from(text: &str) -> Result<BTreeMap<u64, u64>, NodeError> {
     map.into_iter()
         .map(|(k, v)| match (k.parse(), v.parse()) {
             (Ok(k), Ok(v)) => Ok((k, v)),
-            _ => Err(NodeError::Corrupt(format!("credited entry {k:?}: {v:?}"))),
+            _ => Err(CorruptError::CreditedEntry {
+                asset: k.clone(),
+                amount: v.clone(),
+            }
+            .into()),
         })
         .collect()
 }
@@ -345,8 +356,8 @@ pub fn read_config(conn: &Connection) -> Result<GateConfig, NodeError> {
             r.get(0)
         })
         .optional()?
-        .ok_or_else(|| NodeError::Corrupt("no configuration".into()))?;
-    from_json(&text, "configuration")
+        .ok_or(CorruptError::NoConfiguration)?;
+    Ok(from_json(&text, "configuration")?)
 }
 
 /// Reads the state back (see [`Depth`]), and the stream position.

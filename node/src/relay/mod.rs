@@ -36,7 +36,7 @@ use bulkhead_prover::{check_parallelism, write_atomically, ProverKeys};
 use bulkhead_verifier::gate::{GateConfig, StreamItem};
 use bulkhead_verifier::VerifierKeys;
 
-use crate::error::NodeError;
+use crate::error::{NodeError, UsageError};
 use crate::http::HttpLimits;
 use crate::lock::StateLock;
 use crate::stream::{StreamSink, StreamSource};
@@ -82,21 +82,23 @@ impl RelayOptions {
         }
         check_parallelism(self.threads, self.in_flight)?;
         if !(1..=MAX_QUEUED).contains(&self.policy.max_queued) {
-            return Err(NodeError::Usage(format!(
-                "--max-queued {} is not in 1..={MAX_QUEUED}",
-                self.policy.max_queued
-            )));
+            return Err(UsageError::count_out_of_range(
+                "--max-queued",
+                self.policy.max_queued,
+                1..=MAX_QUEUED,
+            )
+            .into());
         }
         if !(1..=self.policy.max_queued).contains(&self.policy.max_queued_per_account) {
-            return Err(NodeError::Usage(format!(
-                "--max-queued-per-account {} is not in 1..={} (--max-queued)",
-                self.policy.max_queued_per_account, self.policy.max_queued
-            )));
+            let wide = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+            return Err(UsageError::PerAccountCap {
+                value: wide(self.policy.max_queued_per_account),
+                max_queued: wide(self.policy.max_queued),
+            }
+            .into());
         }
         if self.policy.deadline > Duration::from_secs(24 * 3600) {
-            return Err(NodeError::Usage(
-                "--deadline-ms is more than a day: exits would wait that long".into(),
-            ));
+            return Err(UsageError::DeadlineTooLong.into());
         }
         self.http.validate()
     }
@@ -127,22 +129,21 @@ pub fn init(
     if RelayStore::path(dir).exists() {
         let base = RelayStore::open(dir)?.base()?;
         if base.segment != snapshot.segment || base.shape != snapshot.shape {
-            return Err(NodeError::Usage(format!(
-                "{} relays segment {} at another shape or id than the snapshot's (segment {})",
-                dir.display(),
-                base.segment,
-                snapshot.segment
-            )));
+            return Err(UsageError::OtherSegment {
+                dir: dir.to_path_buf(),
+                relayed: base.segment,
+                given: snapshot.segment,
+            }
+            .into());
         }
         return Ok(false);
     }
     let config = watch::watch_config(registry, snapshot)?;
     if keys.vk_digest() != config.sources[0].vk_digest {
-        return Err(NodeError::Usage(format!(
-            "the gate configuration registers segment {} with another verifying key than \
-             this build's for its shape",
-            snapshot.segment
-        )));
+        return Err(UsageError::OtherVerifyingKey {
+            segment: snapshot.segment,
+        }
+        .into());
     }
     // A watcher left by a set-up that did not finish is derived state:
     // made again.
@@ -213,12 +214,12 @@ impl Relay {
         let lock = StateLock::acquire(dir)?;
         let engine = Engine::open(dir, policy, watch::stream_id(dir)?)?;
         if engine.shape() != keys.shape() {
-            return Err(NodeError::Usage(format!(
-                "{} relays shape {:?}; keys for {:?} given",
-                dir.display(),
-                engine.shape(),
-                keys.shape()
-            )));
+            return Err(UsageError::OtherShape {
+                dir: dir.to_path_buf(),
+                relayed: engine.shape(),
+                given: keys.shape(),
+            }
+            .into());
         }
         let watcher = Watcher::open(dir, engine.segment(), verifier_keys(&keys)?)?;
         Ok(Self {

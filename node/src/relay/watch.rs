@@ -15,7 +15,7 @@ use bulkhead_verifier::gate::{GateConfig, StreamItem};
 use bulkhead_verifier::VerifierKeys;
 
 use super::engine::StreamView;
-use crate::error::NodeError;
+use crate::error::{CorruptError, NodeError, UsageError};
 use crate::ledger::{Ledger, Verdict};
 use crate::stream::{EntryDigest, StreamEntry, StreamIdentity, StreamSource};
 
@@ -31,14 +31,10 @@ pub fn watch_dir(dir: &Path) -> PathBuf {
 /// refused.
 pub fn watch_config(registry: &GateConfig, snapshot: &Snapshot) -> Result<GateConfig, NodeError> {
     let segment = snapshot.segment;
-    let source = registry.source(segment).ok_or_else(|| {
-        NodeError::Usage(format!(
-            "the gate configuration does not register segment {segment}"
-        ))
-    })?;
-    let state = snapshot
-        .to_state()
-        .map_err(|e| NodeError::Usage(format!("the segment snapshot: {e}")))?;
+    let source = registry
+        .source(segment)
+        .ok_or(UsageError::Unregistered { segment })?;
+    let state = snapshot.to_state().map_err(UsageError::Snapshot)?;
     let mismatch = if source.shape != snapshot.shape {
         Some("circuit shape")
     } else if source.next_seq != state.exit_seq() {
@@ -51,10 +47,7 @@ pub fn watch_config(registry: &GateConfig, snapshot: &Snapshot) -> Result<GateCo
         None
     };
     if let Some(what) = mismatch {
-        return Err(NodeError::Usage(format!(
-            "the gate configuration registers segment {segment} with another {what} than the \
-             snapshot's: the stream would refuse every bundle relayed from this snapshot"
-        )));
+        return Err(UsageError::Registration { segment, what }.into());
     }
     let mut config = registry.clone();
     config.sources = vec![source.clone()];
@@ -101,9 +94,7 @@ impl Watcher {
     pub fn open(dir: &Path, segment: u64, keys: VerifierKeys) -> Result<Self, NodeError> {
         let ledger = Ledger::open(&watch_dir(dir), |_| Ok(Some(vec![keys])))?;
         if !ledger.state().sources.contains_key(&segment) {
-            return Err(NodeError::Corrupt(format!(
-                "the watcher does not follow segment {segment}"
-            )));
+            return Err(CorruptError::WatcherSegment { segment }.into());
         }
         Ok(Self {
             ledger,

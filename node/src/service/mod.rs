@@ -21,7 +21,7 @@ use bulkhead_verifier::gate::GateConfig;
 use bulkhead_verifier::VerifierKeys;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::error::NodeError;
+use crate::error::{NodeError, StreamError, UsageError};
 use crate::http::HttpLimits;
 use crate::ledger::Ledger;
 use crate::stream::{StreamSource, StreamSpec};
@@ -71,10 +71,9 @@ impl ServeOptions {
             });
         }
         if !(1..=MAX_QUEUE).contains(&self.queue) {
-            return Err(NodeError::Usage(format!(
-                "--queue {} is not in 1..={MAX_QUEUE}",
-                self.queue
-            )));
+            return Err(
+                UsageError::count_out_of_range("--queue", self.queue, 1..=MAX_QUEUE).into(),
+            );
         }
         self.http.validate()
     }
@@ -143,9 +142,7 @@ pub async fn serve(
         && ledger.position() == 0
         && ledger.state().accepted.values().any(|n| *n > 0)
     {
-        return Err(NodeError::Usage(
-            "this gate accepted items outside a stream; it cannot follow one from the start".into(),
-        ));
+        return Err(UsageError::AcceptedOutsideStream.into());
     }
     // Bound to its stream before anything of it is read for applying.
     let first_unknown = match &options.follow {
@@ -165,7 +162,7 @@ pub async fn serve(
             let source =
                 tokio::task::spawn_blocking(move || spec.source(&consumer, start_position))
                     .await
-                    .map_err(|e| NodeError::Usage(format!("stream: {e}")))??;
+                    .map_err(StreamError::task("stream"))??;
             Some(Arc::from(source))
         }
         None => None,
@@ -220,7 +217,7 @@ async fn bind_stream(
     let spec = spec.clone();
     let found = tokio::task::spawn_blocking(move || spec.identify(stream_id))
         .await
-        .map_err(|e| NodeError::Usage(format!("stream: {e}")))??;
+        .map_err(StreamError::task("stream"))??;
     let kept = ledger.bind_stream(&found)?;
     Ok(kept.first.is_none().then_some(kept))
 }
@@ -441,5 +438,5 @@ async fn read_entry(
     let log = log.clone();
     tokio::task::spawn_blocking(move || log.entry(position))
         .await
-        .map_err(|e| NodeError::Usage(format!("stream reader: {e}")))?
+        .map_err(StreamError::task("stream reader"))?
 }

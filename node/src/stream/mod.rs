@@ -20,7 +20,7 @@ pub use binding::{EntryDigest, StreamIdentity, StreamKind};
 pub use dirlog::DirLog;
 pub use raw::{RawEntry, StreamReader};
 
-use crate::error::NodeError;
+use crate::error::{NodeError, UsageError};
 
 /// An item read from a stream: a stream item, or bytes that are not one
 /// (still a position of the stream: refused, and the stream moves on).
@@ -116,9 +116,10 @@ impl StreamSpec {
             return Ok(StreamSpec::Nats(nats::NatsAddress::parse(spec)?));
         }
         if spec.is_empty() || spec.contains("://") {
-            return Err(NodeError::Usage(format!(
-                "stream {spec:?}: expected a directory or nats://HOST:PORT"
-            )));
+            return Err(UsageError::StreamSpec {
+                spec: spec.to_owned(),
+            }
+            .into());
         }
         Ok(StreamSpec::Dir(DirLog::new(spec)))
     }

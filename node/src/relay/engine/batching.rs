@@ -140,9 +140,9 @@ impl Engine {
         let batch = signed_batch(self.stream_id, lane.dst, lane.asset, epoch, &exits);
         let mut next = self.tip.clone();
         let planned = match plan_signed_run(&mut next, &[batch], &self.shape) {
-            Ok(mut planned) => planned.pop().ok_or_else(|| {
-                NodeError::Corrupt("a planned run of one batch came back empty".into())
-            })?,
+            Ok(mut planned) => planned
+                .pop()
+                .ok_or_else(|| NodeError::from(CorruptError::EmptyRun))?,
             Err(e) => {
                 // The queue was checked against this state at the door;
                 // a refusal now means the state is not what it was then.

@@ -10,7 +10,7 @@ use bulkhead_prover::{
 use thiserror::Error;
 
 use super::{Engine, ExitStage};
-use crate::error::NodeError;
+use crate::error::{CorruptError, NodeError};
 use crate::relay::store::{now_ms, StoredExit};
 
 /// A signed exit request as a client submits it. Each integer is a JSON
@@ -245,17 +245,21 @@ impl Engine {
             let (balance, nonce) = match self.pending.get(&exit.account) {
                 Some(p) => *p,
                 None => {
-                    let account = self.tip.account(exit.account).ok_or_else(|| {
-                        NodeError::Corrupt(format!("queued exit {}: no account", exit.id))
-                    })?;
+                    let account = self
+                        .tip
+                        .account(exit.account)
+                        .ok_or_else(|| CorruptError::QueuedNoAccount { exit: exit.id })?;
                     (account.balance, account.nonce)
                 }
             };
             if nonce != exit.nonce || balance < exit.amount {
-                return Err(NodeError::Corrupt(format!(
-                    "queued exit {} spends nonce {} of account {}, whose next is {nonce}",
-                    exit.id, exit.nonce, exit.account
-                )));
+                return Err(CorruptError::QueuedStale {
+                    exit: exit.id,
+                    nonce: exit.nonce,
+                    account: exit.account,
+                    next: nonce,
+                }
+                .into());
             }
             self.pending
                 .insert(exit.account, (balance - exit.amount, nonce + 1));
@@ -409,11 +413,10 @@ impl Engine {
             signature: request.signature,
             batch: None,
         };
-        exit.id = self.store.insert_exit(&exit)?.ok_or_else(|| {
-            NodeError::Corrupt(format!(
-                "account {account} nonce {nonce} is already queued, but not in memory"
-            ))
-        })?;
+        exit.id = self
+            .store
+            .insert_exit(&exit)?
+            .ok_or_else(|| NodeError::from(CorruptError::QueuedUnseen { account, nonce }))?;
         self.pending
             .insert(account, (available - amount, nonce + 1));
         *self.queued_outflow.entry(asset).or_default() = queued.saturating_add(amount);

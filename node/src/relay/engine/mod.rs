@@ -26,7 +26,7 @@ pub use intake::{
 pub use report::ExitStage;
 
 use super::store::{now_ms, BatchRow, BatchStatus, RelayStore, StoredExit};
-use crate::error::NodeError;
+use crate::error::{CorruptError, NodeError};
 
 /// How batches are formed.
 #[derive(Clone, Copy, Debug)]
@@ -207,7 +207,10 @@ impl Engine {
         let snapshot = store.base()?;
         let base = snapshot
             .to_state()
-            .map_err(|e| NodeError::Corrupt(format!("base snapshot: {e}")))?;
+            .map_err(|source| CorruptError::Snapshot {
+                what: "base snapshot",
+                source,
+            })?;
         let shape = snapshot.shape;
         let mut tip = base.clone();
         let mut live = Vec::new();
@@ -215,14 +218,19 @@ impl Engine {
             let exits = store.batch_exits(row.id)?;
             let batch = signed_batch(stream_id, row.dst, row.asset, row.epoch, &exits);
             let planned = plan_signed_run(&mut tip, &[batch], &shape)
-                .map_err(|e| NodeError::Corrupt(format!("batch {} no longer plans: {e}", row.id)))?
+                .map_err(|source| CorruptError::Replan {
+                    batch: row.id,
+                    source,
+                })?
                 .pop()
-                .ok_or_else(|| NodeError::Corrupt(format!("batch {} planned empty", row.id)))?;
+                .ok_or(CorruptError::BatchPlannedEmpty { batch: row.id })?;
             if planned.outcome.instance.first_seq != row.first_seq {
-                return Err(NodeError::Corrupt(format!(
-                    "batch {} replays at sequence {}, recorded at {}",
-                    row.id, planned.outcome.instance.first_seq, row.first_seq
-                )));
+                return Err(CorruptError::Resequenced {
+                    batch: row.id,
+                    replayed: planned.outcome.instance.first_seq,
+                    recorded: row.first_seq,
+                }
+                .into());
             }
             live.push(LiveBatch {
                 row,

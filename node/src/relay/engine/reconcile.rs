@@ -4,7 +4,7 @@
 use bulkhead_protocol::snapshot::Snapshot;
 
 use super::{BatchStatus, Engine, Reconciled, StreamView};
-use crate::error::NodeError;
+use crate::error::{CorruptError, NodeError};
 use crate::relay::store::StoredExit;
 
 impl Engine {
@@ -53,7 +53,7 @@ impl Engine {
             let mut base = self.base.clone();
             for batch in &self.live[..passed] {
                 base.apply_exits(&batch.planned_request(), &self.shape)
-                    .map_err(|e| NodeError::Corrupt(format!("confirmed batch replay: {e}")))?;
+                    .map_err(CorruptError::ConfirmedReplay)?;
             }
             let ids: Vec<u64> = self.live[..passed].iter().map(|b| b.row.id).collect();
             self.store

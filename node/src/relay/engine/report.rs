@@ -5,7 +5,7 @@ use bulkhead_protocol::model::Lane;
 use serde_json::{json, Value};
 
 use super::{BatchStatus, Engine, StreamView};
-use crate::error::NodeError;
+use crate::error::{CorruptError, NodeError};
 use crate::relay::store::StoredExit;
 
 /// Where an accepted exit is.
@@ -58,7 +58,13 @@ impl Engine {
         self.store
             .batch_status(batch)?
             .map(ExitStage::Batched)
-            .ok_or_else(|| NodeError::Corrupt(format!("exit {}: no batch {batch}", exit.id)))
+            .ok_or_else(|| {
+                CorruptError::MissingBatch {
+                    exit: exit.id,
+                    batch,
+                }
+                .into()
+            })
     }
 
     fn exit_view(&self, exit: &StoredExit) -> Result<Value, NodeError> {
@@ -83,9 +89,13 @@ impl Engine {
                 }
             }
             Some((batch, slot)) => {
-                let row = self.store.batch(batch)?.ok_or_else(|| {
-                    NodeError::Corrupt(format!("exit {}: no batch {batch}", exit.id))
-                })?;
+                let row = self
+                    .store
+                    .batch(batch)?
+                    .ok_or_else(|| CorruptError::MissingBatch {
+                        exit: exit.id,
+                        batch,
+                    })?;
                 answer["status"] = json!(ExitStage::Batched(row.status).as_str());
                 answer["batch"] = json!({
                     "id": row.id.to_string(),

@@ -17,7 +17,7 @@ use bulkhead_protocol::snapshot::Snapshot;
 use ff::PrimeField;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::error::NodeError;
+use crate::error::{CorruptError, NodeError};
 use crate::ledger::rows::{int, uint};
 
 mod rows;
@@ -38,14 +38,14 @@ pub struct RelayStore {
     conn: Connection,
 }
 
-fn corrupt(what: &str) -> impl Fn(rusqlite::Error) -> NodeError + '_ {
-    move |e| NodeError::Corrupt(format!("{what}: {e}"))
+fn corrupt(what: &'static str) -> impl Fn(rusqlite::Error) -> CorruptError {
+    CorruptError::column(what)
 }
 
-fn fixed<const N: usize>(bytes: Vec<u8>, what: &str) -> Result<[u8; N], NodeError> {
+fn fixed<const N: usize>(bytes: Vec<u8>, what: &'static str) -> Result<[u8; N], CorruptError> {
     bytes
         .try_into()
-        .map_err(|_| NodeError::Corrupt(format!("{what}: not {N} bytes")))
+        .map_err(|_| CorruptError::Length { what, len: N })
 }
 
 impl RelayStore {
@@ -91,9 +91,11 @@ impl RelayStore {
             })
             .map_err(corrupt("schema"))?;
         if version != SCHEMA_VERSION {
-            return Err(NodeError::Corrupt(format!(
-                "relay schema version {version}, this build reads {SCHEMA_VERSION}"
-            )));
+            return Err(CorruptError::RelaySchema {
+                found: version,
+                reads: SCHEMA_VERSION,
+            }
+            .into());
         }
         conn.execute_batch(INDEXES)?;
         Ok(Self { conn })
@@ -107,7 +109,7 @@ impl RelayStore {
                 r.get(0)
             })
             .map_err(corrupt("base snapshot"))?;
-        serde_json::from_str(&text).map_err(|e| NodeError::Corrupt(format!("base snapshot: {e}")))
+        Ok(serde_json::from_str(&text).map_err(CorruptError::json("base snapshot"))?)
     }
 
     /// Stores an accepted exit and returns its queue id. A second request
@@ -206,7 +208,7 @@ impl RelayStore {
             let ((id, received, dst, asset, account, nonce), (recipient, amount, key, sig, b, s)) =
                 row?;
             let recipient = fp_from_bytes(fixed(recipient, "recipient")?)
-                .ok_or_else(|| NodeError::Corrupt("recipient: not a field element".into()))?;
+                .ok_or(CorruptError::NotField { what: "recipient" })?;
             Ok(StoredExit {
                 id: uint(id),
                 received_ms: uint(received),
@@ -309,9 +311,11 @@ impl RelayStore {
                 params![int(id), slot as i64, int(*exit)],
             )?;
             if changed != 1 {
-                return Err(NodeError::Corrupt(format!(
-                    "exit {exit} is not queued; it cannot join batch {id}"
-                )));
+                return Err(CorruptError::NotQueued {
+                    exit: *exit,
+                    batch: id,
+                }
+                .into());
             }
         }
         tx.commit()?;
@@ -458,5 +462,5 @@ impl RelayStore {
 }
 
 fn snapshot_json(snapshot: &Snapshot) -> Result<String, NodeError> {
-    serde_json::to_string(snapshot).map_err(|e| NodeError::Corrupt(format!("snapshot: {e}")))
+    Ok(serde_json::to_string(snapshot).map_err(CorruptError::json("snapshot"))?)
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use bulkhead_protocol::hash::Fp;
 
-use crate::error::NodeError;
+use crate::error::{CorruptError, NodeError};
 
 /// Where a batch is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +41,13 @@ impl BatchStatus {
             "published" => BatchStatus::Published,
             "confirmed" => BatchStatus::Confirmed,
             "superseded" => BatchStatus::Superseded,
-            other => return Err(NodeError::Corrupt(format!("batch status {other:?}"))),
+            other => {
+                return Err(CorruptError::UnknownName {
+                    what: "batch status",
+                    found: other.to_owned(),
+                }
+                .into())
+            }
         })
     }
 }

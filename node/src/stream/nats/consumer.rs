@@ -172,15 +172,17 @@ async fn info(connection: &Connection, name: &str) -> Result<Option<Info>, NodeE
         .jetstream
         .request(subject, &serde_json::json!({}))
         .await
-        .map_err(|e| connection.error("consumer info", format!("{name}: {e}")))?;
+        .map_err(|e| connection.error("consumer info", Some(name.to_owned()), e))?;
     match response {
         Response::Err { error } if error.error_code() == ErrorCode::CONSUMER_NOT_FOUND => Ok(None),
-        Response::Err { error } => {
-            Err(connection.error("consumer info", format!("{name}: {error}")))
-        }
-        Response::Ok(value) => serde_json::from_value(value)
-            .map(Some)
-            .map_err(|e| connection.error("consumer info", format!("{name}: {e}"))),
+        Response::Err { error } => Err(connection
+            .error("consumer info", Some(name.to_owned()), error)
+            .into()),
+        Response::Ok(value) => serde_json::from_value(value).map(Some).map_err(|e| {
+            connection
+                .error("consumer info", Some(name.to_owned()), e)
+                .into()
+        }),
     }
 }
 
@@ -197,7 +199,11 @@ pub(super) async fn bind(
         stream
             .create_consumer(wanted(name, applied))
             .await
-            .map_err(|e| connection.error("create consumer", format!("{name}: {e}")))
+            .map_err(|e| {
+                connection
+                    .error("create consumer", Some(name.to_owned()), e)
+                    .into()
+            })
     };
     let Some(found) = info(connection, name).await? else {
         tracing::info!(name, applied, "consumer made");
@@ -223,13 +229,14 @@ pub(super) async fn bind(
         stream
             .delete_consumer(name)
             .await
-            .map_err(|e| connection.error("delete consumer", format!("{name}: {e}")))?;
+            .map_err(|e| connection.error("delete consumer", Some(name.to_owned()), e))?;
         return create().await;
     }
-    stream
-        .get_consumer(name)
-        .await
-        .map_err(|e| connection.error("consumer", format!("{name}: {e}")))
+    stream.get_consumer(name).await.map_err(|e| {
+        connection
+            .error("consumer", Some(name.to_owned()), e)
+            .into()
+    })
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ use async_nats::Client;
 use futures_util::StreamExt;
 
 use super::{Connection, ConsumerError, LEASE_PREFIX};
-use crate::error::NodeError;
+use crate::error::{ClientError, NodeError};
 
 /// How long a follower taking the lease listens for holders' answers.
 /// Answers take a round trip to the server (milliseconds); the window is
@@ -53,11 +53,11 @@ pub(super) fn subject(consumer: &str) -> String {
 pub(super) async fn take(connection: &Connection, consumer: &str) -> Result<(), NodeError> {
     let client = connection.jetstream.client();
     let subject = subject(consumer);
-    let failed = |e: &dyn std::fmt::Display| connection.error("lease", format!("{subject}: {e}"));
+    let failed = |e: ClientError| connection.error("lease", Some(subject.clone()), e);
     let mut lease = client
         .subscribe(subject.clone())
         .await
-        .map_err(|e| failed(&e))?;
+        .map_err(|e| failed(Box::new(e)))?;
     // A fresh token of the client's unique inbox names.
     let unique = client
         .new_inbox()
@@ -69,15 +69,15 @@ pub(super) async fn take(connection: &Connection, consumer: &str) -> Result<(), 
     let mut answers = client
         .subscribe(inbox.clone())
         .await
-        .map_err(|e| failed(&e))?;
+        .map_err(|e| failed(Box::new(e)))?;
     // The server has both subscriptions before anyone hears the question.
-    client.flush().await.map_err(|e| failed(&e))?;
+    client.flush().await.map_err(|e| failed(Box::new(e)))?;
     let me = format!("{unique} pid {}", std::process::id());
     client
         .publish_with_reply(subject.clone(), inbox, me.clone().into())
         .await
-        .map_err(|e| failed(&e))?;
-    client.flush().await.map_err(|e| failed(&e))?;
+        .map_err(|e| failed(Box::new(e)))?;
+    client.flush().await.map_err(|e| failed(Box::new(e)))?;
 
     let mut heard_myself = false;
     let deadline = tokio::time::sleep(WINDOW);

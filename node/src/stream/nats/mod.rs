@@ -47,7 +47,7 @@ use bulkhead_verifier::gate::{ItemKind, StreamItem};
 #[cfg(doc)]
 use super::StreamSource;
 use super::{decode_item, encode_item, ItemFormat, StreamEntry, StreamSink};
-use crate::error::NodeError;
+use crate::error::{ClientError, NodeError, StreamError, UsageError};
 
 pub use error::{ConsumerError, Difference};
 pub use name::{check_name, default_name, NAME_FILE};
@@ -138,18 +138,17 @@ impl NatsAddress {
     pub fn parse(spec: &str) -> Result<Self, NodeError> {
         let rest = spec
             .strip_prefix("nats://")
-            .ok_or_else(|| NodeError::Usage(format!("{spec}: not a nats:// address")))?;
+            .ok_or_else(|| UsageError::NotNats {
+                spec: spec.to_owned(),
+            })?;
         if rest.contains('@') {
-            return Err(NodeError::Usage(
-                "put NATS credentials in $BULKHEAD_NATS_USER and $BULKHEAD_NATS_PASSWORD, \
-                 not in the address (command lines are visible to every user)"
-                    .into(),
-            ));
+            return Err(UsageError::CredentialsInAddress.into());
         }
         if rest.is_empty() || rest.contains('/') {
-            return Err(NodeError::Usage(format!(
-                "{spec}: expected nats://HOST:PORT"
-            )));
+            return Err(UsageError::NatsAddress {
+                spec: spec.to_owned(),
+            }
+            .into());
         }
         let user = std::env::var("BULKHEAD_NATS_USER")
             .ok()
@@ -158,11 +157,7 @@ impl NatsAddress {
         let credentials = match (user, password) {
             (Some(user), Some(password)) => Some((user, password)),
             (None, None) => None,
-            _ => {
-                return Err(NodeError::Usage(
-                    "set both $BULKHEAD_NATS_USER and $BULKHEAD_NATS_PASSWORD, or neither".into(),
-                ))
-            }
+            _ => return Err(UsageError::HalfCredentials.into()),
         };
         Ok(Self {
             url: spec.to_owned(),
@@ -171,8 +166,13 @@ impl NatsAddress {
     }
 }
 
-fn nats_error(what: &str) -> impl Fn(String) -> NodeError + '_ {
-    move |e| NodeError::Stream(format!("NATS {what}: {e}"))
+/// A failed NATS operation `what` on nothing in particular, from the
+/// client's error.
+fn nats_error<E>(what: &'static str) -> impl Fn(E) -> StreamError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |e| StreamError::nats(what)(Box::new(e))
 }
 
 /// A connection and the runtime its client runs on.
@@ -238,7 +238,12 @@ impl Connection {
                 .connect(address.url.as_str())
                 .await
                 .map(jetstream::new)
-                .map_err(|e| nats_error("connect")(format!("{}: {e}", address.url)))
+                .map_err(|e| StreamError::Nats {
+                    what: "connect",
+                    on: Some(address.url.clone()),
+                    source: Box::new(e),
+                    refused: None,
+                })
         })?;
         Ok(Self {
             runtime: Some(runtime),
@@ -254,15 +259,18 @@ impl Connection {
         (!refused.is_empty()).then(|| refused.join("; "))
     }
 
-    /// An error of `what`, with the server's permissions violations if
-    /// there were any (what a timed-out request most likely met).
-    fn error(&self, what: &str, e: impl std::fmt::Display) -> NodeError {
-        match self.refused() {
-            Some(text) => NodeError::Stream(format!(
-                "NATS {what}: {e} (the server refused this user: {text}; \
-                 see its permissions, e.g. examples/nats-server.conf)"
-            )),
-            None => nats_error(what)(e.to_string()),
+    /// An error of `what` on `on` (if on something in particular), with
+    /// the server's permissions violations if there were any (what a
+    /// timed-out request most likely met).
+    fn error<E>(&self, what: &'static str, on: Option<String>, e: E) -> StreamError
+    where
+        E: Into<ClientError>,
+    {
+        StreamError::Nats {
+            what,
+            on,
+            source: e.into(),
+            refused: self.refused(),
         }
     }
 
@@ -294,11 +302,8 @@ pub fn create_stream(address: &NatsAddress) -> Result<u64, NodeError> {
                 ..Default::default()
             })
             .await
-            .map_err(|e| nats_error("create stream")(e.to_string()))?;
-        let info = stream
-            .info()
-            .await
-            .map_err(|e| nats_error("stream info")(e.to_string()))?;
+            .map_err(nats_error("create stream"))?;
+        let info = stream.info().await.map_err(nats_error("stream info"))?;
         Ok(info.state.last_sequence)
     })
 }
@@ -328,13 +333,16 @@ impl StreamSink for NatsSink {
                 .jetstream
                 .publish(subject.clone(), bytes.into())
                 .await
-                .map_err(|e| nats_error("publish")(format!("{subject}: {e}")))?
+                .map_err(|e| StreamError::Nats {
+                    what: "publish",
+                    on: Some(subject.clone()),
+                    source: Box::new(e),
+                    refused: None,
+                })?
                 .await
-                .map_err(|e| {
-                    nats_error("publish")(format!(
-                        "{subject}: {e} (no acknowledgement: may this user publish on \
-                         {subject}? see the server's permissions)"
-                    ))
+                .map_err(|e| StreamError::Unacknowledged {
+                    subject: subject.clone(),
+                    source: Box::new(e),
                 })?;
             Ok(ack.sequence)
         })

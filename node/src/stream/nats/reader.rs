@@ -44,7 +44,7 @@ pub(super) fn raw(connection: &Connection, position: u64) -> Result<Option<RawEn
             .jetstream
             .get_stream_no_info(STREAM)
             .await
-            .map_err(|e| connection.error("stream", e))?;
+            .map_err(|e| connection.error("stream", None, e))?;
         match stream.get_raw_message(position).await {
             Ok(message) => Ok(Some(RawEntry {
                 position,
@@ -52,7 +52,9 @@ pub(super) fn raw(connection: &Connection, position: u64) -> Result<Option<RawEn
                 bytes: message.payload.to_vec(),
             })),
             Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(None),
-            Err(e) => Err(connection.error("get message", format!("{position}: {e}"))),
+            Err(e) => Err(connection
+                .error("get message", Some(position.to_string()), e)
+                .into()),
         }
     })
 }
@@ -64,11 +66,11 @@ pub(super) fn last(connection: &Connection) -> Result<u64, NodeError> {
             .jetstream
             .get_stream(STREAM)
             .await
-            .map_err(|e| connection.error("stream", e))?;
+            .map_err(|e| connection.error("stream", None, e))?;
         let info = stream
             .info()
             .await
-            .map_err(|e| connection.error("stream info", e))?;
+            .map_err(|e| connection.error("stream info", None, e))?;
         Ok(info.state.last_sequence)
     })
 }

@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 
 use super::consumer::{FETCH, FETCH_WAIT};
 use super::{check_name, nats_error, Connection, NatsAddress, STREAM};
-use crate::error::NodeError;
+use crate::error::{NodeError, StreamError};
 use crate::stream::{RawEntry, StreamEntry, StreamReader, StreamSource};
 
 /// Follows the stream as a durable pull consumer.
@@ -31,13 +31,11 @@ impl NatsSource {
         let connection = Connection::open(address)?;
         let consumer = connection.block_on(async {
             let stream = connection.jetstream.get_stream(STREAM).await.map_err(|e| {
-                connection.error(
-                    "stream",
-                    format!(
-                        "{e} (create it once with `bulkhead stream --stream {} init`)",
-                        address.url
-                    ),
-                )
+                StreamError::NoStream {
+                    url: address.url.clone(),
+                    source: Box::new(e),
+                    refused: connection.refused(),
+                }
             })?;
             super::lease::take(&connection, name).await?;
             super::consumer::bind(&connection, &stream, name, applied).await
@@ -83,7 +81,7 @@ impl StreamSource for NatsSource {
                 .expires(FETCH_WAIT)
                 .messages()
                 .await
-                .map_err(|e| nats_error("fetch")(e.to_string()))?;
+                .map_err(nats_error("fetch"))?;
             // Messages already delivered are kept when a later one fails:
             // dropping them would leave them unacknowledged until the
             // server's acknowledgement wait runs out.
@@ -92,7 +90,7 @@ impl StreamSource for NatsSource {
                 match message {
                     Ok(message) => messages.push(message),
                     Err(e) if messages.is_empty() => {
-                        return Err(nats_error("fetch")(e.to_string()))
+                        return Err(StreamError::nats("fetch")(e).into())
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "fetch ended early; keeping what came");
@@ -108,7 +106,7 @@ impl StreamSource for NatsSource {
             for message in fetched {
                 let sequence = message
                     .info()
-                    .map_err(|e| nats_error("message")(e.to_string()))?
+                    .map_err(StreamError::nats("message"))?
                     .stream_sequence;
                 if sequence < position {
                     // Applied before a crash, its acknowledgement lost.

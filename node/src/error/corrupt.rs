@@ -1,0 +1,185 @@
+//! What a ledger or relay store can hold that this build cannot read, or
+//! that contradicts itself: each case with the rows it concerns, and the
+//! parser's own error as its source where there is one.
+
+use bulkhead_protocol::snapshot::SnapshotError;
+use thiserror::Error;
+
+/// A stored value this build cannot read, or stored rows that disagree
+/// with each other or with the state they replay on. None is retried: the
+/// store needs the operator.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CorruptError {
+    /// A gate ledger of another schema version.
+    #[error(
+        "schema version {found}, this build reads {reads}: a gate made by an earlier \
+         build is not converted (its stream's signed messages did not name the stream); \
+         create it again with `gate init` from a configuration with a stream_id"
+    )]
+    LedgerSchema {
+        /// The version recorded.
+        found: String,
+        /// The version this build reads.
+        reads: i64,
+    },
+    /// A relay store of another schema version.
+    #[error("relay schema version {found}, this build reads {reads}")]
+    RelaySchema {
+        /// The version recorded.
+        found: String,
+        /// The version this build reads.
+        reads: &'static str,
+    },
+    /// A column that could not be read.
+    #[error("{what}: {source}")]
+    Column {
+        /// The value read.
+        what: &'static str,
+        /// The database's error.
+        source: rusqlite::Error,
+    },
+    /// A JSON value that could not be read or written.
+    #[error("{what}: {source}")]
+    Json {
+        /// The value.
+        what: &'static str,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
+    /// A snapshot that does not describe a state.
+    #[error("{what}: {source}")]
+    Snapshot {
+        /// Which snapshot.
+        what: &'static str,
+        /// Why it does not.
+        source: SnapshotError,
+    },
+    /// A byte column of the wrong length.
+    #[error("{what}: not {len} bytes")]
+    Length {
+        /// The value.
+        what: &'static str,
+        /// The length it must have.
+        len: usize,
+    },
+    /// 32 bytes that are not a canonical field element.
+    #[error("{what}: not a field element")]
+    NotField {
+        /// The value.
+        what: &'static str,
+    },
+    /// A name column (a status, a cause) with a name this build does not
+    /// know.
+    #[error("{what} {found:?}")]
+    UnknownName {
+        /// The column, e.g. "batch status".
+        what: &'static str,
+        /// The text found.
+        found: String,
+    },
+    /// A credited amount whose asset or amount is not a number.
+    #[error("credited entry {asset:?}: {amount:?}")]
+    CreditedEntry {
+        /// The asset as stored.
+        asset: String,
+        /// The amount as stored.
+        amount: String,
+    },
+    /// The ledger holds no configuration.
+    #[error("no configuration")]
+    NoConfiguration,
+    /// A queued exit whose account the state does not hold.
+    #[error("queued exit {exit}: no account")]
+    QueuedNoAccount {
+        /// The exit's queue id.
+        exit: u64,
+    },
+    /// A queued exit that no longer fits its account's nonce or balance.
+    #[error("queued exit {exit} spends nonce {nonce} of account {account}, whose next is {next}")]
+    QueuedStale {
+        /// The exit's queue id.
+        exit: u64,
+        /// The nonce it spends.
+        nonce: u64,
+        /// The account.
+        account: u64,
+        /// The account's next nonce.
+        next: u64,
+    },
+    /// The store holds an exit for an account and nonce the queue in
+    /// memory does not.
+    #[error("account {account} nonce {nonce} is already queued, but not in memory")]
+    QueuedUnseen {
+        /// The account.
+        account: u64,
+        /// The nonce.
+        nonce: u64,
+    },
+    /// An exit to be batched that is not queued.
+    #[error("exit {exit} is not queued; it cannot join batch {batch}")]
+    NotQueued {
+        /// The exit's queue id.
+        exit: u64,
+        /// The batch it was to join.
+        batch: u64,
+    },
+    /// An exit that names a batch the store does not hold.
+    #[error("exit {exit}: no batch {batch}")]
+    MissingBatch {
+        /// The exit's queue id.
+        exit: u64,
+        /// The batch it names.
+        batch: u64,
+    },
+    /// A planned run of one batch that came back without it.
+    #[error("a planned run of one batch came back empty")]
+    EmptyRun,
+    /// A recorded batch that planned to nothing on replay.
+    #[error("batch {batch} planned empty")]
+    BatchPlannedEmpty {
+        /// The batch.
+        batch: u64,
+    },
+    /// A recorded batch that no longer plans on the state it was recorded
+    /// on.
+    #[error("batch {batch} no longer plans: {source}")]
+    Replan {
+        /// The batch.
+        batch: u64,
+        /// The planner's refusal.
+        source: bulkhead_prover::ProverError,
+    },
+    /// A recorded batch that replays at another sequence number than the
+    /// one it was recorded at.
+    #[error("batch {batch} replays at sequence {replayed}, recorded at {recorded}")]
+    Resequenced {
+        /// The batch.
+        batch: u64,
+        /// Where it replays.
+        replayed: u64,
+        /// Where it was recorded.
+        recorded: u64,
+    },
+    /// A confirmed batch the model refuses on replay.
+    #[error("confirmed batch replay: {0}")]
+    ConfirmedReplay(#[source] bulkhead_protocol::Error),
+    /// A relayer's watcher that does not follow the relayer's segment.
+    #[error("the watcher does not follow segment {segment}")]
+    WatcherSegment {
+        /// The segment.
+        segment: u64,
+    },
+}
+
+impl CorruptError {
+    /// A column read that failed, as a corrupt store.
+    pub fn column(what: &'static str) -> impl Fn(rusqlite::Error) -> Self {
+        move |source| CorruptError::Column { what, source }
+    }
+
+    /// A JSON value that failed to read or write, as a corrupt store.
+    pub fn json(what: &'static str) -> impl Fn(serde_json::Error) -> Self {
+        move |source| CorruptError::Json { what, source }
+    }
+}
