@@ -35,7 +35,7 @@ pub enum SetupError {
     /// The parameter bytes are not halo2's own setup: a `k` outside the
     /// pinned range, another length, or another digest.
     #[error("parameters: {0}")]
-    Params(String),
+    Params(#[from] ParamsError),
     /// The shape is invalid, the parameters are for another `k`, or the key
     /// bytes are not a key of this shape.
     #[error(transparent)]
@@ -108,12 +108,48 @@ impl BundleVerifier {
     }
 }
 
+/// Why parameter bytes are not halo2's own setup for an embedded
+/// verifier. Checked in this order, so a hostile header is refused before
+/// anything is hashed or decoded.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ParamsError {
+    /// Fewer than the four bytes that hold `k`.
+    #[error("shorter than its header")]
+    NoHeader,
+    /// A `k` outside the pinned range.
+    #[error("no pinned parameters for k = {k}; embedded verifiers take k = 8 to 16")]
+    Unpinned {
+        /// The `k` in the header.
+        k: u32,
+    },
+    /// Another length than the setup for `k` has.
+    #[error("{len} bytes, parameters for k = {k} have {expected}")]
+    Length {
+        /// The bytes given.
+        len: usize,
+        /// The `k` in the header.
+        k: u32,
+        /// The length of the setup for `k`.
+        expected: usize,
+    },
+    /// The right length, but not the pinned digest: someone else's setup.
+    #[error("not halo2's parameters for k = {k} (their digest is not the pinned one)")]
+    Digest {
+        /// The `k` in the header.
+        k: u32,
+    },
+    /// halo2 could not decode them.
+    #[error("{0}")]
+    Read(#[source] std::io::Error),
+}
+
 /// Reads halo2 IPA parameters once [`check_params_bytes`] passes. Whether
 /// they are for the shape's `k` is checked with the keys (one layout
 /// pass, in `VerifierKeys`).
 fn read_params(bytes: &[u8]) -> Result<IpaParams, SetupError> {
     check_params_bytes(bytes)?;
-    IpaParams::read(&mut &bytes[..]).map_err(|e| SetupError::Params(e.to_string()))
+    Ok(IpaParams::read(&mut &bytes[..]).map_err(ParamsError::Read)?)
 }
 
 /// Checks that `bytes` are exactly halo2's setup for the `k` in their
@@ -125,29 +161,27 @@ fn check_params_bytes(bytes: &[u8]) -> Result<(), SetupError> {
     let header: [u8; 4] = bytes
         .get(..4)
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| SetupError::Params("shorter than its header".into()))?;
+        .ok_or(ParamsError::NoHeader)?;
     let k = u32::from_le_bytes(header);
     let Some(pinned) = keys::pinned_params_digest(k) else {
-        return Err(SetupError::Params(format!(
-            "no pinned parameters for k = {k}; embedded verifiers take k = 8 to 16"
-        )));
+        return Err(ParamsError::Unpinned { k }.into());
     };
     // k, then 2^k generators in monomial and in Lagrange form, then w and
     // u: compressed points of 32 bytes (k <= 16 here, so no overflow).
     let expected_len = 4 + ((2usize << k) + 2) * 32;
     if bytes.len() != expected_len {
-        return Err(SetupError::Params(format!(
-            "{} bytes, parameters for k = {k} have {expected_len}",
-            bytes.len()
-        )));
+        return Err(ParamsError::Length {
+            len: bytes.len(),
+            k,
+            expected: expected_len,
+        }
+        .into());
     }
     // The verifying-key digest does not bind the parameters, and
     // generators with known discrete logarithms would let their author
     // forge proofs: only halo2's own setup for this k is accepted.
     if keys::params_digest(bytes) != pinned {
-        return Err(SetupError::Params(format!(
-            "not halo2's parameters for k = {k} (their digest is not the pinned one)"
-        )));
+        return Err(ParamsError::Digest { k }.into());
     }
     Ok(())
 }

@@ -21,6 +21,6 @@ pub mod signatures;
 #[cfg(feature = "batch")]
 pub use check::check_bundles;
 pub use check::{check_bundle, BundleRefusal, Verified};
-pub use embedded::{BundleVerifier, SetupError};
+pub use embedded::{BundleVerifier, ParamsError, SetupError};
 pub use error::VerifyError;
 pub use keys::VerifierKeys;

@@ -22,9 +22,21 @@ use wasmi::{
 /// Why the host could not build, load or run the module.
 #[derive(Debug, Error)]
 pub enum HostError {
-    /// `wasm/build.sh` failed.
+    /// `wasm/build.sh` could not be started.
     #[error("building the wasm module failed: {0}")]
-    Build(String),
+    BuildStart(#[source] std::io::Error),
+    /// `wasm/build.sh` failed.
+    #[error("building the wasm module failed: {stderr}")]
+    Build {
+        /// What the script wrote on its standard error.
+        stderr: String,
+    },
+    /// A verifying-key digest file that does not hold 64 hex digits.
+    #[error("{path}: not 64 hex digits")]
+    BadDigest {
+        /// The digest file.
+        path: PathBuf,
+    },
     /// The module could not be read.
     #[error("reading {path}: {source}")]
     Read {
@@ -79,11 +91,11 @@ pub fn build_module(flavour: Flavour) -> Result<PathBuf, HostError> {
         .arg(which)
         .current_dir(&root)
         .output()
-        .map_err(|e| HostError::Build(e.to_string()))?;
+        .map_err(HostError::BuildStart)?;
     if !output.status.success() {
-        return Err(HostError::Build(
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        ));
+        return Err(HostError::Build {
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let path = stdout.lines().last().unwrap_or_default().trim();

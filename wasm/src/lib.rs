@@ -27,7 +27,7 @@ use bulkhead_verifier::{BundleVerifier, SetupError};
 #[derive(Debug)]
 pub enum Setup {
     /// The shape is not the JSON of a circuit shape.
-    Shape(String),
+    Shape(serde_json::Error),
     /// The digest is not 64 hex digits.
     Digest,
     /// The parameters, the key or the digest were refused.
@@ -44,7 +44,15 @@ impl std::fmt::Display for Setup {
     }
 }
 
-impl std::error::Error for Setup {}
+impl std::error::Error for Setup {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Setup::Shape(e) => Some(e),
+            Setup::Digest => None,
+            Setup::Verifier(e) => Some(e),
+        }
+    }
+}
 
 /// A verifier for the shape in `shape_json` (`{"accounts_depth":4,...}`)
 /// with the registered digest `digest` (raw 32 bytes), from parameter
@@ -56,8 +64,7 @@ pub fn setup(
     shape_json: &[u8],
     digest: [u8; 32],
 ) -> Result<BundleVerifier, Setup> {
-    let shape: CircuitShape =
-        serde_json::from_slice(shape_json).map_err(|e| Setup::Shape(e.to_string()))?;
+    let shape: CircuitShape = serde_json::from_slice(shape_json).map_err(Setup::Shape)?;
     let verifier = if key.is_empty() {
         BundleVerifier::derive(params, shape, digest)
     } else {

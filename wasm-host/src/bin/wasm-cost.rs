@@ -42,7 +42,9 @@ fn run(keys: &Path, bundles: &[PathBuf], derive: bool) -> Result<(), HostError> 
     let digest_hex = read(keys.join("digest.txt"))?;
     let digest: [u8; 32] =
         bulkhead_protocol::hex::decode_array(String::from_utf8_lossy(&digest_hex).trim())
-            .ok_or_else(|| HostError::Build("digest.txt is not 64 hex digits".into()))?;
+            .ok_or_else(|| HostError::BadDigest {
+                path: keys.join("digest.txt"),
+            })?;
     let module = read(build_module(Flavour::Contract)?)?;
     println!("{{\"module_bytes\": {}}}", module.len());
 
