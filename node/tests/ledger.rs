@@ -258,4 +258,3 @@ fn a_gate_that_follows_a_stream_refuses_direct_items() {
     ));
     assert_eq!(ledger.state().credited_exits, 0);
 }
-
