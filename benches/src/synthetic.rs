@@ -3,17 +3,17 @@
 //!
 //! The rows are written straight into the ledger's SQLite file (under the
 //! state directory's lock, as any writer), in the gate's own integer
-//! encoding (`ledger::rows::int`): the credits table is history the rules
+//! encoding (`sqlite::int`): the credits table is history the rules
 //! never read, so nothing but this crate needs a way to forge it.
 
 use std::path::Path;
-use std::time::Duration;
 
-use bulkhead_node::ledger::{db_path, rows::int};
+use bulkhead_node::ledger::db_path;
 use bulkhead_node::lock::StateLock;
+use bulkhead_node::sqlite::{self, int};
 use bulkhead_protocol::hash::Fp;
 use ff::PrimeField;
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, OpenFlags};
 
 use crate::BenchError;
 
@@ -27,9 +27,8 @@ pub const SYNTHETIC_SOURCE: u64 = u64::MAX;
 /// write beside a large history, and no verdict.
 pub fn append_synthetic_credits(dir: &Path, count: u64, recipients: u64) -> Result<(), BenchError> {
     let _lock = StateLock::acquire(dir)?;
-    let mut conn = Connection::open_with_flags(db_path(dir), OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     // As every ledger connection: a reader mid-checkpoint is waited for.
-    conn.busy_timeout(Duration::from_secs(5))?;
+    let mut conn = sqlite::connect(&db_path(dir), OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     let tx = conn.transaction()?;
     let first: i64 = tx.query_row(
         "SELECT COALESCE(MAX(seq) + 1, 0) FROM credits WHERE src = ?1",

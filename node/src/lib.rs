@@ -13,6 +13,7 @@ pub mod lock;
 pub mod relay;
 pub mod report;
 pub mod service;
+pub mod sqlite;
 pub mod stream;
 
 pub use error::NodeError;

@@ -16,7 +16,6 @@ mod schema;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use bulkhead_verifier::gate::{Effect, Gate, GateConfig, GateState, Refusal, StreamItem};
 use bulkhead_verifier::{Verified, VerifierKeys};
@@ -27,6 +26,7 @@ pub use rows::Depth;
 
 use crate::error::{CorruptError, NodeError};
 use crate::lock::StateLock;
+use crate::sqlite;
 
 const DB_FILE: &str = "ledger.sqlite";
 
@@ -42,14 +42,6 @@ pub enum Verdict {
     Accepted(Effect),
     /// Refused by a rule: nothing changed.
     Refused(Refusal),
-}
-
-/// Opens a connection with the settings every ledger connection uses.
-fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, NodeError> {
-    let conn = Connection::open_with_flags(path, flags)?;
-    // A reader may meet the writer mid-checkpoint; wait rather than fail.
-    conn.busy_timeout(Duration::from_secs(5))?;
-    Ok(conn)
 }
 
 /// The gate's ledger, open for writing.
@@ -83,8 +75,7 @@ impl Ledger {
             });
         }
         let result = (|| {
-            let mut conn = connect(&path, OpenFlags::default())?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
+            let mut conn = sqlite::create(&path)?;
             let tx = conn.transaction()?;
             tx.execute_batch(schema::CREATE)?;
             tx.execute(
@@ -100,10 +91,7 @@ impl Ledger {
             Ok(())
         })();
         if result.is_err() {
-            // Nothing half-made stays behind.
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = fs::remove_file(format!("{}{suffix}", path.display()));
-            }
+            sqlite::remove_database(&path);
         }
         result
     }
@@ -125,10 +113,8 @@ impl Ledger {
             });
         }
         let lock = StateLock::acquire(dir)?;
-        let conn = connect(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: a commit is on disk when `apply` returns; the gate is money.
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        // Durable: a commit is on disk when `apply` returns; the gate is money.
+        let conn = sqlite::open_writer(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         check_schema(&conn)?;
         let (state, position) = rows::read_state(&conn, Depth::Full)?;
         let gate = match keys(&state.config)? {
@@ -234,7 +220,7 @@ impl Ledger {
                 Verdict::Refused(_) => {
                     tx.execute(
                         "UPDATE gate SET position = ?1 WHERE id = 0",
-                        [rows::int(next_position)],
+                        [sqlite::int(next_position)],
                     )?;
                 }
             }
@@ -274,7 +260,7 @@ impl Ledger {
         }
         self.conn.execute(
             "UPDATE gate SET position = ?1 WHERE id = 0",
-            [rows::int(position)],
+            [sqlite::int(position)],
         )?;
         self.position = position;
         Ok(())
@@ -292,16 +278,10 @@ impl Ledger {
 
 /// Refuses a ledger of another schema version.
 fn check_schema(conn: &Connection) -> Result<(), NodeError> {
-    let version: String =
-        conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
-            r.get(0)
-        })?;
-    if version != schema::SCHEMA_VERSION.to_string() {
-        return Err(CorruptError::LedgerSchema {
-            found: version,
+    sqlite::check_schema(conn, &schema::SCHEMA_VERSION.to_string(), |found| {
+        CorruptError::LedgerSchema {
+            found,
             reads: schema::SCHEMA_VERSION,
         }
-        .into());
-    }
-    Ok(())
+    })
 }

@@ -7,11 +7,12 @@ use std::path::Path;
 use bulkhead_protocol::hash::Fp;
 use bulkhead_verifier::gate::{Credit, GateState};
 use ff::PrimeField;
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use super::rows::{self, int, read_credit, uint, Depth};
-use super::{check_schema, connect, db_path};
+use super::rows::{self, read_credit, Depth};
+use super::{check_schema, db_path};
+use crate::sqlite::{self, int, uint};
 use crate::error::NodeError;
 use crate::json::integers_as_strings;
 
@@ -42,11 +43,7 @@ impl LedgerReader {
                 dir: dir.to_path_buf(),
             });
         }
-        let conn = connect(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.pragma_update(None, "query_only", true)?;
+        let conn = sqlite::open_reader(&path)?;
         check_schema(&conn)?;
         Ok(Self { conn })
     }

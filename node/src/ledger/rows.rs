@@ -1,10 +1,9 @@
 //! The gate state row by row: writing what one item changed, and reading
 //! the state back.
 //!
-//! SQLite integers are signed 64-bit, so a u64 is stored by bit-cast
-//! ([`int`], [`uint`]): lossless both ways. The ledger never sums or
-//! orders u64 columns in SQL (sums live in the source rows, computed with
-//! checked arithmetic by the gate), so the cast changes no answer.
+//! Every u64 is stored by the node's bit-cast ([`crate::sqlite::int`]); the
+//! ledger never sums or orders u64 columns in SQL (sums live in the source
+//! rows, computed with checked arithmetic by the gate).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,16 +17,7 @@ use rusqlite::types::ToSql;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
 
 use crate::error::{CorruptError, NodeError};
-
-/// A u64 as SQLite stores it.
-pub fn int(value: u64) -> i64 {
-    value as i64
-}
-
-/// A u64 back from SQLite.
-pub fn uint(value: i64) -> u64 {
-    value as u64
-}
+use crate::sqlite::{int, uint};
 
 fn opt_int(value: Option<u64>) -> Option<i64> {
     value.map(int)

@@ -1,5 +1,5 @@
 //! The ledger's tables. Every u64 is stored in an INTEGER column by
-//! bit-cast (SQLite integers are i64), see [`super::rows`]; roots and
+//! bit-cast (SQLite integers are i64), see [`crate::sqlite::int`]; roots and
 //! recipients are their 32-byte canonical encodings.
 
 /// Bumped on any change to the tables; a ledger of another version is

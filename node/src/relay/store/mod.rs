@@ -10,15 +10,14 @@
 //! keeps a restart's replay as short as the unconfirmed tail.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use bulkhead_protocol::hash::fp_from_bytes;
 use bulkhead_protocol::snapshot::Snapshot;
 use ff::PrimeField;
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::error::{CorruptError, NodeError};
-use crate::ledger::rows::{int, uint};
+use crate::sqlite::{self, int, uint};
 
 mod rows;
 mod schema;
@@ -58,8 +57,7 @@ impl RelayStore {
     pub fn create(dir: &Path, base: &Snapshot) -> Result<(), NodeError> {
         let path = Self::path(dir);
         let result = (|| {
-            let mut conn = Connection::open(&path)?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
+            let mut conn = sqlite::create(&path)?;
             let tx = conn.transaction()?;
             tx.execute_batch(CREATE)?;
             tx.execute_batch(INDEXES)?;
@@ -71,32 +69,20 @@ impl RelayStore {
             Ok(())
         })();
         if result.is_err() {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
+            sqlite::remove_database(&path);
         }
         result
     }
 
     /// Opens an existing store for writing.
     pub fn open(dir: &Path) -> Result<Self, NodeError> {
-        let conn = Connection::open(Self::path(dir))?;
-        conn.busy_timeout(Duration::from_secs(5))?;
         // Durable at each commit: an accepted exit or a recorded batch
         // survives power loss, not only a killed process.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        let version: String = conn
-            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
-                r.get(0)
-            })
-            .map_err(corrupt("schema"))?;
-        if version != SCHEMA_VERSION {
-            return Err(CorruptError::RelaySchema {
-                found: version,
-                reads: SCHEMA_VERSION,
-            }
-            .into());
-        }
+        let conn = sqlite::open_writer(&Self::path(dir), OpenFlags::default())?;
+        sqlite::check_schema(&conn, SCHEMA_VERSION, |found| CorruptError::RelaySchema {
+            found,
+            reads: SCHEMA_VERSION,
+        })?;
         conn.execute_batch(INDEXES)?;
         Ok(Self { conn })
     }
