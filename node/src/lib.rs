@@ -10,6 +10,7 @@ pub mod json;
 pub mod keys;
 pub mod ledger;
 pub mod lock;
+pub mod metrics;
 pub mod relay;
 pub mod report;
 pub mod service;

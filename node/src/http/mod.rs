@@ -21,15 +21,19 @@
 //! ([`error`]).
 
 mod accept;
+mod auth;
 pub mod deadline;
 pub mod error;
+mod listen;
 pub mod routes;
 
 use std::time::Duration;
 
 pub use accept::serve;
+pub(crate) use auth::bearer_matches;
 pub use deadline::{BodyDeadline, BodyTooSlow};
 pub use error::ApiError;
+pub use listen::{bind, shutdown_signal};
 
 use crate::error::{NodeError, UsageError};
 

@@ -18,7 +18,7 @@ use super::metrics::{Gauges, RelayMetrics};
 use super::Shared;
 use crate::http::routes::{self, Route};
 use crate::http::ApiError;
-use crate::service::api::bearer_matches;
+use crate::http::bearer_matches;
 
 /// The largest exit request: a few hundred bytes of JSON, with room.
 pub const MAX_REQUEST: usize = 16 * 1024;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::service::metrics::{build_info, header, Histogram};
+use crate::metrics::{build_info, header, Histogram};
 
 /// Upper bounds (seconds) of the proving-time histogram: a TINY batch
 /// proves in a fraction of a second, a default one in 10 to 30 s on two

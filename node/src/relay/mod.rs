@@ -287,13 +287,13 @@ pub fn run(
         .map_err(NodeError::io("tokio runtime"))?;
     let api = api::RelayApi::new(shared, metrics, options.token.map(Arc::from));
     let served = runtime.block_on(async {
-        let (listener, local) = crate::service::bind(options.listen).await?;
+        let (listener, local) = crate::http::bind(options.listen).await?;
         println!("listening on {local}");
         tracing::info!(%local, dir = %dir.display(), "relay service listening");
         let stopped = stop.clone();
         let shutdown = async move {
             tokio::select! {
-                () = crate::service::shutdown_signal() => {}
+                () = crate::http::shutdown_signal() => {}
                 () = wait_for(stopped) => {}
             }
         };

@@ -18,7 +18,7 @@ use super::metrics::Metrics;
 use super::writer::{Job, Request};
 use crate::error::NodeError;
 use crate::http::routes::{self, Route};
-use crate::http::ApiError;
+use crate::http::{bearer_matches, ApiError};
 use crate::json::integers_as_strings;
 use crate::ledger::{Depth, LedgerReader, Verdict};
 use crate::report;
@@ -81,28 +81,8 @@ pub fn routes() -> Vec<Route<AppState>> {
     ]
 }
 
-/// Compares without leaking, through timing, how much of a guess was
-/// right.
-pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn authorised(state: &AppState, headers: &HeaderMap) -> bool {
     bearer_matches(state.token.as_deref(), headers)
-}
-
-/// Whether `headers` carry `Authorization: Bearer <token>` (compared in
-/// constant time); always, when no token is set.
-pub(crate) fn bearer_matches(token: Option<&str>, headers: &HeaderMap) -> bool {
-    let Some(token) = token else {
-        return true;
-    };
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .is_some_and(|(_, given)| same_secret(given.trim().as_bytes(), token.as_bytes()))
 }
 
 /// `POST /v1/items`: a bundle's bytes (`application/octet-stream`) or a

@@ -22,7 +22,7 @@ use bulkhead_verifier::VerifierKeys;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::{NodeError, StreamError, UsageError};
-use crate::http::HttpLimits;
+use crate::http::{bind, shutdown_signal, HttpLimits};
 use crate::ledger::Ledger;
 use crate::stream::{StreamSource, StreamSpec};
 
@@ -226,42 +226,6 @@ async fn bind_stream(
 /// not entries (they would be skipped without a word).
 async fn warn_stray_files(log: crate::stream::DirLog) {
     let _ = tokio::task::spawn_blocking(move || log.warn_stray_files()).await;
-}
-
-/// Binds `addr` and says where it listens (port 0 picks a free one).
-pub(crate) async fn bind(
-    addr: SocketAddr,
-) -> Result<(tokio::net::TcpListener, SocketAddr), NodeError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(NodeError::io(addr.to_string()))?;
-    let local = listener
-        .local_addr()
-        .map_err(NodeError::io(addr.to_string()))?;
-    Ok((listener, local))
-}
-
-/// SIGTERM or Ctrl-C.
-pub(crate) async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-    tracing::info!("shutting down: finishing the item in hand");
 }
 
 /// Entries the follower hands the writer before waiting for their
