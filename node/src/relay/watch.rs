@@ -7,7 +7,7 @@
 //! segment's chain, and verifying them would take the relayer's CPU.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bulkhead_protocol::bundle::Bundle;
 use bulkhead_protocol::snapshot::Snapshot;
@@ -17,6 +17,7 @@ use bulkhead_verifier::VerifierKeys;
 use super::engine::StreamView;
 use crate::error::{CorruptError, NodeError, UsageError};
 use crate::ledger::{Ledger, Verdict};
+use crate::stream::settle::Settling;
 use crate::stream::{EntryDigest, StreamEntry, StreamIdentity, StreamSource};
 
 /// The watcher's state directory inside the relayer's.
@@ -73,17 +74,12 @@ pub fn create(dir: &Path, config: GateConfig, keys: VerifierKeys) -> Result<(), 
     Ledger::create(&watch_dir(dir), config, vec![keys])
 }
 
-/// How long an entry that does not decode must stay unchanged before it
-/// is taken as final (the gate service waits as long).
-pub const SETTLE: Duration = Duration::from_secs(1);
-
 /// The watcher.
 pub struct Watcher {
     ledger: Ledger,
     segment: u64,
-    /// An entry that did not decode: its position, text and when first
-    /// seen.
-    unsettled: Option<(u64, StreamEntry, Instant)>,
+    /// The entry that did not decode, waited on until it settles.
+    settling: Settling,
     /// The stream's identity, bound while it was empty: completed with
     /// the first entry's digest before that entry is applied.
     first_unknown: Option<StreamIdentity>,
@@ -99,7 +95,7 @@ impl Watcher {
         Ok(Self {
             ledger,
             segment,
-            unsettled: None,
+            settling: Settling::default(),
             first_unknown: None,
         })
     }
@@ -144,7 +140,7 @@ impl Watcher {
     /// the two leaves the watcher exactly there. An entry that does not
     /// decode may be a file still being copied in: like a gate, the
     /// watcher takes it as final only once it has stayed the same for
-    /// [`SETTLE`].
+    /// [`SETTLE`](crate::stream::settle::SETTLE) ([`Settling`]).
     pub fn step(&mut self, source: &dyn StreamSource) -> Result<bool, NodeError> {
         let position = self.ledger.position().saturating_add(1);
         let Some(entry) = source.entry(position)? else {
@@ -161,17 +157,8 @@ impl Watcher {
             }
         }
         if !entry.is_well_formed() {
-            let now = Instant::now();
-            match &self.unsettled {
-                Some((p, seen, since)) if *p == position && *seen == entry => {
-                    if now.duration_since(*since) < SETTLE {
-                        return Ok(false);
-                    }
-                }
-                _ => {
-                    self.unsettled = Some((position, entry, now));
-                    return Ok(false);
-                }
+            if !self.settling.is_final(position, &entry, Instant::now()) {
+                return Ok(false);
             }
             self.ledger.skip(position)?;
         } else {
@@ -192,7 +179,7 @@ impl Watcher {
                 StreamEntry::Malformed(_) => self.ledger.skip(position)?,
             }
         }
-        self.unsettled = None;
+        self.settling.clear();
         source.applied(position);
         Ok(true)
     }

@@ -14,7 +14,7 @@ pub mod writer;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bulkhead_protocol::bundle::Bundle;
 use bulkhead_verifier::gate::GateConfig;
@@ -24,13 +24,11 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::error::{NodeError, StreamError, UsageError};
 use crate::http::{bind, shutdown_signal, HttpLimits};
 use crate::ledger::Ledger;
+use crate::stream::settle::Settling;
 use crate::stream::{StreamSource, StreamSpec};
 
 /// How long the follower waits before looking for the next entry again.
 const FOLLOW_POLL: Duration = Duration::from_millis(50);
-/// How long an entry that does not decode must stay unchanged before the
-/// follower takes it as final (refused, and the stream moves past it).
-const SETTLE: Duration = Duration::from_secs(1);
 
 /// How often the follower reads the stream's last position (for the lag
 /// gauge): a directory listing or one NATS stream-info request, so not
@@ -248,6 +246,7 @@ async fn follow(
 ) {
     let mut position = after.saturating_add(1);
     let mut last_read: Option<tokio::time::Instant> = None;
+    let mut settling = Settling::default();
     loop {
         if *stop.borrow() {
             return;
@@ -256,7 +255,7 @@ async fn follow(
             last_read = Some(tokio::time::Instant::now());
             metrics.set_stream_last(stream_last(&log).await);
         }
-        let entries = match ready_entries(&log, position).await {
+        let entries = match ready_entries(&log, position, &mut settling).await {
             Ok(entries) => entries,
             Err(error) => {
                 tracing::error!(%error, position, "cannot read the stream; retrying");
@@ -368,10 +367,12 @@ async fn stream_last(log: &Arc<dyn StreamSource>) -> Option<u64> {
 /// The entries from `position` on that are ready to apply, up to
 /// [`FOLLOW_WINDOW`]. An entry that does not decode may be a file still
 /// being copied in: it ends the window, and is taken alone, as final, only
-/// once it has stopped changing for [`SETTLE`].
+/// once `settling` says it has stopped changing
+/// ([`crate::stream::settle`]).
 async fn ready_entries(
     log: &Arc<dyn StreamSource>,
     position: u64,
+    settling: &mut Settling,
 ) -> Result<Vec<crate::stream::StreamEntry>, NodeError> {
     let mut entries = Vec::new();
     while entries.len() < FOLLOW_WINDOW {
@@ -383,11 +384,9 @@ async fn ready_entries(
             entries.push(entry);
             continue;
         }
-        if entries.is_empty() {
-            tokio::time::sleep(SETTLE).await;
-            if read_entry(log, at).await?.as_ref() == Some(&entry) {
-                entries.push(entry);
-            }
+        if entries.is_empty() && settling.is_final(at, &entry, Instant::now()) {
+            settling.clear();
+            entries.push(entry);
         }
         break;
     }

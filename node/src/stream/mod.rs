@@ -10,6 +10,7 @@ mod dirlog;
 pub mod listing;
 pub mod nats;
 mod raw;
+pub mod settle;
 pub mod tail;
 
 use std::path::Path;
