@@ -81,10 +81,9 @@ pub fn check_schema(
     reads: &str,
     refuse: impl FnOnce(String) -> CorruptError,
 ) -> Result<(), NodeError> {
-    let found: String =
-        conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
-            r.get(0)
-        })?;
+    let found: String = conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+        r.get(0)
+    })?;
     if found != reads {
         return Err(refuse(found).into());
     }

@@ -6,9 +6,7 @@ use std::net::SocketAddr;
 use crate::error::NodeError;
 
 /// Binds `addr` and says where it listens (port 0 picks a free one).
-pub async fn bind(
-    addr: SocketAddr,
-) -> Result<(tokio::net::TcpListener, SocketAddr), NodeError> {
+pub async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), NodeError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(NodeError::io(addr.to_string()))?;

@@ -12,9 +12,9 @@ use serde::Serialize;
 
 use super::rows::{self, read_credit, Depth};
 use super::{check_schema, db_path};
-use crate::sqlite::{self, int, uint};
 use crate::error::NodeError;
 use crate::json::integers_as_strings;
+use crate::sqlite::{self, int, uint};
 
 /// One page of credits, in credit order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -16,9 +16,9 @@ use serde_json::json;
 use super::engine::{Engine, ExitSubmission, IntakeRefusal, SubmitError, UnverifiedSignature};
 use super::metrics::{Gauges, RelayMetrics};
 use super::Shared;
+use crate::http::bearer_matches;
 use crate::http::routes::{self, Route};
 use crate::http::ApiError;
-use crate::http::bearer_matches;
 
 /// The largest exit request: a few hundred bytes of JSON, with room.
 pub const MAX_REQUEST: usize = 16 * 1024;

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use bulkhead_protocol::hash::fp_from_bytes;
 use bulkhead_protocol::snapshot::Snapshot;
 use ff::PrimeField;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 
 use crate::error::{CorruptError, NodeError};
 use crate::sqlite::{self, int, uint};
