@@ -112,7 +112,9 @@ fn expected(params: &Path) -> Vec<(&'static str, String)> {
 /// seeded keys, published on purpose: never use them for anything real.
 fn example_keys() -> Vec<(&'static str, String)> {
     use bulkhead_testkit::keys::secret;
-    let key = |role: &str, a: u64, b: u64| bulkhead_protocol::hex::encode(secret(SEED, role, a, b)) + "\n";
+    let key = |role: &str, a: u64, b: u64| {
+        bulkhead_protocol::hex::encode(secret(SEED, role, a, b)) + "\n"
+    };
     vec![
         ("keys/owner-1-0.key", key("account", 1, 0)),
         ("keys/validator-1-0.key", key("validator", 1, 0)),
