@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use bulkhead_verifier::gate::{GateState, ItemKind};
+use bulkhead_verifier::gate::GateState;
 
 use crate::metrics::{build_info, header, Histogram};
 
@@ -52,16 +52,6 @@ impl Default for Metrics {
                 stream_last: None,
             }),
         }
-    }
-}
-
-/// The label of an item kind.
-pub fn kind_label(kind: ItemKind) -> &'static str {
-    match kind {
-        ItemKind::Bundle => "bundle",
-        ItemKind::Attestation => "attestation",
-        ItemKind::Tick => "tick",
-        ItemKind::Guardian => "guardian",
     }
 }
 

@@ -16,7 +16,7 @@ use bulkhead_verifier::gate::{ItemKind, Refusal, StreamItem};
 use bulkhead_verifier::{check_bundles, Verified};
 use tokio::sync::{mpsc, oneshot};
 
-use super::metrics::{kind_label, Metrics};
+use super::metrics::Metrics;
 use crate::error::NodeError;
 use crate::ledger::{Ledger, Verdict};
 use crate::stream::StreamEntry;
@@ -107,21 +107,18 @@ fn judge(ledger: &mut Ledger, job: &Job, verified: Option<&Verified>) -> Judged 
             Job::Submit(_) | Job::Bind(_) => None,
         };
         return (
-            Some(kind_label(ItemKind::Bundle)),
+            Some(ItemKind::Bundle.name()),
             ledger.apply_verified(verified, position).map(Some),
         );
     }
     match job {
         Job::Bind(found) => (None, ledger.bind_stream(found).map(|_| None)),
-        Job::Submit(item) => (
-            Some(kind_label(item.kind())),
-            ledger.apply(item, None).map(Some),
-        ),
+        Job::Submit(item) => (Some(item.kind().name()), ledger.apply(item, None).map(Some)),
         Job::Stream {
             position,
             entry: StreamEntry::Item(item),
         } => (
-            Some(kind_label(item.kind())),
+            Some(item.kind().name()),
             ledger.apply(item, Some(*position)).map(Some),
         ),
         Job::Stream {

@@ -53,12 +53,7 @@ fn decode(raw: &RawEntry) -> Decoded {
 }
 
 fn kind_name(item: &StreamItem) -> &'static str {
-    match item {
-        StreamItem::Bundle(_) => "bundle",
-        StreamItem::Attestation(_) => "attestation",
-        StreamItem::EpochTick(_) => "tick",
-        StreamItem::Guardian(_) => "guardian",
-    }
+    item.kind().name()
 }
 
 impl EntrySummary {

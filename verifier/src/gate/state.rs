@@ -86,6 +86,19 @@ pub enum ItemKind {
     Guardian,
 }
 
+impl ItemKind {
+    /// The kind's one name, as serde writes it: metric labels, NATS
+    /// subjects and stream listings all use this.
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemKind::Bundle => "bundle",
+            ItemKind::Attestation => "attestation",
+            ItemKind::Tick => "tick",
+            ItemKind::Guardian => "guardian",
+        }
+    }
+}
+
 /// Equivocation evidence: a validly signed attestation that contradicts
 /// the chain (another root at an attested height, or a parent that is not
 /// the root one height below). Recorded once; the same evidence again is

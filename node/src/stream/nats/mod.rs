@@ -66,13 +66,7 @@ const MAX_REFUSED: usize = 4;
 
 /// The subject of an item kind.
 pub fn subject(kind: ItemKind) -> String {
-    let name = match kind {
-        ItemKind::Bundle => "bundle",
-        ItemKind::Attestation => "attestation",
-        ItemKind::Tick => "tick",
-        ItemKind::Guardian => "guardian",
-    };
-    format!("{SUBJECT_PREFIX}.{name}")
+    format!("{SUBJECT_PREFIX}.{}", kind.name())
 }
 
 /// A message's entry: its payload read as the kind its `subject` names.
