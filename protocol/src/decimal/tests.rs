@@ -39,14 +39,12 @@ struct Marked {
     e: u128,
 }
 
-fn read(json: &str) -> Result<u64, String> {
-    serde_json::from_str::<One>(json)
-        .map(|one| one.n)
-        .map_err(|e| e.to_string())
+fn read(json: &str) -> Result<u64, serde_json::Error> {
+    serde_json::from_str::<One>(json).map(|one| one.n)
 }
 
 fn refusal(json: &str) -> String {
-    let message = read(json).expect_err(json);
+    let message = read(json).expect_err(json).to_string();
     assert!(
         !message.contains("untagged") && !message.contains("variant"),
         "{message}"
@@ -56,13 +54,13 @@ fn refusal(json: &str) -> String {
 
 #[test]
 fn numbers_and_strings_read_alike() {
-    assert_eq!(read(r#"{"n":0}"#), Ok(0));
-    assert_eq!(read(r#"{"n":"0"}"#), Ok(0));
-    assert_eq!(read(r#"{"n":300}"#), Ok(300));
-    assert_eq!(read(r#"{"n":"300"}"#), Ok(300));
-    assert_eq!(read(r#"{"n":"007"}"#), Ok(7));
-    assert_eq!(read(r#"{"n":18446744073709551615}"#), Ok(u64::MAX));
-    assert_eq!(read(r#"{"n":"18446744073709551615"}"#), Ok(u64::MAX));
+    assert_eq!(read(r#"{"n":0}"#).ok(), Some(0));
+    assert_eq!(read(r#"{"n":"0"}"#).ok(), Some(0));
+    assert_eq!(read(r#"{"n":300}"#).ok(), Some(300));
+    assert_eq!(read(r#"{"n":"300"}"#).ok(), Some(300));
+    assert_eq!(read(r#"{"n":"007"}"#).ok(), Some(7));
+    assert_eq!(read(r#"{"n":18446744073709551615}"#).ok(), Some(u64::MAX));
+    assert_eq!(read(r#"{"n":"18446744073709551615"}"#).ok(), Some(u64::MAX));
 }
 
 #[test]
@@ -217,7 +215,7 @@ proptest! {
         let text = serde_json::to_string(&One { n }).unwrap();
         prop_assert_eq!(&text, &format!(r#"{{"n":"{n}"}}"#));
         prop_assert_eq!(serde_json::from_str::<One>(&text).unwrap().n, n);
-        prop_assert_eq!(read(&format!(r#"{{"n":{n}}}"#)), Ok(n));
+        prop_assert_eq!(read(&format!(r#"{{"n":{n}}}"#)).ok(), Some(n));
         prop_assert_eq!(
             serde_json::from_value::<One>(serde_json::json!({ "n": n })).unwrap().n,
             n
