@@ -12,7 +12,7 @@ use std::time::Duration;
 use bulkhead_node::http::HttpLimits;
 use bulkhead_node::relay::api::RelayApi;
 use bulkhead_node::relay::engine::{
-    BatchPolicy, Engine, ExitSubmission, IntakeRefusal, StreamView, SubmitError,
+    BatchPolicy, Engine, ExitSubmission, IntakeRefusal, SubmitError,
 };
 use bulkhead_node::relay::metrics::RelayMetrics;
 use bulkhead_node::relay::store::{now_ms, RelayStore};
@@ -20,12 +20,12 @@ use bulkhead_node::relay::{self, Shared};
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_prover::ExitAuthorisationError;
-use bulkhead_testkit::chain::{EPOCH, SEED, SHAPE};
+use bulkhead_testkit::chain::{SEED, SHAPE};
 use bulkhead_testkit::gate::STREAM_ID;
 use bulkhead_testkit::http;
 use bulkhead_testkit::sample::ASSET;
 use bulkhead_testkit::signed::{exit_request_json, segment};
-use common::{until, Server};
+use common::{until, view, Server};
 
 const SRC: u64 = 1;
 
@@ -49,16 +49,6 @@ fn exit(account: u64, nonce: u64) -> ExitSubmission {
 fn exit_of(account: u64, nonce: u64, amount: u64) -> ExitSubmission {
     let json = exit_request_json(SEED, SRC, 2, ASSET, account, nonce, Fp::from(900), amount);
     serde_json::from_value(json).unwrap()
-}
-
-fn view() -> StreamView {
-    StreamView {
-        position: 0,
-        epoch: EPOCH,
-        next_seq: 0,
-        quarantined: false,
-        boundary: Fp::zero(),
-    }
 }
 
 /// What `admit` (the part under the lock) makes of `request`: it must be

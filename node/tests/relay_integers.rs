@@ -10,18 +10,18 @@ use std::time::Duration;
 
 use bulkhead_node::http::HttpLimits;
 use bulkhead_node::relay::api::RelayApi;
-use bulkhead_node::relay::engine::{BatchPolicy, Engine, ExitSubmission, StreamView};
+use bulkhead_node::relay::engine::{BatchPolicy, Engine, ExitSubmission};
 use bulkhead_node::relay::metrics::RelayMetrics;
 use bulkhead_node::relay::store::RelayStore;
 use bulkhead_node::relay::{self, Shared};
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::snapshot::Snapshot;
-use bulkhead_testkit::chain::{EPOCH, SEED, SHAPE};
+use bulkhead_testkit::chain::{SEED, SHAPE};
 use bulkhead_testkit::gate::STREAM_ID;
 use bulkhead_testkit::http;
 use bulkhead_testkit::sample::ASSET;
 use bulkhead_testkit::signed::{exit_request_json, segment};
-use common::{until, Server};
+use common::{until, view, Server};
 use serde_json::{json, Value};
 
 const SRC: u64 = 1;
@@ -35,16 +35,6 @@ fn engine(dir: &Path) -> Engine {
         max_queued_per_account: 10,
     };
     Engine::open(dir, policy, STREAM_ID).unwrap()
-}
-
-fn view() -> StreamView {
-    StreamView {
-        position: 0,
-        epoch: EPOCH,
-        next_seq: 0,
-        quarantined: false,
-        boundary: Fp::zero(),
-    }
 }
 
 /// Account `account`'s signed exit of `amount` at nonce 0, integers as

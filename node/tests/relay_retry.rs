@@ -13,18 +13,18 @@ use std::time::Duration;
 
 use bulkhead_node::http::HttpLimits;
 use bulkhead_node::relay::api::RelayApi;
-use bulkhead_node::relay::engine::{BatchPolicy, Engine, ExitStage, ExitSubmission, StreamView};
+use bulkhead_node::relay::engine::{BatchPolicy, Engine, ExitStage, ExitSubmission};
 use bulkhead_node::relay::metrics::RelayMetrics;
 use bulkhead_node::relay::store::{now_ms, BatchStatus, RelayStore};
 use bulkhead_node::relay::{self, Shared};
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::snapshot::Snapshot;
-use bulkhead_testkit::chain::{EPOCH, SEED, SHAPE};
+use bulkhead_testkit::chain::{SEED, SHAPE};
 use bulkhead_testkit::gate::STREAM_ID;
 use bulkhead_testkit::http::{self, Answer};
 use bulkhead_testkit::sample::ASSET;
 use bulkhead_testkit::signed::{exit_request_json, segment};
-use common::{until, Server};
+use common::{until, view, Server};
 use serde_json::{json, Value};
 
 const SRC: u64 = 1;
@@ -54,16 +54,6 @@ fn exit_json(account: u64, nonce: u64, amount: u64) -> Value {
 
 fn exit(account: u64, nonce: u64, amount: u64) -> ExitSubmission {
     serde_json::from_value(exit_json(account, nonce, amount)).unwrap()
-}
-
-fn view() -> StreamView {
-    StreamView {
-        position: 0,
-        epoch: EPOCH,
-        next_seq: 0,
-        quarantined: false,
-        boundary: Fp::zero(),
-    }
 }
 
 /// The relayer's API on a loopback port, with the bearer token

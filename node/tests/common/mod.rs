@@ -6,6 +6,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use bulkhead_node::relay::engine::StreamView;
+use bulkhead_protocol::hash::Fp;
+use bulkhead_testkit::chain::EPOCH;
 use tokio::sync::oneshot;
 
 /// Longest any one client waits for an answer: generous, never the point.
@@ -61,4 +64,16 @@ impl Drop for Server {
 /// The shutdown future a test's server waits on.
 pub async fn until(stopped: oneshot::Receiver<()>) {
     let _ = stopped.await;
+}
+
+/// The stream as a relayer's engine sees it at the start of the sample
+/// epoch: nothing published yet, no quarantine.
+pub fn view() -> StreamView {
+    StreamView {
+        position: 0,
+        epoch: EPOCH,
+        next_seq: 0,
+        quarantined: false,
+        boundary: Fp::zero(),
+    }
 }
