@@ -3,7 +3,8 @@
 //! ([`merkle`]), the circuit shape ([`shape`]), the public-input layout
 //! ([`instance`]), the segment model and `apply_exits` ([`model`]), the
 //! circuit's private witness ([`witness`]), the bundle wire format
-//! ([`bundle`]), the signed messages ([`messages`]), segment snapshots
+//! ([`bundle`]), the signed messages ([`messages`]) and who may sign
+//! them ([`authorise`]), segment snapshots
 //! ([`snapshot`]), the one hex codec ([`hex`]) and the one integer
 //! convention of its JSON ([`decimal`]).
 //!
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod authorise;
 pub mod bundle;
 pub mod decimal;
 pub mod error;

@@ -30,6 +30,21 @@ pub enum ProverError {
         /// already used, or one that skips ahead).
         reason: crate::ExitAuthorisationError,
     },
+    /// An admitted exit lands on another nonce than the one its signature
+    /// was verified at: the state is not the one it was admitted against.
+    #[error("exit {slot}: admitted at nonce {admitted:?}, the model spends nonce {planned}")]
+    NonceMoved {
+        /// Slot of the exit.
+        slot: usize,
+        /// The nonce its signature was verified at (none: no nonce given
+        /// for the slot).
+        admitted: Option<u64>,
+        /// The nonce the model spends.
+        planned: u64,
+    },
+    /// A run of one batch planned none.
+    #[error("a run of one batch planned none")]
+    EmptyRun,
     /// halo2 failed to build a key or a proof.
     #[error("halo2 proving failed: {0}")]
     Halo2(#[from] halo2_proofs::plonk::Error),

@@ -20,7 +20,10 @@ pub use atomic_file::write_atomically;
 pub use error::ProverError;
 pub use keys::{check_parallelism, ProverKeys, MAX_IN_FLIGHT, MAX_THREADS_PER_CORE};
 pub use params_cache::{ParamsCache, ParamsSource};
-pub use plan::{
-    authorise_exit, check_exit_signature, explain_exit_signature, plan_run, plan_signed_run,
-    ExitAuthorisation, ExitAuthorisationError, PlannedBatch, SignedBatch, SignedExitRequest,
+// The authorisation rules live in the protocol; re-exported for callers
+// that plan and prove.
+pub use bulkhead_protocol::authorise::{
+    authorise_exit, check_exit_signature, explain_exit_signature, ExitAuthorisation,
+    ExitAuthorisationError, SignedBatch, SignedExitRequest,
 };
+pub use plan::{plan_admitted_batch, plan_run, plan_signed_run, PlannedBatch};

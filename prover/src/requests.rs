@@ -5,7 +5,7 @@ use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::model::ExitRequest;
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{SignedBatch, SignedExitRequest};
+use crate::{SignedBatch, SignedExitRequest};
 
 /// A file of signed exit requests, batch by batch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,25 +27,9 @@
 
 use bulkhead_protocol::bundle::Bundle;
 use bulkhead_protocol::messages::exit_message;
-use ed25519_dalek::{Signature, VerifyingKey};
 
-/// Verifies one signature strictly.
-pub fn verify(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
-    VerifyingKey::from_bytes(public_key)
-        .map(|key| {
-            key.verify_strict(message, &Signature::from_bytes(signature))
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// Whether `public_key` can ever verify a signature strictly: it
-/// decodes to a curve point, and not one of small order (which
-/// `verify_strict` refuses). A key that fails this signs nothing, so a
-/// threshold counting it may be silently unreachable.
-pub fn key_usable(public_key: &[u8; 32]) -> bool {
-    VerifyingKey::from_bytes(public_key).is_ok_and(|key| !key.is_weak())
-}
+// The one strict check, the protocol's: the verifier adds no second one.
+pub use bulkhead_protocol::authorise::{key_usable, verify_strict as verify};
 
 /// Verifies every exit signature of `bundle` strictly, in slot order; on
 /// failure returns the index of the first bad one.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use ff::Field;
 
+use super::rules::{DebitRefusal, SiloRefusal};
 use super::{Account, BatchOutcome, BatchRequest, ExitRecord, Lane, SegmentState, Silo};
 use crate::error::Error;
 use crate::hash::{self, fp, tag, Fp};
@@ -50,25 +51,38 @@ impl SegmentState {
             .silos
             .get(&batch.asset)
             .ok_or(Error::NoSilo { asset: batch.asset })?;
-        if batch.epoch < silo.window_epoch {
-            return Err(Error::EpochBackwards {
-                window_epoch: silo.window_epoch,
+        let silo_refusal = |refusal: SiloRefusal, total: u64| match refusal {
+            SiloRefusal::EpochBackwards { window_epoch } => Error::EpochBackwards {
+                window_epoch,
                 epoch: batch.epoch,
-            });
-        }
+            },
+            SiloRefusal::CollateralExhausted { collateral } => Error::CollateralExhausted {
+                asset: batch.asset,
+                collateral,
+                total,
+            },
+            SiloRefusal::CapExceeded { outflow } => Error::CapExceeded {
+                asset: batch.asset,
+                cap: silo.cap,
+                outflow,
+                total,
+            },
+        };
+        // An epoch before the window is refused before any exit is read.
+        silo.outflow_at(batch.epoch)
+            .map_err(|refusal| silo_refusal(refusal, 0))?;
 
-        // Balances and nonces as they evolve within the batch, so one
-        // account may exit several times.
+        // Accounts as they evolve within the batch, so one account may
+        // exit several times.
         let mut running: HashMap<u64, Account> = HashMap::new();
         let mut amounts = Vec::with_capacity(batch.exits.len());
         let mut total: u64 = 0;
         for (slot, exit) in batch.exits.iter().enumerate() {
-            let amount = u64::try_from(exit.amount).ok().filter(|a| *a > 0).ok_or(
-                Error::AmountOutOfRange {
-                    slot,
-                    amount: exit.amount,
-                },
-            )?;
+            let out_of_range = Error::AmountOutOfRange {
+                slot,
+                amount: exit.amount,
+            };
+            let amount = u64::try_from(exit.amount).map_err(|_| out_of_range.clone())?;
             let index = exit.account;
             let account = match running.get(&index) {
                 Some(account) => *account,
@@ -77,62 +91,31 @@ impl SegmentState {
                     .get(&index)
                     .ok_or(Error::UnknownAccount { slot, index })?,
             };
-            if account.asset != batch.asset {
-                return Err(Error::WrongAsset {
-                    slot,
-                    index,
-                    account_asset: account.asset,
-                    batch_asset: batch.asset,
-                });
-            }
-            let balance =
-                account
-                    .balance
-                    .checked_sub(amount)
-                    .ok_or(Error::InsufficientBalance {
+            let after = account
+                .debit(batch.asset, amount)
+                .map_err(|refusal| match refusal {
+                    DebitRefusal::ZeroAmount => out_of_range.clone(),
+                    DebitRefusal::WrongAsset { holds } => Error::WrongAsset {
                         slot,
                         index,
-                        balance: account.balance,
+                        account_asset: holds,
+                        batch_asset: batch.asset,
+                    },
+                    DebitRefusal::Insufficient { balance } => Error::InsufficientBalance {
+                        slot,
+                        index,
+                        balance,
                         amount,
-                    })?;
-            let nonce = account
-                .nonce
-                .checked_add(1)
-                .ok_or(Error::NonceOverflow { slot, index })?;
-            running.insert(
-                index,
-                Account {
-                    balance,
-                    nonce,
-                    ..account
-                },
-            );
+                    },
+                    DebitRefusal::NonceExhausted => Error::NonceOverflow { slot, index },
+                })?;
+            running.insert(index, after);
             total = total.checked_add(amount).ok_or(Error::TotalOverflow)?;
             amounts.push(amount);
         }
-
-        let collateral = silo
-            .collateral
-            .checked_sub(total)
-            .ok_or(Error::CollateralExhausted {
-                asset: batch.asset,
-                collateral: silo.collateral,
-                total,
-            })?;
-        let base = if batch.epoch > silo.window_epoch {
-            0
-        } else {
-            silo.window_outflow
-        };
-        let outflow = base
-            .checked_add(total)
-            .filter(|outflow| *outflow <= silo.cap)
-            .ok_or(Error::CapExceeded {
-                asset: batch.asset,
-                cap: silo.cap,
-                outflow: base,
-                total,
-            })?;
+        let silo_after = silo
+            .after(batch.epoch, total)
+            .map_err(|refusal| silo_refusal(refusal, total))?;
         let count = batch.exits.len() as u64;
         self.exit_seq
             .checked_add(count)
@@ -143,12 +126,7 @@ impl SegmentState {
             total,
             lane_position,
             silo_before: silo,
-            silo_after: Silo {
-                collateral,
-                window_epoch: batch.epoch,
-                window_outflow: outflow,
-                ..silo
-            },
+            silo_after,
         })
     }
 

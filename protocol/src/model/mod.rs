@@ -3,6 +3,8 @@
 //! circuit constrains it and produces the public inputs and the witness.
 
 mod apply;
+mod pending;
+mod rules;
 mod segment;
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +13,8 @@ use crate::hash::{self, fp, Fp};
 use crate::instance::Instance;
 use crate::witness::BatchWitness;
 
+pub use pending::{Admission, ExitIntent, PendingExits, PendingRefusal, StaleQueue};
+pub use rules::{DebitRefusal, SiloRefusal};
 pub use segment::SegmentState;
 
 /// An account leaf's contents.
