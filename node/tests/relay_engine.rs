@@ -315,7 +315,7 @@ fn an_account_spends_its_nonces_in_order_across_lanes() {
     let order: Vec<(u64, u64)> = engine
         .live()
         .iter()
-        .flat_map(|b| b.exits.iter().map(|e| (e.nonce, e.dst)))
+        .flat_map(|b| b.exits.iter().map(|e| (e.nonce, e.request.dst)))
         .collect();
     assert_eq!(order, [(0, 2), (1, 3), (2, 2)], "nonce order kept");
 }
@@ -451,7 +451,11 @@ fn a_refusal_that_planning_again_cannot_cure_halts_the_relayer() {
     let mut engine = one_batch_published(dir.path());
     // Read, not taken, same epoch, not quarantined.
     engine.reconcile(&view(1, EPOCH, 0)).unwrap();
-    assert!(engine.halted().unwrap().contains("refused batch 1"));
+    assert!(engine
+        .halted()
+        .unwrap()
+        .to_string()
+        .contains("refused batch 1"));
     assert_eq!(refusal(&mut engine, &request(4, 0, 2, 1)).label(), "halted");
     let now = bulkhead_node::relay::store::now_ms();
     assert_eq!(engine.form_batches(&view(1, EPOCH, 0), now).unwrap(), 0);
@@ -463,7 +467,7 @@ fn a_halted_relayer_says_why_in_its_status_and_logs_it_with_backoff() {
     let mut engine = one_batch_published(dir.path());
     let refused = view(1, EPOCH, 0);
     engine.reconcile(&refused).unwrap();
-    let reason = engine.halted().unwrap().to_owned();
+    let reason = engine.halted().unwrap().to_string();
     assert!(reason.contains("refused batch 1"), "{reason}");
     assert_eq!(engine.halt_logs(), 1, "logged when it halted");
     // Ten seconds of the service loop, a pass every 50 ms: the refusal is
@@ -486,7 +490,10 @@ fn a_halted_relayer_says_why_in_its_status_and_logs_it_with_backoff() {
     let logs = engine.halt_logs();
     assert!((60..=7 + 60).contains(&logs), "{logs} logs in an hour");
     // The first reason stays, and the status says it.
-    assert_eq!(engine.halted(), Some(reason.as_str()));
+    assert_eq!(
+        engine.halted().map(ToString::to_string),
+        Some(reason.clone())
+    );
     let status = engine.status(&refused).unwrap();
     assert_eq!(status["halted"], reason.as_str());
     // New requests are refused, naming it; a retry of an accepted one is
@@ -545,7 +552,11 @@ fn a_chain_that_is_not_the_relayers_halts_it() {
     let mut engine = one_batch_published(dir.path());
     // The stream's chain passed sequence 2 with another boundary root.
     engine.reconcile(&view(1, EPOCH, 2)).unwrap();
-    assert!(engine.halted().unwrap().contains("not the relayer's"));
+    assert!(engine
+        .halted()
+        .unwrap()
+        .to_string()
+        .contains("not the relayer's"));
     assert_eq!(engine.live().len(), 1, "nothing confirmed");
 }
 
@@ -708,7 +719,7 @@ proptest! {
                         .filter(|b| b.row.status.as_str() == "proven")
                         .map(|b| (b.row.id, b.row.epoch, b.row.first_seq,
                             b.planned.outcome.instance.boundary_after,
-                            b.exits.iter().map(|e| (e.id, e.account, e.nonce)).collect()))
+                            b.exits.iter().map(|e| (e.id, e.request.account, e.nonce)).collect()))
                         .collect();
                     for (id, epoch, first_seq, boundary, exits) in due {
                         let position = stream.append(Entry::Bundle(epoch, first_seq, boundary, exits));

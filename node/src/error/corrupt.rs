@@ -89,24 +89,10 @@ pub enum CorruptError {
     /// The ledger holds no configuration.
     #[error("no configuration")]
     NoConfiguration,
-    /// A queued exit whose account the state does not hold.
-    #[error("queued exit {exit}: no account")]
-    QueuedNoAccount {
-        /// The exit's queue id.
-        exit: u64,
-    },
-    /// A queued exit that no longer fits its account's nonce or balance.
-    #[error("queued exit {exit} spends nonce {nonce} of account {account}, whose next is {next}")]
-    QueuedStale {
-        /// The exit's queue id.
-        exit: u64,
-        /// The nonce it spends.
-        nonce: u64,
-        /// The account.
-        account: u64,
-        /// The account's next nonce.
-        next: u64,
-    },
+    /// The queue, applied in order on the planned state, is not one the
+    /// relayer could have admitted.
+    #[error("the queue does not apply on the planned state: {0}")]
+    QueueStale(#[from] bulkhead_protocol::model::StaleQueue),
     /// The store holds an exit for an account and nonce the queue in
     /// memory does not.
     #[error("account {account} nonce {nonce} is already queued, but not in memory")]
@@ -130,15 +116,6 @@ pub enum CorruptError {
         /// The exit's queue id.
         exit: u64,
         /// The batch it names.
-        batch: u64,
-    },
-    /// A planned run of one batch that came back without it.
-    #[error("a planned run of one batch came back empty")]
-    EmptyRun,
-    /// A recorded batch that planned to nothing on replay.
-    #[error("batch {batch} planned empty")]
-    BatchPlannedEmpty {
-        /// The batch.
         batch: u64,
     },
     /// A recorded batch that no longer plans on the state it was recorded

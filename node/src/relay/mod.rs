@@ -22,6 +22,7 @@
 pub mod api;
 pub mod engine;
 pub mod metrics;
+pub mod request;
 pub mod store;
 pub mod watch;
 

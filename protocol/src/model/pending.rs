@@ -44,9 +44,10 @@ pub struct Admission {
 }
 
 /// Why an exit cannot be queued.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PendingRefusal {
     /// The segment has no such lane, or no silo for its asset.
+    #[error("this segment has no lane to segment {dst} for asset {asset}")]
     LaneNotAllowed {
         /// Destination.
         dst: u64,
@@ -54,12 +55,14 @@ pub enum PendingRefusal {
         asset: u64,
     },
     /// No account at that index.
+    #[error("no account {account} in this segment")]
     UnknownAccount {
         /// The index.
         account: u64,
     },
     /// The account, as it will be after its queued exits, refuses the
     /// debit.
+    #[error("account {account}: {refusal}")]
     Debit {
         /// The index.
         account: u64,
@@ -67,6 +70,7 @@ pub enum PendingRefusal {
         refusal: DebitRefusal,
     },
     /// More than the silo lets out in any one epoch: it could never go.
+    #[error("more than asset {asset}'s cap of {cap} per epoch")]
     OverCap {
         /// The asset.
         asset: u64,
@@ -75,6 +79,7 @@ pub enum PendingRefusal {
     },
     /// More than the silo's collateral left once the queued exits of the
     /// asset are paid.
+    #[error("asset {asset} has {available} of collateral left after the queued exits")]
     OverCollateral {
         /// The asset.
         asset: u64,
@@ -85,9 +90,10 @@ pub enum PendingRefusal {
 
 /// A queued exit that the overlay cannot take back on: the queue is not
 /// one admitted against this state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StaleQueue {
     /// The exit at `position` in the queue is refused.
+    #[error("queued exit {position} is refused: {refusal}")]
     Refused {
         /// Its place in the queue.
         position: usize,
@@ -96,6 +102,7 @@ pub enum StaleQueue {
     },
     /// The exit at `position` spends another nonce than its account's
     /// next.
+    #[error("queued exit {position} spends nonce {queued}, its account's next is {next}")]
     Nonce {
         /// Its place in the queue.
         position: usize,
@@ -150,9 +157,10 @@ impl PendingExits {
 
     /// Checks `intent` against `tip` as it will be once every queued exit
     /// is paid, changing nothing: the lane and its silo exist, the account
-    /// exists and takes the debit ([`Account::debit`]), the amount fits
-    /// one epoch's cap and the collateral the queue leaves
-    /// ([`Silo::collateral_after`]). Refusals come in that order.
+    /// exists, the amount fits one epoch's cap and the collateral the
+    /// queue leaves ([`Silo::collateral_after`]), and the account takes the
+    /// debit ([`Account::debit`]). Refusals come in that order: what the
+    /// silo can never pay is named before what the account lacks.
     pub fn admit(
         &self,
         tip: &SegmentState,
@@ -177,9 +185,6 @@ impl PendingExits {
                 .account(account)
                 .ok_or(PendingRefusal::UnknownAccount { account })?,
         };
-        let after = before
-            .debit(lane.asset, amount)
-            .map_err(|refusal| PendingRefusal::Debit { account, refusal })?;
         // An exit no epoch can let out would hold its lane (and its
         // account's later exits) for good.
         if amount > silo.cap {
@@ -199,6 +204,9 @@ impl PendingExits {
                 available,
             });
         }
+        let after = before
+            .debit(lane.asset, amount)
+            .map_err(|refusal| PendingRefusal::Debit { account, refusal })?;
         Ok(Admission {
             intent,
             before,

@@ -13,21 +13,25 @@
 use super::{Account, Silo};
 
 /// Why one exit cannot debit its account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DebitRefusal {
     /// Zero is not an exit.
+    #[error("the amount must be at least 1")]
     ZeroAmount,
     /// The account holds another asset than the lane moves.
+    #[error("the account holds asset {holds}")]
     WrongAsset {
         /// The account's asset.
         holds: u64,
     },
     /// More than the account holds.
+    #[error("the account holds {balance}")]
     Insufficient {
         /// Its balance.
         balance: u64,
     },
     /// The account's nonce is at its end: it can never exit again.
+    #[error("the account's nonce is exhausted")]
     NonceExhausted,
 }
 
@@ -62,20 +66,23 @@ impl Account {
 }
 
 /// Why a silo cannot let a total out at an epoch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SiloRefusal {
     /// The epoch is before the silo's outflow window: epochs never go
     /// back.
+    #[error("the epoch is before the silo's window (epoch {window_epoch})")]
     EpochBackwards {
         /// The window's epoch.
         window_epoch: u64,
     },
     /// More than the collateral left.
+    #[error("the collateral left is {collateral}")]
     CollateralExhausted {
         /// The collateral.
         collateral: u64,
     },
     /// More than the epoch's cap leaves.
+    #[error("the epoch's window has already let {outflow} out")]
     CapExceeded {
         /// What the window has already let out at that epoch.
         outflow: u64,

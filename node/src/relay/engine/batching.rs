@@ -2,8 +2,7 @@
 //! or past the deadline), cut to what the silo's collateral and epoch cap
 //! allow, and planning it through the native model.
 
-use bulkhead_protocol::model::Lane;
-use bulkhead_prover::plan_signed_run;
+use bulkhead_protocol::model::{Lane, SiloRefusal};
 
 use super::*;
 
@@ -34,10 +33,7 @@ impl Engine {
         'again: loop {
             let mut lanes: Vec<Lane> = Vec::new();
             for exit in &self.queue {
-                let lane = Lane {
-                    dst: exit.dst,
-                    asset: exit.asset,
-                };
+                let lane = exit.request.lane();
                 if !lanes.contains(&lane) {
                     lanes.push(lane);
                 }
@@ -59,7 +55,7 @@ impl Engine {
                         let mut total = 0u64;
                         eligible
                             .iter()
-                            .take_while(|e| match total.checked_add(e.amount) {
+                            .take_while(|e| match total.checked_add(e.request.amount) {
                                 Some(t) if t <= room => {
                                     total = t;
                                     true
@@ -69,19 +65,13 @@ impl Engine {
                             .count()
                     }
                     Err(why) => {
-                        self.waiting.insert(lane, why.to_string());
+                        self.waiting.insert(lane, why);
                         continue;
                     }
                 };
                 if take == 0 {
-                    self.waiting.insert(
-                        lane,
-                        format!(
-                            "its next exit does not fit the asset's collateral and epoch cap \
-                             in epoch {}; it waits for a later epoch",
-                            view.epoch
-                        ),
-                    );
+                    self.waiting
+                        .insert(lane, LaneWait::DoesNotFit { epoch: view.epoch });
                     continue;
                 }
                 let exits: Vec<StoredExit> = eligible[..take].to_vec();
@@ -106,50 +96,47 @@ impl Engine {
             if eligible.len() == slots {
                 break;
             }
-            let on_lane = exit.dst == lane.dst && exit.asset == lane.asset;
-            if on_lane && !blocked.contains(&exit.account) {
+            let account = exit.request.account;
+            let on_lane = exit.request.lane() == lane;
+            if on_lane && !blocked.contains(&account) {
                 eligible.push(exit.clone());
-            } else if !blocked.contains(&exit.account) {
-                blocked.push(exit.account);
+            } else if !blocked.contains(&account) {
+                blocked.push(account);
             }
         }
         eligible
     }
 
-    /// What may still leave in `asset` at `epoch`: the collateral, and
-    /// what the epoch's cap leaves.
+    /// What may still leave in `asset` at `epoch`: the model's own
+    /// window rule ([`bulkhead_protocol::model::Silo::room`]).
     fn room(&self, asset: u64, epoch: u64) -> Result<u64, LaneWait> {
         let silo = self.tip.silo(asset).ok_or(LaneWait::NoSilo { asset })?;
-        if epoch < silo.window_epoch {
-            return Err(LaneWait::BeforeWindow {
+        silo.room(epoch).map_err(|refusal| match refusal {
+            SiloRefusal::EpochBackwards { window_epoch } => LaneWait::BeforeWindow {
                 epoch,
-                window: silo.window_epoch,
-            });
-        }
-        let used = if epoch > silo.window_epoch {
-            0
-        } else {
-            silo.window_outflow
-        };
-        Ok(silo.collateral.min(silo.cap.saturating_sub(used)))
+                window: window_epoch,
+            },
+            // `room` refuses only an epoch before the window.
+            SiloRefusal::CollateralExhausted { .. } | SiloRefusal::CapExceeded { .. } => {
+                LaneWait::DoesNotFit { epoch }
+            }
+        })
     }
 
     /// Plans `exits` as one batch at `epoch` and records it: the batch
     /// row and its exits in one transaction, then memory.
     fn plan(&mut self, lane: Lane, epoch: u64, exits: Vec<StoredExit>) -> Result<(), NodeError> {
-        let batch = signed_batch(self.stream_id, lane.dst, lane.asset, epoch, &exits);
         let mut next = self.tip.clone();
-        let planned = match plan_signed_run(&mut next, &[batch], &self.shape) {
-            Ok(mut planned) => planned
-                .pop()
-                .ok_or_else(|| NodeError::from(CorruptError::EmptyRun))?,
-            Err(e) => {
-                // The queue was checked against this state at the door;
-                // a refusal now means the state is not what it was then.
-                self.halt(format!("a due batch no longer plans: {e}"));
-                return Ok(());
-            }
-        };
+        let planned =
+            match plan_admitted(&mut next, self.stream_id, lane, epoch, &exits, &self.shape) {
+                Ok(planned) => planned,
+                Err(e) => {
+                    // The queue was checked against this state at the door;
+                    // a refusal now means the state is not what it was then.
+                    self.halt(HaltReason::NoLongerPlans(Arc::new(e)));
+                    return Ok(());
+                }
+            };
         let ids: Vec<u64> = exits.iter().map(|e| e.id).collect();
         let first_seq = planned.outcome.instance.first_seq;
         let id = self
@@ -157,11 +144,9 @@ impl Engine {
             .record_batch(lane.dst, lane.asset, epoch, first_seq, &ids)?;
         self.tip = next;
         self.queue.retain(|e| !ids.contains(&e.id));
-        for exit in &exits {
-            if let Some(outflow) = self.queued_outflow.get_mut(&exit.asset) {
-                *outflow = outflow.saturating_sub(exit.amount);
-            }
-        }
+        // The batched exits moved from the queue into the tip: the overlay
+        // of what is left, on the new tip.
+        self.recompute_pending()?;
         let row = BatchRow {
             id,
             dst: lane.dst,

@@ -2,57 +2,16 @@
 //! and the check against the segment as it will be once every queued
 //! exit is paid.
 
-use bulkhead_protocol::hash::{self, Fp};
-use bulkhead_protocol::model::Lane;
-use bulkhead_prover::{
+use bulkhead_protocol::authorise::{
     check_exit_signature, explain_exit_signature, ExitAuthorisation, ExitAuthorisationError,
 };
+use bulkhead_protocol::model::{DebitRefusal, ExitIntent, PendingExits, PendingRefusal};
 use thiserror::Error;
 
-use super::{Engine, ExitStage};
+use super::{Engine, ExitStage, HaltReason};
 use crate::error::{CorruptError, NodeError};
+use crate::relay::request::ExitSubmission;
 use crate::relay::store::{now_ms, StoredExit};
-
-/// A signed exit request as a client submits it. Each integer is a JSON
-/// number or a decimal string ([`bulkhead_protocol::decimal`]); read one
-/// with [`ExitSubmission::from_json`], whose refusals name the field.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExitSubmission {
-    /// Destination segment.
-    #[serde(with = "bulkhead_protocol::decimal")]
-    pub dst: u64,
-    /// Asset.
-    #[serde(with = "bulkhead_protocol::decimal")]
-    pub asset: u64,
-    /// Sending account's index.
-    #[serde(with = "bulkhead_protocol::decimal")]
-    pub account: u64,
-    /// Recipient, a hex field element.
-    #[serde(with = "bulkhead_protocol::hex::fp")]
-    pub recipient: Fp,
-    /// Amount, 1 to 2^64 - 1.
-    #[serde(with = "bulkhead_protocol::decimal")]
-    pub amount: u64,
-    /// The owner's Ed25519 public key, hex.
-    #[serde(with = "bulkhead_protocol::hex::bytes")]
-    pub public_key: [u8; 32],
-    /// The owner's signature over (lane, account, nonce, recipient,
-    /// amount), hex.
-    #[serde(with = "bulkhead_protocol::hex::bytes")]
-    pub signature: [u8; 64],
-}
-
-impl ExitSubmission {
-    /// Reads a request body; a refusal names the field it is about
-    /// (`account: "x" is not a decimal integer`).
-    pub fn from_json(body: &[u8]) -> Result<Self, MalformedRequest> {
-        crate::json::from_slice(body)
-    }
-}
-
-/// A request body that is not an exit request.
-pub type MalformedRequest = crate::json::JsonError;
 
 /// Why an exit request was refused at the door. Nothing is queued.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -93,6 +52,12 @@ pub enum IntakeRefusal {
         available: u64,
         /// The amount asked.
         amount: u64,
+    },
+    /// The account's nonce is at its end: it can never exit again.
+    #[error("account {account} has exhausted its nonce")]
+    NonceExhausted {
+        /// The index.
+        account: u64,
     },
     /// More than the asset's cap lets out in one epoch: it could never go.
     #[error(
@@ -150,7 +115,40 @@ pub enum IntakeRefusal {
     },
     /// The relayer stopped forming batches and needs its operator.
     #[error("the relayer is halted: {0}")]
-    Halted(String),
+    Halted(HaltReason),
+}
+
+impl IntakeRefusal {
+    /// The door's words for the overlay's refusal of `intent`.
+    fn from_pending(refusal: PendingRefusal, intent: ExitIntent) -> Self {
+        let amount = intent.amount;
+        match refusal {
+            PendingRefusal::LaneNotAllowed { dst, asset } => {
+                IntakeRefusal::LaneNotAllowed { dst, asset }
+            }
+            PendingRefusal::UnknownAccount { account } => IntakeRefusal::UnknownAccount { account },
+            PendingRefusal::Debit { account, refusal } => match refusal {
+                DebitRefusal::ZeroAmount => IntakeRefusal::ZeroAmount,
+                DebitRefusal::WrongAsset { holds } => IntakeRefusal::WrongAsset {
+                    account,
+                    holds,
+                    asked: intent.lane.asset,
+                },
+                DebitRefusal::Insufficient { balance } => IntakeRefusal::InsufficientBalance {
+                    account,
+                    available: balance,
+                    amount,
+                },
+                DebitRefusal::NonceExhausted => IntakeRefusal::NonceExhausted { account },
+            },
+            PendingRefusal::OverCap { asset, cap } => IntakeRefusal::OverCap { asset, cap, amount },
+            PendingRefusal::OverCollateral { asset, available } => IntakeRefusal::OverCollateral {
+                asset,
+                available,
+                amount,
+            },
+        }
+    }
 }
 
 impl IntakeRefusal {
@@ -162,6 +160,7 @@ impl IntakeRefusal {
             IntakeRefusal::UnknownAccount { .. } => "unknown_account",
             IntakeRefusal::WrongAsset { .. } => "wrong_asset",
             IntakeRefusal::InsufficientBalance { .. } => "insufficient_balance",
+            IntakeRefusal::NonceExhausted { .. } => "nonce_exhausted",
             IntakeRefusal::OverCap { .. } => "over_cap",
             IntakeRefusal::OverCollateral { .. } => "over_collateral",
             // Each cause its own code, so a client can act on it: a used
@@ -236,34 +235,14 @@ pub struct Receipt {
 }
 
 impl Engine {
+    /// The overlay of the queue on the planned state, rebuilt from both:
+    /// every queued exit admitted again, in order, at its own nonce.
     pub(super) fn recompute_pending(&mut self) -> Result<(), NodeError> {
-        self.pending.clear();
-        self.queued_outflow.clear();
-        for exit in &self.queue {
-            let outflow = self.queued_outflow.entry(exit.asset).or_default();
-            *outflow = outflow.saturating_add(exit.amount);
-            let (balance, nonce) = match self.pending.get(&exit.account) {
-                Some(p) => *p,
-                None => {
-                    let account = self
-                        .tip
-                        .account(exit.account)
-                        .ok_or_else(|| CorruptError::QueuedNoAccount { exit: exit.id })?;
-                    (account.balance, account.nonce)
-                }
-            };
-            if nonce != exit.nonce || balance < exit.amount {
-                return Err(CorruptError::QueuedStale {
-                    exit: exit.id,
-                    nonce: exit.nonce,
-                    account: exit.account,
-                    next: nonce,
-                }
-                .into());
-            }
-            self.pending
-                .insert(exit.account, (balance - exit.amount, nonce + 1));
-        }
+        self.pending = PendingExits::rebuild(
+            &self.tip,
+            self.queue.iter().map(|e| (e.request.intent(), e.nonce)),
+        )
+        .map_err(CorruptError::QueueStale)?;
         Ok(())
     }
 
@@ -289,18 +268,12 @@ impl Engine {
     /// full, the relayer halted), and changes nothing: a client that did
     /// not hear back retries safely.
     pub fn admit(&mut self, request: &ExitSubmission) -> Result<Receipt, SubmitError> {
-        let ExitSubmission {
-            dst,
-            asset,
-            account,
-            amount,
-            ..
-        } = *request;
-        if let Some(receipt) = self.accepted_before(request, account)? {
+        let account = request.account;
+        if let Some(receipt) = self.accepted_before(request)? {
             return Ok(receipt);
         }
         if let Some(reason) = self.halted() {
-            return Err(IntakeRefusal::Halted(reason.to_owned()).into());
+            return Err(IntakeRefusal::Halted(reason.clone()).into());
         }
         if self.queue.len() >= self.policy.max_queued {
             return Err(IntakeRefusal::QueueFull {
@@ -308,72 +281,15 @@ impl Engine {
             }
             .into());
         }
-        if amount == 0 {
-            return Err(IntakeRefusal::ZeroAmount.into());
-        }
-        if !self.tip.lanes().contains_key(&Lane { dst, asset }) {
-            return Err(IntakeRefusal::LaneNotAllowed { dst, asset }.into());
-        }
-        let leaf = *self
-            .tip
-            .account(account)
-            .ok_or(IntakeRefusal::UnknownAccount { account })?;
-        if leaf.asset != asset {
-            return Err(IntakeRefusal::WrongAsset {
-                account,
-                holds: leaf.asset,
-                asked: asset,
-            }
-            .into());
-        }
-        // An exit the silo can never let out would block its lane (and its
-        // account's other lanes) for good: refused at the door.
-        let silo = self
-            .tip
-            .silo(asset)
-            .copied()
-            .ok_or(IntakeRefusal::LaneNotAllowed { dst, asset })?;
-        if amount > silo.cap {
-            return Err(IntakeRefusal::OverCap {
-                asset,
-                cap: silo.cap,
-                amount,
-            }
-            .into());
-        }
-        let queued = self.queued_outflow.get(&asset).copied().unwrap_or(0);
-        let collateral_left = silo.collateral.saturating_sub(queued);
-        if amount > collateral_left {
-            return Err(IntakeRefusal::OverCollateral {
-                asset,
-                available: collateral_left,
-                amount,
-            }
-            .into());
-        }
-        let (available, nonce) = self
+        // Every rule of the model that can be settled before the epoch is
+        // known, asked of the model's own overlay.
+        let admission = self
             .pending
-            .get(&account)
-            .copied()
-            .unwrap_or((leaf.balance, leaf.nonce));
-        if amount > available {
-            return Err(IntakeRefusal::InsufficientBalance {
-                account,
-                available,
-                amount,
-            }
-            .into());
-        }
-        let lane_id = hash::lane_id(Fp::from(self.segment()), Fp::from(dst), Fp::from(asset));
-        let authorisation = ExitAuthorisation {
-            stream_id: self.stream_id(),
-            lane_id,
-            owner: leaf.owner,
-            account,
-            nonce,
-            recipient: request.recipient,
-            amount,
-        };
+            .admit(&self.tip, request.intent())
+            .map_err(|refusal| IntakeRefusal::from_pending(refusal, request.intent()))?;
+        let nonce = admission.before.nonce;
+        let authorisation =
+            request.authorisation(self.stream_id(), self.segment(), &admission.before, nonce);
         // The next nonce only: probing others to word a failure would hold
         // every other request up behind a forger's (see `explain`).
         match check_exit_signature(&authorisation, &request.public_key, &request.signature) {
@@ -392,7 +308,7 @@ impl Engine {
         // Checked after the signature, so another request at a nonce the
         // account used is still named as such (a retry of a stored one
         // was answered before any check).
-        let held = usize::try_from(nonce.saturating_sub(leaf.nonce)).unwrap_or(usize::MAX);
+        let held = usize::try_from(admission.queued_before).unwrap_or(usize::MAX);
         if held >= self.policy.max_queued_per_account {
             return Err(IntakeRefusal::AccountShareFull {
                 account,
@@ -403,23 +319,15 @@ impl Engine {
         let mut exit = StoredExit {
             id: 0,
             received_ms: now_ms(),
-            dst,
-            asset,
-            account,
             nonce,
-            recipient: request.recipient,
-            amount,
-            public_key: request.public_key,
-            signature: request.signature,
+            request: request.clone(),
             batch: None,
         };
         exit.id = self
             .store
             .insert_exit(&exit)?
             .ok_or_else(|| NodeError::from(CorruptError::QueuedUnseen { account, nonce }))?;
-        self.pending
-            .insert(account, (available - amount, nonce + 1));
-        *self.queued_outflow.entry(asset).or_default() = queued.saturating_add(amount);
+        self.pending.push(&admission);
         let id = exit.id;
         self.queue.push(exit);
         Ok(Receipt {
@@ -434,20 +342,14 @@ impl Engine {
     /// exit of `account` with the same signature and fields. No signature
     /// is verified: the stored one was, for exactly these fields, so the
     /// retry costs the lock one indexed read.
-    fn accepted_before(
-        &self,
-        request: &ExitSubmission,
-        account: u64,
-    ) -> Result<Option<Receipt>, NodeError> {
-        let Some(exit) = self.store.exit_signed(account, &request.signature)? else {
+    fn accepted_before(&self, request: &ExitSubmission) -> Result<Option<Receipt>, NodeError> {
+        let Some(exit) = self
+            .store
+            .exit_signed(request.account, &request.signature)?
+        else {
             return Ok(None);
         };
-        let same = exit.dst == request.dst
-            && exit.asset == request.asset
-            && exit.amount == request.amount
-            && exit.recipient == request.recipient
-            && exit.public_key == request.public_key;
-        if !same {
+        if exit.request != *request {
             return Ok(None);
         }
         Ok(Some(Receipt {

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 mod batching;
@@ -13,16 +14,16 @@ mod intake;
 mod reconcile;
 mod report;
 
+use bulkhead_protocol::authorise::SignedBatch;
 use bulkhead_protocol::bundle::Bundle;
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::model::{BatchOutcome, ExitRequest, Lane, SegmentState};
+use bulkhead_protocol::model::{BatchOutcome, Lane, PendingExits, SegmentState};
 use bulkhead_protocol::CircuitShape;
-use bulkhead_prover::{plan_signed_run, PlannedBatch, SignedBatch, SignedExitRequest};
+use bulkhead_prover::{plan_admitted_batch, PlannedBatch, ProverError};
 use thiserror::Error;
 
-pub use intake::{
-    ExitSubmission, IntakeRefusal, MalformedRequest, Receipt, SubmitError, UnverifiedSignature,
-};
+pub use super::request::{ExitSubmission, MalformedRequest};
+pub use intake::{IntakeRefusal, Receipt, SubmitError, UnverifiedSignature};
 pub use report::ExitStage;
 
 use super::store::{now_ms, BatchRow, BatchStatus, RelayStore, StoredExit};
@@ -83,7 +84,62 @@ pub enum LaneWait {
         /// The silo's window epoch.
         window: u64,
     },
+    /// The lane's next exit is more than the collateral and the epoch's
+    /// cap let out now.
+    #[error(
+        "its next exit does not fit the asset's collateral and epoch cap in epoch {epoch}; \
+         it waits for a later epoch"
+    )]
+    DoesNotFit {
+        /// The stream's epoch.
+        epoch: u64,
+    },
 }
+
+/// Why the relayer stopped forming batches: each needs its operator,
+/// since planning again would only meet the same refusal.
+#[derive(Clone, Debug, Error)]
+pub enum HaltReason {
+    /// A due batch, admitted against the planned state, no longer plans:
+    /// the state is not what it was at the door.
+    #[error("a due batch no longer plans: {0}")]
+    NoLongerPlans(Arc<ProverError>),
+    /// The stream's chain for the segment is not the relayer's.
+    #[error(
+        "the stream's chain for segment {segment} is at sequence {next_seq} with another \
+         boundary root than the relayer's batches: its state is not the relayer's"
+    )]
+    OtherChain {
+        /// The segment.
+        segment: u64,
+        /// Where the stream's chain is.
+        next_seq: u64,
+    },
+    /// The stream refused a published batch for another reason than
+    /// staleness or quarantine.
+    #[error(
+        "the stream refused batch {batch} (sequence {first_seq}, position {position}) for a \
+         reason other than staleness or quarantine; see a gate's status for the rule"
+    )]
+    Refused {
+        /// The batch.
+        batch: u64,
+        /// Its first sequence number.
+        first_seq: u64,
+        /// Where it was published.
+        position: u64,
+    },
+}
+
+// Two halts are the same halt when they say the same: the reason is for
+// people, and a prover error has no equality of its own.
+impl PartialEq for HaltReason {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for HaltReason {}
 
 /// A batch between planning and confirmation.
 #[derive(Clone, Debug)]
@@ -139,7 +195,7 @@ pub const HALT_REMINDER_MAX: Duration = Duration::from_secs(60);
 /// Why the relayer stopped, and when it says so again.
 #[derive(Clone, Debug)]
 struct Halt {
-    reason: String,
+    reason: HaltReason,
     /// When the reason is next logged, ms since the Unix epoch.
     next_log_ms: u64,
     /// The wait before the reminder after that one.
@@ -155,13 +211,10 @@ pub struct Engine {
     tip: SegmentState,
     live: Vec<LiveBatch>,
     queue: Vec<StoredExit>,
-    /// Balance and next nonce of every account with queued exits, after
-    /// them (others are as at the tip).
-    pending: BTreeMap<u64, (u64, u64)>,
-    /// The queued amount per asset (collateral they will take).
-    queued_outflow: BTreeMap<u64, u64>,
+    /// The queue's effect on the tip: what the door checks against.
+    pending: PendingExits,
     /// Why the head of a lane's queue waits, when it cannot go now.
-    waiting: BTreeMap<Lane, String>,
+    waiting: BTreeMap<Lane, LaneWait>,
     halted: Option<Halt>,
     /// How many times the halt's reason was logged.
     halt_logs: u64,
@@ -170,32 +223,30 @@ pub struct Engine {
     stream_id: u64,
 }
 
-fn signed(exit: &StoredExit) -> SignedExitRequest {
-    SignedExitRequest {
-        request: ExitRequest {
-            account: exit.account,
-            recipient: exit.recipient,
-            amount: u128::from(exit.amount),
-        },
-        public_key: exit.public_key,
-        signature: exit.signature,
+/// The batch of `exits` on `lane` at `epoch`, as signed for `stream_id`.
+fn signed_batch(stream_id: u64, lane: Lane, epoch: u64, exits: &[StoredExit]) -> SignedBatch {
+    SignedBatch {
+        stream_id,
+        dst: lane.dst,
+        asset: lane.asset,
+        epoch,
+        exits: exits.iter().map(|e| e.request.signed()).collect(),
     }
 }
 
-fn signed_batch(
+/// Plans `exits`, each admitted at its own nonce, as one batch on `lane`
+/// at `epoch` on `state` (moved on only if it plans).
+fn plan_admitted(
+    state: &mut SegmentState,
     stream_id: u64,
-    dst: u64,
-    asset: u64,
+    lane: Lane,
     epoch: u64,
     exits: &[StoredExit],
-) -> SignedBatch {
-    SignedBatch {
-        stream_id,
-        dst,
-        asset,
-        epoch,
-        exits: exits.iter().map(signed).collect(),
-    }
+    shape: &CircuitShape,
+) -> Result<PlannedBatch, ProverError> {
+    let batch = signed_batch(stream_id, lane, epoch, exits);
+    let nonces: Vec<u64> = exits.iter().map(|e| e.nonce).collect();
+    plan_admitted_batch(state, &batch, &nonces, shape)
 }
 
 impl Engine {
@@ -216,14 +267,11 @@ impl Engine {
         let mut live = Vec::new();
         for row in store.live_batches()? {
             let exits = store.batch_exits(row.id)?;
-            let batch = signed_batch(stream_id, row.dst, row.asset, row.epoch, &exits);
-            let planned = plan_signed_run(&mut tip, &[batch], &shape)
+            let planned = plan_admitted(&mut tip, stream_id, row.lane(), row.epoch, &exits, &shape)
                 .map_err(|source| CorruptError::Replan {
                     batch: row.id,
                     source,
-                })?
-                .pop()
-                .ok_or(CorruptError::BatchPlannedEmpty { batch: row.id })?;
+                })?;
             if planned.outcome.instance.first_seq != row.first_seq {
                 return Err(CorruptError::Resequenced {
                     batch: row.id,
@@ -248,8 +296,7 @@ impl Engine {
             tip,
             live,
             queue,
-            pending: BTreeMap::new(),
-            queued_outflow: BTreeMap::new(),
+            pending: PendingExits::new(),
             waiting: BTreeMap::new(),
             halted: None,
             halt_logs: 0,
@@ -287,8 +334,8 @@ impl Engine {
     }
 
     /// Why the relayer stopped, if it did.
-    pub fn halted(&self) -> Option<&str> {
-        self.halted.as_ref().map(|h| h.reason.as_str())
+    pub fn halted(&self) -> Option<&HaltReason> {
+        self.halted.as_ref().map(|h| &h.reason)
     }
 
     /// How many times the reason of the halt has been logged: once when
@@ -301,7 +348,7 @@ impl Engine {
     /// stays: whatever the engine finds after it (the same refusal, read
     /// again on every pass) follows from it, so it is neither logged nor
     /// reported.
-    fn halt(&mut self, reason: String) {
+    fn halt(&mut self, reason: HaltReason) {
         if self.halted.is_some() {
             return;
         }
@@ -447,8 +494,7 @@ impl LiveBatch {
     pub fn planned_request(&self) -> bulkhead_protocol::model::BatchRequest {
         signed_batch(
             self.planned.stream_id,
-            self.row.dst,
-            self.row.asset,
+            self.row.lane(),
             self.row.epoch,
             &self.exits,
         )

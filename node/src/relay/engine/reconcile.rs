@@ -3,7 +3,7 @@
 
 use bulkhead_protocol::snapshot::Snapshot;
 
-use super::{BatchStatus, Engine, Reconciled, StreamView};
+use super::{BatchStatus, Engine, HaltReason, Reconciled, StreamView};
 use crate::error::{CorruptError, NodeError};
 use crate::relay::store::StoredExit;
 
@@ -41,13 +41,10 @@ impl Engine {
             let ours = view.next_seq == last.end_seq()
                 && view.boundary == last.planned.outcome.instance.boundary_after;
             if !ours {
-                let reason = format!(
-                    "the stream's chain for segment {} is at sequence {} with another boundary \
-                     root than the relayer's batches: its state is not the relayer's",
-                    self.segment(),
-                    view.next_seq
-                );
-                self.halt(reason);
+                self.halt(HaltReason::OtherChain {
+                    segment: self.segment(),
+                    next_seq: view.next_seq,
+                });
                 return Ok(done);
             }
             let mut base = self.base.clone();
@@ -93,14 +90,11 @@ impl Engine {
             return Ok(done);
         }
         if !stale {
-            let reason = format!(
-                "the stream refused batch {} (sequence {}, position {}) for a reason other \
-                 than staleness or quarantine; see a gate's status for the rule",
-                first.row.id,
-                first.row.first_seq,
-                first.row.position.unwrap_or(0)
-            );
-            self.halt(reason);
+            self.halt(HaltReason::Refused {
+                batch: first.row.id,
+                first_seq: first.row.first_seq,
+                position: first.row.position.unwrap_or(0),
+            });
             return Ok(done);
         }
         let reason = format!(

@@ -1,7 +1,6 @@
 //! Where an exit is, and the relayer's state, as JSON (integers as
 //! decimal strings).
 
-use bulkhead_protocol::model::Lane;
 use serde_json::{json, Value};
 
 use super::{BatchStatus, Engine, StreamView};
@@ -68,24 +67,21 @@ impl Engine {
     }
 
     fn exit_view(&self, exit: &StoredExit) -> Result<Value, NodeError> {
+        let request = &exit.request;
         let mut answer = json!({
             "id": exit.id.to_string(),
-            "account": exit.account.to_string(),
+            "account": request.account.to_string(),
             "nonce": exit.nonce.to_string(),
-            "dst": exit.dst.to_string(),
-            "asset": exit.asset.to_string(),
-            "amount": exit.amount.to_string(),
-            "recipient": bulkhead_protocol::hex::fp_to_hex(&exit.recipient),
+            "dst": request.dst.to_string(),
+            "asset": request.asset.to_string(),
+            "amount": request.amount.to_string(),
+            "recipient": bulkhead_protocol::hex::fp_to_hex(&request.recipient),
         });
         match exit.batch {
             None => {
                 answer["status"] = json!(ExitStage::Queued.as_str());
-                let lane = Lane {
-                    dst: exit.dst,
-                    asset: exit.asset,
-                };
-                if let Some(why) = self.waiting.get(&lane) {
-                    answer["waiting"] = json!(why);
+                if let Some(why) = self.waiting.get(&request.lane()) {
+                    answer["waiting"] = json!(why.to_string());
                 }
             }
             Some((batch, slot)) => {
@@ -128,7 +124,11 @@ impl Engine {
             .waiting
             .iter()
             .map(|(lane, why)| {
-                json!({"dst": lane.dst.to_string(), "asset": lane.asset.to_string(), "why": why})
+                json!({
+                    "dst": lane.dst.to_string(),
+                    "asset": lane.asset.to_string(),
+                    "why": why.to_string(),
+                })
             })
             .collect();
         Ok(json!({
@@ -146,7 +146,7 @@ impl Engine {
             },
             "waiting": waiting,
             // Why the relayer stopped, for its operator; null while it runs.
-            "halted": self.halted(),
+            "halted": self.halted().map(ToString::to_string),
         }))
     }
 }

@@ -19,6 +19,7 @@ use rusqlite::{
 };
 
 use crate::error::{CorruptError, NodeError};
+use crate::relay::request::ExitSubmission;
 use crate::sqlite::{self, int, uint};
 
 mod rows;
@@ -111,14 +112,14 @@ impl RelayStore {
              ON CONFLICT (account, nonce) DO NOTHING",
             params![
                 int(exit.received_ms),
-                int(exit.dst),
-                int(exit.asset),
-                int(exit.account),
+                int(exit.request.dst),
+                int(exit.request.asset),
+                int(exit.request.account),
                 int(exit.nonce),
-                exit.recipient.to_repr().as_ref(),
-                int(exit.amount),
-                &exit.public_key[..],
-                &exit.signature[..],
+                exit.request.recipient.to_repr().as_ref(),
+                int(exit.request.amount),
+                &exit.request.public_key[..],
+                &exit.request.signature[..],
             ],
         )?;
         Ok((inserted == 1).then(|| uint(self.conn.last_insert_rowid())))
@@ -200,14 +201,16 @@ impl RelayStore {
             Ok(StoredExit {
                 id: uint(id),
                 received_ms: uint(received),
-                dst: uint(dst),
-                asset: uint(asset),
-                account: uint(account),
                 nonce: uint(nonce),
-                recipient,
-                amount: uint(amount),
-                public_key: fixed(key, "public key")?,
-                signature: fixed(sig, "signature")?,
+                request: ExitSubmission {
+                    dst: uint(dst),
+                    asset: uint(asset),
+                    account: uint(account),
+                    recipient,
+                    amount: uint(amount),
+                    public_key: fixed(key, "public key")?,
+                    signature: fixed(sig, "signature")?,
+                },
                 batch: b.zip(s).map(|(b, s)| (uint(b), uint(s) as usize)),
             })
         })

@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::model::Lane;
 
 use crate::error::{CorruptError, NodeError};
+use crate::relay::request::ExitSubmission;
 
 /// Where a batch is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,29 +53,18 @@ impl BatchStatus {
     }
 }
 
-/// An exit request as stored.
+/// An admitted exit as stored: the signed request exactly as its owner
+/// sent it, and the nonce its signature was verified at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredExit {
     /// Queue id (acceptance order).
     pub id: u64,
     /// When it was accepted, ms since the Unix epoch.
     pub received_ms: u64,
-    /// Destination segment.
-    pub dst: u64,
-    /// Asset.
-    pub asset: u64,
-    /// Sending account.
-    pub account: u64,
-    /// The account nonce it spends.
+    /// The account nonce it spends, the one its signature was verified at.
     pub nonce: u64,
-    /// Recipient.
-    pub recipient: Fp,
-    /// Amount.
-    pub amount: u64,
-    /// Owner's public key.
-    pub public_key: [u8; 32],
-    /// Owner's signature.
-    pub signature: [u8; 64],
+    /// The signed request.
+    pub request: ExitSubmission,
     /// Its batch and slot, once batched.
     pub batch: Option<(u64, usize)>,
 }
@@ -102,4 +92,14 @@ pub struct BatchRow {
     pub position: Option<u64>,
     /// Why it was superseded.
     pub note: Option<String>,
+}
+
+impl BatchRow {
+    /// The lane it leaves by.
+    pub fn lane(&self) -> Lane {
+        Lane {
+            dst: self.dst,
+            asset: self.asset,
+        }
+    }
 }
