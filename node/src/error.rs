@@ -68,6 +68,10 @@ pub enum NodeError {
     /// the committed state.
     #[error("ledger: a commit failed and the state could not be read back; restart the gate")]
     Poisoned,
+    /// The relayer's engine has stopped (on an error it logged, or at
+    /// shutdown): nothing more can be admitted.
+    #[error("the relayer's engine has stopped")]
+    Stopped,
     /// An item submitted directly to a gate that follows a stream: the
     /// stream alone orders its items, or this gate would part ways with
     /// every other gate.

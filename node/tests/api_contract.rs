@@ -15,11 +15,11 @@ use std::time::Duration;
 use bulkhead_node::http::routes::{operations, route_list, OPENAPI_PATH};
 use bulkhead_node::http::HttpLimits;
 use bulkhead_node::ledger::Ledger;
+use bulkhead_node::relay;
+use bulkhead_node::relay::actor::EngineHandle;
 use bulkhead_node::relay::api::RelayApi;
 use bulkhead_node::relay::engine::{BatchPolicy, Engine, StreamView};
-use bulkhead_node::relay::metrics::RelayMetrics;
 use bulkhead_node::relay::store::RelayStore;
-use bulkhead_node::relay::{self, Shared};
 use bulkhead_node::service::api::AppState;
 use bulkhead_node::service::metrics::Metrics;
 use bulkhead_node::service::writer::{Job, Request};
@@ -202,8 +202,7 @@ fn relayer(dir: &std::path::Path) -> Server {
         boundary: Fp::zero(),
     };
     let api = RelayApi::new(
-        Arc::new(Shared::new(engine, view)),
-        Arc::new(RelayMetrics::default()),
+        EngineHandle::start(engine, view).unwrap().0,
         Some(TOKEN.into()),
     );
     Server::start(move |listener, stopped| {

@@ -20,11 +20,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use bulkhead_node::http::HttpLimits;
 use bulkhead_node::ledger::Ledger;
+use bulkhead_node::relay;
+use bulkhead_node::relay::actor::EngineHandle;
 use bulkhead_node::relay::api::RelayApi;
 use bulkhead_node::relay::engine::{BatchPolicy, Engine, StreamView};
-use bulkhead_node::relay::metrics::RelayMetrics;
 use bulkhead_node::relay::store::RelayStore;
-use bulkhead_node::relay::{self, Shared};
 use bulkhead_node::service::{self, max_item_bytes, ServeOptions};
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::snapshot::Snapshot;
@@ -290,11 +290,7 @@ fn relayer(dir: &std::path::Path, limits: HttpLimits) -> Server {
         quarantined: false,
         boundary: Fp::zero(),
     };
-    let api = RelayApi::new(
-        Arc::new(Shared::new(engine, view)),
-        Arc::new(RelayMetrics::default()),
-        None,
-    );
+    let api = RelayApi::new(EngineHandle::start(engine, view).unwrap().0, None);
     Server::start(move |listener, stopped| relay::serve_api(listener, api, limits, until(stopped)))
 }
 

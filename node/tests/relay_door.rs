@@ -6,17 +6,16 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bulkhead_node::http::HttpLimits;
+use bulkhead_node::relay;
+use bulkhead_node::relay::actor::EngineHandle;
 use bulkhead_node::relay::api::RelayApi;
 use bulkhead_node::relay::engine::{
     BatchPolicy, Engine, ExitSubmission, IntakeRefusal, SubmitError,
 };
-use bulkhead_node::relay::metrics::RelayMetrics;
 use bulkhead_node::relay::store::{now_ms, RelayStore};
-use bulkhead_node::relay::{self, Shared};
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_prover::ExitAuthorisationError;
@@ -139,11 +138,7 @@ fn an_account_past_its_share_is_refused_and_others_still_get_in() {
 fn over_http_a_share_is_429_and_a_replay_is_worded() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path(), 1);
-    let api = RelayApi::new(
-        Arc::new(Shared::new(engine, view())),
-        Arc::new(RelayMetrics::default()),
-        None,
-    );
+    let api = RelayApi::new(EngineHandle::start(engine, view()).unwrap().0, None);
     let server = Server::start(|listener, stopped| {
         relay::serve_api(listener, api, HttpLimits::default(), until(stopped))
     });

@@ -5,15 +5,14 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bulkhead_node::http::HttpLimits;
+use bulkhead_node::relay;
+use bulkhead_node::relay::actor::EngineHandle;
 use bulkhead_node::relay::api::RelayApi;
 use bulkhead_node::relay::engine::{BatchPolicy, Engine, ExitSubmission};
-use bulkhead_node::relay::metrics::RelayMetrics;
 use bulkhead_node::relay::store::RelayStore;
-use bulkhead_node::relay::{self, Shared};
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_testkit::chain::{SEED, SHAPE};
@@ -61,8 +60,7 @@ fn both_forms_are_read_and_a_malformed_integer_names_its_field() {
 
     let dir = tempfile::tempdir().unwrap();
     let api = RelayApi::new(
-        Arc::new(Shared::new(engine(dir.path()), view())),
-        Arc::new(RelayMetrics::default()),
+        EngineHandle::start(engine(dir.path()), view()).unwrap().0,
         None,
     );
     let server = Server::start(|listener, stopped| {

@@ -8,15 +8,15 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bulkhead_node::http::HttpLimits;
+use bulkhead_node::relay;
+use bulkhead_node::relay::actor::EngineHandle;
 use bulkhead_node::relay::api::RelayApi;
 use bulkhead_node::relay::engine::{BatchPolicy, Engine, ExitStage, ExitSubmission};
-use bulkhead_node::relay::metrics::RelayMetrics;
 use bulkhead_node::relay::store::{now_ms, BatchStatus, RelayStore};
-use bulkhead_node::relay::{self, Shared};
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_testkit::chain::{SEED, SHAPE};
@@ -60,31 +60,28 @@ fn exit(account: u64, nonce: u64, amount: u64) -> ExitSubmission {
 /// [`TOKEN`], over `engine`; stopped when dropped.
 struct Served {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    engine: EngineHandle,
     /// Serves until dropped.
     _server: Server,
 }
 
 impl Served {
     fn new(engine: Engine) -> Self {
-        let shared = Arc::new(Shared::new(engine, view()));
-        let api = RelayApi::new(
-            shared.clone(),
-            Arc::new(RelayMetrics::default()),
-            Some(Arc::from(TOKEN)),
-        );
+        let (engine, _) = EngineHandle::start(engine, view()).unwrap();
+        let api = RelayApi::new(engine.clone(), Some(Arc::from(TOKEN)));
         let server = Server::start(|listener, stopped| {
             relay::serve_api(listener, api, HttpLimits::default(), until(stopped))
         });
         Self {
             addr: server.addr,
-            shared,
+            engine,
             _server: server,
         }
     }
 
-    fn engine(&self) -> MutexGuard<'_, Engine> {
-        lock(&self.shared.engine)
+    /// Runs `work` on the served engine's thread.
+    fn engine<R: Send + 'static>(&self, work: impl FnOnce(&mut Engine) -> R + Send + 'static) -> R {
+        self.engine.with_engine(work).unwrap()
     }
 
     /// Posts `body` with the token line `auth` (empty: none).
@@ -100,10 +97,6 @@ impl Served {
     fn get(&self, path: &str) -> Answer {
         http::get(self.addr, path)
     }
-}
-
-fn lock(engine: &Mutex<Engine>) -> MutexGuard<'_, Engine> {
-    engine.lock().unwrap()
 }
 
 /// Asserts `answer` is `status` with exactly `body`.
@@ -142,23 +135,22 @@ fn a_retry_is_answered_with_its_receipt_wherever_the_exit_is_and_changes_nothing
 
     // Batched, proven, published: a retry says where it is now.
     let path = dir.path().join("b1.bundle");
-    {
-        let mut engine = served.engine();
-        assert_eq!(engine.form_batches(&view(), now_ms()).unwrap(), 1);
-    }
+    let formed = served.engine(|engine| engine.form_batches(&view(), now_ms()).unwrap());
+    assert_eq!(formed, 1);
     assert_answer(
         &served.post(&whole),
         200,
         json!({"id": "1", "nonce": "0", "status": "in_batch"}),
     );
     std::fs::write(&path, b"").unwrap();
-    assert!(served.engine().finish_proof(1, &path).unwrap());
+    let recorded = path.clone();
+    assert!(served.engine(move |engine| engine.finish_proof(1, &recorded).unwrap()));
     assert_answer(
         &served.post(&whole),
         200,
         json!({"id": "1", "nonce": "0", "status": "proven"}),
     );
-    served.engine().published(1, 4).unwrap();
+    served.engine(|engine| engine.published(1, 4).unwrap());
     assert_answer(
         &served.post(&whole),
         200,

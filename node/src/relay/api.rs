@@ -1,7 +1,7 @@
 //! The relayer's HTTP API: exit requests in, where each exit is, the
 //! relayer's status and its metrics.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::engine::{Engine, ExitSubmission, IntakeRefusal, SubmitError, UnverifiedSignature};
-use super::metrics::{Gauges, RelayMetrics};
-use super::Shared;
+use super::actor::EngineHandle;
+use super::engine::{ExitSubmission, IntakeRefusal, SubmitError, UnverifiedSignature};
+use super::metrics::Gauges;
 use crate::http::bearer_matches;
 use crate::http::routes::{self, Route};
 use crate::http::ApiError;
@@ -31,10 +31,8 @@ pub const WORDING: usize = 1;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct RelayApi {
-    /// The engine and the stream view.
-    pub shared: Arc<Shared>,
-    /// Counters.
-    pub metrics: Arc<RelayMetrics>,
+    /// The engine's thread, its reader and its counters.
+    pub engine: EngineHandle,
     /// The bearer token write requests must carry, if any.
     pub token: Option<Arc<str>>,
     /// Permits to word a bad signature's refusal ([`WORDING`]).
@@ -42,11 +40,10 @@ pub struct RelayApi {
 }
 
 impl RelayApi {
-    /// The API over `shared`.
-    pub fn new(shared: Arc<Shared>, metrics: Arc<RelayMetrics>, token: Option<Arc<str>>) -> Self {
+    /// The API over the engine behind `engine`.
+    pub fn new(engine: EngineHandle, token: Option<Arc<str>>) -> Self {
         Self {
-            shared,
-            metrics,
+            engine,
             token,
             wording: Arc::new(Semaphore::new(WORDING)),
         }
@@ -92,10 +89,6 @@ pub fn routes() -> Vec<Route<RelayApi>> {
 /// An error answer in the services' one shape ([`ApiError`]).
 fn error(status: StatusCode, code: &'static str, message: impl std::fmt::Display) -> Response {
     ApiError::new(status, code, message).into_response()
-}
-
-fn lock(engine: &Mutex<Engine>) -> MutexGuard<'_, Engine> {
-    engine.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// `POST /v1/exits`: one signed exit request (JSON). 202 queued, with its
@@ -151,23 +144,22 @@ async fn submit(
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, "malformed", e),
     };
-    let shared = api.shared.clone();
-    // The lock is held for the check and at most one signature
-    // verification; a failed signature is worded after it is released.
-    let outcome = tokio::task::spawn_blocking(move || lock(&shared.engine).admit(&request)).await;
-    let outcome = match outcome {
-        Ok(Err(SubmitError::BadSignature(unverified))) => {
-            Ok(Err(SubmitError::Refused(api.word(unverified).await)))
+    // The engine's thread spends at most one signature verification on
+    // it; a failed signature is worded here, off that thread.
+    let outcome = match api.engine.submit(request).await {
+        Err(SubmitError::BadSignature(unverified)) => {
+            Err(SubmitError::Refused(api.word(unverified).await))
         }
         other => other,
     };
+    let metrics = api.engine.metrics();
     match outcome {
-        Ok(Ok(receipt)) => {
+        Ok(receipt) => {
             // A retry is answered, not counted again as accepted.
             let status = if receipt.repeat {
                 StatusCode::OK
             } else {
-                api.metrics.request(true);
+                metrics.request(true);
                 StatusCode::ACCEPTED
             };
             (
@@ -180,8 +172,8 @@ async fn submit(
             )
                 .into_response()
         }
-        Ok(Err(SubmitError::Refused(refusal))) => {
-            api.metrics.request(false);
+        Err(SubmitError::Refused(refusal)) => {
+            metrics.request(false);
             let status = match refusal {
                 IntakeRefusal::QueueFull { .. } | IntakeRefusal::Halted(_) => {
                     StatusCode::SERVICE_UNAVAILABLE
@@ -197,15 +189,14 @@ async fn submit(
             }
         }
         // Worded above; never reaches here.
-        Ok(Err(e @ SubmitError::BadSignature(_))) => {
-            api.metrics.request(false);
+        Err(e @ SubmitError::BadSignature(_)) => {
+            metrics.request(false);
             error(StatusCode::UNPROCESSABLE_ENTITY, "bad_signature", e)
         }
-        Ok(Err(SubmitError::Store(e))) => {
+        Err(SubmitError::Store(e)) => {
             tracing::error!(error = %e, "exit request not stored");
             error(StatusCode::INTERNAL_SERVER_ERROR, "store", e)
         }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e),
     }
 }
 
@@ -219,8 +210,8 @@ async fn exit(State(api): State<RelayApi>, UrlPath(id): UrlPath<String>) -> Resp
             "the exit id is a decimal u64",
         );
     };
-    let shared = api.shared.clone();
-    match tokio::task::spawn_blocking(move || lock(&shared.engine).exit_status(id)).await {
+    let engine = api.engine.clone();
+    match tokio::task::spawn_blocking(move || engine.reader().exit_status(id)).await {
         Ok(Ok(Some(answer))) => Json(answer).into_response(),
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "unknown", format!("no exit {id}")),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e),
@@ -250,10 +241,9 @@ async fn find(
             "ask for an exit as ?account=<u64>&nonce=<u64>",
         );
     };
-    let shared = api.shared.clone();
+    let engine = api.engine.clone();
     let found =
-        tokio::task::spawn_blocking(move || lock(&shared.engine).exit_at_nonce(account, nonce))
-            .await;
+        tokio::task::spawn_blocking(move || engine.reader().exit_at_nonce(account, nonce)).await;
     match found {
         Ok(Ok(Some(answer))) => Json(answer).into_response(),
         Ok(Ok(None)) => error(
@@ -269,12 +259,8 @@ async fn find(
 /// `GET /v1/status`: the queue, batches by status, the stream as seen,
 /// and `halted`: why the relayer stopped (null while it runs).
 async fn status(State(api): State<RelayApi>) -> Response {
-    let shared = api.shared.clone();
-    let answer = tokio::task::spawn_blocking(move || {
-        let view = shared.view();
-        lock(&shared.engine).status(&view)
-    })
-    .await;
+    let engine = api.engine.clone();
+    let answer = tokio::task::spawn_blocking(move || engine.reader().status()).await;
     match answer {
         Ok(Ok(answer)) => Json(answer).into_response(),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e),
@@ -284,28 +270,20 @@ async fn status(State(api): State<RelayApi>) -> Response {
 
 /// `GET /metrics`: Prometheus text.
 async fn metrics(State(api): State<RelayApi>) -> Response {
-    let view = api.shared.view();
-    let shared = api.shared.clone();
-    let gauges = tokio::task::spawn_blocking(move || {
-        let engine = lock(&shared.engine);
-        Gauges {
-            queued: engine.queued(),
-            live: engine.live().len(),
-            epoch: view.epoch,
-            position: view.position,
-            halted: engine.halted().is_some(),
-        }
-    })
-    .await;
-    let Ok(gauges) = gauges else {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "metrics");
+    let engine = api.engine.reader().engine();
+    let gauges = Gauges {
+        queued: engine.queued,
+        live: engine.live,
+        epoch: engine.view.epoch,
+        position: engine.view.position,
+        halted: engine.halted.is_some(),
     };
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4"),
         )],
-        api.metrics.render(&gauges),
+        api.engine.metrics().render(&gauges),
     )
         .into_response()
 }

@@ -2,7 +2,10 @@
 //!
 //! Exit requests come in over HTTP ([`api`]) and are checked against the
 //! segment as it will be once every queued exit is paid, then queued
-//! durably ([`store`]). The engine ([`engine`]) forms batches per lane and
+//! durably ([`store`]) by the engine, which owns the store's writing
+//! connection on a thread of its own fed by one channel ([`actor`]);
+//! reads answer from a connection of their own ([`reader`]). The engine
+//! ([`engine`]) forms batches per lane and
 //! epoch (a full batch, or what there is once the oldest request has
 //! waited out the deadline), a proving thread proves them in parallel and
 //! writes each bundle atomically the moment it is proven, and the engine
@@ -19,35 +22,33 @@
 //! a bundle written but not yet recorded or published) is simply done
 //! again; a bundle published twice is refused the second time as a replay.
 
+pub mod actor;
 pub mod api;
 pub mod engine;
 pub mod metrics;
+pub mod reader;
 pub mod request;
 pub mod store;
 pub mod watch;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bulkhead_protocol::snapshot::Snapshot;
-use bulkhead_prover::{check_parallelism, write_atomically, ProverKeys};
-use bulkhead_verifier::gate::{GateConfig, StreamItem};
+use bulkhead_prover::{check_parallelism, ProverKeys};
+use bulkhead_verifier::gate::GateConfig;
 use bulkhead_verifier::VerifierKeys;
 
 use crate::error::{NodeError, UsageError};
 use crate::http::HttpLimits;
 use crate::lock::StateLock;
 use crate::stream::{StreamSink, StreamSource};
-use engine::{BatchPolicy, Engine, StreamView};
+use engine::{BatchPolicy, Engine};
 use metrics::RelayMetrics;
 use store::RelayStore;
 use watch::Watcher;
-
-/// How long the engine and the prover wait when there is nothing to do.
-const IDLE: Duration = Duration::from_millis(50);
 
 /// How the relayer runs.
 #[derive(Clone, Debug)]
@@ -157,28 +158,6 @@ pub fn init(
     Ok(true)
 }
 
-/// What the HTTP handlers and the worker threads share.
-pub struct Shared {
-    /// The engine.
-    pub engine: Mutex<Engine>,
-    view: Mutex<StreamView>,
-}
-
-impl Shared {
-    /// The engine, and the stream as last seen.
-    pub fn new(engine: Engine, view: StreamView) -> Self {
-        Self {
-            engine: Mutex::new(engine),
-            view: Mutex::new(view),
-        }
-    }
-
-    /// The stream as the watcher last saw it.
-    pub fn view(&self) -> StreamView {
-        *self.view.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
 /// A relayer ready to run: its lock, engine, watcher and keys.
 pub struct Relay {
     _lock: StateLock,
@@ -233,8 +212,8 @@ impl Relay {
     }
 }
 
-/// Runs the relayer until SIGTERM or Ctrl-C: the HTTP API, the engine
-/// thread (watch, reconcile, batch, publish) and the proving thread.
+/// Runs the relayer until SIGTERM or Ctrl-C: the HTTP API, the engine's
+/// thread and the threads that feed it ([`actor`]).
 pub fn run(
     relay: Relay,
     source: Box<dyn StreamSource>,
@@ -249,64 +228,38 @@ pub fn run(
         watcher,
         keys,
     } = relay;
-    let shared = Arc::new(Shared::new(engine, watcher.view()));
     let metrics = Arc::new(RelayMetrics::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let failure: Arc<Mutex<Option<NodeError>>> = Arc::new(Mutex::new(None));
-
-    let engine_thread = {
-        let (shared, metrics, stop, failure) = (
-            shared.clone(),
-            metrics.clone(),
-            stop.clone(),
-            failure.clone(),
-        );
-        std::thread::Builder::new()
-            .name("relay-engine".into())
-            .spawn(move || {
-                if let Err(e) = engine_loop(&shared, watcher, &*source, &*sink, &metrics, &stop) {
-                    tracing::error!(error = %e, "relay engine stopped");
-                    *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-                    stop.store(true, Ordering::SeqCst);
-                }
-            })
-            .map_err(NodeError::io("engine thread"))?
-    };
-    {
-        let (shared, metrics, stop) = (shared.clone(), metrics.clone(), stop.clone());
-        let (in_flight, threads) = (options.in_flight, options.threads);
-        std::thread::Builder::new()
-            .name("relay-prover".into())
-            .spawn(move || prover_loop(&shared, &keys, in_flight, threads, &metrics, &stop))
-            .map_err(NodeError::io("prover thread"))?;
-    }
-
+    let (handle, engine_thread) = actor::start_relay(
+        engine,
+        watcher,
+        source,
+        sink,
+        (keys, options.in_flight, options.threads),
+        metrics,
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(NodeError::io("tokio runtime"))?;
-    let api = api::RelayApi::new(shared, metrics, options.token.map(Arc::from));
+    let api = api::RelayApi::new(handle, options.token.map(Arc::from));
+    let ended = engine_thread.ended();
     let served = runtime.block_on(async {
         let (listener, local) = crate::http::bind(options.listen).await?;
         println!("listening on {local}");
         tracing::info!(%local, dir = %dir.display(), "relay service listening");
-        let stopped = stop.clone();
+        // The engine ending on its own (a store failure) ends the service.
         let shutdown = async move {
             tokio::select! {
                 () = crate::http::shutdown_signal() => {}
-                () = wait_for(stopped) => {}
+                () = ended => {}
             }
         };
         serve_api(listener, api, options.http, shutdown).await;
         Ok::<(), NodeError>(())
     });
-    stop.store(true, Ordering::SeqCst);
-    let _ = engine_thread.join();
     // A proof in flight is abandoned: it is made again after a restart.
-    if let Some(e) = failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        return Err(e);
-    }
+    engine_thread.stop()?;
     served
 }
 
@@ -319,148 +272,4 @@ pub async fn serve_api(
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) {
     crate::http::serve(listener, api::router(api), limits, shutdown).await;
-}
-
-async fn wait_for(flag: Arc<AtomicBool>) {
-    while !flag.load(Ordering::SeqCst) {
-        tokio::time::sleep(IDLE).await;
-    }
-}
-
-/// Watches the stream, reconciles, forms batches and publishes, until
-/// told to stop. A store failure ends it (and the service).
-fn engine_loop(
-    shared: &Shared,
-    mut watcher: Watcher,
-    source: &dyn StreamSource,
-    sink: &dyn StreamSink,
-    metrics: &RelayMetrics,
-    stop: &AtomicBool,
-) -> Result<(), NodeError> {
-    // Recovering a poisoned lock is sound: the engine's memory only
-    // changes after its store commits.
-    let lock = || shared.engine.lock().unwrap_or_else(|p| p.into_inner());
-    while !stop.load(Ordering::SeqCst) {
-        let read = match watcher.step(source) {
-            Ok(read) => read,
-            Err(
-                e @ (NodeError::Sql(_)
-                | NodeError::Poisoned
-                | NodeError::Corrupt(_)
-                | NodeError::OtherStream(_)),
-            ) => return Err(e),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the stream; retrying");
-                std::thread::sleep(IDLE * 20);
-                false
-            }
-        };
-        let view = watcher.view();
-        *shared.view.lock().unwrap_or_else(|e| e.into_inner()) = view;
-        let (formed, next) = {
-            let mut engine = lock();
-            let reconciled = engine.reconcile(&view)?;
-            if reconciled.confirmed.0 > 0 {
-                metrics.confirmed(reconciled.confirmed.0, reconciled.confirmed.1);
-            }
-            if reconciled.superseded.is_some() {
-                metrics.superseded();
-            }
-            let now = store::now_ms();
-            let formed = engine.form_batches(&view, now)?;
-            metrics.planned(formed);
-            // A halt persists until the operator acts; this pass repeats
-            // every few ms, the reminder of why only with backoff.
-            engine.remind_halt(now);
-            let next = engine.next_to_publish(&view)?.map(|(id, bytes)| {
-                let oldest = engine
-                    .live()
-                    .iter()
-                    .find(|b| b.row.id == id)
-                    .and_then(|b| b.exits.iter().map(|e| e.received_ms).min())
-                    .unwrap_or_else(store::now_ms);
-                (id, bytes, oldest)
-            });
-            (formed, next)
-        };
-        // Published without the lock: a slow or unreachable stream must
-        // not stall requests. Only this thread publishes or supersedes, so
-        // the batch is still the next one when the answer comes.
-        let mut published = false;
-        if let Some((id, bytes, oldest)) = next {
-            match sink.publish(&StreamItem::Bundle(bytes)) {
-                Ok(position) => {
-                    lock().published(id, position)?;
-                    metrics.published(Duration::from_millis(
-                        store::now_ms().saturating_sub(oldest),
-                    ));
-                    tracing::info!(batch = id, position, "bundle published");
-                    published = true;
-                }
-                Err(e) => {
-                    tracing::warn!(batch = id, error = %e, "cannot publish; retrying");
-                    std::thread::sleep(IDLE * 20);
-                }
-            }
-        }
-        if !read && formed == 0 && !published {
-            std::thread::sleep(IDLE);
-        }
-    }
-    Ok(())
-}
-
-/// Proves planned batches, `in_flight` at a time, writing each bundle
-/// atomically as soon as its proof is made and recording it.
-fn prover_loop(
-    shared: &Shared,
-    keys: &ProverKeys,
-    in_flight: usize,
-    threads: usize,
-    metrics: &RelayMetrics,
-    stop: &AtomicBool,
-) {
-    let lock = || shared.engine.lock().unwrap_or_else(|p| p.into_inner());
-    while !stop.load(Ordering::SeqCst) {
-        let jobs = lock().take_for_proving(in_flight);
-        if jobs.is_empty() {
-            std::thread::sleep(IDLE);
-            continue;
-        }
-        let outcomes: Vec<_> = jobs.iter().map(|j| j.outcome().clone()).collect();
-        let paths: Vec<PathBuf> = {
-            let engine = lock();
-            jobs.iter()
-                .map(|j| engine.bundle_path(j.id, j.outcome().instance.first_seq))
-                .collect()
-        };
-        let started = Instant::now();
-        let proven = keys.prove_run(&outcomes, in_flight, threads, |i, proof| {
-            let bundle = keys.bundle(&jobs[i].planned, proof.to_vec());
-            let path = &paths[i];
-            if let Err(e) = write_atomically(path, &bundle.to_bytes()) {
-                tracing::error!(path = %path.display(), error = %e, "cannot write the bundle");
-                return;
-            }
-            metrics.proven(jobs[i].planned.exits.len(), started.elapsed());
-            match lock().finish_proof(jobs[i].id, path) {
-                Ok(true) => {
-                    tracing::info!(batch = jobs[i].id, path = %path.display(), "batch proven")
-                }
-                Ok(false) => {
-                    tracing::info!(batch = jobs[i].id, "proof of a superseded batch dropped")
-                }
-                Err(e) => {
-                    tracing::error!(batch = jobs[i].id, error = %e, "cannot record the proof")
-                }
-            }
-        });
-        if let Err(e) = proven {
-            tracing::error!(error = %e, "proving failed; retrying");
-            std::thread::sleep(IDLE * 20);
-        }
-        // Any batch whose bundle was not recorded is proven again.
-        let ids: Vec<u64> = jobs.iter().map(|j| j.id).collect();
-        lock().release(&ids);
-    }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 mod batching;
 mod intake;
 mod reconcile;
-mod report;
+pub mod report;
 
 use bulkhead_protocol::authorise::SignedBatch;
 use bulkhead_protocol::bundle::Bundle;
@@ -24,7 +24,7 @@ use thiserror::Error;
 
 pub use super::request::{ExitSubmission, MalformedRequest};
 pub use intake::{IntakeRefusal, Receipt, SubmitError, UnverifiedSignature};
-pub use report::ExitStage;
+pub use report::{EngineSnapshot, ExitStage};
 
 use super::store::{now_ms, BatchRow, BatchStatus, RelayStore, StoredExit};
 use crate::error::{CorruptError, NodeError};
@@ -52,8 +52,9 @@ impl BatchPolicy {
     }
 }
 
-/// What the relayer knows of the stream, from its watcher.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the relayer knows of the stream, from its watcher. The default
+/// is a stream not read yet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StreamView {
     /// The last stream position the watcher applied.
     pub position: u64,
@@ -205,6 +206,8 @@ struct Halt {
 /// The engine.
 pub struct Engine {
     store: RelayStore,
+    /// The state directory.
+    dir: PathBuf,
     bundles: PathBuf,
     shape: CircuitShape,
     base: SegmentState,
@@ -290,6 +293,7 @@ impl Engine {
         let queue = store.queued()?;
         let mut engine = Self {
             store,
+            dir: dir.to_path_buf(),
             bundles: dir.join("bundles"),
             shape,
             base,
@@ -306,6 +310,11 @@ impl Engine {
         engine.recompute_pending()?;
         std::fs::create_dir_all(&engine.bundles).map_err(NodeError::io(&engine.bundles))?;
         Ok(engine)
+    }
+
+    /// The state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The segment id.
@@ -478,13 +487,16 @@ impl Engine {
         }
     }
 
-    /// Records that batch `id` was published at `position`.
+    /// Records that batch `id` was published at `position`. A batch no
+    /// longer live (the stream confirmed it, or it was superseded, before
+    /// the publisher's answer came) is left as it is.
     pub fn published(&mut self, id: u64, position: u64) -> Result<(), NodeError> {
+        let Some(batch) = self.live.iter_mut().find(|b| b.row.id == id) else {
+            return Ok(());
+        };
         self.store.mark_published(id, position)?;
-        if let Some(batch) = self.live.iter_mut().find(|b| b.row.id == id) {
-            batch.row.status = BatchStatus::Published;
-            batch.row.position = Some(position);
-        }
+        batch.row.status = BatchStatus::Published;
+        batch.row.position = Some(position);
         Ok(())
     }
 }

@@ -90,6 +90,15 @@ impl RelayStore {
         Ok(Self { conn })
     }
 
+    /// Opens the store in `dir` for reading beside its running writer (the
+    /// engine): what the HTTP reads use, so a read never waits for the
+    /// engine. Writing through it fails (`query_only`).
+    pub fn open_reader(dir: &Path) -> Result<Self, NodeError> {
+        Ok(Self {
+            conn: sqlite::open_reader(&Self::path(dir))?,
+        })
+    }
+
     /// The segment state at the last confirmed batch.
     pub fn base(&self) -> Result<Snapshot, NodeError> {
         let text: String = self

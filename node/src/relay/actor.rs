@@ -1,0 +1,560 @@
+//! The engine's own thread and what feeds it.
+//!
+//! One thread owns the [`Engine`] (and with it the store's one writing
+//! connection); everything else talks to it through one channel of
+//! [`Command`]s, answered in the order they were sent:
+//!
+//! - the HTTP API sends requests to admit ([`EngineHandle::submit`]), and
+//!   reads the store on its own connection ([`RelayReader`]);
+//! - the watcher's thread verifies the stream's next entry, sends the view
+//!   right after it, and waits until the engine has reconciled with it
+//!   before it reads another, so a crash leaves the two at most one entry
+//!   apart, as when they shared a thread;
+//! - the prover's thread asks for proofs to make and reports each bundle
+//!   written;
+//! - the publisher's thread publishes the bundle it is given and reports
+//!   where it landed.
+//!
+//! Between commands, and at least every [`IDLE`], the engine runs one
+//! pass: reconcile with the last view, form due batches, hand the next
+//! proven batch to the publisher, and publish its [`EngineSnapshot`] for
+//! readers.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use bulkhead_prover::{write_atomically, ProverKeys};
+use bulkhead_verifier::gate::StreamItem;
+use tokio::sync::{oneshot, watch};
+
+use super::engine::{Engine, ExitSubmission, ProofJob, Receipt, StreamView, SubmitError};
+use super::metrics::RelayMetrics;
+use super::reader::RelayReader;
+use super::store;
+use super::watch::Watcher;
+use crate::error::NodeError;
+use crate::stream::{StreamSink, StreamSource};
+
+/// How long a thread with nothing to do waits before it looks again.
+pub const IDLE: Duration = Duration::from_millis(50);
+/// How long a thread waits after its stream failed before it tries again.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// What the engine's thread is asked to do.
+enum Command {
+    /// Admit an exit request.
+    Submit {
+        request: Box<ExitSubmission>,
+        reply: oneshot::Sender<Result<Receipt, SubmitError>>,
+    },
+    /// The stream right after one more entry; answered once reconciled.
+    View {
+        view: StreamView,
+        reconciled: oneshot::Sender<()>,
+    },
+    /// Up to `max` planned batches to prove, each with its bundle's path.
+    TakeJobs {
+        max: usize,
+        reply: oneshot::Sender<Vec<(ProofJob, PathBuf)>>,
+    },
+    /// The bundle of batch `id` is written at `path`.
+    Proven { id: u64, path: PathBuf },
+    /// The prover is done with these batches, proven or not.
+    Release(Vec<u64>),
+    /// The publisher put batch `id` at `position`; its oldest exit was
+    /// received at `oldest_ms`.
+    Published {
+        id: u64,
+        position: u64,
+        oldest_ms: u64,
+    },
+    /// The publisher could not publish batch `id`.
+    NotPublished { id: u64 },
+    /// Run this on the engine.
+    Run(Box<dyn FnOnce(&mut Engine) + Send>),
+    /// A feeding thread met an error the relayer cannot go on from.
+    Failed(NodeError),
+    /// Stop.
+    Stop,
+}
+
+/// A bundle for the publisher's thread.
+struct Publication {
+    id: u64,
+    bytes: Vec<u8>,
+    oldest_ms: u64,
+}
+
+/// Talks to the engine's thread; cheap to clone.
+#[derive(Clone)]
+pub struct EngineHandle {
+    commands: Sender<Command>,
+    reader: Arc<RelayReader>,
+    metrics: Arc<RelayMetrics>,
+}
+
+/// The engine's running thread.
+pub struct EngineThread {
+    thread: JoinHandle<Result<(), NodeError>>,
+    commands: Sender<Command>,
+    ended: watch::Receiver<bool>,
+}
+
+/// Says the engine's thread has ended when dropped, however it ends.
+struct EndSignal(watch::Sender<bool>);
+
+impl Drop for EndSignal {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
+    }
+}
+
+impl EngineThread {
+    /// Completes once the thread has ended, on its own (an error) or when
+    /// stopped: what a service's shutdown waits on besides its signals.
+    pub fn ended(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut ended = self.ended.clone();
+        async move {
+            // An error means the sender is gone: the thread has ended too.
+            let _ = ended.wait_for(|ended| *ended).await;
+        }
+    }
+
+    /// Asks the engine to stop after the command in hand, and waits for
+    /// it; the error it stopped on, if any.
+    pub fn stop(self) -> Result<(), NodeError> {
+        // Already gone if it failed: its error is in the join.
+        let _ = self.commands.send(Command::Stop);
+        self.thread.join().unwrap_or(Err(NodeError::Poisoned))
+    }
+
+    /// Whether the thread has ended (on its own: an error).
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+}
+
+impl EngineHandle {
+    /// Starts `engine` on its own thread, the stream as `view` until a
+    /// watcher says otherwise, with a reader on its store. `publisher`
+    /// is where proven bundles go, if anywhere.
+    fn spawn(
+        engine: Engine,
+        view: StreamView,
+        metrics: Arc<RelayMetrics>,
+        publisher: Option<Sender<Publication>>,
+        passes: bool,
+    ) -> Result<(Self, EngineThread), NodeError> {
+        let reader = Arc::new(RelayReader::open(engine.dir(), engine.snapshot(&view))?);
+        let (commands, inbox) = mpsc::channel();
+        let (end_signal, ended) = watch::channel(false);
+        let thread = {
+            let reader = reader.clone();
+            let metrics = metrics.clone();
+            std::thread::Builder::new()
+                .name("relay-engine".into())
+                .spawn(move || {
+                    let _ended = EndSignal(end_signal);
+                    let mut actor = Actor {
+                        engine,
+                        view,
+                        reader,
+                        metrics,
+                        publisher,
+                        publishing: None,
+                        passes,
+                    };
+                    let stopped = actor.run(&inbox);
+                    if let Err(e) = &stopped {
+                        tracing::error!(error = %e, "relay engine stopped");
+                    }
+                    stopped
+                })
+                .map_err(NodeError::io("engine thread"))?
+        };
+        let handle = Self {
+            commands: commands.clone(),
+            reader,
+            metrics,
+        };
+        Ok((
+            handle,
+            EngineThread {
+                thread,
+                commands,
+                ended,
+            },
+        ))
+    }
+
+    /// Starts `engine` on its own thread with the stream fixed at `view`,
+    /// answering commands only: it admits requests and answers reads, and
+    /// does nothing else unless told to ([`EngineHandle::with_engine`]).
+    /// An API alone, as the HTTP tests drive it.
+    pub fn start(engine: Engine, view: StreamView) -> Result<(Self, EngineThread), NodeError> {
+        Self::spawn(engine, view, Arc::new(RelayMetrics::default()), None, false)
+    }
+
+    /// Runs `work` on the engine's thread, between two commands, and
+    /// returns what it returns; then tells readers what changed.
+    pub fn with_engine<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Engine) -> R + Send + 'static,
+    ) -> Result<R, NodeError> {
+        let (reply, answer) = oneshot::channel();
+        let work = Box::new(move |engine: &mut Engine| {
+            let _ = reply.send(work(engine));
+        });
+        self.commands
+            .send(Command::Run(work))
+            .map_err(|_| NodeError::Stopped)?;
+        answer.blocking_recv().map_err(|_| NodeError::Stopped)
+    }
+
+    /// Admits one exit request on the engine's thread (at most one strict
+    /// signature verification long; see [`Engine::admit`]).
+    pub async fn submit(&self, request: ExitSubmission) -> Result<Receipt, SubmitError> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.commands.send(Command::Submit {
+            request: Box::new(request),
+            reply,
+        });
+        if sent.is_err() {
+            return Err(SubmitError::Store(NodeError::Stopped));
+        }
+        answer
+            .await
+            .unwrap_or(Err(SubmitError::Store(NodeError::Stopped)))
+    }
+
+    /// The read side.
+    pub fn reader(&self) -> &RelayReader {
+        &self.reader
+    }
+
+    /// The relayer's counters.
+    pub fn metrics(&self) -> &RelayMetrics {
+        &self.metrics
+    }
+}
+
+/// Starts the relayer's threads: the engine, the watcher following
+/// `source`, the prover making `in_flight` proofs at a time on `threads`
+/// threads, and the publisher appending to `sink`. They stop when the
+/// engine does ([`EngineThread::stop`]).
+pub fn start_relay(
+    engine: Engine,
+    watcher: Watcher,
+    source: Box<dyn StreamSource>,
+    sink: Box<dyn StreamSink>,
+    prover: (Arc<ProverKeys>, usize, usize),
+    metrics: Arc<RelayMetrics>,
+) -> Result<(EngineHandle, EngineThread), NodeError> {
+    let (publications, publisher_inbox) = mpsc::channel();
+    let (handle, engine_thread) =
+        EngineHandle::spawn(engine, watcher.view(), metrics, Some(publications), true)?;
+    let spawn = |name: &str, work: Box<dyn FnOnce() + Send>| {
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(work)
+            .map(drop)
+            .map_err(NodeError::io("relay thread"))
+    };
+    let commands = handle.commands.clone();
+    spawn(
+        "relay-watch",
+        Box::new(move || watch_loop(watcher, &*source, &commands)),
+    )?;
+    let commands = handle.commands.clone();
+    spawn(
+        "relay-publish",
+        Box::new(move || publish_loop(&*sink, &publisher_inbox, &commands)),
+    )?;
+    let (commands, metrics) = (handle.commands.clone(), handle.metrics.clone());
+    let (keys, in_flight, threads) = prover;
+    spawn(
+        "relay-prover",
+        Box::new(move || prove_loop(&keys, in_flight, threads, &metrics, &commands)),
+    )?;
+    Ok((handle, engine_thread))
+}
+
+/// The engine's thread.
+struct Actor {
+    engine: Engine,
+    view: StreamView,
+    reader: Arc<RelayReader>,
+    metrics: Arc<RelayMetrics>,
+    publisher: Option<Sender<Publication>>,
+    /// The batch with the publisher now: one at a time, in sequence order.
+    publishing: Option<u64>,
+    /// Whether passes run (a relayer), or only commands (an API alone).
+    passes: bool,
+}
+
+impl Actor {
+    fn run(&mut self, inbox: &Receiver<Command>) -> Result<(), NodeError> {
+        let mut last_pass: Option<Instant> = None;
+        loop {
+            let since = last_pass.map_or(IDLE, |at| at.elapsed());
+            match inbox.recv_timeout(IDLE.saturating_sub(since)) {
+                Ok(command) => {
+                    // A request admitted changes no batch: a pass (which
+                    // reads the whole queue) waits for its turn, so a
+                    // flood of requests costs one pass per IDLE.
+                    let moves_batches = !matches!(command, Command::Submit { .. });
+                    if !self.handle(command)? {
+                        return Ok(());
+                    }
+                    let due = last_pass.is_none_or(|at| at.elapsed() >= IDLE);
+                    if !moves_batches && !due {
+                        continue;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                // Every handle is gone: nobody can ask anything any more.
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+            self.pass()?;
+            last_pass = Some(Instant::now());
+        }
+    }
+
+    /// Does one command; whether to go on.
+    fn handle(&mut self, command: Command) -> Result<bool, NodeError> {
+        match command {
+            Command::Submit { request, reply } => {
+                let outcome = self.engine.admit(&request);
+                if let Ok(receipt) = &outcome {
+                    if !receipt.repeat {
+                        self.publish_snapshot();
+                    }
+                }
+                // A client that hung up is no reason to stop.
+                let _ = reply.send(outcome);
+            }
+            Command::View { view, reconciled } => {
+                self.view = view;
+                self.reconcile()?;
+                let _ = reconciled.send(());
+            }
+            Command::TakeJobs { max, reply } => {
+                let jobs = self
+                    .engine
+                    .take_for_proving(max)
+                    .into_iter()
+                    .map(|job| {
+                        let path = self
+                            .engine
+                            .bundle_path(job.id, job.outcome().instance.first_seq);
+                        (job, path)
+                    })
+                    .collect();
+                let _ = reply.send(jobs);
+            }
+            Command::Proven { id, path } => match self.engine.finish_proof(id, &path)? {
+                true => tracing::info!(batch = id, path = %path.display(), "batch proven"),
+                false => tracing::info!(batch = id, "proof of a superseded batch dropped"),
+            },
+            Command::Release(ids) => self.engine.release(&ids),
+            Command::Published {
+                id,
+                position,
+                oldest_ms,
+            } => {
+                self.publishing = None;
+                self.engine.published(id, position)?;
+                self.metrics.published(Duration::from_millis(
+                    store::now_ms().saturating_sub(oldest_ms),
+                ));
+                tracing::info!(batch = id, position, "bundle published");
+            }
+            Command::NotPublished { id } => {
+                if self.publishing == Some(id) {
+                    self.publishing = None;
+                }
+            }
+            Command::Run(work) => {
+                work(&mut self.engine);
+                self.publish_snapshot();
+            }
+            Command::Failed(e) => return Err(e),
+            Command::Stop => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn reconcile(&mut self) -> Result<(), NodeError> {
+        let reconciled = self.engine.reconcile(&self.view)?;
+        if reconciled.confirmed.0 > 0 {
+            self.metrics
+                .confirmed(reconciled.confirmed.0, reconciled.confirmed.1);
+        }
+        if reconciled.superseded.is_some() {
+            self.metrics.superseded();
+        }
+        Ok(())
+    }
+
+    /// Reconciles, forms due batches, hands the next proven batch to the
+    /// publisher, and tells readers.
+    fn pass(&mut self) -> Result<(), NodeError> {
+        if !self.passes {
+            return Ok(());
+        }
+        self.reconcile()?;
+        let now = store::now_ms();
+        let formed = self.engine.form_batches(&self.view, now)?;
+        self.metrics.planned(formed);
+        // A halt persists until the operator acts; this pass repeats every
+        // few ms, the reminder of why only with backoff.
+        self.engine.remind_halt(now);
+        if let (None, Some(publisher)) = (self.publishing, &self.publisher) {
+            if let Some((id, bytes)) = self.engine.next_to_publish(&self.view)? {
+                let oldest_ms = self
+                    .engine
+                    .live()
+                    .iter()
+                    .find(|b| b.row.id == id)
+                    .and_then(|b| b.exits.iter().map(|e| e.received_ms).min())
+                    .unwrap_or(now);
+                if publisher
+                    .send(Publication {
+                        id,
+                        bytes,
+                        oldest_ms,
+                    })
+                    .is_ok()
+                {
+                    self.publishing = Some(id);
+                }
+            }
+        }
+        self.publish_snapshot();
+        Ok(())
+    }
+
+    fn publish_snapshot(&self) {
+        self.reader.publish(self.engine.snapshot(&self.view));
+    }
+}
+
+/// Follows the stream one entry at a time, each view reconciled before
+/// the next entry is read.
+fn watch_loop(mut watcher: Watcher, source: &dyn StreamSource, commands: &Sender<Command>) {
+    loop {
+        let read = match watcher.step(source) {
+            Ok(read) => read,
+            Err(
+                e @ (NodeError::Sql(_)
+                | NodeError::Poisoned
+                | NodeError::Corrupt(_)
+                | NodeError::OtherStream(_)),
+            ) => {
+                let _ = commands.send(Command::Failed(e));
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the stream; retrying");
+                std::thread::sleep(RETRY);
+                continue;
+            }
+        };
+        if !read {
+            std::thread::sleep(IDLE);
+            continue;
+        }
+        let (reconciled, done) = oneshot::channel();
+        let view = watcher.view();
+        if commands.send(Command::View { view, reconciled }).is_err()
+            || done.blocking_recv().is_err()
+        {
+            // The engine stopped.
+            return;
+        }
+    }
+}
+
+/// Publishes each bundle it is handed, in order, and reports where it
+/// landed.
+fn publish_loop(sink: &dyn StreamSink, inbox: &Receiver<Publication>, commands: &Sender<Command>) {
+    for Publication {
+        id,
+        bytes,
+        oldest_ms,
+    } in inbox
+    {
+        let answer = match sink.publish(&StreamItem::Bundle(bytes)) {
+            Ok(position) => Command::Published {
+                id,
+                position,
+                oldest_ms,
+            },
+            Err(e) => {
+                tracing::warn!(batch = id, error = %e, "cannot publish; retrying");
+                std::thread::sleep(RETRY);
+                Command::NotPublished { id }
+            }
+        };
+        if commands.send(answer).is_err() {
+            return;
+        }
+    }
+}
+
+/// Proves planned batches, `in_flight` at a time, writing each bundle
+/// atomically as soon as its proof is made and reporting it.
+fn prove_loop(
+    keys: &ProverKeys,
+    in_flight: usize,
+    threads: usize,
+    metrics: &RelayMetrics,
+    commands: &Sender<Command>,
+) {
+    loop {
+        let (reply, answer) = oneshot::channel();
+        if commands
+            .send(Command::TakeJobs {
+                max: in_flight,
+                reply,
+            })
+            .is_err()
+        {
+            return;
+        }
+        let Ok(jobs) = answer.blocking_recv() else {
+            return;
+        };
+        if jobs.is_empty() {
+            std::thread::sleep(IDLE);
+            continue;
+        }
+        let outcomes: Vec<_> = jobs.iter().map(|(j, _)| j.outcome().clone()).collect();
+        let started = Instant::now();
+        let proven = keys.prove_run(&outcomes, in_flight, threads, |i, proof| {
+            let (job, path) = &jobs[i];
+            let bundle = keys.bundle(&job.planned, proof.to_vec());
+            if let Err(e) = write_atomically(path, &bundle.to_bytes()) {
+                tracing::error!(path = %path.display(), error = %e, "cannot write the bundle");
+                return;
+            }
+            metrics.proven(job.planned.exits.len(), started.elapsed());
+            let _ = commands.send(Command::Proven {
+                id: job.id,
+                path: path.clone(),
+            });
+        });
+        if let Err(e) = proven {
+            tracing::error!(error = %e, "proving failed; retrying");
+            std::thread::sleep(RETRY);
+        }
+        // Any batch whose bundle was not recorded is proven again.
+        let ids = jobs.iter().map(|(j, _)| j.id).collect();
+        if commands.send(Command::Release(ids)).is_err() {
+            return;
+        }
+    }
+}
