@@ -305,3 +305,37 @@ fn a_store_made_before_the_signature_index_gets_it_and_finds_retries() {
         .unwrap();
     assert_eq!(indexed, 1, "made again when opened");
 }
+
+/// Reads answer from their own connection and the engine's last
+/// snapshot: while the engine's thread is busy (here held on purpose, as
+/// planning or a slow disk would hold it), status and exit lookups still
+/// answer, and say what the engine last committed.
+#[test]
+fn reads_answer_while_the_engine_is_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::new(engine(dir.path()));
+    assert_eq!(served.post(&exit_json(0, 0, 10)).status, 202);
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (started, busy) = std::sync::mpsc::channel::<()>();
+    let engine = served.engine.clone();
+    let holder = std::thread::spawn(move || {
+        engine
+            .with_engine(move |_| {
+                started.send(()).unwrap();
+                // Held until the reads below are answered.
+                held.recv().unwrap();
+            })
+            .unwrap();
+    });
+    busy.recv().unwrap();
+    let status = served.get("/v1/status");
+    assert_eq!(status.status, 200, "{}", status.text());
+    assert_eq!(status.json()["queued"], "1");
+    let exit = served.get("/v1/exits/1");
+    assert_eq!(exit.json()["status"], "queued");
+    assert_eq!(served.get("/metrics").status, 200);
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    // Writes go through the engine again once it is free.
+    assert_eq!(served.post(&exit_json(0, 1, 10)).status, 202);
+}
