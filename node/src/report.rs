@@ -4,7 +4,7 @@
 //! string ([`crate::json`]).
 
 use bulkhead_protocol::hex::fp_to_hex;
-use bulkhead_verifier::gate::{blast_radius, GateState};
+use bulkhead_verifier::gate::{blast_radius, GateRule, GateState};
 use serde_json::{json, Value};
 
 use crate::json::integers_as_strings;
@@ -116,7 +116,7 @@ pub fn verdict_report(verdict: &crate::Verdict) -> Value {
         })),
         crate::Verdict::Refused(refusal) => json!({
             "verdict": "refused",
-            "rule": rule_of(refusal.label()),
+            "rule": refusal.rule().map(GateRule::as_str),
             "label": refusal.label(),
             "reason": refusal.to_string(),
         }),

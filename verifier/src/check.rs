@@ -49,6 +49,19 @@ pub enum BundleRefusal {
 }
 
 impl BundleRefusal {
+    /// The follow rule that refused the bundle; `None` for one that does
+    /// not decode.
+    pub fn rule(&self) -> Option<crate::gate::GateRule> {
+        use crate::gate::GateRule;
+        match self {
+            BundleRefusal::Malformed(_) => None,
+            BundleRefusal::WrongKey { .. }
+            | BundleRefusal::ProofLength { .. }
+            | BundleRefusal::InvalidProof => Some(GateRule::G1),
+            BundleRefusal::ExitsMismatch | BundleRefusal::BadSignature(_) => Some(GateRule::G4),
+        }
+    }
+
     /// A stable numeric code for hosts that see only a number (the wasm
     /// contract interface): 1 malformed, 2 unregistered key, 3 proof
     /// length, 4 exits, 5 signature, 6 invalid proof. 0 is "accepted".

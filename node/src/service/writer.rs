@@ -137,7 +137,7 @@ fn judge(ledger: &mut Ledger, job: &Job, verified: Option<&Verified>) -> Judged 
 /// other (its position passed), so it is never judged, nor logged, again.
 fn log_refusal(job: &Job, kind: &'static str, refusal: &Refusal) {
     let (label, reason) = (refusal.label(), refusal.to_string());
-    let rule = crate::report::metric_rule(label);
+    let rule = refusal.counted_under();
     match job {
         Job::Stream { position, .. } => {
             tracing::warn!(position, kind, rule, label, %reason, "stream item refused")

@@ -26,7 +26,7 @@ pub use config::{
 pub use item::{
     Attestation, GuardianAction, GuardianScope, IndexedSignature, ItemJson, StreamItem, Tick,
 };
-pub use refusal::{Effect, GateError, GuardianRefusal, Refusal};
+pub use refusal::{Effect, GateError, GateRule, GuardianRefusal, Refusal};
 pub use state::{
     ChainRoot, Changes, Credit, Evidence, GateState, ItemKind, QuarantineCause, Root, SourceEpoch,
     SourceState,

@@ -215,7 +215,98 @@ pub enum GuardianRefusal {
     BadSignature,
 }
 
+/// A follow rule of the protocol (`docs/PROTOCOL.md` section 7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum GateRule {
+    /// The source, its shape and key, the asset, the proof.
+    G1,
+    /// The sequence: no replay, no gap, the boundary chain.
+    G2,
+    /// The attested accounts tip.
+    G3,
+    /// The plaintext exits and their signatures.
+    G4,
+    /// The epoch.
+    G5,
+    /// Quarantine.
+    G6,
+}
+
+impl GateRule {
+    /// `G1` to `G6`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateRule::G1 => "G1",
+            GateRule::G2 => "G2",
+            GateRule::G3 => "G3",
+            GateRule::G4 => "G4",
+            GateRule::G5 => "G5",
+            GateRule::G6 => "G6",
+        }
+    }
+}
+
 impl Refusal {
+    /// The follow rule that refused the item, if a follow rule did (a
+    /// tick, an attestation or a guardian action is refused by its own
+    /// rules, a malformed bundle by decoding).
+    pub fn rule(&self) -> Option<GateRule> {
+        match self {
+            Refusal::Bundle(refusal) => refusal.rule(),
+            Refusal::UnknownSource(_)
+            | Refusal::Unregistered(_)
+            | Refusal::UndeclaredAsset { .. }
+            | Refusal::OtherStream { .. } => Some(GateRule::G1),
+            Refusal::Replay { .. }
+            | Refusal::Gap { .. }
+            | Refusal::SequenceExhausted { .. }
+            | Refusal::BoundaryMismatch => Some(GateRule::G2),
+            Refusal::NotAttestedTip => Some(GateRule::G3),
+            Refusal::StaleEpoch { .. } | Refusal::EpochInFuture { .. } => Some(GateRule::G5),
+            Refusal::Quarantined(_) => Some(GateRule::G6),
+            Refusal::WeakAttestation { .. }
+            | Refusal::StaleAttestation
+            | Refusal::AttestationGap { .. }
+            | Refusal::Superseded { .. }
+            | Refusal::BelowFloor { .. }
+            | Refusal::TooManySignatures { .. }
+            | Refusal::UnknownSigner { .. }
+            | Refusal::KnownEvidence(_)
+            | Refusal::TickNotNext { .. }
+            | Refusal::TickTooEarly { .. }
+            | Refusal::WeakTick { .. }
+            | Refusal::BadGuardianAction(_)
+            | Refusal::NoVerifyingKeys => None,
+        }
+    }
+
+    /// What the refusal is counted under: its follow rule (`G1`..`G6`)
+    /// when one refused it, otherwise the part of the protocol whose rule
+    /// did (`docs/PROTOCOL.md` section 7.9): `decode` (not one canonical
+    /// bundle, section 5), `tick` (7.3), `attestation` (7.4, known
+    /// evidence included), `guardian` (7.6), `signers` (a signature list
+    /// against its key set, 7.1), `keys` (this gate holds no verifying
+    /// keys). Every refusal is counted under something.
+    pub fn counted_under(&self) -> &'static str {
+        match self {
+            Refusal::Bundle(BundleRefusal::Malformed(_)) => "decode",
+            Refusal::WeakAttestation { .. }
+            | Refusal::StaleAttestation
+            | Refusal::AttestationGap { .. }
+            | Refusal::Superseded { .. }
+            | Refusal::BelowFloor { .. }
+            | Refusal::KnownEvidence(_) => "attestation",
+            Refusal::TickNotNext { .. }
+            | Refusal::TickTooEarly { .. }
+            | Refusal::WeakTick { .. } => "tick",
+            Refusal::TooManySignatures { .. } | Refusal::UnknownSigner { .. } => "signers",
+            Refusal::BadGuardianAction(_) => "guardian",
+            Refusal::NoVerifyingKeys => "keys",
+            // Every other refusal is a follow rule's (`rule` is exhaustive).
+            other => other.rule().map_or("decode", GateRule::as_str),
+        }
+    }
+
     /// A short stable label for counting refusals by reason.
     pub fn label(&self) -> &'static str {
         match self {
@@ -332,4 +423,120 @@ pub enum GateError {
         /// Its registered shape.
         shape: CircuitShape,
     },
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+    use crate::check::BundleRefusal;
+
+    /// One refusal of every kind, with the rule its label names.
+    fn every_refusal() -> Vec<Refusal> {
+        vec![
+            Refusal::Bundle(BundleRefusal::WrongKey {
+                shape: CircuitShape::TINY,
+                digest: [0; 32],
+            }),
+            Refusal::Bundle(BundleRefusal::ProofLength {
+                expected: 1,
+                got: 2,
+            }),
+            Refusal::Bundle(BundleRefusal::ExitsMismatch),
+            Refusal::Bundle(BundleRefusal::BadSignature(0)),
+            Refusal::Bundle(BundleRefusal::InvalidProof),
+            Refusal::UnknownSource(1),
+            Refusal::Unregistered(1),
+            Refusal::Replay {
+                first_seq: 0,
+                next_seq: 1,
+            },
+            Refusal::Gap {
+                first_seq: 2,
+                next_seq: 1,
+            },
+            Refusal::SequenceExhausted {
+                first_seq: u64::MAX,
+                exit_count: 1,
+            },
+            Refusal::BoundaryMismatch,
+            Refusal::NotAttestedTip,
+            Refusal::StaleEpoch {
+                epoch: 1,
+                current: 2,
+            },
+            Refusal::EpochInFuture {
+                epoch: 3,
+                current: 2,
+            },
+            Refusal::UndeclaredAsset { src: 1, asset: 9 },
+            Refusal::NoVerifyingKeys,
+            Refusal::Quarantined(1),
+            Refusal::WeakAttestation {
+                valid: 1,
+                threshold: 2,
+            },
+            Refusal::TooManySignatures {
+                count: 9,
+                signers: 3,
+            },
+            Refusal::OtherStream {
+                stream_id: 1,
+                expected: 2,
+            },
+            Refusal::UnknownSigner {
+                index: 5,
+                signers: 3,
+            },
+            Refusal::BelowFloor {
+                segment: 1,
+                height: 1,
+                floor: 2,
+            },
+            Refusal::Superseded {
+                segment: 1,
+                height: 1,
+            },
+            Refusal::StaleAttestation,
+            Refusal::AttestationGap { height: 5, tip: 2 },
+            Refusal::KnownEvidence(1),
+            Refusal::TickNotNext { tick: 3, next: 2 },
+            Refusal::TickTooEarly {
+                time: 1,
+                earliest: 2,
+            },
+            Refusal::WeakTick {
+                valid: 1,
+                threshold: 2,
+            },
+            Refusal::BadGuardianAction(GuardianRefusal::WrongRound),
+        ]
+    }
+
+    #[test]
+    fn the_rule_is_the_one_the_label_and_the_message_name() {
+        for refusal in every_refusal() {
+            let named = refusal
+                .label()
+                .split(' ')
+                .next()
+                .filter(|word| word.len() == 2 && word.starts_with('G'));
+            assert_eq!(refusal.rule().map(GateRule::as_str), named, "{refusal:?}");
+            if let Some(rule) = refusal.rule() {
+                assert!(refusal.to_string().starts_with(rule.as_str()), "{refusal}");
+                assert_eq!(refusal.counted_under(), rule.as_str());
+            } else {
+                assert!(!refusal.counted_under().starts_with('G'), "{refusal:?}");
+            }
+        }
+        assert_eq!(
+            Refusal::TooManySignatures {
+                count: 9,
+                signers: 3
+            }
+            .counted_under(),
+            "signers"
+        );
+        assert_eq!(Refusal::KnownEvidence(1).counted_under(), "attestation");
+        assert_eq!(Refusal::NoVerifyingKeys.counted_under(), "keys");
+    }
 }
