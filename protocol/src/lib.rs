@@ -2,6 +2,7 @@
 //! domain-separated Poseidon hashing ([`hash`]), sparse Merkle trees
 //! ([`merkle`]), the circuit shape ([`shape`]), the public-input layout
 //! ([`instance`]), the segment model and `apply_exits` ([`model`]), the
+//! boundary as a gate follows it ([`mirror`]), the
 //! circuit's private witness ([`witness`]), the bundle wire format
 //! ([`bundle`]), the signed messages ([`messages`]) and who may sign
 //! them ([`authorise`]), segment snapshots
@@ -24,6 +25,7 @@ pub mod hex;
 pub mod instance;
 pub mod merkle;
 pub mod messages;
+pub mod mirror;
 pub mod model;
 pub mod shape;
 pub mod snapshot;
