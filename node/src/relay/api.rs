@@ -8,7 +8,7 @@ use tokio::sync::Semaphore;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde_json::json;
@@ -300,12 +300,8 @@ async fn metrics(State(api): State<RelayApi>) -> Response {
     let Ok(gauges) = gauges else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "metrics");
     };
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4"),
-        )],
-        api.metrics.render(&gauges),
-    )
-        .into_response()
+    match api.metrics.render(&gauges) {
+        Ok(text) => ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e),
+    }
 }

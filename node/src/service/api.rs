@@ -326,6 +326,9 @@ async fn blast(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
 /// `GET /metrics`: Prometheus text.
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let (gate, position) = summary(&state).await?;
-    let text = state.metrics.render(&gate, position);
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+    let text = state
+        .metrics
+        .render(&gate, position)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
+    Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
 }
