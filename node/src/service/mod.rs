@@ -186,7 +186,9 @@ pub async fn serve(
         token: options.token.map(Arc::from),
         max_body,
         following: options.follow.is_some(),
-        bodies: Arc::new(tokio::sync::Semaphore::new(options.queue.saturating_add(8))),
+        // What the writer's queue holds, and a few more being read or
+        // judged beyond it.
+        in_flight: options.queue.saturating_add(8),
     };
     let app = api::router(state);
     // The one line a supervisor or a test waits for.
