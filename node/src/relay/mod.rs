@@ -35,6 +35,7 @@ use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_prover::{check_parallelism, write_atomically, ProverKeys};
 use bulkhead_verifier::gate::{GateConfig, StreamItem};
 use bulkhead_verifier::VerifierKeys;
+use tokio::sync::Notify;
 
 use crate::error::{NodeError, UsageError};
 use crate::http::HttpLimits;
@@ -232,13 +233,16 @@ impl Relay {
     }
 }
 
-/// Runs the relayer until SIGTERM or Ctrl-C: the HTTP API, the engine
-/// thread (watch, reconcile, batch, publish) and the proving thread.
+/// Runs the relayer until `shutdown` completes (the CLI passes
+/// [`crate::http::shutdown_signal`]: SIGTERM or Ctrl-C) or the engine
+/// fails: the HTTP API, the engine thread (watch, reconcile, batch,
+/// publish) and the proving thread.
 pub fn run(
     relay: Relay,
     source: Box<dyn StreamSource>,
     sink: Box<dyn StreamSink>,
     options: RelayOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), NodeError> {
     options.validate()?;
     let Relay {
@@ -252,13 +256,17 @@ pub fn run(
     let metrics = Arc::new(RelayMetrics::default());
     let stop = Arc::new(AtomicBool::new(false));
     let failure: Arc<Mutex<Option<NodeError>>> = Arc::new(Mutex::new(None));
+    // Wakes the server when the engine fails; a permit is kept if the
+    // server is not waiting yet, so the failure is never missed.
+    let failed = Arc::new(Notify::new());
 
     let engine_thread = {
-        let (shared, metrics, stop, failure) = (
+        let (shared, metrics, stop, failure, failed) = (
             shared.clone(),
             metrics.clone(),
             stop.clone(),
             failure.clone(),
+            failed.clone(),
         );
         std::thread::Builder::new()
             .name("relay-engine".into())
@@ -267,6 +275,7 @@ pub fn run(
                     tracing::error!(error = %e, "relay engine stopped");
                     *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
                     stop.store(true, Ordering::SeqCst);
+                    failed.notify_one();
                 }
             })
             .map_err(NodeError::io("engine thread"))?
@@ -290,11 +299,10 @@ pub fn run(
         let (listener, local) = crate::http::bind(options.listen).await?;
         println!("listening on {local}");
         tracing::info!(%local, dir = %dir.display(), "relay service listening");
-        let stopped = stop.clone();
         let shutdown = async move {
             tokio::select! {
-                () = crate::http::shutdown_signal() => {}
-                () = wait_for(stopped) => {}
+                () = shutdown => {}
+                () = failed.notified() => {}
             }
         };
         serve_api(listener, api, options.http, shutdown).await;
@@ -318,12 +326,6 @@ pub async fn serve_api(
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) {
     crate::http::serve(listener, api::router(api), limits, shutdown).await;
-}
-
-async fn wait_for(flag: Arc<AtomicBool>) {
-    while !flag.load(Ordering::SeqCst) {
-        tokio::time::sleep(IDLE).await;
-    }
 }
 
 /// Watches the stream, reconciles, forms batches and publishes, until
