@@ -50,6 +50,9 @@ pub enum NodeError {
     /// The ledger database failed.
     #[error("ledger: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A schema migration failed.
+    #[error("schema migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
     /// The ledger holds something this version cannot read (a newer
     /// schema, a value out of range, a corrupt row).
     #[error("ledger: {0}")]

@@ -74,38 +74,6 @@ pub fn blast_report(state: &GateState) -> Value {
     }))
 }
 
-/// The rule a refusal label names (`G1`..`G6`), if it names one.
-pub fn rule_of(label: &str) -> Option<&str> {
-    let first = label.split(' ').next()?;
-    let is_rule = first.len() == 2
-        && first.starts_with('G')
-        && first[1..].chars().all(|c| c.is_ascii_digit());
-    is_rule.then_some(first)
-}
-
-/// The rule a refusal is counted under in the metrics: the follow rule
-/// (`G1`..`G6`) when its label names one, otherwise the part of the
-/// protocol whose rule refused it (`docs/PROTOCOL.md` section 7.9):
-/// `decode` (the bytes are not one canonical bundle, section 5), `tick`
-/// (7.3), `attestation` (7.4, known evidence included), `guardian` (7.6),
-/// `signers` (a signature list against its key set, 7.1), `keys` (this
-/// process holds no verifying keys). A label none of these name is its
-/// own rule, so no refusal is ever counted under no rule.
-pub fn metric_rule(label: &'static str) -> &'static str {
-    if let Some(rule) = rule_of(label) {
-        return rule;
-    }
-    match label {
-        "malformed" => "decode",
-        "tick" => "tick",
-        "attestation" | "known evidence" => "attestation",
-        "guardian" => "guardian",
-        "too many signatures" | "unknown signer" => "signers",
-        "no verifying keys" => "keys",
-        other => other,
-    }
-}
-
 /// A verdict as JSON: accepted with its effect, or refused with the rule,
 /// a stable label and the reason.
 pub fn verdict_report(verdict: &crate::Verdict) -> Value {
@@ -120,39 +88,5 @@ pub fn verdict_report(verdict: &crate::Verdict) -> Value {
             "label": refusal.label(),
             "reason": refusal.to_string(),
         }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{metric_rule, rule_of};
-
-    #[test]
-    fn rules_are_read_off_labels() {
-        assert_eq!(rule_of("G2 replay"), Some("G2"));
-        assert_eq!(rule_of("G1 invalid proof"), Some("G1"));
-        assert_eq!(rule_of("malformed"), None);
-        assert_eq!(rule_of("guardian"), None);
-        assert_eq!(rule_of("Gx y"), None);
-    }
-
-    #[test]
-    fn every_refusal_is_counted_under_a_rule() {
-        // A repeated tick was once counted under rule "none" (issue 20).
-        for (label, rule) in [
-            ("G2 replay", "G2"),
-            ("G4 signature", "G4"),
-            ("malformed", "decode"),
-            ("tick", "tick"),
-            ("attestation", "attestation"),
-            ("known evidence", "attestation"),
-            ("guardian", "guardian"),
-            ("too many signatures", "signers"),
-            ("unknown signer", "signers"),
-            ("no verifying keys", "keys"),
-            ("something new", "something new"),
-        ] {
-            assert_eq!(metric_rule(label), rule, "{label}");
-        }
     }
 }

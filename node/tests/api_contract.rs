@@ -125,7 +125,7 @@ fn gate_with_a_stalled_writer(
         token: None,
         max_body: 1 << 20,
         following: false,
-        bodies: Arc::new(tokio::sync::Semaphore::new(8)),
+        in_flight: 8,
     };
     let app = service::api::router(state);
     let server = Server::start(move |listener, stopped| {

@@ -140,5 +140,11 @@ fn serve(args: ServeArgs, cache: &ParamsCache) -> Result<(), CliError> {
         relay.stream_position(),
     )?;
     let sink = stream.sink()?;
-    Ok(relay::run(relay, source, sink, options)?)
+    Ok(relay::run(
+        relay,
+        source,
+        sink,
+        options,
+        bulkhead_node::http::shutdown_signal(),
+    )?)
 }

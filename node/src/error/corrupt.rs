@@ -11,25 +11,27 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum CorruptError {
-    /// A gate ledger of another schema version.
+    /// A gate ledger of a schema version this build does not read: one
+    /// from a newer build, or one from before version 2.
     #[error(
-        "schema version {found}, this build reads {reads}: a gate made by an earlier \
-         build is not converted (its stream's signed messages did not name the stream); \
-         create it again with `gate init` from a configuration with a stream_id"
+        "schema version {found}, this build reads {reads}: a ledger from a newer build is \
+         not read by an older one, and a gate made before version 2 is not converted (its \
+         stream's signed messages did not name the stream); create it again with \
+         `gate init` from a configuration with a stream_id"
     )]
     LedgerSchema {
-        /// The version recorded.
+        /// The version found.
         found: String,
         /// The version this build reads.
-        reads: i64,
+        reads: usize,
     },
-    /// A relay store of another schema version.
+    /// A relay store of a schema version this build does not read.
     #[error("relay schema version {found}, this build reads {reads}")]
     RelaySchema {
-        /// The version recorded.
+        /// The version found.
         found: String,
         /// The version this build reads.
-        reads: &'static str,
+        reads: usize,
     },
     /// A column that could not be read.
     #[error("{what}: {source}")]

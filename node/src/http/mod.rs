@@ -16,23 +16,27 @@
 //!   trickled body cannot hold a handler's resources for long. Handlers
 //!   read the whole body *before* taking any scarce permit.
 //!
-//! Every error answer, a handler's or the server's own (no route, a body
-//! too large), is one JSON shape, `{"error": code, "reason": text}`
-//! ([`error`]).
+//! What a write endpoint asks of a request (token, media type, size,
+//! load) is a stack of tower layers applied once to each write route
+//! ([`guard`]). Every error answer, a handler's, a layer's or the
+//! server's own (no route, a body too large), is one JSON shape,
+//! `{"error": code, "reason": text}` ([`error`]).
 
 mod accept;
 mod auth;
 pub mod deadline;
 pub mod error;
+pub mod guard;
 mod listen;
 pub mod routes;
 
 use std::time::Duration;
 
 pub use accept::serve;
-pub(crate) use auth::bearer_matches;
+pub use auth::Bearer;
 pub use deadline::{BodyDeadline, BodyTooSlow};
 pub use error::ApiError;
+pub use guard::{Accepts, Shed, WriteGuard};
 pub use listen::{bind, shutdown_signal};
 
 use crate::error::{NodeError, UsageError};

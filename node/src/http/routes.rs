@@ -5,7 +5,8 @@
 //! file under `node/openapi/`, is served as it is at `GET
 //! /v1/openapi.json` ([`OPENAPI_PATH`]). A test holds the two to each
 //! other: every route the router registers is described, and nothing
-//! else is ([`operations`]).
+//! else is ([`operations`]). Every write route is behind the service's
+//! [`WriteGuard`].
 
 use std::collections::BTreeSet;
 
@@ -15,6 +16,8 @@ use axum::response::IntoResponse;
 use axum::routing::{self, MethodRouter};
 use axum::Router;
 use serde_json::Value;
+
+use super::guard::WriteGuard;
 
 /// Where each service serves its OpenAPI description.
 pub const OPENAPI_PATH: &str = "/v1/openapi.json";
@@ -56,10 +59,19 @@ impl<S: Clone + Send + Sync + 'static> Route<S> {
     }
 }
 
-/// The router of `routes` (two methods on one path share it).
-pub fn router<S: Clone + Send + Sync + 'static>(routes: Vec<Route<S>>) -> Router<S> {
+/// The router of `routes` (two methods on one path share it), each write
+/// (`POST`) behind `guard`.
+pub fn router<S: Clone + Send + Sync + 'static>(
+    routes: Vec<Route<S>>,
+    guard: &WriteGuard,
+) -> Router<S> {
     routes.into_iter().fold(Router::new(), |router, route| {
-        router.route(route.path, route.handler)
+        let handler = if route.method == Method::POST {
+            guard.apply(route.handler)
+        } else {
+            route.handler
+        };
+        router.route(route.path, handler)
     })
 }
 

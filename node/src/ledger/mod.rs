@@ -76,15 +76,12 @@ impl Ledger {
         }
         let result = (|| {
             let mut conn = sqlite::create(&path)?;
+            schema::SCHEMA.migrate(&mut conn)?;
             let tx = conn.transaction()?;
-            tx.execute_batch(schema::CREATE)?;
             tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema', ?1), ('config', ?2)",
-                (
-                    schema::SCHEMA_VERSION.to_string(),
-                    serde_json::to_string(&gate.state().config)
-                        .map_err(CorruptError::json("configuration"))?,
-                ),
+                "INSERT INTO meta (key, value) VALUES ('config', ?1)",
+                [serde_json::to_string(&gate.state().config)
+                    .map_err(CorruptError::json("configuration"))?],
             )?;
             rows::write_fresh(&tx, gate.state())?;
             tx.commit()?;
@@ -114,8 +111,8 @@ impl Ledger {
         }
         let lock = StateLock::acquire(dir)?;
         // Durable: a commit is on disk when `apply` returns; the gate is money.
-        let conn = sqlite::open_writer(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-        check_schema(&conn)?;
+        let mut conn = sqlite::open_writer(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        schema::SCHEMA.migrate(&mut conn)?;
         let (state, position) = rows::read_state(&conn, Depth::Full)?;
         let gate = match keys(&state.config)? {
             Some(keys) => Gate::restore(state, keys)?,
@@ -276,12 +273,8 @@ impl Ledger {
     }
 }
 
-/// Refuses a ledger of another schema version.
+/// Refuses a ledger this build does not read, on a connection that must
+/// not write (the writer migrates when it opens).
 fn check_schema(conn: &Connection) -> Result<(), NodeError> {
-    sqlite::check_schema(conn, &schema::SCHEMA_VERSION.to_string(), |found| {
-        CorruptError::LedgerSchema {
-            found,
-            reads: schema::SCHEMA_VERSION,
-        }
-    })
+    schema::SCHEMA.check(conn)
 }

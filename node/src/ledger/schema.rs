@@ -2,15 +2,31 @@
 //! bit-cast (SQLite integers are i64), see [`crate::sqlite::int`]; roots and
 //! recipients are their 32-byte canonical encodings.
 
-/// Bumped on any change to the tables; a ledger of another version is
-/// refused rather than misread. Version 2 (credit parts, the last bundle's
-/// step, the stream id in the configuration) is not migrated from 1: a
-/// version-1 gate followed a stream whose signed messages did not name
-/// the stream, which no gate accepts any more.
-pub const SCHEMA_VERSION: i64 = 2;
+use crate::error::CorruptError;
+use crate::sqlite::Schema;
 
-/// Creates every table (in the caller's transaction).
-pub const CREATE: &str = "
+/// The ledger's migrations. A change to the tables is a new step at the
+/// end; a ledger of a later version is refused rather than misread.
+pub const SCHEMA: Schema = Schema {
+    steps: &[VERSION_1, VERSION_2],
+    recorded: ("2", 2),
+    refuse: |found| CorruptError::LedgerSchema {
+        found,
+        reads: SCHEMA.latest(),
+    },
+};
+
+/// Version 1, the tables of a gate whose stream's signed messages did not
+/// name the stream. No gate accepts such a stream any more, so version 2
+/// is not reached from it (a database made before migrations that
+/// records version 1 is refused); the empty step keeps the versions
+/// numbered as those databases record them.
+const VERSION_1: &str = "";
+
+/// Version 2: credit parts, the last bundle's step, the stream id in the
+/// configuration. Also records `schema` = 2 in `meta`, for builds before
+/// migrations.
+const VERSION_2: &str = "
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -91,4 +107,5 @@ CREATE TABLE credits (
     UNIQUE (src, seq, part)
 );
 CREATE INDEX credits_by_recipient ON credits (recipient, id);
+INSERT INTO meta (key, value) VALUES ('schema', '2');
 ";

@@ -7,8 +7,8 @@ use tokio::sync::Semaphore;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde_json::json;
@@ -16,9 +16,8 @@ use serde_json::json;
 use super::actor::EngineHandle;
 use super::engine::{ExitSubmission, IntakeRefusal, SubmitError, UnverifiedSignature};
 use super::metrics::Gauges;
-use crate::http::bearer_matches;
 use crate::http::routes::{self, Route};
-use crate::http::ApiError;
+use crate::http::{Accepts, ApiError, WriteGuard};
 
 /// The largest exit request: a few hundred bytes of JSON, with room.
 pub const MAX_REQUEST: usize = 16 * 1024;
@@ -63,11 +62,23 @@ impl RelayApi {
     }
 }
 
-/// The router.
+/// The router: `POST /v1/exits` behind the token, JSON only, and
+/// [`MAX_REQUEST`] (checked against Content-Length before a byte is
+/// read).
 pub fn router(api: RelayApi) -> Router {
-    routes::router(routes())
-        .layer(DefaultBodyLimit::max(MAX_REQUEST))
-        .with_state(api)
+    let guard = WriteGuard {
+        token: api.token.clone(),
+        closed: None,
+        accepts: Accepts {
+            types: &["application/json"],
+            untyped: false,
+            hint: "send the exit request as application/json",
+        },
+        max_body: MAX_REQUEST,
+        // Load is shed by the engine's own queue limits (503, 429).
+        shed: None,
+    };
+    routes::router(routes(), &guard).with_state(api)
 }
 
 /// The relayer's OpenAPI 3 description, served at `GET /v1/openapi.json`.
@@ -99,34 +110,10 @@ fn error(status: StatusCode, code: &'static str, message: impl std::fmt::Display
 /// [`IntakeRefusal::label`]) and the reason; 400 not a request; 401 no or
 /// another token (`unauthorised`); 408 body too slow; 413 too large; 415
 /// not JSON; 429 the account holds its share of the queue; 503 queue full
-/// or relayer halted.
-async fn submit(
-    State(api): State<RelayApi>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    if !bearer_matches(api.token.as_deref(), &headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorised",
-            "write requests need `Authorization: Bearer <token>`",
-        );
-    }
-    let json_body = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim() == "application/json")
-        });
-    if !json_body {
-        return error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "content_type",
-            "send the exit request as application/json",
-        );
-    }
+/// or relayer halted. The token, the media type and a declared length
+/// past the limit are answered by the route's layers
+/// ([`crate::http::guard`]) before this runs.
+async fn submit(State(api): State<RelayApi>, body: Result<Bytes, BytesRejection>) -> Response {
     // Past the limit, named with it; a body that came too slowly is
     // answered 408 by the deadline layer whatever is said here.
     let body = match body {
@@ -278,12 +265,8 @@ async fn metrics(State(api): State<RelayApi>) -> Response {
         position: engine.view.position,
         halted: engine.halted.is_some(),
     };
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4"),
-        )],
-        api.engine.metrics().render(&gauges),
-    )
-        .into_response()
+    match api.engine.metrics().render(&gauges) {
+        Ok(text) => ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e),
+    }
 }

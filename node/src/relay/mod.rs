@@ -212,13 +212,16 @@ impl Relay {
     }
 }
 
-/// Runs the relayer until SIGTERM or Ctrl-C: the HTTP API, the engine's
-/// thread and the threads that feed it ([`actor`]).
+/// Runs the relayer until `shutdown` completes (the CLI passes
+/// [`crate::http::shutdown_signal`]: SIGTERM or Ctrl-C) or the engine
+/// stops on an error: the HTTP API, the engine's thread and the threads
+/// that feed it ([`actor`]).
 pub fn run(
     relay: Relay,
     source: Box<dyn StreamSource>,
     sink: Box<dyn StreamSink>,
     options: RelayOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), NodeError> {
     options.validate()?;
     let Relay {
@@ -251,7 +254,7 @@ pub fn run(
         // The engine ending on its own (a store failure) ends the service.
         let shutdown = async move {
             tokio::select! {
-                () = crate::http::shutdown_signal() => {}
+                () = shutdown => {}
                 () = ended => {}
             }
         };

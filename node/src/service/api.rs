@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -17,8 +17,9 @@ use tokio::sync::{mpsc, oneshot};
 use super::metrics::Metrics;
 use super::writer::{Job, Request};
 use crate::error::NodeError;
+use crate::http::guard::media_type;
 use crate::http::routes::{self, Route};
-use crate::http::{bearer_matches, ApiError};
+use crate::http::{Accepts, ApiError, Shed, WriteGuard};
 use crate::json::integers_as_strings;
 use crate::ledger::{Depth, LedgerReader, Verdict};
 use crate::report;
@@ -44,24 +45,40 @@ pub struct AppState {
     /// Whether the gate follows a stream: then the stream alone orders its
     /// items, and submissions are refused (409).
     pub following: bool,
-    /// Submissions between their body and the queue at once (beyond,
-    /// 503). Taken only once the body is read whole: a client trickling
-    /// its body holds none (the body deadline ends it; see
-    /// [`crate::http`]), so bodies in memory are bounded by the
-    /// connection cap x `max_body`.
-    pub bodies: Arc<tokio::sync::Semaphore>,
+    /// Submissions in flight at once, from their body read whole to
+    /// their verdict (beyond, 503; see [`crate::http::guard`]).
+    pub in_flight: usize,
 }
 
 /// Idle reader connections kept for reuse.
 const IDLE_READERS: usize = 8;
 
-/// The router over `state`; `max_body` bounds every request body, checked
-/// against Content-Length before a byte is read.
+/// The router over `state`: `POST /v1/items` behind the token, the
+/// following check, its two media types, `max_body` (checked against
+/// Content-Length before a byte is read) and the in-flight cap.
 pub fn router(state: AppState) -> Router {
-    let max_body = state.max_body;
-    routes::router(routes())
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
+    let metrics = state.metrics.clone();
+    let guard = WriteGuard {
+        token: state.token.clone(),
+        closed: state.following.then(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "following",
+                "this gate follows a stream, which alone orders its items: append the item to the stream",
+            )
+        }),
+        accepts: Accepts {
+            types: &[JSON, "application/octet-stream"],
+            untyped: true,
+            hint: "send application/octet-stream (a bundle) or application/json",
+        },
+        max_body: state.max_body,
+        shed: Some(Shed {
+            in_flight: state.in_flight,
+            on_shed: Arc::new(move || metrics.record_queue_full()),
+        }),
+    };
+    routes::router(routes(), &guard).with_state(state)
 }
 
 /// The gate's OpenAPI 3 description, served at `GET /v1/openapi.json`.
@@ -81,92 +98,21 @@ pub fn routes() -> Vec<Route<AppState>> {
     ]
 }
 
-fn authorised(state: &AppState, headers: &HeaderMap) -> bool {
-    bearer_matches(state.token.as_deref(), headers)
-}
+/// The media type of a JSON item; anything else taken is a bundle.
+const JSON: &str = "application/json";
 
 /// `POST /v1/items`: a bundle's bytes (`application/octet-stream`) or a
 /// JSON item (`application/json`). 200 accepted, 422 refused (nothing
-/// changed), 400 not an item, 401 no token, 408 body too slow, 409 the
-/// gate follows a stream, 413 too large, 415 another content type, 503
-/// busy (with Retry-After).
+/// changed), 400 not an item; the route's layers answer 401 no token,
+/// 408 body too slow, 409 the gate follows a stream, 413 too large, 415
+/// another content type and 503 busy (with Retry-After) before this
+/// runs.
 async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Body,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
-    if !authorised(&state, &headers) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorised",
-            "write requests need `Authorization: Bearer <token>`",
-        ));
-    }
-    if state.following {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "following",
-            "this gate follows a stream, which alone orders its items: append the item to the stream",
-        ));
-    }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-    let is_json = match content_type.as_deref() {
-        Some("application/json") => true,
-        Some("application/octet-stream") | None => false,
-        Some(other) => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "content_type",
-                format!("{other}: send application/octet-stream (a bundle) or application/json"),
-            ))
-        }
-    };
-    let busy = |code: &'static str, reason: &str| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, reason)
-            .retry_after()
-            .into_response()
-    };
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!(
-                "larger than the largest valid item ({} bytes)",
-                state.max_body
-            ),
-        )
-    };
-    // Refused on its declared length, before a byte of it is read; a body
-    // without one is cut off at the limit as it streams in.
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > state.max_body as u64) {
-        return Err(too_large());
-    }
-    // Read whole before a permit is taken: a body that stalls fails at
-    // the deadline (408, answered by the layer) and never held one.
-    let body = axum::body::to_bytes(body, state.max_body)
-        .await
-        .map_err(|_| too_large())?;
-    let Ok(reading) = state.bodies.clone().try_acquire_owned() else {
-        state.metrics.record_queue_full();
-        return Ok(busy(
-            "queue_full",
-            "too many submissions in flight; retry later",
-        ));
-    };
-    let item = if is_json {
+    let item = if media_type(&headers).as_deref() == Some(JSON) {
         let item: ItemJson = serde_json::from_slice(&body).map_err(|e| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -178,6 +124,20 @@ async fn submit(
     } else {
         StreamItem::Bundle(body.to_vec())
     };
+    let verdict = judge(&state, item).await?;
+    let status = match verdict {
+        Verdict::Accepted(_) => StatusCode::OK,
+        Verdict::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Ok((status, Json(report::verdict_report(&verdict))).into_response())
+}
+
+/// Puts `item` on the writer's queue and waits for its verdict; a full
+/// queue is 503 with Retry-After.
+async fn judge(state: &AppState, item: StreamItem) -> Result<Verdict, ApiError> {
+    let busy = |code: &'static str, reason: &str| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, reason).retry_after()
+    };
     let (reply, answer) = oneshot::channel();
     let request = Request {
         job: Job::Submit(item),
@@ -185,12 +145,11 @@ async fn submit(
     };
     if let Err(e) = state.queue.try_send(request) {
         state.metrics.record_queue_full();
-        return Ok(match e {
+        return Err(match e {
             mpsc::error::TrySendError::Full(_) => busy("queue_full", "queue full; retry later"),
             mpsc::error::TrySendError::Closed(_) => busy("shutting_down", "shutting down"),
         });
     }
-    drop(reading);
     let (verdict, _) = answer
         .await
         .map_err(|_| {
@@ -201,18 +160,8 @@ async fn submit(
             )
         })?
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
-    let Some(verdict) = verdict else {
-        return Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "no verdict",
-        ));
-    };
-    let status = match verdict {
-        Verdict::Accepted(_) => StatusCode::OK,
-        Verdict::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    Ok((status, Json(report::verdict_report(&verdict))).into_response())
+    verdict
+        .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no verdict"))
 }
 
 /// Runs `f` on a pooled reader connection, off the async runtime.
@@ -326,6 +275,9 @@ async fn blast(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
 /// `GET /metrics`: Prometheus text.
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let (gate, position) = summary(&state).await?;
-    let text = state.metrics.render(&gate, position);
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+    let text = state
+        .metrics
+        .render(&gate, position)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
+    Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
 }

@@ -22,7 +22,7 @@ use bulkhead_verifier::VerifierKeys;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::{NodeError, StreamError, UsageError};
-use crate::http::{bind, shutdown_signal, HttpLimits};
+use crate::http::{bind, HttpLimits};
 use crate::ledger::Ledger;
 use crate::stream::settle::Settling;
 use crate::stream::{StreamSource, StreamSpec};
@@ -104,9 +104,15 @@ pub fn max_item_bytes(config: &GateConfig, keys: &[VerifierKeys]) -> usize {
     bundle.max(json)
 }
 
-/// Runs the service until SIGTERM or Ctrl-C. `max_body` from
-/// [`max_item_bytes`].
-pub fn run(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result<(), NodeError> {
+/// Runs the service on its own runtime until `shutdown` completes (the
+/// CLI passes [`crate::http::shutdown_signal`]: SIGTERM or Ctrl-C).
+/// `max_body` from [`max_item_bytes`].
+pub fn run(
+    ledger: Ledger,
+    max_body: usize,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), NodeError> {
     options.validate()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -115,7 +121,7 @@ pub fn run(ledger: Ledger, max_body: usize, options: ServeOptions) -> Result<(),
         .map_err(NodeError::io("tokio runtime"))?;
     runtime.block_on(async {
         let (listener, _) = bind(options.listen).await?;
-        serve(listener, ledger, max_body, options, shutdown_signal()).await
+        serve(listener, ledger, max_body, options, shutdown).await
     })
 }
 
@@ -186,7 +192,9 @@ pub async fn serve(
         token: options.token.map(Arc::from),
         max_body,
         following: options.follow.is_some(),
-        bodies: Arc::new(tokio::sync::Semaphore::new(options.queue.saturating_add(8))),
+        // What the writer's queue holds, and a few more being read or
+        // judged beyond it.
+        in_flight: options.queue.saturating_add(8),
     };
     let app = api::router(state);
     // The one line a supervisor or a test waits for.

@@ -208,7 +208,7 @@ pub fn spawn(
                             let refusal = match verdict {
                                 Some(Verdict::Refused(r)) => {
                                     log_refusal(&job, kind, r);
-                                    Some(r.label())
+                                    Some(r)
                                 }
                                 _ => None,
                             };

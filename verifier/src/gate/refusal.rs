@@ -536,7 +536,39 @@ mod rule_tests {
             .counted_under(),
             "signers"
         );
-        assert_eq!(Refusal::KnownEvidence(1).counted_under(), "attestation");
-        assert_eq!(Refusal::NoVerifyingKeys.counted_under(), "keys");
+        // A repeated tick was once counted under rule "none" (issue 20):
+        // every refusal is counted under something.
+        for (refusal, counted) in [
+            (
+                Refusal::Bundle(BundleRefusal::Malformed(
+                    bulkhead_protocol::bundle::BundleError::BadMagic,
+                )),
+                "decode",
+            ),
+            (Refusal::TickNotNext { tick: 3, next: 2 }, "tick"),
+            (Refusal::StaleAttestation, "attestation"),
+            (Refusal::KnownEvidence(1), "attestation"),
+            (
+                Refusal::BadGuardianAction(GuardianRefusal::WrongRound),
+                "guardian",
+            ),
+            (
+                Refusal::UnknownSigner {
+                    index: 5,
+                    signers: 3,
+                },
+                "signers",
+            ),
+            (Refusal::NoVerifyingKeys, "keys"),
+            (
+                Refusal::Replay {
+                    first_seq: 0,
+                    next_seq: 1,
+                },
+                "G2",
+            ),
+        ] {
+            assert_eq!(refusal.counted_under(), counted, "{refusal:?}");
+        }
     }
 }

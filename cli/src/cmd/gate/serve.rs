@@ -78,5 +78,10 @@ pub fn execute(dir: &Path, args: ServeArgs, cache: &ParamsCache) -> Result<(), C
     if options.consumer.is_empty() && matches!(options.follow, Some(StreamSpec::Nats(_))) {
         options.consumer = nats::default_name(dir, "gate", ledger.state().config.segment)?;
     }
-    Ok(service::run(ledger, max_body, options)?)
+    Ok(service::run(
+        ledger,
+        max_body,
+        options,
+        bulkhead_node::http::shutdown_signal(),
+    )?)
 }

@@ -26,7 +26,7 @@ mod rows;
 mod schema;
 
 pub use rows::{BatchRow, BatchStatus, StoredExit};
-use schema::{CREATE, DB_FILE, INDEXES, SCHEMA_VERSION};
+use schema::{DB_FILE, SCHEMA};
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
@@ -61,14 +61,11 @@ impl RelayStore {
         let path = Self::path(dir);
         let result = (|| {
             let mut conn = sqlite::create(&path)?;
-            let tx = conn.transaction()?;
-            tx.execute_batch(CREATE)?;
-            tx.execute_batch(INDEXES)?;
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema', ?1), ('base', ?2)",
-                (SCHEMA_VERSION, snapshot_json(base)?),
+            SCHEMA.migrate(&mut conn)?;
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('base', ?1)",
+                [snapshot_json(base)?],
             )?;
-            tx.commit()?;
             Ok(())
         })();
         if result.is_err() {
@@ -81,12 +78,8 @@ impl RelayStore {
     pub fn open(dir: &Path) -> Result<Self, NodeError> {
         // Durable at each commit: an accepted exit or a recorded batch
         // survives power loss, not only a killed process.
-        let conn = sqlite::open_writer(&Self::path(dir), OpenFlags::default())?;
-        sqlite::check_schema(&conn, SCHEMA_VERSION, |found| CorruptError::RelaySchema {
-            found,
-            reads: SCHEMA_VERSION,
-        })?;
-        conn.execute_batch(INDEXES)?;
+        let mut conn = sqlite::open_writer(&Self::path(dir), OpenFlags::default())?;
+        SCHEMA.migrate(&mut conn)?;
         Ok(Self { conn })
     }
 

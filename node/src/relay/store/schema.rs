@@ -1,11 +1,27 @@
-//! The relayer database's tables and indexes.
+//! The relayer database's tables and indexes, as migrations.
+
+use crate::error::CorruptError;
+use crate::sqlite::Schema;
 
 /// The database file in a relayer's state directory.
 pub(super) const DB_FILE: &str = "relay.sqlite";
-/// Bumped on any change to the tables.
-pub(super) const SCHEMA_VERSION: &str = "1";
 
-pub(super) const CREATE: &str = "
+/// The store's migrations. A change to the tables or indexes is a new
+/// step at the end; a store of a later version is refused rather than
+/// misread.
+pub(super) const SCHEMA: Schema = Schema {
+    steps: &[VERSION_1, VERSION_2],
+    recorded: ("1", 1),
+    refuse: |found| CorruptError::RelaySchema {
+        found,
+        reads: SCHEMA.latest(),
+    },
+};
+
+/// Version 1: the queue and the batches. Also records `schema` = 1 in
+/// `meta`, for builds before migrations (which read version 2 too: it
+/// only adds an index).
+const VERSION_1: &str = "
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -46,13 +62,12 @@ CREATE TABLE batches (
     done_ms      INTEGER             -- confirmed or superseded
 );
 CREATE INDEX batches_by_status ON batches (status);
+INSERT INTO meta (key, value) VALUES ('schema', '1');
 ";
 
-/// Indexes added since version 1 of the tables. An index changes no table,
-/// so it does not bump [`SCHEMA_VERSION`]: a store made by an older build
-/// gets them when it is opened (`IF NOT EXISTS`), and an older build still
-/// reads and writes a store that has them.
-pub(super) const INDEXES: &str = "
+/// Version 2: an index. `IF NOT EXISTS`: builds before migrations created
+/// it at each open, so a store they made may have it already.
+const VERSION_2: &str = "
 -- A retried request is the same signed exit: found by its signature (the
 -- request names no nonce), then compared field by field.
 CREATE INDEX IF NOT EXISTS exits_by_signature ON exits (signature);

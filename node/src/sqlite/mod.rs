@@ -2,8 +2,8 @@
 //! relayer's store, and the synthetic ledgers measurements forge.
 //!
 //! One place opens connections with the settings both stores rely on
-//! (WAL, a busy timeout, durable commits), checks the schema version a
-//! store recorded at creation, and encodes integers: SQLite integers are
+//! (WAL, a busy timeout, durable commits), one place versions schemas
+//! ([`migrate`]), and one encodes integers: SQLite integers are
 //! signed 64-bit, so a u64 is stored by bit-cast ([`int`], [`uint`]),
 //! lossless both ways. No store sums or orders u64 columns in SQL (sums
 //! are computed with checked arithmetic in Rust), so the cast changes no
@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::error::{CorruptError, NodeError};
+pub mod migrate;
+
+pub use migrate::Schema;
 
 /// How long a connection waits on another's lock before failing: a
 /// reader may meet the writer mid-checkpoint, and a writer may meet a
@@ -72,24 +74,6 @@ pub fn open_reader(path: &Path) -> Result<Connection, rusqlite::Error> {
     Ok(conn)
 }
 
-/// Refuses a store whose `meta` table records another schema version than
-/// `reads`, with the store's own error (`refuse`, given the version
-/// found), which says what to do about it. A store of another version is
-/// refused rather than misread.
-pub fn check_schema(
-    conn: &Connection,
-    reads: &str,
-    refuse: impl FnOnce(String) -> CorruptError,
-) -> Result<(), NodeError> {
-    let found: String = conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
-        r.get(0)
-    })?;
-    if found != reads {
-        return Err(refuse(found).into());
-    }
-    Ok(())
-}
-
 /// Removes a database file and its WAL companions, after a failed
 /// creation: nothing half-made stays behind.
 pub fn remove_database(path: &Path) {
@@ -112,27 +96,5 @@ mod tests {
         assert_eq!(int(u64::MAX), -1);
         assert_eq!(int(1 << 63), i64::MIN);
         assert_eq!(int(7), 7);
-    }
-
-    #[test]
-    fn another_schema_version_is_refused_with_the_stores_error() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-             INSERT INTO meta VALUES ('schema', '1');",
-        )
-        .unwrap();
-        check_schema(&conn, "1", |_| unreachable!()).unwrap();
-        let refused = check_schema(&conn, "2", |found| CorruptError::RelaySchema {
-            found,
-            reads: "2",
-        });
-        assert!(
-            matches!(
-                refused,
-                Err(NodeError::Corrupt(CorruptError::RelaySchema { ref found, .. })) if found == "1"
-            ),
-            "{refused:?}"
-        );
     }
 }
