@@ -67,6 +67,23 @@ fn at_the_end(dir: &Path, url: &str) {
     );
 }
 
+/// The names of process `pid`'s threads (Linux's `/proc/PID/task/*/comm`,
+/// cut at 15 bytes).
+fn thread_names(pid: u32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|task| {
+            let comm = task.ok()?.path().join("comm");
+            Some(std::fs::read_to_string(comm).ok()?.trim().to_owned())
+        })
+        .collect()
+}
+
+/// How many threads of process `pid` are named `name`.
+fn threads_named(pid: u32, name: &str) -> usize {
+    thread_names(pid).iter().filter(|n| *n == name).count()
+}
+
 fn permission_violation(answer: Answer, subject: &str) {
     match answer {
         Answer::Refused(line) => assert!(
@@ -285,6 +302,14 @@ fn two_gate_directories_of_one_segment_get_their_own_consumers() {
     for dir in &dirs {
         at_the_end(dir, &nats.url);
         assert_eq!(follow_state(dir), (3, EPOCH + 2), "the whole stream");
+    }
+    // One runtime per service: the stream's client runs on the gate's own
+    // (a connection opened outside a service gets a runtime of its own,
+    // whose thread is named "nats").
+    for gate in &gates {
+        assert_eq!(threads_named(gate.child.id(), "nats"), 0);
+        let names = thread_names(gate.child.id());
+        assert!(names.iter().any(|n| n.starts_with("tokio-rt")), "{names:?}");
     }
     let mut admin = Wire::connect(&nats.url, "admin");
     for name in &names {

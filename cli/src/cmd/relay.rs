@@ -135,15 +135,9 @@ fn serve(args: ServeArgs, cache: &ParamsCache) -> Result<(), CliError> {
     // Refused here, before a consumer is made or anything published, if
     // the state directory follows another stream.
     relay.bind_stream(&stream)?;
-    let source = stream.source(
-        &format!("relay-{}", relay.segment()),
-        relay.stream_position(),
-    )?;
-    let sink = stream.sink()?;
     Ok(relay::run(
         relay,
-        source,
-        sink,
+        &stream,
         options,
         bulkhead_node::http::shutdown_signal(),
     )?)

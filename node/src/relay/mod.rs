@@ -44,7 +44,7 @@ use bulkhead_verifier::VerifierKeys;
 use crate::error::{NodeError, UsageError};
 use crate::http::HttpLimits;
 use crate::lock::StateLock;
-use crate::stream::{StreamSink, StreamSource};
+use crate::stream::StreamSpec;
 use engine::{BatchPolicy, Engine};
 use metrics::RelayMetrics;
 use store::RelayStore;
@@ -182,7 +182,7 @@ impl Relay {
     /// Binds the relayer's state directory to `spec`'s stream before it
     /// follows or publishes anything: the first time it is recorded,
     /// later another stream is refused ([`NodeError::OtherStream`]).
-    pub fn bind_stream(&mut self, spec: &crate::stream::StreamSpec) -> Result<(), NodeError> {
+    pub fn bind_stream(&mut self, spec: &StreamSpec) -> Result<(), NodeError> {
         let found = spec.identify(self.engine.stream_id())?;
         self.watcher.bind_stream(&found)
     }
@@ -218,8 +218,7 @@ impl Relay {
 /// that feed it ([`actor`]).
 pub fn run(
     relay: Relay,
-    source: Box<dyn StreamSource>,
-    sink: Box<dyn StreamSink>,
+    stream: &StreamSpec,
     options: RelayOptions,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), NodeError> {
@@ -231,6 +230,21 @@ pub fn run(
         watcher,
         keys,
     } = relay;
+    // The service's one runtime: the HTTP API, and the stream's client
+    // (its connections are opened inside it, below).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(NodeError::io("tokio runtime"))?;
+    let (source, sink) = {
+        let _inside = runtime.enter();
+        let consumer = format!("relay-{}", engine.segment());
+        (
+            stream.source(&consumer, watcher.position())?,
+            stream.sink()?,
+        )
+    };
     let metrics = Arc::new(RelayMetrics::default());
     let (handle, engine_thread) = actor::start_relay(
         engine,
@@ -240,11 +254,6 @@ pub fn run(
         (keys, options.in_flight, options.threads),
         metrics,
     )?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(NodeError::io("tokio runtime"))?;
     let api = api::RelayApi::new(handle, options.token.map(Arc::from));
     let ended = engine_thread.ended();
     let served = runtime.block_on(async {

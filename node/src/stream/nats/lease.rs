@@ -112,11 +112,14 @@ pub(super) async fn take(connection: &Connection, consumer: &str) -> Result<(), 
         .into());
     }
     tracing::info!(consumer, "consumer lease taken");
-    tokio::spawn(async move {
+    let holding = tokio::spawn(async move {
         while let Some(question) = lease.next().await {
             answer(&client, question, &me).await;
         }
     });
+    // The runtime may be the service's, which outlives the connection:
+    // the connection ends the task when it goes.
+    connection.own_task(holding.abort_handle());
     Ok(())
 }
 

@@ -27,8 +27,10 @@
 //! take messages from the first.
 //!
 //! The client is async; this module gives the synchronous
-//! [`StreamSource`] and [`StreamSink`] the services use, on a small
-//! runtime of its own.
+//! [`StreamSource`] and [`StreamSink`] the services use. A connection
+//! opened inside a service's runtime (a thread that entered it, or one of
+//! its blocking tasks) runs its client on that runtime, so a service has
+//! one; a one-shot command gets a small runtime for its connection.
 
 mod consumer;
 mod error;
@@ -169,35 +171,85 @@ where
     move |e| StreamError::nats(what)(Box::new(e))
 }
 
-/// A connection and the runtime its client runs on.
-struct Connection {
-    runtime: Option<tokio::runtime::Runtime>,
-    jetstream: jetstream::Context,
-    /// The server's permissions violations on this connection (the first
-    /// few). The server answers a refused publish or subscription with an
-    /// error line of its own, not a reply, so a request only times out;
-    /// this keeps the server's words for the error the operator sees.
-    refused: Arc<Mutex<Vec<String>>>,
+/// Where a connection's client runs.
+enum ClientRuntime {
+    /// The service's own runtime, entered by the thread that opened the
+    /// connection.
+    Service(tokio::runtime::Handle),
+    /// A runtime of the connection's own (a one-shot command has none);
+    /// taken only when the connection is dropped.
+    Own(Option<tokio::runtime::Runtime>),
 }
 
-impl Drop for Connection {
-    fn drop(&mut self) {
-        // Services drop their source inside their own async runtime,
-        // where a blocking shutdown would panic.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
+impl ClientRuntime {
+    /// The runtime the caller runs in, if it is a service's (multi-thread:
+    /// its workers drive the client while a blocking thread waits), or a
+    /// new one.
+    fn find() -> Result<Self, NodeError> {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        if let Ok(handle) = Handle::try_current() {
+            if handle.runtime_flavor() == RuntimeFlavor::MultiThread {
+                return Ok(ClientRuntime::Service(handle));
+            }
         }
-    }
-}
-
-impl Connection {
-    fn open(address: &NatsAddress) -> Result<Self, NodeError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("nats")
             .enable_all()
             .build()
             .map_err(NodeError::io("NATS runtime"))?;
+        Ok(ClientRuntime::Own(Some(runtime)))
+    }
+
+    /// Runs `future` to completion there, from a thread that is not one
+    /// of the runtime's workers.
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        match self {
+            ClientRuntime::Service(handle) => handle.block_on(future),
+            ClientRuntime::Own(Some(runtime)) => runtime.block_on(future),
+            ClientRuntime::Own(None) => {
+                unreachable!("the runtime is only taken when the connection is dropped")
+            }
+        }
+    }
+}
+
+/// A connection and the runtime its client runs on.
+struct Connection {
+    runtime: ClientRuntime,
+    jetstream: jetstream::Context,
+    /// The server's permissions violations on this connection (the first
+    /// few). The server answers a refused publish or subscription with an
+    /// error line of its own, not a reply, so a request only times out;
+    /// this keeps the server's words for the error the operator sees.
+    refused: Arc<Mutex<Vec<String>>>,
+    /// Tasks the connection started that must end with it.
+    tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        for task in self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            task.abort();
+        }
+        // A connection may be dropped inside an async runtime, where a
+        // blocking shutdown of its own would panic.
+        if let ClientRuntime::Own(runtime) = &mut self.runtime {
+            if let Some(runtime) = runtime.take() {
+                runtime.shutdown_background();
+            }
+        }
+    }
+}
+
+impl Connection {
+    fn open(address: &NatsAddress) -> Result<Self, NodeError> {
+        let runtime = ClientRuntime::find()?;
         let refused = Arc::new(Mutex::new(Vec::new()));
         let record = refused.clone();
         // The JetStream context starts a task: made inside the runtime.
@@ -240,10 +292,19 @@ impl Connection {
                 })
         })?;
         Ok(Self {
-            runtime: Some(runtime),
+            runtime,
             jetstream,
             refused,
+            tasks: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Ends `task` when the connection is dropped.
+    fn own_task(&self, task: tokio::task::AbortHandle) {
+        self.tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(task);
     }
 
     /// The server's permissions violations so far, in one line (`None`
@@ -270,10 +331,7 @@ impl Connection {
 
     /// Runs `future` to completion on the connection's runtime.
     fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
-        match &self.runtime {
-            Some(runtime) => runtime.block_on(future),
-            None => unreachable!("the runtime is only taken when the connection is dropped"),
-        }
+        self.runtime.block_on(future)
     }
 }
 
@@ -340,5 +398,47 @@ impl StreamSink for NatsSink {
                 })?;
             Ok(ack.sequence)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClientRuntime;
+
+    #[test]
+    fn a_connection_runs_on_the_services_runtime_and_only_a_one_shot_has_its_own() {
+        assert!(matches!(
+            ClientRuntime::find(),
+            Ok(ClientRuntime::Own(Some(_)))
+        ));
+        let service = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        // A thread that entered it (the relayer's), and one of its
+        // blocking tasks (the gate's).
+        {
+            let _inside = service.enter();
+            assert!(matches!(
+                ClientRuntime::find(),
+                Ok(ClientRuntime::Service(_))
+            ));
+        }
+        let blocking = service
+            .spawn_blocking(|| matches!(ClientRuntime::find(), Ok(ClientRuntime::Service(_))));
+        let found = service.block_on(blocking).unwrap();
+        assert!(found);
+        // A current-thread runtime cannot drive the client from another
+        // thread: a connection opened there gets its own.
+        let single = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _inside = single.enter();
+        assert!(matches!(
+            ClientRuntime::find(),
+            Ok(ClientRuntime::Own(Some(_)))
+        ));
     }
 }
