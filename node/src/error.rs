@@ -75,6 +75,12 @@ pub enum NodeError {
     /// shutdown): nothing more can be admitted.
     #[error("the relayer's engine has stopped")]
     Stopped,
+    /// A thread the relayer needs ended (it panicked; its log says why).
+    #[error("the relayer's {thread} thread ended")]
+    ThreadEnded {
+        /// The thread's name.
+        thread: &'static str,
+    },
     /// An item submitted directly to a gate that follows a stream: the
     /// stream alone orders its items, or this gate would part ways with
     /// every other gate.

@@ -165,6 +165,7 @@ impl EngineHandle {
                         metrics,
                         publisher,
                         publishing: None,
+                        held_view: None,
                         passes,
                     };
                     let stopped = actor.run(&inbox);
@@ -256,10 +257,17 @@ pub fn start_relay(
     let (publications, publisher_inbox) = mpsc::channel();
     let (handle, engine_thread) =
         EngineHandle::spawn(engine, watcher.view(), metrics, Some(publications), true)?;
-    let spawn = |name: &str, work: Box<dyn FnOnce() + Send>| {
+    let spawn = |name: &'static str, work: Box<dyn FnOnce() + Send>| {
+        let ended = FeederEnded {
+            thread: name,
+            commands: handle.commands.clone(),
+        };
         std::thread::Builder::new()
             .name(name.into())
-            .spawn(work)
+            .spawn(move || {
+                let _ended = ended;
+                work()
+            })
             .map(drop)
             .map_err(NodeError::io("relay thread"))
     };
@@ -282,6 +290,23 @@ pub fn start_relay(
     Ok((handle, engine_thread))
 }
 
+/// Tells the engine when a feeding thread ends, however it ends (a panic
+/// included): a relayer missing its watcher, prover or publisher would
+/// go on taking requests it can never publish. A feeder ends on its own
+/// only when the engine has stopped, and then nobody hears this.
+struct FeederEnded {
+    thread: &'static str,
+    commands: Sender<Command>,
+}
+
+impl Drop for FeederEnded {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Failed(NodeError::ThreadEnded {
+            thread: self.thread,
+        }));
+    }
+}
+
 /// The engine's thread.
 struct Actor {
     engine: Engine,
@@ -291,6 +316,12 @@ struct Actor {
     publisher: Option<Sender<Publication>>,
     /// The batch with the publisher now: one at a time, in sequence order.
     publishing: Option<u64>,
+    /// A view that came while a batch was with the publisher, with the
+    /// watcher waiting on it: reconciled only once the publisher has
+    /// answered, so the engine never reads the stream past a publication
+    /// it has not recorded (it would take its own bundle, refused under a
+    /// quarantine since released, for a refusal of another kind).
+    held_view: Option<(StreamView, oneshot::Sender<()>)>,
     /// Whether passes run (a relayer), or only commands (an API alone).
     passes: bool,
 }
@@ -337,9 +368,11 @@ impl Actor {
                 let _ = reply.send(outcome);
             }
             Command::View { view, reconciled } => {
-                self.view = view;
-                self.reconcile()?;
-                let _ = reconciled.send(());
+                if self.publishing.is_some() {
+                    self.held_view = Some((view, reconciled));
+                } else {
+                    self.take_view(view, reconciled)?;
+                }
             }
             Command::TakeJobs { max, reply } => {
                 let jobs = self
@@ -365,17 +398,16 @@ impl Actor {
                 position,
                 oldest_ms,
             } => {
-                self.publishing = None;
                 self.engine.published(id, position)?;
                 self.metrics.published(Duration::from_millis(
                     store::now_ms().saturating_sub(oldest_ms),
                 ));
                 tracing::info!(batch = id, position, "bundle published");
+                self.publisher_answered()?;
             }
             Command::NotPublished { id } => {
-                if self.publishing == Some(id) {
-                    self.publishing = None;
-                }
+                tracing::debug!(batch = id, "not published; it is handed over again");
+                self.publisher_answered()?;
             }
             Command::Run(work) => {
                 work(&mut self.engine);
@@ -385,6 +417,29 @@ impl Actor {
             Command::Stop => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// Reconciles with the view after one more stream entry and lets the
+    /// watcher read the next.
+    fn take_view(
+        &mut self,
+        view: StreamView,
+        reconciled: oneshot::Sender<()>,
+    ) -> Result<(), NodeError> {
+        self.view = view;
+        self.reconcile()?;
+        let _ = reconciled.send(());
+        Ok(())
+    }
+
+    /// The publisher is free again: the view held meanwhile is taken now
+    /// that the publication is recorded.
+    fn publisher_answered(&mut self) -> Result<(), NodeError> {
+        self.publishing = None;
+        match self.held_view.take() {
+            Some((view, reconciled)) => self.take_view(view, reconciled),
+            None => Ok(()),
+        }
     }
 
     fn reconcile(&mut self) -> Result<(), NodeError> {

@@ -52,7 +52,7 @@ impl RelayReader {
         // A panic while reading left nothing half-written: the connection
         // only reads.
         let store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        read(&store, &engine)
+        store.snapshot_read(|store| read(store, &engine))
     }
 
     /// Where exit `id` is ([`report::exit_status`]).

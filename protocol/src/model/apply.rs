@@ -82,7 +82,12 @@ impl SegmentState {
                 slot,
                 amount: exit.amount,
             };
-            let amount = u64::try_from(exit.amount).map_err(|_| out_of_range.clone())?;
+            // The amount's range (1..2^64) is read before the account, as
+            // the protocol orders the checks.
+            let amount = u64::try_from(exit.amount)
+                .ok()
+                .filter(|a| *a > 0)
+                .ok_or_else(|| out_of_range.clone())?;
             let index = exit.account;
             let account = match running.get(&index) {
                 Some(account) => *account,

@@ -92,6 +92,18 @@ impl RelayStore {
         })
     }
 
+    /// Runs `read` in one read transaction: every query in it sees the
+    /// store as of one commit (an exit and its batch row, say, never one
+    /// from before a supersede and the other from after).
+    pub fn snapshot_read<R>(
+        &self,
+        read: impl FnOnce(&Self) -> Result<R, NodeError>,
+    ) -> Result<R, NodeError> {
+        // Read only: dropping it rolls back, which changes nothing.
+        let _snapshot = self.conn.unchecked_transaction()?;
+        read(self)
+    }
+
     /// The segment state at the last confirmed batch.
     pub fn base(&self) -> Result<Snapshot, NodeError> {
         let text: String = self
