@@ -431,3 +431,6 @@ impl Actor {
         self.reader.publish(self.engine.snapshot(&self.view));
     }
 }
+
+#[cfg(test)]
+mod tests;
