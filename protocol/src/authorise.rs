@@ -199,11 +199,13 @@ pub fn authorise_exit(
     public_key: &[u8; 32],
     signature: &[u8; 64],
 ) -> Result<(), ExitAuthorisationError> {
-    let signs = exit_signer(exit, public_key, signature)?;
-    if signs(exit.nonce) {
-        Ok(())
-    } else {
-        Err(signature_failure(exit.nonce, signs))
+    match check_exit_signature(exit, public_key, signature) {
+        // Failed at its nonce: say which nonce it is for, if a nearby one.
+        Err(ExitAuthorisationError::BadSignature) => Err(signature_failure(
+            exit.nonce,
+            exit_signer(exit, public_key, signature)?,
+        )),
+        checked => checked,
     }
 }
 
@@ -212,7 +214,7 @@ pub fn authorise_exit(
 /// [`ExitAuthorisationError::BadSignature`] without trying nearby nonces;
 /// [`explain_exit_signature`] says why, at up to `2 x 64` more
 /// verifications, for a caller that can afford them where it does not
-/// hold up others (a service answers under a lock with this one).
+/// hold up others (the relayer's engine thread answers with this one).
 pub fn check_exit_signature(
     exit: &ExitAuthorisation,
     public_key: &[u8; 32],
