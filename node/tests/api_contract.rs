@@ -18,19 +18,16 @@ use bulkhead_node::ledger::Ledger;
 use bulkhead_node::relay;
 use bulkhead_node::relay::actor::EngineHandle;
 use bulkhead_node::relay::api::RelayApi;
-use bulkhead_node::relay::engine::{BatchPolicy, Engine, StreamView};
-use bulkhead_node::relay::store::RelayStore;
+use bulkhead_node::relay::engine::BatchPolicy;
 use bulkhead_node::service::api::AppState;
 use bulkhead_node::service::metrics::Metrics;
 use bulkhead_node::service::writer::{Job, Request};
 use bulkhead_node::service::{self, max_item_bytes, ServeOptions};
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::snapshot::Snapshot;
-use bulkhead_testkit::chain::{config, tick, verifier_keys, EPOCH, SEED, SHAPE};
-use bulkhead_testkit::gate::STREAM_ID;
+use bulkhead_testkit::chain::{config, tick, verifier_keys, EPOCH, SEED};
 use bulkhead_testkit::http::{self, Answer};
 use bulkhead_testkit::sample::ASSET;
-use bulkhead_testkit::signed::{exit_request_json, segment};
+use bulkhead_testkit::signed::exit_request_json;
 use common::{until, Server};
 use serde_json::Value;
 
@@ -185,24 +182,14 @@ fn every_gate_error_is_one_json_shape() {
 /// A relayer of segment 1 in `dir` (no prover: the door alone), with a
 /// token and room for one queued exit.
 fn relayer(dir: &std::path::Path) -> Server {
-    std::fs::create_dir_all(dir).unwrap();
-    let state = segment(SEED, 1, &SHAPE).unwrap();
-    RelayStore::create(dir, &Snapshot::from_state(&state, SHAPE)).unwrap();
     let policy = BatchPolicy {
         deadline: Duration::from_secs(3600),
         max_queued: 1,
         max_queued_per_account: 1,
     };
-    let engine = Engine::open(dir, policy, STREAM_ID).unwrap();
-    let view = StreamView {
-        position: 0,
-        epoch: EPOCH,
-        next_seq: 0,
-        quarantined: false,
-        boundary: Fp::zero(),
-    };
+    let engine = common::relay_engine(dir, policy);
     let api = RelayApi::new(
-        EngineHandle::start(engine, view).unwrap().0,
+        EngineHandle::start(engine, common::view()).unwrap().0,
         Some(TOKEN.into()),
     );
     Server::start(move |listener, stopped| {

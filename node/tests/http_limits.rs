@@ -23,15 +23,12 @@ use bulkhead_node::ledger::Ledger;
 use bulkhead_node::relay;
 use bulkhead_node::relay::actor::EngineHandle;
 use bulkhead_node::relay::api::RelayApi;
-use bulkhead_node::relay::engine::{BatchPolicy, Engine, StreamView};
-use bulkhead_node::relay::store::RelayStore;
+use bulkhead_node::relay::engine::BatchPolicy;
 use bulkhead_node::service::{self, max_item_bytes, ServeOptions};
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::snapshot::Snapshot;
-use bulkhead_testkit::chain::{config, tick, verifier_keys, EPOCH, SEED, SHAPE};
-use bulkhead_testkit::gate::STREAM_ID;
+use bulkhead_testkit::chain::{config, tick, verifier_keys, EPOCH, SEED};
 use bulkhead_testkit::sample::ASSET;
-use bulkhead_testkit::signed::{exit_request_json, segment};
+use bulkhead_testkit::signed::exit_request_json;
 use common::{until, Server, PATIENCE};
 
 fn limits(max_connections: usize, header_ms: u64, body_ms: u64) -> HttpLimits {
@@ -275,22 +272,13 @@ fn gate_idle_flood_leaves_status_answered() {
 
 /// A relayer of segment 1 in `dir` (no prover: the door alone).
 fn relayer(dir: &std::path::Path, limits: HttpLimits) -> Server {
-    let state = segment(SEED, 1, &SHAPE).unwrap();
-    RelayStore::create(dir, &Snapshot::from_state(&state, SHAPE)).unwrap();
     let policy = BatchPolicy {
         deadline: Duration::from_secs(60),
         max_queued: 100,
         max_queued_per_account: 10,
     };
-    let engine = Engine::open(dir, policy, STREAM_ID).unwrap();
-    let view = StreamView {
-        position: 0,
-        epoch: EPOCH,
-        next_seq: 0,
-        quarantined: false,
-        boundary: Fp::zero(),
-    };
-    let api = RelayApi::new(EngineHandle::start(engine, view).unwrap().0, None);
+    let engine = common::relay_engine(dir, policy);
+    let api = RelayApi::new(EngineHandle::start(engine, common::view()).unwrap().0, None);
     Server::start(move |listener, stopped| relay::serve_api(listener, api, limits, until(stopped)))
 }
 

@@ -15,28 +15,24 @@ use bulkhead_node::relay::api::RelayApi;
 use bulkhead_node::relay::engine::{
     BatchPolicy, Engine, ExitSubmission, IntakeRefusal, SubmitError,
 };
-use bulkhead_node::relay::store::{now_ms, RelayStore};
+use bulkhead_node::relay::store::now_ms;
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_prover::ExitAuthorisationError;
-use bulkhead_testkit::chain::{SEED, SHAPE};
-use bulkhead_testkit::gate::STREAM_ID;
+use bulkhead_testkit::chain::SEED;
 use bulkhead_testkit::http;
 use bulkhead_testkit::sample::ASSET;
-use bulkhead_testkit::signed::{exit_request_json, segment};
+use bulkhead_testkit::signed::exit_request_json;
 use common::{until, view, Server};
 
 const SRC: u64 = 1;
 
 fn engine(dir: &Path, share: usize) -> Engine {
-    let state = segment(SEED, SRC, &SHAPE).unwrap();
-    RelayStore::create(dir, &Snapshot::from_state(&state, SHAPE)).unwrap();
     let policy = BatchPolicy {
         deadline: Duration::from_secs(60),
         max_queued: 100,
         max_queued_per_account: share,
     };
-    Engine::open(dir, policy, STREAM_ID).unwrap()
+    common::relay_engine(dir, policy)
 }
 
 /// Account `account`'s (of asset 1) exit of 10 to segment 2 at `nonce`.

@@ -12,28 +12,23 @@ use bulkhead_node::relay;
 use bulkhead_node::relay::actor::EngineHandle;
 use bulkhead_node::relay::api::RelayApi;
 use bulkhead_node::relay::engine::{BatchPolicy, Engine, ExitSubmission};
-use bulkhead_node::relay::store::RelayStore;
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::snapshot::Snapshot;
-use bulkhead_testkit::chain::{SEED, SHAPE};
-use bulkhead_testkit::gate::STREAM_ID;
+use bulkhead_testkit::chain::SEED;
 use bulkhead_testkit::http;
 use bulkhead_testkit::sample::ASSET;
-use bulkhead_testkit::signed::{exit_request_json, segment};
+use bulkhead_testkit::signed::exit_request_json;
 use common::{until, view, Server};
 use serde_json::{json, Value};
 
 const SRC: u64 = 1;
 
 fn engine(dir: &Path) -> Engine {
-    let state = segment(SEED, SRC, &SHAPE).unwrap();
-    RelayStore::create(dir, &Snapshot::from_state(&state, SHAPE)).unwrap();
     let policy = BatchPolicy {
         deadline: Duration::from_secs(60),
         max_queued: 100,
         max_queued_per_account: 10,
     };
-    Engine::open(dir, policy, STREAM_ID).unwrap()
+    common::relay_engine(dir, policy)
 }
 
 /// Account `account`'s signed exit of `amount` at nonce 0, integers as

@@ -18,12 +18,10 @@ use bulkhead_node::relay::api::RelayApi;
 use bulkhead_node::relay::engine::{BatchPolicy, Engine, ExitStage, ExitSubmission};
 use bulkhead_node::relay::store::{now_ms, BatchStatus, RelayStore};
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::snapshot::Snapshot;
-use bulkhead_testkit::chain::{SEED, SHAPE};
-use bulkhead_testkit::gate::STREAM_ID;
+use bulkhead_testkit::chain::SEED;
 use bulkhead_testkit::http::{self, Answer};
 use bulkhead_testkit::sample::ASSET;
-use bulkhead_testkit::signed::{exit_request_json, segment};
+use bulkhead_testkit::signed::exit_request_json;
 use common::{until, view, Server};
 use serde_json::{json, Value};
 
@@ -34,16 +32,12 @@ const BEARER: &str = "Authorization: Bearer sesame";
 /// An engine over a new store in `dir` (or the one there), forming a
 /// batch as soon as anything is queued.
 fn engine(dir: &Path) -> Engine {
-    if !RelayStore::path(dir).exists() {
-        let state = segment(SEED, SRC, &SHAPE).unwrap();
-        RelayStore::create(dir, &Snapshot::from_state(&state, SHAPE)).unwrap();
-    }
     let policy = BatchPolicy {
         deadline: Duration::ZERO,
         max_queued: 100,
         max_queued_per_account: 100,
     };
-    Engine::open(dir, policy, STREAM_ID).unwrap()
+    common::relay_engine(dir, policy)
 }
 
 /// Account `account`'s (of asset 1, holding 1000) exit of `amount` to

@@ -1,14 +1,20 @@
-//! Shared by the node's HTTP tests: a server on a free loopback port, on
-//! its own runtime, shut down gracefully when dropped.
+//! Shared by the node's tests: a server on a free loopback port, on its
+//! own runtime, shut down gracefully when dropped; a relayer's engine over
+//! the sample segment; the stream as it first sees it.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
-use bulkhead_node::relay::engine::StreamView;
+use bulkhead_node::relay::engine::{BatchPolicy, Engine, StreamView};
+use bulkhead_node::relay::store::RelayStore;
 use bulkhead_protocol::hash::Fp;
-use bulkhead_testkit::chain::EPOCH;
+use bulkhead_protocol::snapshot::Snapshot;
+use bulkhead_testkit::chain::{EPOCH, SEED, SHAPE};
+use bulkhead_testkit::gate::STREAM_ID;
+use bulkhead_testkit::signed::segment;
 use tokio::sync::oneshot;
 
 /// Longest any one client waits for an answer: generous, never the point.
@@ -76,4 +82,16 @@ pub fn view() -> StreamView {
         quarantined: false,
         boundary: Fp::zero(),
     }
+}
+
+/// A relayer's engine over the sample segment 1 (signed with the test
+/// kit's seeded keys) in `dir`, its store made if `dir` holds none,
+/// batching under `policy`, for the test kit's stream.
+pub fn relay_engine(dir: &Path, policy: BatchPolicy) -> Engine {
+    if !RelayStore::path(dir).exists() {
+        std::fs::create_dir_all(dir).unwrap();
+        let state = segment(SEED, 1, &SHAPE).unwrap();
+        RelayStore::create(dir, &Snapshot::from_state(&state, SHAPE)).unwrap();
+    }
+    Engine::open(dir, policy, STREAM_ID).unwrap()
 }
