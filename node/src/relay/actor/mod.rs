@@ -200,7 +200,8 @@ impl EngineHandle {
     }
 
     /// Runs `work` on the engine's thread, between two commands, and
-    /// returns what it returns; then tells readers what changed.
+    /// returns what it returns; then tells readers what changed. It waits
+    /// for the answer, so call it from a thread, not from async code.
     pub fn with_engine<R: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Engine) -> R + Send + 'static,

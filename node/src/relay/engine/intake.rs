@@ -283,10 +283,11 @@ impl Engine {
         }
         // Every rule of the model that can be settled before the epoch is
         // known, asked of the model's own overlay.
+        let intent = request.intent();
         let admission = self
             .pending
-            .admit(&self.tip, request.intent())
-            .map_err(|refusal| IntakeRefusal::from_pending(refusal, request.intent()))?;
+            .admit(&self.tip, intent)
+            .map_err(|refusal| IntakeRefusal::from_pending(refusal, intent))?;
         let nonce = admission.before.nonce;
         let authorisation =
             request.authorisation(self.stream_id(), self.segment(), &admission.before, nonce);
