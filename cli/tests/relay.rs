@@ -39,7 +39,7 @@ fn follow(root: &Path, stream: &Path) -> (BTreeMap<Fp, Vec<u64>>, u64) {
         }
         position += 1;
     }
-    let next_seq = ledger.state().sources[&1].next_seq;
+    let next_seq = ledger.state().sources[&1].next_seq();
     drop(ledger);
     let reader = LedgerReader::open(&dir).unwrap();
     let mut credits: BTreeMap<Fp, Vec<u64>> = BTreeMap::new();

@@ -52,8 +52,8 @@ fn follow_state(dir: &Path) -> serde_json::Value {
                 serde_json::json!({
                     "tip": bulkhead_protocol::hex::fp_to_hex(&s.tip),
                     "height": s.height,
-                    "boundary": bulkhead_protocol::hex::fp_to_hex(&s.boundary),
-                    "next_seq": s.next_seq,
+                    "boundary": bulkhead_protocol::hex::fp_to_hex(&s.boundary()),
+                    "next_seq": s.next_seq(),
                     "quarantined": s.quarantined.is_some(),
                 }),
             )

@@ -4,20 +4,34 @@
 //! string ([`crate::json`]).
 
 use bulkhead_protocol::hex::fp_to_hex;
-use bulkhead_verifier::gate::{blast_radius, GateRule, GateState};
+use bulkhead_verifier::gate::{blast_radius, import_alarms, GateRule, GateState};
 use serde_json::{json, Value};
 
 use crate::json::integers_as_strings;
 
-/// One source as this gate follows it, or `None` if it is not registered.
+/// One source as this gate follows it, or `None` if it is not registered:
+/// its chain, its boundary as the mirror holds it (live collateral, cap
+/// and window of every declared silo), the value flowing into it and what
+/// it imported, breaker and credits here.
 pub fn source_report(state: &GateState, id: u64) -> Option<Value> {
     let s = state.sources.get(&id)?;
+    let flows: Vec<Value> = s
+        .mirror
+        .silos()
+        .keys()
+        .map(|asset| {
+            let flow = state.flow(id, *asset);
+            json!({ "asset": asset, "inflow": flow.inflow.to_string(), "imported": flow.imported.to_string() })
+        })
+        .collect();
     Some(integers_as_strings(json!({
         "segment": id,
         "tip": fp_to_hex(&s.tip),
         "height": s.height,
-        "boundary": fp_to_hex(&s.boundary),
-        "next_seq": s.next_seq,
+        "boundary": fp_to_hex(&s.boundary()),
+        "next_seq": s.next_seq(),
+        "silos": s.mirror.silos().values().collect::<Vec<_>>(),
+        "flows": flows,
         "last_epoch": s.last_epoch,
         "epoch_inbound": state.inbound_now(id),
         "quarantined": s.quarantined,
@@ -46,6 +60,7 @@ pub fn status_report(state: &GateState, position: u64) -> Value {
         "items_accepted": state.accepted,
         "credited_exits": state.credited_exits,
         "held_exits": state.held.len(),
+        "import_alarms": import_alarms(state),
         "sources": sources,
     }))
 }

@@ -22,6 +22,9 @@ pub const ATTESTATION_DOMAIN: &[u8; 16] = b"bulkhead/attest2";
 pub const GUARDIAN_DOMAIN: &[u8; 16] = b"bulkhead/guard/2";
 /// Domain separator of epoch ticks. Version 2 names the stream.
 pub const TICK_DOMAIN: &[u8; 16] = b"bulkhead/tick/v2";
+/// Domain tag of an import: its own, so no attestation, tick or vote
+/// signature is ever also an import's.
+pub const IMPORT_DOMAIN: &[u8; 16] = b"bulkhead/import1";
 
 /// Bytes of an exit message.
 pub const EXIT_MESSAGE_BYTES: usize = 16 + 8 + 32 + 8 + 8 + 32 + 8;
@@ -129,6 +132,47 @@ pub fn tick_message(stream_id: u64, epoch: u64, time: u64) -> Vec<u8> {
     m
 }
 
+/// What an import says, as its validators sign it: `segment`'s execution
+/// credited `amount` of `asset`, received from other segments, to its
+/// accounts, moving them from `parent` (the root at `height - 1`) to
+/// `root` at `height`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportStatement<'a> {
+    /// The importing segment.
+    pub segment: u64,
+    /// Height of `root` in the segment's chain.
+    pub height: u64,
+    /// The accounts root before the credit.
+    pub parent: &'a Fp,
+    /// The accounts root after it.
+    pub root: &'a Fp,
+    /// The asset.
+    pub asset: u64,
+    /// The amount imported.
+    pub amount: u64,
+}
+
+/// The message validators of the importing segment sign for an import on
+/// stream `stream_id`.
+///
+/// ```text
+/// domain "bulkhead/import1" [16] | stream_id u64 LE | segment u64 LE |
+/// height u64 LE | parent [32] | root [32] | asset u64 LE |
+/// amount u64 LE                                           (120 bytes)
+/// ```
+pub fn import_message(stream_id: u64, import: &ImportStatement<'_>) -> Vec<u8> {
+    let mut m = Vec::with_capacity(16 + 8 * 3 + 64 + 8 * 2);
+    m.extend_from_slice(IMPORT_DOMAIN);
+    m.extend_from_slice(&stream_id.to_le_bytes());
+    m.extend_from_slice(&import.segment.to_le_bytes());
+    m.extend_from_slice(&import.height.to_le_bytes());
+    m.extend_from_slice(import.parent.to_repr().as_ref());
+    m.extend_from_slice(import.root.to_repr().as_ref());
+    m.extend_from_slice(&import.asset.to_le_bytes());
+    m.extend_from_slice(&import.amount.to_le_bytes());
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,7 +184,15 @@ mod tests {
         let attest = attestation_message(0, 0, 1, &a, &b);
         let guard = guardian_message(0, GuardianScopeByte::Stream, 0, true, 0);
         let tick = tick_message(0, 1, 2);
-        let domains = [&exit[..16], &attest[..16], &guard[..16], &tick[..16]];
+        let import = import_message(0, &statement(&a, &b));
+        assert_eq!(import.len(), 120);
+        let domains = [
+            &exit[..16],
+            &attest[..16],
+            &guard[..16],
+            &tick[..16],
+            &import[..16],
+        ];
         for (i, a) in domains.iter().enumerate() {
             for b in &domains[i + 1..] {
                 assert_ne!(a, b);
@@ -165,6 +217,20 @@ mod tests {
         );
         assert_ne!(tick_message(1, 1, 2), tick_message(2, 1, 2));
         assert_eq!(tick_message(5, 1, 2)[16..24], 5u64.to_le_bytes());
+        let import = statement(&a, &b);
+        assert_ne!(import_message(1, &import), import_message(2, &import));
+        assert_eq!(import_message(5, &import)[16..24], 5u64.to_le_bytes());
+    }
+
+    fn statement<'a>(parent: &'a Fp, root: &'a Fp) -> ImportStatement<'a> {
+        ImportStatement {
+            segment: 3,
+            height: 4,
+            parent,
+            root,
+            asset: 1,
+            amount: 50,
+        }
     }
 
     #[test]

@@ -68,6 +68,19 @@ pub enum MirrorError {
         /// Why.
         refusal: SiloRefusal,
     },
+    /// An import would raise the collateral past 2^64 - 1.
+    #[error("asset {asset}: collateral {collateral} + {amount} passes 2^64 - 1")]
+    CollateralOverflow {
+        /// The asset.
+        asset: u64,
+        /// The collateral now.
+        collateral: u64,
+        /// The amount imported.
+        amount: u64,
+    },
+    /// Live silos restored onto openings that declare other assets.
+    #[error("the live silos are not the declared ones")]
+    OtherSilos,
     /// The exit sequence would pass 2^64.
     #[error("the exit sequence would pass 2^64")]
     SequenceOverflow,
@@ -224,6 +237,28 @@ impl BoundaryMirror {
         })
     }
 
+    /// The mirror of a source followed since registration: the tree from
+    /// the registration's openings, then each declared silo set to its
+    /// live leaf (`live` must declare exactly the same assets) and the
+    /// sequence to `exit_seq`. This is how a store brings a mirror back.
+    pub fn restore(
+        silo_depth: u32,
+        registered: impl IntoIterator<Item = (Silo, Vec<Fp>)>,
+        lanes_root: Fp,
+        live: &BTreeMap<u64, Silo>,
+        exit_seq: u64,
+    ) -> Result<Self, MirrorError> {
+        let mut mirror = Self::new(silo_depth, registered, lanes_root, exit_seq)?;
+        if !mirror.silos.keys().eq(live.keys()) || live.iter().any(|(a, s)| s.asset != *a) {
+            return Err(MirrorError::OtherSilos);
+        }
+        for silo in live.values() {
+            mirror.tree.set_leaf(silo.asset, silo.leaf());
+        }
+        mirror.silos = live.clone();
+        Ok(mirror)
+    }
+
     /// The boundary root: `H(silos root, lanes root, exit_seq)`.
     pub fn root(&self) -> Fp {
         hash::boundary_root(self.tree.root(), self.lanes_root, fp(self.exit_seq))
@@ -269,9 +304,49 @@ impl BoundaryMirror {
             .exit_seq
             .checked_add(instance.exit_count)
             .ok_or(MirrorError::SequenceOverflow)?;
-        self.tree.set_leaf(asset, after.leaf());
-        self.silos.insert(asset, after);
+        self.set_silo(after);
         self.exit_seq = exit_seq;
         Ok(self.root())
+    }
+
+    /// Raises the collateral of `asset`'s silo by an import of `amount`
+    /// (rule G7), all or nothing; the window and cap stay. Returns the new
+    /// root.
+    pub fn apply_import(&mut self, asset: u64, amount: u64) -> Result<Fp, MirrorError> {
+        let silo = *self
+            .silos
+            .get(&asset)
+            .ok_or(MirrorError::UndeclaredSilo { asset })?;
+        let collateral =
+            silo.collateral
+                .checked_add(amount)
+                .ok_or(MirrorError::CollateralOverflow {
+                    asset,
+                    collateral: silo.collateral,
+                    amount,
+                })?;
+        self.set_silo(Silo { collateral, ..silo });
+        Ok(self.root())
+    }
+
+    /// Replaces a declared silo's leaf (the caller checked it is one).
+    fn set_silo(&mut self, silo: Silo) {
+        self.tree.set_leaf(silo.asset, silo.leaf());
+        self.silos.insert(silo.asset, silo);
+    }
+}
+
+/// A mirror is written as what it knows: the live silos, the lanes root,
+/// the exit sequence and the root they hash to (the tree's siblings come
+/// from the registration).
+impl serde::Serialize for BoundaryMirror {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("BoundaryMirror", 4)?;
+        out.serialize_field("silos", &self.silos.values().collect::<Vec<_>>())?;
+        out.serialize_field("lanes_root", &crate::hex::fp_to_hex(&self.lanes_root))?;
+        out.serialize_field("exit_seq", &self.exit_seq.to_string())?;
+        out.serialize_field("root", &crate::hex::fp_to_hex(&self.root()))?;
+        out.end()
     }
 }

@@ -312,7 +312,7 @@ fn a_source_registered_after_its_first_exits_is_followed_from_next_seq() {
         Refusal::Replay { .. }
     ));
     accept(&mut g, item(&bundles()[1]));
-    assert_eq!(g.state().sources[&1].next_seq, 4);
+    assert_eq!(g.state().sources[&1].next_seq(), 4);
 }
 
 #[test]

@@ -23,7 +23,7 @@ fn follows_a_chain_and_credits_its_exits() {
     accept(&mut g, tick(EPOCH + 1));
     accept(&mut g, item(&b[2]));
     let s = g.state();
-    assert_eq!(s.sources[&1].next_seq, 6);
+    assert_eq!(s.sources[&1].next_seq(), 6);
     assert_eq!(s.sources[&1].tip, b[2].instance.accounts_after);
     assert_eq!(s.credited_exits, 6);
     assert_eq!(s.sources[&1].credited[&sample::ASSET], 90);
@@ -32,7 +32,7 @@ fn follows_a_chain_and_credits_its_exits() {
     accept(&mut other, tick(EPOCH));
     accept(&mut other, item(&b[0]));
     assert_eq!(other.state().credited_exits, 0);
-    assert_eq!(other.state().sources[&1].next_seq, 2);
+    assert_eq!(other.state().sources[&1].next_seq(), 2);
 }
 
 #[test]
@@ -319,12 +319,17 @@ fn g2_sequence_numbers_never_pass_the_end_of_u64() {
     // A source registered near the end of the sequence space: a batch
     // that would number an exit past 2^64 - 1 is refused before anything
     // else is looked at (its proof included).
-    let mut state = gate().state().clone();
     let near_end = u64::MAX - 1;
-    if let Some(source) = state.sources.get_mut(&1) {
-        source.next_seq = near_end;
-    }
-    let mut g = bulkhead_verifier::gate::Gate::restore(state, vec![verifier_keys()]).unwrap();
+    let mut config = config(2);
+    let source = &mut config.sources[0];
+    assert_eq!(source.segment, 1);
+    source.next_seq = near_end;
+    source.boundary_root = bulkhead_protocol::hash::boundary_root(
+        source.silos[0].silo_root(),
+        source.lanes_root,
+        bulkhead_protocol::hash::fp(near_end),
+    );
+    let mut g = gate_with(config);
     accept(&mut g, tick(EPOCH));
     let mut late = bundles()[0].clone();
     late.instance.first_seq = near_end;

@@ -148,13 +148,13 @@ fn registered_now(first: &GateState) -> GateConfig {
     for source in &mut config.sources {
         let followed = &first.sources[&source.segment];
         if source.segment == 1 {
-            let model = segment_after(followed.next_seq / 2);
+            let model = segment_after(followed.next_seq() / 2);
             *source = source_config(SEED, SHAPE, prover().vk_digest(), &model);
         }
-        assert_eq!(source.boundary_root, followed.boundary);
+        assert_eq!(source.boundary_root, followed.boundary());
         source.accounts_root = followed.tip;
         source.genesis_height = followed.height;
-        source.next_seq = followed.next_seq;
+        source.next_seq = followed.next_seq();
         source.follow = followed.registration();
     }
     config
@@ -165,7 +165,7 @@ fn registered_now(first: &GateState) -> GateConfig {
 fn follow_state(s: &SourceState) -> impl PartialEq + std::fmt::Debug {
     (
         (s.tip, s.height, s.roots.clone(), s.bundle_height),
-        (s.boundary, s.next_seq),
+        (s.boundary(), s.next_seq()),
         (
             s.quarantined.clone(),
             s.round,

@@ -38,7 +38,7 @@ fn a_bundle_whose_step_the_validators_attested_first_is_credited_once() {
         Fp::from(77),
         "the tip stays where the validators put it"
     );
-    assert_eq!((s.height, s.bundle_height, s.next_seq), (2, 1, 2));
+    assert_eq!((s.height, s.bundle_height, s.next_seq()), (2, 1, 2));
     // Once: replaying it is a replay, and a bundle re-proving the same step
     // from the new boundary finds the step taken.
     assert!(matches!(

@@ -88,9 +88,36 @@ pub enum CorruptError {
         /// The amount as stored.
         amount: String,
     },
+    /// A stored flow that is not two decimal numbers with `imported <=
+    /// inflow`.
+    #[error("the flow into segment {segment} in asset {asset} is not two numbers with imported <= inflow")]
+    Flow {
+        /// The destination segment.
+        segment: u64,
+        /// The asset.
+        asset: u64,
+    },
     /// The ledger holds no configuration.
     #[error("no configuration")]
     NoConfiguration,
+    /// A ledger written before the boundary mirror, in which a source has
+    /// accepted bundles: its live silos were never recorded, and the flows
+    /// imports are bounded by were never counted.
+    #[error(
+        "source {segment} accepted bundles before this ledger recorded boundary mirrors: its \
+         live silos are unknown. Initialise a new ledger and follow the stream from its start"
+    )]
+    BeforeMirror {
+        /// The source.
+        segment: u64,
+    },
+    /// A source's stored live silos do not make a mirror, or make one whose
+    /// root is not the stored boundary root.
+    #[error("source {segment}: the stored silos do not hash to the stored boundary root")]
+    MirrorRoot {
+        /// The source.
+        segment: u64,
+    },
     /// The queue, applied in order on the planned state, is not one the
     /// relayer could have admitted.
     #[error("the queue does not apply on the planned state: {0}")]

@@ -8,9 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bulkhead_protocol::hash::{fp_from_bytes, Fp};
+use bulkhead_protocol::mirror::BoundaryMirror;
+use bulkhead_protocol::model::Silo;
 use bulkhead_verifier::gate::{
-    ChainRoot, Changes, Credit, Evidence, GateConfig, GateState, ItemKind, QuarantineCause, Root,
-    SourceEpoch, SourceState,
+    ChainRoot, Changes, Credit, Evidence, Flow, GateConfig, GateState, ItemKind, QuarantineCause,
+    Root, SegmentAsset, SourceEpoch, SourceState,
 };
 use ff::PrimeField;
 use rusqlite::types::ToSql;
@@ -121,6 +123,18 @@ pub fn write_changes(
         )?
         .execute(params![int(*segment), int(e.height), &e.parent.0[..], &e.root.0[..]])?;
     }
+    for key in &changes.flows {
+        let flow = state.flows.get(key).copied().unwrap_or_default();
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO flows (segment, asset, inflow, imported) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            int(key.segment),
+            int(key.asset),
+            flow.inflow.to_string(),
+            flow.imported.to_string()
+        ])?;
+    }
     for key in &changes.inbound {
         let amount = state.inbound.get(key).copied().unwrap_or(0);
         tx.prepare_cached(
@@ -215,8 +229,8 @@ fn write_source(tx: &Connection, id: u64, s: &SourceState) -> Result<(), NodeErr
         int(id),
         &s.tip.to_repr()[..],
         int(s.height),
-        &s.boundary.to_repr()[..],
-        int(s.next_seq),
+        &s.boundary().to_repr()[..],
+        int(s.next_seq()),
         opt_int(s.last_epoch),
         cause_text(&s.quarantined),
         int(s.round),
@@ -225,7 +239,8 @@ fn write_source(tx: &Connection, id: u64, s: &SourceState) -> Result<(), NodeErr
         credited_json(&s.credited),
         int(s.open_epochs),
         opt_int(s.counted_epoch),
-        int(s.bundle_height)
+        int(s.bundle_height),
+        json(&s.mirror.silos().values().collect::<Vec<_>>())
     ])?;
     // Roots and evidence below the evidence floor are never read again.
     for sql in [
@@ -278,6 +293,7 @@ fn source_row(row: &Row<'_>) -> rusqlite::Result<SourceRow> {
         open_epochs: uint(row.get(11)?),
         counted_epoch: row.get::<_, Option<i64>>(12)?.map(uint),
         bundle_height: uint(row.get(13)?),
+        silos: row.get(14)?,
     })
 }
 
@@ -296,10 +312,50 @@ struct SourceRow {
     open_epochs: u64,
     counted_epoch: Option<u64>,
     bundle_height: u64,
+    silos: Option<String>,
 }
 
 impl SourceRow {
-    fn into_state(self) -> Result<(u64, SourceState), NodeError> {
+    /// The source's boundary mirror: the registration's tree with the
+    /// stored live silos, which must hash to the stored boundary root.
+    fn mirror(&self, config: &GateConfig) -> Result<BoundaryMirror, NodeError> {
+        let segment = self.segment;
+        let registration = config
+            .source(segment)
+            .ok_or(CorruptError::MirrorRoot { segment })?;
+        let live: BTreeMap<u64, Silo> = match &self.silos {
+            Some(text) => from_json::<Vec<Silo>>(text, "source silos")?
+                .into_iter()
+                .map(|silo| (silo.asset, silo))
+                .collect(),
+            // Written before mirrors: the registered silos, while no
+            // bundle has moved them.
+            None if self.accepted == 0 => registration
+                .silos
+                .iter()
+                .map(|o| (o.asset, o.silo()))
+                .collect(),
+            None => return Err(CorruptError::BeforeMirror { segment }.into()),
+        };
+        let mirror = BoundaryMirror::restore(
+            registration.shape.silo_depth,
+            registration
+                .silos
+                .iter()
+                .map(|o| (o.silo(), o.siblings.clone())),
+            registration.lanes_root,
+            &live,
+            self.next_seq,
+        )
+        .map_err(|_| CorruptError::MirrorRoot { segment })?;
+        if mirror.root() != fp_column(self.boundary.clone(), "source boundary")? {
+            return Err(CorruptError::MirrorRoot { segment }.into());
+        }
+        Ok(mirror)
+    }
+
+    fn into_state(self, config: &GateConfig) -> Result<(u64, SourceState), NodeError> {
+        let mirror = self.mirror(config)?;
         Ok((
             self.segment,
             SourceState {
@@ -307,8 +363,7 @@ impl SourceRow {
                 height: self.height,
                 roots: BTreeMap::new(),
                 bundle_height: self.bundle_height,
-                boundary: fp_column(self.boundary, "source boundary")?,
-                next_seq: self.next_seq,
+                mirror,
                 last_epoch: self.last_epoch,
                 quarantined: cause_from(self.quarantined)?,
                 round: self.round,
@@ -382,11 +437,12 @@ pub fn read_state(conn: &Connection, depth: Depth) -> Result<(GateState, u64), N
         },
     )?;
     let mut sources = BTreeMap::new();
-    let mut stmt = conn.prepare("SELECT segment, tip, height, boundary, next_seq, last_epoch, quarantined, round, votes, accepted, credited, open_epochs, counted_epoch, bundle_height FROM sources")?;
+    let mut stmt = conn.prepare("SELECT segment, tip, height, boundary, next_seq, last_epoch, quarantined, round, votes, accepted, credited, open_epochs, counted_epoch, bundle_height, silos FROM sources")?;
     for row in stmt.query_map([], source_row)? {
-        let (id, source) = row?.into_state()?;
+        let (id, source) = row?.into_state(&config)?;
         sources.insert(id, source);
     }
+    let flows = read_flows(conn)?;
     let mut inbound = BTreeMap::new();
     let inbound_sql = match depth {
         Depth::Full => "SELECT segment, epoch, amount FROM inbound",
@@ -452,6 +508,33 @@ pub fn read_state(conn: &Connection, depth: Depth) -> Result<(GateState, u64), N
         local_round,
         local_votes: from_json(&local_votes, "local votes")?,
         accepted,
+        flows,
     };
     Ok((state, position))
+}
+
+/// Every flow (a few rows per segment and asset, whatever the history).
+fn read_flows(conn: &Connection) -> Result<BTreeMap<SegmentAsset, Flow>, NodeError> {
+    let mut flows = BTreeMap::new();
+    let mut stmt = conn.prepare("SELECT segment, asset, inflow, imported FROM flows")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let key = SegmentAsset {
+            segment: uint(r.get(0)?),
+            asset: uint(r.get(1)?),
+        };
+        let (inflow, imported): (String, String) = (r.get(2)?, r.get(3)?);
+        let flow = match (inflow.parse(), imported.parse()) {
+            (Ok(inflow), Ok(imported)) if imported <= inflow => Flow { inflow, imported },
+            _ => {
+                return Err(CorruptError::Flow {
+                    segment: key.segment,
+                    asset: key.asset,
+                }
+                .into())
+            }
+        };
+        flows.insert(key, flow);
+    }
+    Ok(flows)
 }

@@ -8,7 +8,7 @@ use crate::sqlite::Schema;
 /// The ledger's migrations. A change to the tables is a new step at the
 /// end; a ledger of a later version is refused rather than misread.
 pub const SCHEMA: Schema = Schema {
-    steps: &[VERSION_1, VERSION_2],
+    steps: &[VERSION_1, VERSION_2, VERSION_3],
     recorded: ("2", 2),
     refuse: |found| CorruptError::LedgerSchema {
         found,
@@ -108,4 +108,21 @@ CREATE TABLE credits (
 );
 CREATE INDEX credits_by_recipient ON credits (recipient, id);
 INSERT INTO meta (key, value) VALUES ('schema', '2');
+";
+
+/// Version 3: the boundary mirror and the flows of two-way boundaries.
+/// Each source row records its live silo leaves (NULL in a ledger written
+/// before: readable only while no source accepted a bundle, when they are
+/// still the registered openings), and `flows` counts, per destination
+/// segment and asset, the value of accepted bundles and of imports (u128
+/// sums, stored as decimal text: SQLite integers are 64-bit).
+const VERSION_3: &str = "
+ALTER TABLE sources ADD COLUMN silos TEXT; -- JSON list of the live silo leaves
+CREATE TABLE flows (
+    segment  INTEGER NOT NULL,
+    asset    INTEGER NOT NULL,
+    inflow   TEXT NOT NULL,
+    imported TEXT NOT NULL,
+    PRIMARY KEY (segment, asset)
+) WITHOUT ROWID;
 ";

@@ -126,9 +126,9 @@ impl Watcher {
         StreamView {
             position: self.ledger.position(),
             epoch: state.epoch,
-            next_seq: source.next_seq,
+            next_seq: source.next_seq(),
             quarantined: source.quarantined.is_some(),
-            boundary: source.boundary,
+            boundary: source.boundary(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use bulkhead_verifier::gate::{GateState, Refusal};
+use bulkhead_verifier::gate::{import_alarms, GateState, Refusal};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -62,6 +62,14 @@ struct StateGauges {
     quarantined: Family<SourceLabels, Level>,
     local_tripped: Level,
     epoch: Level,
+    collateral: Family<AssetLabels, Level>,
+    import_excess: Family<OwnAssetLabels, Level>,
+}
+
+/// An asset of this gate's own segment, the key of the import alarm.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OwnAssetLabels {
+    asset: u64,
 }
 
 impl StateGauges {
@@ -106,6 +114,16 @@ impl StateGauges {
             "The stream's current epoch.",
             self.epoch.clone(),
         );
+        r.register(
+            "bulkhead_gate_source_collateral",
+            "Live collateral of each source's declared silo, from the boundary mirror.",
+            Declared(self.collateral.clone()),
+        );
+        r.register(
+            "bulkhead_gate_import_excess",
+            "Alarm: by how much this gate's segment imported more than this gate credited, by asset (absent when it did not).",
+            Declared(self.import_excess.clone()),
+        );
     }
 
     /// Sets every gauge from `state` at stream `position`; `stream_last`
@@ -145,6 +163,23 @@ impl StateGauges {
         }
         self.local_tripped.set(u64::from(state.local_tripped));
         self.epoch.set(state.epoch);
+        self.collateral.clear();
+        for (id, source) in &state.sources {
+            for silo in source.mirror.silos().values() {
+                let key = AssetLabels {
+                    source: *id,
+                    asset: silo.asset,
+                };
+                self.collateral.get_or_create(&key).set(silo.collateral);
+            }
+        }
+        self.import_excess.clear();
+        for (asset, alarm) in import_alarms(state) {
+            let excess = u64::try_from(alarm.imported - alarm.credited).unwrap_or(u64::MAX);
+            self.import_excess
+                .get_or_create(&OwnAssetLabels { asset })
+                .set(excess);
+        }
     }
 }
 

@@ -85,6 +85,12 @@ impl EntrySummary {
                         ("trip", g.trip.to_string()),
                         ("round", g.round.to_string()),
                     ],
+                    StreamItem::Import(i) => vec![
+                        ("segment", i.segment.to_string()),
+                        ("height", i.height.to_string()),
+                        ("asset", i.asset.to_string()),
+                        ("amount", i.amount.to_string()),
+                    ],
                     StreamItem::Bundle(_) => Vec::new(),
                 };
                 (kind_name(&item), detail)

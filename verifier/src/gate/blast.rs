@@ -5,16 +5,21 @@ use std::collections::BTreeMap;
 use super::state::GateState;
 
 /// The blast-radius bound of one source at this gate, per declared asset:
-/// `min(collateral, cap × e, inbound_limit × e)` where `e` counts the stream
-/// epochs in which the source was open (not quarantined) at some point,
-/// collateral and cap from the declared silo openings.
+/// `min(collateral given, cap × e, inbound_limit × e)` where the collateral
+/// given is the registered collateral plus what the source imported (G7),
+/// `cap` is the silo's live cap from the boundary mirror, and `e` counts
+/// the stream epochs in which the source was open (not quarantined) at
+/// some point.
 ///
 /// Why it holds: a bundle needs an open source and EPOCH = the stream's
 /// epoch, and the circuit's window (I7) allows at most `cap` per EPOCH, so
-/// the source sends at most `cap × e` and never beyond its collateral (I6);
-/// this gate credits a source only while it is open, at most the inbound
-/// limit per epoch; exits of undeclared assets are refused. It is
-/// recomputed at every tick, quarantine and release, because `e` is.
+/// the source sends at most `cap × e`; its collateral starts at the
+/// registered amount, only imports raise it and every bundle lowers it by
+/// its TOTAL without passing zero (I6, followed in the mirror), so it never
+/// sends more than it was given; this gate credits a source only while it
+/// is open, at most the inbound limit per epoch; exits of undeclared assets
+/// are refused. It is recomputed at every tick, quarantine, release and
+/// import, because `e` and the imports move it.
 pub fn blast_radius(state: &GateState, src: u64) -> BTreeMap<u64, u64> {
     let (Some(config), Some(source)) = (state.config.source(src), state.sources.get(&src)) else {
         return BTreeMap::new();
@@ -23,10 +28,13 @@ pub fn blast_radius(state: &GateState, src: u64) -> BTreeMap<u64, u64> {
     config
         .silos
         .iter()
-        .map(|silo| {
-            let by_source = silo.collateral.min(silo.cap.saturating_mul(epochs));
+        .map(|opening| {
+            let imported = state.flow(src, opening.asset).imported;
+            let given = u64::try_from(u128::from(opening.collateral) + imported).unwrap_or(u64::MAX);
+            let cap = source.mirror.silo(opening.asset).map_or(0, |s| s.cap);
+            let by_source = given.min(cap.saturating_mul(epochs));
             let by_gate = state.config.inbound_limit.saturating_mul(epochs);
-            (silo.asset, by_source.min(by_gate))
+            (opening.asset, by_source.min(by_gate))
         })
         .collect()
 }

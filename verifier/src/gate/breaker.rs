@@ -7,7 +7,8 @@ use bulkhead_protocol::messages::guardian_message;
 
 use super::credit::release_held;
 use super::item::{GuardianAction, GuardianScope};
-use super::refusal::{Effect, GuardianRefusal, Refusal};
+use super::effect::Effect;
+use super::refusal::{GuardianRefusal, Refusal};
 use super::state::{Changes, Evidence, GateState, QuarantineCause};
 use crate::signatures;
 

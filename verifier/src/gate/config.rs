@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 
 use bulkhead_protocol::hash::{self, tag, Fp};
 use bulkhead_protocol::merkle::MerklePath;
+use bulkhead_protocol::mirror::{BoundaryMirror, MirrorError};
+use bulkhead_protocol::model::Silo;
 use bulkhead_protocol::CircuitShape;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -42,15 +44,20 @@ pub struct SiloOpening {
 }
 
 impl SiloOpening {
+    /// The silo leaf's values.
+    pub fn silo(&self) -> Silo {
+        Silo {
+            asset: self.asset,
+            collateral: self.collateral,
+            cap: self.cap,
+            window_epoch: self.window_epoch,
+            window_outflow: self.window_outflow,
+        }
+    }
+
     /// The silo root this opening hashes to (index = asset).
     pub fn silo_root(&self) -> Fp {
-        let leaf = hash::silo_leaf(
-            hash::fp(self.asset),
-            hash::fp(self.collateral),
-            hash::fp(self.cap),
-            hash::fp(self.window_epoch),
-            hash::fp(self.window_outflow),
-        );
+        let leaf = self.silo().leaf();
         MerklePath {
             index: self.asset,
             siblings: self.siblings.clone(),
@@ -267,6 +274,22 @@ pub enum ConfigError {
     /// be written; one that overflows the genesis time would stop it.
     #[error("clock.epoch_length: must be at least 1 second, and genesis_time + epoch_length must fit u64")]
     EpochLength,
+    /// The openings do not make one boundary mirror (they are not of one
+    /// silos tree).
+    #[error("sources[{index}].silos: {source}")]
+    Mirror {
+        /// The source's index.
+        index: usize,
+        /// Why.
+        source: MirrorError,
+    },
+}
+
+impl ConfigError {
+    /// The openings of source `index` make no mirror.
+    pub fn mirror(index: usize, source: MirrorError) -> Self {
+        ConfigError::Mirror { index, source }
+    }
 }
 
 impl GateConfig {
@@ -328,6 +351,13 @@ impl GateConfig {
                 });
             }
             source.check_openings(&at("silos"))?;
+            let mirror = source.mirror().map_err(|e| ConfigError::mirror(i, e))?;
+            if mirror.root() != source.boundary_root {
+                return Err(ConfigError::Opening {
+                    field: at("silos"),
+                    problem: "the openings together do not hash to boundary_root".into(),
+                });
+            }
             source.check_follow(&at("follow"), self)?;
         }
         Ok(())
@@ -422,6 +452,16 @@ impl SourceConfig {
             }
         }
         Ok(())
+    }
+
+    /// The boundary mirror at registration, from the openings.
+    pub fn mirror(&self) -> Result<BoundaryMirror, MirrorError> {
+        BoundaryMirror::new(
+            self.shape.silo_depth,
+            self.silos.iter().map(|o| (o.silo(), o.siblings.clone())),
+            self.lanes_root,
+            self.next_seq,
+        )
     }
 
     /// The opening of `asset`, if the source declared it.

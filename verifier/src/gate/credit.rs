@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use bulkhead_protocol::bundle::Bundle;
 
-use super::refusal::Effect;
+use super::effect::Effect;
 use super::state::{Changes, Credit, GateState, SourceEpoch};
 
 /// Queues the exits of an accepted bundle that are addressed to this gate

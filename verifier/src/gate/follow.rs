@@ -8,11 +8,12 @@ use std::collections::BTreeSet;
 
 use bulkhead_protocol::bundle::Bundle;
 use bulkhead_protocol::messages::{attestation_message, tick_message};
+use bulkhead_protocol::mirror::BoundaryMirror;
 
 use super::config::{Hex32, SourceConfig};
 use super::item::{Attestation, IndexedSignature, Tick};
 use super::refusal::Refusal;
-use super::state::{Changes, Evidence, GateState, Root};
+use super::state::{Changes, Evidence, GateState, Root, SegmentAsset};
 use crate::check::{check_decoded, BundleRefusal, Verified};
 use crate::keys::VerifierKeys;
 use crate::signatures;
@@ -20,34 +21,42 @@ use crate::signatures;
 /// Decodes a bundle and checks G1–G6 against the state, cheapest first:
 /// G6 before anything (a quarantined source's bundles stay valid to
 /// resubmit), then registration and the declared asset, sequence, roots and
-/// epoch, and last the stateless checks shared with every verifier (proof
-/// length, exits, signatures, proof).
+/// epoch, the boundary after, and last the stateless checks shared with
+/// every verifier (proof length, exits, signatures, proof). Returns the
+/// bundle and the source's boundary mirror moved by it.
 pub(super) fn admit_bundle(
     state: &GateState,
     keys: &[VerifierKeys],
     bytes: &[u8],
-) -> Result<Bundle, Refusal> {
+) -> Result<(Bundle, BoundaryMirror), Refusal> {
     let bundle = Bundle::from_bytes(bytes).map_err(BundleRefusal::from)?;
-    let config = admit_on_state(state, &bundle)?;
+    let (config, mirror) = admit_on_state(state, &bundle)?;
     let keys = keys
         .iter()
         .find(|k| k.is(config.shape, &config.vk_digest))
         .ok_or(Refusal::Unregistered(bundle.instance.src))?;
     check_decoded(&bundle, keys)?;
-    Ok(bundle)
+    Ok((bundle, mirror))
 }
 
 /// G1–G6 for a bundle whose stateless checks already passed (in a batch):
 /// only the rules that read the state run. The `Verified` was checked
 /// against the key whose digest the bundle names, and the state rules
 /// require that digest to be the source's registered one.
-pub(super) fn admit_verified(state: &GateState, verified: &Verified) -> Result<(), Refusal> {
-    admit_on_state(state, verified.bundle()).map(|_| ())
+pub(super) fn admit_verified(
+    state: &GateState,
+    verified: &Verified,
+) -> Result<BoundaryMirror, Refusal> {
+    admit_on_state(state, verified.bundle()).map(|(_, mirror)| mirror)
 }
 
 /// The follow rules that read the state, in the order `admit_bundle`
-/// documents; returns the source's registration.
-fn admit_on_state<'a>(state: &'a GateState, bundle: &Bundle) -> Result<&'a SourceConfig, Refusal> {
+/// documents; returns the source's registration and its mirror after the
+/// bundle.
+fn admit_on_state<'a>(
+    state: &'a GateState,
+    bundle: &Bundle,
+) -> Result<(&'a SourceConfig, BoundaryMirror), Refusal> {
     let i = bundle.instance;
     let config = state
         .config
@@ -77,16 +86,17 @@ fn admit_on_state<'a>(state: &'a GateState, bundle: &Bundle) -> Result<&'a Sourc
             asset: i.asset,
         });
     }
-    if i.first_seq < source.next_seq {
+    let next_seq = source.next_seq();
+    if i.first_seq < next_seq {
         return Err(Refusal::Replay {
             first_seq: i.first_seq,
-            next_seq: source.next_seq,
+            next_seq,
         });
     }
-    if i.first_seq > source.next_seq {
+    if i.first_seq > next_seq {
         return Err(Refusal::Gap {
             first_seq: i.first_seq,
-            next_seq: source.next_seq,
+            next_seq,
         });
     }
     // Sequence numbers are u64 end to end: a batch whose last exit would
@@ -97,7 +107,7 @@ fn admit_on_state<'a>(state: &'a GateState, bundle: &Bundle) -> Result<&'a Sourc
             exit_count: i.exit_count,
         });
     }
-    if i.boundary_before != source.boundary {
+    if i.boundary_before != source.boundary() {
         return Err(Refusal::BoundaryMismatch);
     }
     if source
@@ -120,14 +130,37 @@ fn admit_on_state<'a>(state: &'a GateState, bundle: &Bundle) -> Result<&'a Sourc
             current: state.epoch,
         });
     }
-    Ok(config)
+    // G2, the boundary after: the mirror moved as I6 and I7 say must reach
+    // BOUNDARY_AFTER. A valid proof always does; a bundle that does not is
+    // a disagreement between the model and the circuit, stopped here.
+    let mut mirror = source.mirror.clone();
+    let after = mirror.apply_exits(&i).map_err(Refusal::BoundaryModel)?;
+    if after != i.boundary_after {
+        return Err(Refusal::BoundaryAfter);
+    }
+    Ok((config, mirror))
 }
 
 /// Advances SRC's chain past an admitted bundle: its ACCOUNTS_AFTER is the
 /// next root of the chain, one height up, or the bundle takes the attested
-/// step it matches (the tip stays where the validators moved it).
-pub(super) fn advance(state: &mut GateState, bundle: &Bundle, changes: &mut Changes) {
+/// step it matches (the tip stays where the validators moved it); its
+/// boundary becomes `mirror` (the admitted move); its TOTAL flows into
+/// DST.
+pub(super) fn advance(
+    state: &mut GateState,
+    bundle: &Bundle,
+    mirror: BoundaryMirror,
+    changes: &mut Changes,
+) {
     let i = bundle.instance;
+    let key = SegmentAsset {
+        segment: i.dst,
+        asset: i.asset,
+    };
+    let flow = state.flows.entry(key).or_default();
+    // u128 over u64 totals: 2^64 bundles of 2^64 - 1 each still fit.
+    flow.inflow += u128::from(i.total);
+    changes.flows.insert(key);
     if let Some(source) = state.sources.get_mut(&i.src) {
         let next = source.height.saturating_add(1);
         let step = source
@@ -139,8 +172,7 @@ pub(super) fn advance(state: &mut GateState, bundle: &Bundle, changes: &mut Chan
         }
         source.raise_floor(step);
         changes.sources.insert(i.src);
-        source.boundary = i.boundary_after;
-        source.next_seq = source.next_seq.saturating_add(i.exit_count);
+        source.mirror = mirror;
         source.last_epoch = Some(i.epoch);
         source.accepted = source.accepted.saturating_add(1);
     }
@@ -151,7 +183,7 @@ pub(super) fn advance(state: &mut GateState, bundle: &Bundle, changes: &mut Chan
 /// is checked (it can only be padding meant to cost the gate CPU), and so
 /// is an index outside the key set (a signer that does not exist is a
 /// malformed item, not a signature to skip).
-fn valid_signers(
+pub(super) fn valid_signers(
     keys: &[Hex32],
     signatures: &[IndexedSignature],
     message: &[u8],

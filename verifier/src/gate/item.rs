@@ -1,7 +1,7 @@
 //! The items of the stream every gate follows, and their JSON file form.
 
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::messages::GuardianScopeByte;
+use bulkhead_protocol::messages::{GuardianScopeByte, ImportStatement};
 use serde::{Deserialize, Serialize};
 
 use super::state::ItemKind;
@@ -26,6 +26,50 @@ pub struct Attestation {
     pub root: Fp,
     /// (validator index, signature) pairs.
     pub signatures: Vec<IndexedSignature>,
+}
+
+/// An import (rule G7): `segment`'s execution credited `amount` of
+/// `asset`, received from other segments, to its accounts, moving them
+/// from `parent` to `root` at `height`; signed by a threshold of the
+/// segment's validators. Every gate raises the segment's silo collateral
+/// by `amount` and moves its accounts tip.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Import {
+    /// The importing segment.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub segment: u64,
+    /// Height of `root` in the segment's chain: one above its tip.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub height: u64,
+    /// The accounts root before the credit: the tip.
+    #[serde(with = "bulkhead_protocol::hex::fp")]
+    pub parent: Fp,
+    /// The accounts root after it.
+    #[serde(with = "bulkhead_protocol::hex::fp")]
+    pub root: Fp,
+    /// The asset: one of the segment's declared silos.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub asset: u64,
+    /// The amount imported.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub amount: u64,
+    /// (validator index, signature) pairs.
+    pub signatures: Vec<IndexedSignature>,
+}
+
+impl Import {
+    /// What the validators sign.
+    pub fn statement(&self) -> ImportStatement<'_> {
+        ImportStatement {
+            segment: self.segment,
+            height: self.height,
+            parent: &self.parent,
+            root: &self.root,
+            asset: self.asset,
+            amount: self.amount,
+        }
+    }
 }
 
 /// A signature by the signer at `index` of a known key list.
@@ -103,6 +147,8 @@ pub enum StreamItem {
     EpochTick(Tick),
     /// A guardian vote.
     Guardian(GuardianAction),
+    /// A segment's import.
+    Import(Import),
 }
 
 impl StreamItem {
@@ -113,6 +159,7 @@ impl StreamItem {
             StreamItem::Attestation(_) => ItemKind::Attestation,
             StreamItem::EpochTick(_) => ItemKind::Tick,
             StreamItem::Guardian(_) => ItemKind::Guardian,
+            StreamItem::Import(_) => ItemKind::Import,
         }
     }
 
@@ -123,6 +170,7 @@ impl StreamItem {
             StreamItem::Attestation(a) => Some(ItemJson::Attestation(a.clone())),
             StreamItem::EpochTick(tick) => Some(ItemJson::Tick(tick.clone())),
             StreamItem::Guardian(g) => Some(ItemJson::Guardian(g.clone())),
+            StreamItem::Import(import) => Some(ItemJson::Import(import.clone())),
         }
     }
 }
@@ -137,6 +185,8 @@ pub enum ItemJson {
     Tick(Tick),
     /// A guardian vote.
     Guardian(GuardianAction),
+    /// A segment's import.
+    Import(Import),
 }
 
 impl From<ItemJson> for StreamItem {
@@ -145,6 +195,7 @@ impl From<ItemJson> for StreamItem {
             ItemJson::Attestation(a) => StreamItem::Attestation(a),
             ItemJson::Tick(tick) => StreamItem::EpochTick(tick),
             ItemJson::Guardian(g) => StreamItem::Guardian(g),
+            ItemJson::Import(import) => StreamItem::Import(import),
         }
     }
 }

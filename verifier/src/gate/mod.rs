@@ -3,8 +3,10 @@
 //! source segment, whether its chain advances ([`follow`] rules G1–G6, the
 //! same at every gate) and, for exits to this gate's segment, whether they
 //! are credited now or held by this gate's breaker ([`credit`] rules,
-//! local). [`breaker`] moves quarantines and the local breaker;
-//! [`blast`] bounds what a source can cost this gate.
+//! local). [`import`] (rule G7) turns value a segment received into its
+//! collateral; every boundary is followed in a mirror
+//! ([`bulkhead_protocol::mirror`]). [`breaker`] moves quarantines and the
+//! local breaker; [`blast`] bounds what a source can cost this gate.
 //!
 //! Every transition is atomic without copying the state: each rule first
 //! checks the item against the state, read-only, and only an admitted item
@@ -14,25 +16,31 @@ mod blast;
 mod breaker;
 mod config;
 mod credit;
+mod effect;
 mod follow;
+mod import;
 mod item;
 mod refusal;
 mod state;
 
 pub use blast::blast_radius;
+pub use effect::{Effect, GateError};
+pub use import::{import_alarms, ImportAlarm, ImportRefusal};
 pub use config::{
     ClockConfig, ConfigError, GateConfig, Hex32, RegisteredFollow, SiloOpening, SourceConfig,
 };
 pub use item::{
-    Attestation, GuardianAction, GuardianScope, IndexedSignature, ItemJson, StreamItem, Tick,
+    Attestation, GuardianAction, GuardianScope, Import, IndexedSignature, ItemJson, StreamItem,
+    Tick,
 };
-pub use refusal::{Effect, GateError, GateRule, GuardianRefusal, Refusal};
+pub use refusal::{GateRule, GuardianRefusal, Refusal};
 pub use state::{
-    ChainRoot, Changes, Credit, Evidence, GateState, ItemKind, QuarantineCause, Root, SourceEpoch,
-    SourceState,
+    ChainRoot, Changes, Credit, Evidence, Flow, GateState, ItemKind, QuarantineCause, Root,
+    SegmentAsset, SourceEpoch, SourceState,
 };
 
 use bulkhead_protocol::bundle::Bundle;
+use bulkhead_protocol::mirror::BoundaryMirror;
 
 use crate::check::Verified;
 use crate::keys::VerifierKeys;
@@ -53,7 +61,7 @@ impl Gate {
     /// one.
     pub fn new(config: GateConfig, keys: Vec<VerifierKeys>) -> Result<Self, GateError> {
         config.validate()?;
-        Self::restore(GateState::fresh(config), keys)
+        Self::restore(GateState::fresh(config)?, keys)
     }
 
     /// A gate over saved state (whose configuration was checked when the
@@ -128,7 +136,7 @@ impl Gate {
         self.state
             .sources
             .get(&i.src)
-            .is_some_and(|s| s.quarantined.is_none() && i.first_seq >= s.next_seq)
+            .is_some_and(|s| s.quarantined.is_none() && i.first_seq >= s.next_seq())
     }
 
     /// Applies a bundle whose stateless checks already passed (see
@@ -137,14 +145,14 @@ impl Gate {
     /// changes.
     pub fn process_verified(&mut self, verified: &Verified) -> Result<Effect, Refusal> {
         self.changes = Changes::default();
-        follow::admit_verified(&self.state, verified)?;
-        Ok(self.take_bundle(verified.bundle()))
+        let mirror = follow::admit_verified(&self.state, verified)?;
+        Ok(self.take_bundle(verified.bundle(), mirror))
     }
 
     /// The steps of an admitted bundle, however it was checked: the chain
     /// advances, its exits are received, the bundle is counted.
-    fn take_bundle(&mut self, bundle: &Bundle) -> Effect {
-        follow::advance(&mut self.state, bundle, &mut self.changes);
+    fn take_bundle(&mut self, bundle: &Bundle, mirror: BoundaryMirror) -> Effect {
+        follow::advance(&mut self.state, bundle, mirror, &mut self.changes);
         let effect = credit::receive(&mut self.state, bundle, &mut self.changes);
         *self.state.accepted.entry(ItemKind::Bundle).or_default() += 1;
         effect
@@ -160,8 +168,8 @@ impl Gate {
                 if self.keys.is_empty() {
                     return Err(Refusal::NoVerifyingKeys);
                 }
-                let bundle = follow::admit_bundle(state, &self.keys, bytes)?;
-                return Ok(self.take_bundle(&bundle));
+                let (bundle, mirror) = follow::admit_bundle(state, &self.keys, bytes)?;
+                return Ok(self.take_bundle(&bundle, mirror));
             }
             StreamItem::Attestation(a) => match follow::judge_attestation(state, a)? {
                 AttestationVerdict::Step => {
@@ -182,6 +190,10 @@ impl Gate {
             StreamItem::Guardian(g) => {
                 let reached = breaker::judge_vote(state, g)?;
                 breaker::apply_vote(state, g, reached, changes)
+            }
+            StreamItem::Import(i) => {
+                let mirror = import::admit_import(state, i)?;
+                import::apply_import(state, i, mirror, changes)
             }
         };
         *state.accepted.entry(item.kind()).or_default() += 1;

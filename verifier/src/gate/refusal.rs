@@ -1,12 +1,11 @@
 //! Why a gate refuses an item, and what an accepted item did. Follow-rule
 //! refusals name their rule (G1–G6); a refused item changes nothing.
 
-use bulkhead_protocol::CircuitShape;
+use bulkhead_protocol::mirror::MirrorError;
 use serde::Serialize;
 use thiserror::Error;
 
-use super::config::ConfigError;
-use super::state::{Credit, QuarantineCause};
+use super::import::ImportRefusal;
 use crate::check::BundleRefusal;
 
 /// Why an item was refused.
@@ -49,6 +48,14 @@ pub enum Refusal {
     /// G2: BOUNDARY_BEFORE is not the tracked boundary root.
     #[error("G2: boundary root does not match")]
     BoundaryMismatch,
+    /// G2: the boundary mirror refuses to move as the batch says (I6, I7
+    /// or the sequence): the model and the circuit disagree.
+    #[error("G2: boundary after: the mirror refuses the batch: {0}")]
+    BoundaryModel(MirrorError),
+    /// G2: the boundary mirror moved by the batch is not at
+    /// BOUNDARY_AFTER: the model and the circuit disagree.
+    #[error("G2: boundary after: BOUNDARY_AFTER is not the mirror's root after the batch")]
+    BoundaryAfter,
     /// G3: ACCOUNTS_BEFORE is not the tip, and the bundle's transition is
     /// not an attested step above the last bundle's.
     #[error("G3: accounts root is not the attested tip, nor the parent of an attested step to the bundle's ACCOUNTS_AFTER")]
@@ -180,6 +187,9 @@ pub enum Refusal {
     /// A guardian action that is invalid, repeated or for another round.
     #[error("guardian action refused: {0}")]
     BadGuardianAction(GuardianRefusal),
+    /// G7: an import refused.
+    #[error("G7: {0}")]
+    Import(ImportRefusal),
 }
 
 /// Why a guardian vote was refused.
@@ -230,10 +240,12 @@ pub enum GateRule {
     G5,
     /// Quarantine.
     G6,
+    /// Imports.
+    G7,
 }
 
 impl GateRule {
-    /// `G1` to `G6`.
+    /// `G1` to `G7`.
     pub fn as_str(self) -> &'static str {
         match self {
             GateRule::G1 => "G1",
@@ -242,12 +254,13 @@ impl GateRule {
             GateRule::G4 => "G4",
             GateRule::G5 => "G5",
             GateRule::G6 => "G6",
+            GateRule::G7 => "G7",
         }
     }
 }
 
 impl Refusal {
-    /// The follow rule that refused the item, if a follow rule did (a
+    /// The follow rule that refused the item (G1–G7), if a follow rule did (a
     /// tick, an attestation or a guardian action is refused by its own
     /// rules, a malformed bundle by decoding).
     pub fn rule(&self) -> Option<GateRule> {
@@ -260,7 +273,10 @@ impl Refusal {
             Refusal::Replay { .. }
             | Refusal::Gap { .. }
             | Refusal::SequenceExhausted { .. }
-            | Refusal::BoundaryMismatch => Some(GateRule::G2),
+            | Refusal::BoundaryMismatch
+            | Refusal::BoundaryModel(_)
+            | Refusal::BoundaryAfter => Some(GateRule::G2),
+            Refusal::Import(_) => Some(GateRule::G7),
             Refusal::NotAttestedTip => Some(GateRule::G3),
             Refusal::StaleEpoch { .. } | Refusal::EpochInFuture { .. } => Some(GateRule::G5),
             Refusal::Quarantined(_) => Some(GateRule::G6),
@@ -316,6 +332,8 @@ impl Refusal {
             Refusal::Gap { .. } => "G2 gap",
             Refusal::SequenceExhausted { .. } => "G2 sequence exhausted",
             Refusal::BoundaryMismatch => "G2 boundary",
+            Refusal::BoundaryModel(_) | Refusal::BoundaryAfter => "G2 boundary after",
+            Refusal::Import(refusal) => refusal.label(),
             Refusal::NotAttestedTip => "G3 not attested",
             Refusal::StaleEpoch { .. } => "G5 stale",
             Refusal::EpochInFuture { .. } => "G5 epoch",
@@ -339,236 +357,5 @@ impl Refusal {
     }
 }
 
-/// What an accepted item did.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "effect", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Effect {
-    /// A bundle advanced SRC's chain.
-    BundleAccepted {
-        /// Source.
-        #[serde(with = "bulkhead_protocol::decimal")]
-        src: u64,
-        /// Exits credited here now.
-        credited: Vec<Credit>,
-        /// Exits held by this gate's breaker.
-        held: Vec<Credit>,
-    },
-    /// The tip of a source moved.
-    Attested {
-        /// Source.
-        #[serde(with = "bulkhead_protocol::decimal")]
-        segment: u64,
-    },
-    /// A source was quarantined (equivocation or guardians).
-    Quarantined {
-        /// Source.
-        #[serde(with = "bulkhead_protocol::decimal")]
-        segment: u64,
-        /// Why.
-        cause: QuarantineCause,
-    },
-    /// Equivocation evidence against an already quarantined source was
-    /// recorded (the quarantine and its round are unchanged).
-    EvidenceRecorded {
-        /// Source.
-        #[serde(with = "bulkhead_protocol::decimal")]
-        segment: u64,
-    },
-    /// A source was released; held credits drain within the inbound limit.
-    Released {
-        /// Source.
-        #[serde(with = "bulkhead_protocol::decimal")]
-        segment: u64,
-        /// Held exits credited on release.
-        credited: Vec<Credit>,
-    },
-    /// A guardian vote was counted without reaching the threshold.
-    VoteCounted,
-    /// This gate's breaker tripped.
-    LocalTripped,
-    /// This gate's breaker was released.
-    LocalReleased {
-        /// Held exits credited on release.
-        credited: Vec<Credit>,
-    },
-    /// The epoch advanced.
-    Tick {
-        /// Held exits credited because the new epoch had room.
-        credited: Vec<Credit>,
-    },
-}
-
-/// Why a gate cannot be created or restored.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum GateError {
-    /// The configuration breaks a registration rule.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// No verifying key was handed over for a source's registered shape.
-    #[error("sources[{index}].shape: no verifying key for shape {shape}")]
-    MissingKey {
-        /// Position of the source in the configuration.
-        index: usize,
-        /// Its registered shape.
-        shape: CircuitShape,
-    },
-    /// The registered digest is not the digest of the key derived for the
-    /// registered shape.
-    #[error("sources[{index}].vk_digest: not the digest of the verifying key of shape {shape}")]
-    DigestMismatch {
-        /// Position of the source in the configuration.
-        index: usize,
-        /// Its registered shape.
-        shape: CircuitShape,
-    },
-}
-
 #[cfg(test)]
-mod rule_tests {
-    use super::*;
-    use crate::check::BundleRefusal;
-
-    /// One refusal of every kind, with the rule its label names.
-    fn every_refusal() -> Vec<Refusal> {
-        vec![
-            Refusal::Bundle(BundleRefusal::WrongKey {
-                shape: CircuitShape::TINY,
-                digest: [0; 32],
-            }),
-            Refusal::Bundle(BundleRefusal::ProofLength {
-                expected: 1,
-                got: 2,
-            }),
-            Refusal::Bundle(BundleRefusal::ExitsMismatch),
-            Refusal::Bundle(BundleRefusal::BadSignature(0)),
-            Refusal::Bundle(BundleRefusal::InvalidProof),
-            Refusal::UnknownSource(1),
-            Refusal::Unregistered(1),
-            Refusal::Replay {
-                first_seq: 0,
-                next_seq: 1,
-            },
-            Refusal::Gap {
-                first_seq: 2,
-                next_seq: 1,
-            },
-            Refusal::SequenceExhausted {
-                first_seq: u64::MAX,
-                exit_count: 1,
-            },
-            Refusal::BoundaryMismatch,
-            Refusal::NotAttestedTip,
-            Refusal::StaleEpoch {
-                epoch: 1,
-                current: 2,
-            },
-            Refusal::EpochInFuture {
-                epoch: 3,
-                current: 2,
-            },
-            Refusal::UndeclaredAsset { src: 1, asset: 9 },
-            Refusal::NoVerifyingKeys,
-            Refusal::Quarantined(1),
-            Refusal::WeakAttestation {
-                valid: 1,
-                threshold: 2,
-            },
-            Refusal::TooManySignatures {
-                count: 9,
-                signers: 3,
-            },
-            Refusal::OtherStream {
-                stream_id: 1,
-                expected: 2,
-            },
-            Refusal::UnknownSigner {
-                index: 5,
-                signers: 3,
-            },
-            Refusal::BelowFloor {
-                segment: 1,
-                height: 1,
-                floor: 2,
-            },
-            Refusal::Superseded {
-                segment: 1,
-                height: 1,
-            },
-            Refusal::StaleAttestation,
-            Refusal::AttestationGap { height: 5, tip: 2 },
-            Refusal::KnownEvidence(1),
-            Refusal::TickNotNext { tick: 3, next: 2 },
-            Refusal::TickTooEarly {
-                time: 1,
-                earliest: 2,
-            },
-            Refusal::WeakTick {
-                valid: 1,
-                threshold: 2,
-            },
-            Refusal::BadGuardianAction(GuardianRefusal::WrongRound),
-        ]
-    }
-
-    #[test]
-    fn the_rule_is_the_one_the_label_and_the_message_name() {
-        for refusal in every_refusal() {
-            let named = refusal
-                .label()
-                .split(' ')
-                .next()
-                .filter(|word| word.len() == 2 && word.starts_with('G'));
-            assert_eq!(refusal.rule().map(GateRule::as_str), named, "{refusal:?}");
-            if let Some(rule) = refusal.rule() {
-                assert!(refusal.to_string().starts_with(rule.as_str()), "{refusal}");
-                assert_eq!(refusal.counted_under(), rule.as_str());
-            } else {
-                assert!(!refusal.counted_under().starts_with('G'), "{refusal:?}");
-            }
-        }
-        assert_eq!(
-            Refusal::TooManySignatures {
-                count: 9,
-                signers: 3
-            }
-            .counted_under(),
-            "signers"
-        );
-        // A repeated tick was once counted under rule "none" (issue 20):
-        // every refusal is counted under something.
-        for (refusal, counted) in [
-            (
-                Refusal::Bundle(BundleRefusal::Malformed(
-                    bulkhead_protocol::bundle::BundleError::BadMagic,
-                )),
-                "decode",
-            ),
-            (Refusal::TickNotNext { tick: 3, next: 2 }, "tick"),
-            (Refusal::StaleAttestation, "attestation"),
-            (Refusal::KnownEvidence(1), "attestation"),
-            (
-                Refusal::BadGuardianAction(GuardianRefusal::WrongRound),
-                "guardian",
-            ),
-            (
-                Refusal::UnknownSigner {
-                    index: 5,
-                    signers: 3,
-                },
-                "signers",
-            ),
-            (Refusal::NoVerifyingKeys, "keys"),
-            (
-                Refusal::Replay {
-                    first_seq: 0,
-                    next_seq: 1,
-                },
-                "G2",
-            ),
-        ] {
-            assert_eq!(refusal.counted_under(), counted, "{refusal:?}");
-        }
-    }
-}
+mod tests;

@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::mirror::{BoundaryMirror, MirrorError};
 use ff::PrimeField;
 use serde::{Deserialize, Serialize};
 
-use super::config::GateConfig;
+use super::config::{ConfigError, GateConfig};
 
 /// One exit credited, or held, at this gate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +85,8 @@ pub enum ItemKind {
     Tick,
     /// A guardian vote.
     Guardian,
+    /// A segment's import.
+    Import,
 }
 
 impl ItemKind {
@@ -95,6 +98,7 @@ impl ItemKind {
             ItemKind::Attestation => "attestation",
             ItemKind::Tick => "tick",
             ItemKind::Guardian => "guardian",
+            ItemKind::Import => "import",
         }
     }
 }
@@ -128,7 +132,7 @@ pub struct ChainRoot {
 }
 
 /// What a gate tracks per source.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SourceState {
     /// Accounts-root tip (attested or proven).
     #[serde(with = "bulkhead_protocol::hex::fp")]
@@ -147,12 +151,9 @@ pub struct SourceState {
     #[serde(default)]
     #[serde(with = "bulkhead_protocol::decimal")]
     pub bundle_height: u64,
-    /// Boundary root.
-    #[serde(with = "bulkhead_protocol::hex::fp")]
-    pub boundary: Fp,
-    /// Next exit sequence number expected.
-    #[serde(with = "bulkhead_protocol::decimal")]
-    pub next_seq: u64,
+    /// The boundary as every gate follows it: live silos, lanes root,
+    /// exit sequence; its root is the source's boundary root.
+    pub mirror: BoundaryMirror,
     /// Epoch of the last accepted bundle.
     #[serde(default, with = "bulkhead_protocol::decimal::option")]
     pub last_epoch: Option<u64>,
@@ -183,8 +184,9 @@ pub struct SourceState {
 
 impl SourceState {
     /// A source at its registration: its roots from the evidence floor to
-    /// the registered one, sequence number, breaker and evidence.
-    pub fn registered(config: &super::config::SourceConfig) -> Self {
+    /// the registered one, its boundary from the openings, breaker and
+    /// evidence.
+    pub fn registered(config: &super::config::SourceConfig) -> Result<Self, MirrorError> {
         let follow = &config.follow;
         let floor = config.floor();
         let tip = ChainRoot {
@@ -194,13 +196,12 @@ impl SourceState {
         let roots = (floor..)
             .zip(follow.below.iter().chain([&tip]).copied())
             .collect();
-        SourceState {
+        Ok(SourceState {
             tip: config.accounts_root,
             height: config.genesis_height,
             roots,
             bundle_height: floor,
-            boundary: config.boundary_root,
-            next_seq: config.next_seq,
+            mirror: config.mirror()?,
             last_epoch: None,
             quarantined: follow.quarantined.clone(),
             round: follow.round,
@@ -210,7 +211,17 @@ impl SourceState {
             credited: BTreeMap::new(),
             open_epochs: 0,
             counted_epoch: None,
-        }
+        })
+    }
+
+    /// The boundary root now.
+    pub fn boundary(&self) -> Fp {
+        self.mirror.root()
+    }
+
+    /// The next exit sequence number expected.
+    pub fn next_seq(&self) -> u64 {
+        self.mirror.exit_seq()
     }
 
     /// Moves the tip to `root` at `height`, the chain's next root, signed
@@ -293,8 +304,41 @@ impl SourceState {
     }
 }
 
+/// The key of per-segment, per-asset flows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SegmentAsset {
+    /// The segment value flows into.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub segment: u64,
+    /// The asset.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub asset: u64,
+}
+
+/// Value in one asset flowing into one segment, as every gate follows it:
+/// what accepted bundles sent it (`inflow`) and what it imported into its
+/// silo (`imported`). `inflow - imported` is in flight; rule G7 keeps
+/// `imported <= inflow`. Sums of u64 amounts over any number of sources,
+/// so u128: they never saturate, and conservation is exact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flow {
+    /// Value of accepted exits to the segment.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub inflow: u128,
+    /// Value the segment imported.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub imported: u128,
+}
+
+impl Flow {
+    /// Accepted but not yet imported.
+    pub fn in_flight(&self) -> u128 {
+        self.inflow - self.imported
+    }
+}
+
 /// The gate's whole persistent state.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GateState {
     /// The configuration.
     pub config: GateConfig,
@@ -333,24 +377,26 @@ pub struct GateState {
     /// Items accepted, by kind.
     #[serde(with = "bulkhead_protocol::decimal::values")]
     pub accepted: BTreeMap<ItemKind, u64>,
+    /// Inflow and imports per (segment, asset), for every segment.
+    #[serde(with = "pairs")]
+    pub flows: BTreeMap<SegmentAsset, Flow>,
 }
 
 impl GateState {
     /// The state of a gate that has followed nothing yet: every source at
     /// its registration, the clock at its genesis epoch (counted as open
-    /// for every source).
-    pub fn fresh(config: GateConfig) -> Self {
+    /// for every source). Refuses openings that make no boundary mirror;
+    /// [`GateConfig::validate`] checks the rest.
+    pub fn fresh(config: GateConfig) -> Result<Self, ConfigError> {
         let epoch = config.clock.genesis_epoch;
-        let sources = config
-            .sources
-            .iter()
-            .map(|s| {
-                let mut source = SourceState::registered(s);
-                source.count_open_epoch(epoch);
-                (s.segment, source)
-            })
-            .collect();
-        GateState {
+        let mut sources = BTreeMap::new();
+        for (index, s) in config.sources.iter().enumerate() {
+            let mut source = SourceState::registered(s)
+                .map_err(|e| ConfigError::mirror(index, e))?;
+            source.count_open_epoch(epoch);
+            sources.insert(s.segment, source);
+        }
+        Ok(GateState {
             epoch,
             epoch_time: config.clock.genesis_time,
             config,
@@ -363,7 +409,16 @@ impl GateState {
             local_round: 0,
             local_votes: BTreeSet::new(),
             accepted: BTreeMap::new(),
-        }
+            flows: BTreeMap::new(),
+        })
+    }
+
+    /// The flow into `segment` in `asset` (zero if none yet).
+    pub fn flow(&self, segment: u64, asset: u64) -> Flow {
+        self.flows
+            .get(&SegmentAsset { segment, asset })
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Credited from `src` in the current epoch.
@@ -400,6 +455,8 @@ pub struct Changes {
     pub evidence: Vec<(u64, Evidence)>,
     /// Inbound totals that changed.
     pub inbound: BTreeSet<SourceEpoch>,
+    /// Flows that changed.
+    pub flows: BTreeSet<SegmentAsset>,
     /// Exits credited, in order.
     pub credited: Vec<Credit>,
     /// Held exits queued, by arrival position.
@@ -412,12 +469,12 @@ pub struct Changes {
 }
 
 /// A map as a JSON list of `[key, value]` pairs, for keys that are not
-/// strings.
+/// strings; unsigned values as decimal strings.
 mod entries {
     use std::collections::BTreeMap;
 
     use bulkhead_protocol::decimal::{Decimal, Unsigned};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde::{Serialize, Serializer};
 
     pub fn serialize<K: Serialize, V: Unsigned, S: Serializer>(
         map: &BTreeMap<K, V>,
@@ -425,16 +482,19 @@ mod entries {
     ) -> Result<S::Ok, S::Error> {
         s.collect_seq(map.iter().map(|(k, v)| (k, Decimal(*v))))
     }
+}
 
-    pub fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
-    where
-        K: Deserialize<'de> + Ord,
-        V: Unsigned,
-        D: Deserializer<'de>,
-    {
-        Ok(Vec::<(K, Decimal<V>)>::deserialize(d)?
-            .into_iter()
-            .map(|(k, v)| (k, v.0))
-            .collect())
+/// A map as a JSON list of `[key, value]` pairs, for keys that are not
+/// strings.
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Serialize, Serializer};
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        map: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
     }
 }

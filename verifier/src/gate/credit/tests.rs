@@ -49,11 +49,12 @@ fn state(limit: u64) -> GateState {
         local_guardians: Vec::new(),
         local_threshold: 1,
         inbound_limit: limit,
-    });
+    })
+    .unwrap();
     for id in SOURCES {
         state
             .sources
-            .insert(id, SourceState::registered(&source(id)));
+            .insert(id, SourceState::registered(&source(id)).unwrap());
     }
     state
 }
