@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::messages::{attestation_message, guardian_message, tick_message};
+use bulkhead_protocol::messages::{
+    attestation_message, guardian_message, import_message, tick_message,
+};
 use bulkhead_protocol::model::SegmentState;
 use bulkhead_protocol::CircuitShape;
 use bulkhead_verifier::gate::{
-    Attestation, ClockConfig, GateConfig, GuardianAction, GuardianScope, Hex32, IndexedSignature,
-    SiloOpening, SourceConfig, StreamItem, Tick,
+    Attestation, ClockConfig, GateConfig, GuardianAction, GuardianScope, Hex32, Import,
+    IndexedSignature, SiloOpening, SourceConfig, StreamItem, Tick,
 };
 
 use crate::keys::{public_key, secret, sign};
@@ -172,6 +174,40 @@ pub fn attestation(
         root,
         signatures,
     })
+}
+
+/// An import by `segment` of `amount` of `asset`, moving its accounts from
+/// `parent` to `root` at `height`, signed on stream `stream_id` by the
+/// first `signers` validators of the segment.
+#[allow(clippy::too_many_arguments)]
+pub fn import_on(
+    stream_id: u64,
+    seed: u64,
+    segment: u64,
+    height: u64,
+    parent: Fp,
+    root: Fp,
+    asset: u64,
+    amount: u64,
+    signers: usize,
+) -> Import {
+    let mut import = Import {
+        segment,
+        height,
+        parent,
+        root,
+        asset,
+        amount,
+        signatures: Vec::new(),
+    };
+    let message = import_message(stream_id, &import.statement());
+    import.signatures = (0..signers)
+        .map(|index| IndexedSignature {
+            index,
+            signature: sign(&secret(seed, "validator", segment, index as u64), &message),
+        })
+        .collect();
+    import
 }
 
 /// A vote of guardian `guardian` (of the stream, or of gate `target`) to

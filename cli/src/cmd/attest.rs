@@ -1,12 +1,13 @@
-//! `bulkhead attest sign`: a validator's signature on a segment's new
-//! accounts root, as the attestation item every gate follows.
+//! `bulkhead attest sign` and `bulkhead attest import`: a validator's
+//! signature on a segment's new accounts root, as the attestation or the
+//! import (rule G7) item every gate follows.
 
 use std::path::PathBuf;
 
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::hex::fp_from_hex;
-use bulkhead_protocol::messages::attestation_message;
-use bulkhead_verifier::gate::{Attestation, ItemJson};
+use bulkhead_protocol::messages::{attestation_message, import_message};
+use bulkhead_verifier::gate::{Attestation, Import, IndexedSignature, ItemJson};
 use clap::{Args, Subcommand};
 
 use crate::error::CliError;
@@ -28,9 +29,29 @@ enum AttestAction {
     /// /v1/items). A gate accepts it once a threshold of validators has
     /// signed; pass it on with `--out` for the next validator.
     Sign(SignArgs),
+    /// Sign an import as validator `--index` of `--segment`: the
+    /// segment's execution credited `--amount` of `--asset`, received from
+    /// other segments, to its accounts, moving them from `--parent` to
+    /// `--root` at `--height`. Every gate raises the segment's silo
+    /// collateral by the amount once a threshold has signed (rule G7: at
+    /// most what accepted bundles sent the segment in that asset).
+    Import(ImportArgs),
 }
 
-/// Flags of `attest sign`.
+/// Flags of `attest import`.
+#[derive(Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    step: SignArgs,
+    /// The asset imported: one of the segment's declared silos.
+    #[arg(long)]
+    asset: u64,
+    /// The amount imported.
+    #[arg(long)]
+    amount: u64,
+}
+
+/// Flags of `attest sign`, and of the step an import takes.
 #[derive(Args)]
 struct SignArgs {
     /// The validator's secret key file (64 hex digits; `key new`).
@@ -71,13 +92,25 @@ fn parse_root(text: &str) -> Result<Fp, String> {
 
 /// Runs one attestation action.
 pub fn execute(args: AttestArgs) -> Result<(), CliError> {
-    let AttestAction::Sign(args) = args.action;
-    let key = signer::load(&args.key)?;
+    match args.action {
+        AttestAction::Sign(args) => sign_attestation(args),
+        AttestAction::Import(args) => sign_import(args),
+    }
+}
+
+fn sign_attestation(args: SignArgs) -> Result<(), CliError> {
     let what = format!(
         "an attestation of segment {} at height {} with the same parent and root",
         args.segment, args.height
     );
-    let mut signatures = signer::added_signatures(&args.add, &what, |item| match item {
+    let message = attestation_message(
+        args.stream_id,
+        args.segment,
+        args.height,
+        &args.parent,
+        &args.root,
+    );
+    let signatures = signed(&args, &what, &message, |item| match item {
         ItemJson::Attestation(other)
             if other.segment == args.segment
                 && other.height == args.height
@@ -88,21 +121,6 @@ pub fn execute(args: AttestArgs) -> Result<(), CliError> {
         }
         _ => None,
     })?;
-    let message = attestation_message(
-        args.stream_id,
-        args.segment,
-        args.height,
-        &args.parent,
-        &args.root,
-    );
-    signer::merge(&mut signatures, signer::sign(&key, args.index, &message));
-    eprintln!(
-        "validator {} signed segment {}'s root at height {} ({} signatures)",
-        args.index,
-        args.segment,
-        args.height,
-        signatures.len()
-    );
     let item = ItemJson::Attestation(Attestation {
         segment: args.segment,
         height: args.height,
@@ -111,6 +129,52 @@ pub fn execute(args: AttestArgs) -> Result<(), CliError> {
         signatures,
     });
     signer::emit_json(&item, args.out.as_deref())
+}
+
+fn sign_import(args: ImportArgs) -> Result<(), CliError> {
+    let step = &args.step;
+    let mut import = Import {
+        segment: step.segment,
+        height: step.height,
+        parent: step.parent,
+        root: step.root,
+        asset: args.asset,
+        amount: args.amount,
+        signatures: Vec::new(),
+    };
+    let what = format!(
+        "an import of {} of asset {} by segment {} at height {} with the same roots",
+        args.amount, args.asset, step.segment, step.height
+    );
+    let message = import_message(step.stream_id, &import.statement());
+    import.signatures = signed(step, &what, &message, |item| match item {
+        ItemJson::Import(other) if other.statement() == import.statement() => {
+            Some(other.signatures)
+        }
+        _ => None,
+    })?;
+    signer::emit_json(&ItemJson::Import(import), step.out.as_deref())
+}
+
+/// This validator's signature on `message`, merged with those of the
+/// `--add` files (each must be `what`, which `same` recognises).
+fn signed(
+    args: &SignArgs,
+    what: &str,
+    message: &[u8],
+    same: impl Fn(ItemJson) -> Option<Vec<IndexedSignature>>,
+) -> Result<Vec<IndexedSignature>, CliError> {
+    let key = signer::load(&args.key)?;
+    let mut signatures = signer::added_signatures(&args.add, what, same)?;
+    signer::merge(&mut signatures, signer::sign(&key, args.index, message));
+    eprintln!(
+        "validator {} signed segment {}'s root at height {} ({} signatures)",
+        args.index,
+        args.segment,
+        args.height,
+        signatures.len()
+    );
+    Ok(signatures)
 }
 
 #[cfg(test)]
@@ -156,7 +220,9 @@ mod tests {
             .collect::<Vec<_>>()
         };
         let cli = Cli::try_parse_from(argv(&root)).unwrap();
-        let AttestAction::Sign(args) = cli.attest.action;
+        let AttestAction::Sign(args) = cli.attest.action else {
+            panic!("not sign")
+        };
         assert_eq!((args.index, args.add.len()), (2, 2));
         // All ones is above the field's modulus: not a canonical encoding.
         let e = Cli::try_parse_from(argv(&"ff".repeat(32))).err().unwrap();

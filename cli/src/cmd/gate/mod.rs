@@ -277,6 +277,11 @@ fn describe(effect: &Effect) -> String {
             format!("breaker released; credited {} held exits", credited.len())
         }
         Effect::Tick { credited } => format!("new epoch; credited {} held exits", credited.len()),
+        Effect::Imported {
+            segment,
+            asset,
+            amount,
+        } => format!("segment {segment} imported {amount} of asset {asset}"),
         other => format!("{other:?}"),
     }
 }

@@ -1,9 +1,9 @@
 //! The stream across machines: one NATS JetStream stream.
 //!
 //! Items are published on a subject per kind (`bulkhead.stream.bundle`,
-//! `.attestation`, `.tick`, `.guardian`), so the server's subject
+//! `.attestation`, `.tick`, `.guardian`, `.import`), so the server's subject
 //! permissions say who may publish what: relayers bundles, validators
-//! attestations, guardians ticks and actions, gates nothing. A message
+//! attestations and imports, guardians ticks and actions, gates nothing. A message
 //! whose payload is not the kind its subject names is a malformed entry
 //! (refused by every gate alike), so publishing rights cannot be
 //! stretched to another kind. The stream sequence is the position.
@@ -84,7 +84,7 @@ pub(crate) fn entry_of(subject_name: &str, payload: Vec<u8>) -> StreamEntry {
         (Some("bundle"), false) => {
             StreamEntry::Malformed("not a bundle on the bundle subject".into())
         }
-        (Some(kind @ ("attestation" | "tick" | "guardian")), false) => {
+        (Some(kind @ ("attestation" | "tick" | "guardian" | "import")), false) => {
             match decode_item(ItemFormat::Json, payload) {
                 StreamEntry::Item(item) if subject(item.kind()) == subject_name => {
                     StreamEntry::Item(item)
@@ -95,7 +95,7 @@ pub(crate) fn entry_of(subject_name: &str, payload: Vec<u8>) -> StreamEntry {
                 malformed => malformed,
             }
         }
-        (Some(kind @ ("attestation" | "tick" | "guardian")), true) => {
+        (Some(kind @ ("attestation" | "tick" | "guardian" | "import")), true) => {
             StreamEntry::Malformed(format!("a bundle on the {kind} subject"))
         }
         _ => StreamEntry::Malformed(format!("unknown subject {subject_name}")),
