@@ -83,9 +83,8 @@ fn an_import_raises_the_collateral_and_moves_the_tip_at_every_gate() {
             }
         );
         let after = &g.state().sources[&IMPORTER];
-        let silo = |s: &bulkhead_verifier::gate::SourceState| {
-            *s.mirror.silo(sample::ASSET).unwrap()
-        };
+        let silo =
+            |s: &bulkhead_verifier::gate::SourceState| *s.mirror.silo(sample::ASSET).unwrap();
         assert_eq!(silo(after).collateral, silo(&before).collateral + 30);
         assert_eq!(silo(after).window_outflow, silo(&before).window_outflow);
         assert_ne!(after.boundary(), before.boundary());
@@ -127,10 +126,7 @@ fn each_wrong_import_is_refused_by_name() {
             asset: 5
         }
     );
-    assert_eq!(
-        refuse_next(&mut g, asset, 0),
-        ImportRefusal::Zero
-    );
+    assert_eq!(refuse_next(&mut g, asset, 0), ImportRefusal::Zero);
     assert_eq!(
         refused_import(
             &mut g,
@@ -213,14 +209,20 @@ fn each_wrong_import_is_refused_by_name() {
     ));
     // Quarantined: nothing moves the boundary until a release.
     for guardian in 0..2 {
-        accept(&mut g, vote(GuardianScope::Stream, IMPORTER, true, 0, guardian));
+        accept(
+            &mut g,
+            vote(GuardianScope::Stream, IMPORTER, true, 0, guardian),
+        );
     }
     assert_eq!(
         refuse_next(&mut g, asset, 10),
         ImportRefusal::Quarantined(IMPORTER)
     );
     for guardian in 0..2 {
-        accept(&mut g, vote(GuardianScope::Stream, IMPORTER, false, 1, guardian));
+        accept(
+            &mut g,
+            vote(GuardianScope::Stream, IMPORTER, false, 1, guardian),
+        );
     }
     accept_next(&mut g, asset, 10);
     accept_next(&mut g, asset, 20);

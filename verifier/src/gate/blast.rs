@@ -30,7 +30,8 @@ pub fn blast_radius(state: &GateState, src: u64) -> BTreeMap<u64, u64> {
         .iter()
         .map(|opening| {
             let imported = state.flow(src, opening.asset).imported;
-            let given = u64::try_from(u128::from(opening.collateral) + imported).unwrap_or(u64::MAX);
+            let given =
+                u64::try_from(u128::from(opening.collateral) + imported).unwrap_or(u64::MAX);
             let cap = source.mirror.silo(opening.asset).map_or(0, |s| s.cap);
             let by_source = given.min(cap.saturating_mul(epochs));
             let by_gate = state.config.inbound_limit.saturating_mul(epochs);

@@ -6,8 +6,8 @@
 use bulkhead_protocol::messages::guardian_message;
 
 use super::credit::release_held;
-use super::item::{GuardianAction, GuardianScope};
 use super::effect::Effect;
+use super::item::{GuardianAction, GuardianScope};
 use super::refusal::{GuardianRefusal, Refusal};
 use super::state::{Changes, Evidence, GateState, QuarantineCause};
 use crate::signatures;

@@ -104,4 +104,3 @@ pub enum GateError {
         shape: CircuitShape,
     },
 }
-

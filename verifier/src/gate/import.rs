@@ -118,10 +118,8 @@ impl ImportRefusal {
 pub(super) fn admit_import(state: &GateState, import: &Import) -> Result<BoundaryMirror, Refusal> {
     let refuse = |r| Err(Refusal::Import(r));
     let segment = import.segment;
-    let (Some(config), Some(source)) = (
-        state.config.source(segment),
-        state.sources.get(&segment),
-    ) else {
+    let (Some(config), Some(source)) = (state.config.source(segment), state.sources.get(&segment))
+    else {
         return refuse(ImportRefusal::Unregistered(segment));
     };
     if source.quarantined.is_some() {

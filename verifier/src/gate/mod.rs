@@ -24,11 +24,11 @@ mod refusal;
 mod state;
 
 pub use blast::blast_radius;
-pub use effect::{Effect, GateError};
-pub use import::{import_alarms, ImportAlarm, ImportRefusal};
 pub use config::{
     ClockConfig, ConfigError, GateConfig, Hex32, RegisteredFollow, SiloOpening, SourceConfig,
 };
+pub use effect::{Effect, GateError};
+pub use import::{import_alarms, ImportAlarm, ImportRefusal};
 pub use item::{
     Attestation, GuardianAction, GuardianScope, Import, IndexedSignature, ItemJson, StreamItem,
     Tick,

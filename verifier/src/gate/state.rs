@@ -391,8 +391,8 @@ impl GateState {
         let epoch = config.clock.genesis_epoch;
         let mut sources = BTreeMap::new();
         for (index, s) in config.sources.iter().enumerate() {
-            let mut source = SourceState::registered(s)
-                .map_err(|e| ConfigError::mirror(index, e))?;
+            let mut source =
+                SourceState::registered(s).map_err(|e| ConfigError::mirror(index, e))?;
             source.count_open_epoch(epoch);
             sources.insert(s.segment, source);
         }
