@@ -8,8 +8,10 @@
 use bulkhead_protocol::hash::{self, tag, Fp};
 use bulkhead_protocol::hex::{encode, fp_to_hex};
 use bulkhead_protocol::messages::{
-    attestation_message, exit_message, guardian_message, tick_message, GuardianScopeByte,
+    attestation_message, exit_message, guardian_message, import_message, tick_message,
+    GuardianScopeByte, ImportStatement,
 };
+use bulkhead_protocol::mirror::BoundaryMirror;
 use bulkhead_protocol::{instance, CircuitShape};
 use bulkhead_testkit::keys::{public_key, sign};
 use bulkhead_testkit::sample;
@@ -50,6 +52,17 @@ fn vectors() -> Vec<(String, String)> {
     let mut state = sample::segment(1, &SHAPE).unwrap();
     put("accounts_root (sample segment 1)", state.accounts_root());
     put("boundary_root (sample segment 1)", state.boundary_root());
+    // The boundary mirror a gate builds from the registration's openings.
+    let mut mirror = BoundaryMirror::new(
+        SHAPE.silo_depth,
+        state
+            .silos()
+            .values()
+            .map(|s| (*s, state.silo_path(s.asset).unwrap().siblings)),
+        state.lanes_root(),
+        state.exit_seq(),
+    )
+    .unwrap();
     let outcome = state
         .apply_exits(&sample::batch(sample::EPOCH, &[(0, 300), (0, 200)]), &SHAPE)
         .unwrap();
@@ -84,6 +97,17 @@ fn vectors() -> Vec<(String, String)> {
         "ed25519_sign([7; 32], exit_message(...))".to_owned(),
         encode(signature),
     ));
+    // The mirror moved by the batch reaches BOUNDARY_AFTER; an import of
+    // 30 of asset 1 then moves it again.
+    let after_batch = mirror.apply_exits(&outcome.instance).unwrap();
+    out.push((
+        "mirror(sample segment 1) after the batch".to_owned(),
+        fp_to_hex(&after_batch),
+    ));
+    out.push((
+        "mirror(sample segment 1) after the batch and an import of 30 of asset 1".to_owned(),
+        fp_to_hex(&mirror.apply_import(sample::ASSET, 30).unwrap()),
+    ));
     // The stream's other signed messages.
     let i = outcome.instance;
     out.push((
@@ -95,6 +119,22 @@ fn vectors() -> Vec<(String, String)> {
             1,
             &i.accounts_before,
             &i.accounts_after,
+        )),
+    ));
+    let import_root = Fp::from(5);
+    out.push((
+        "import_message(stream 1, segment 1, height 2, ACCOUNTS_AFTER, root 5, asset 1, amount 30)"
+            .to_owned(),
+        encode(import_message(
+            1,
+            &ImportStatement {
+                segment: 1,
+                height: 2,
+                parent: &i.accounts_after,
+                root: &import_root,
+                asset: 1,
+                amount: 30,
+            },
         )),
     ));
     out.push((

@@ -222,8 +222,8 @@ fn write_source(tx: &Connection, id: u64, s: &SourceState) -> Result<(), NodeErr
     tx.prepare_cached(
         "INSERT OR REPLACE INTO sources (segment, tip, height, boundary, next_seq, last_epoch,
              quarantined, round, votes, accepted, credited, open_epochs, counted_epoch,
-             bundle_height)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             bundle_height, silos)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         int(id),
