@@ -1,7 +1,8 @@
 //! The ledger against random adversarial streams: ticks on time, early or
 //! out of order, bundles replayed, reordered and resubmitted, guardian
 //! votes for both breakers in current and stale rounds, attestations that
-//! step, fork or replay. After every item, accepted or refused, the state
+//! step, fork or replay, imports by segment 2 of what segment 1 sent it
+//! (within the inflow or beyond it). After every item, accepted or refused, the state
 //! read back from SQLite is the state the gate holds, a refusal wrote
 //! nothing, no exit is credited twice, and a reopened ledger resumes the
 //! same state.
@@ -12,7 +13,7 @@ use bulkhead_node::ledger::{Depth, Ledger, LedgerReader, Verdict};
 use bulkhead_node::NodeError;
 use bulkhead_protocol::hash::Fp;
 use bulkhead_testkit::chain::*;
-use bulkhead_testkit::gate::{attestation, signed_tick, tick_time};
+use bulkhead_testkit::gate::{attestation, import_on, signed_tick, tick_time, STREAM_ID};
 use bulkhead_verifier::gate::{GateConfig, GateState, GuardianScope, StreamItem};
 use proptest::prelude::*;
 
@@ -45,6 +46,9 @@ enum Action {
         root: u64,
         signers: usize,
     },
+    /// An import of `amount` of asset 1 by segment 2, one height above its
+    /// tip, by `signers` validators.
+    Import { amount: u64, signers: usize },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -57,6 +61,7 @@ fn action() -> impl Strategy<Value = Action> {
         ),
         1 => (any::<bool>(), 0..3u64, 2..5usize)
             .prop_map(|(fork, root, signers)| Action::Attest { fork, root, signers }),
+        2 => (1..50u64, 2..5usize).prop_map(|(amount, signers)| Action::Import { amount, signers }),
     ]
 }
 
@@ -102,6 +107,21 @@ fn item_for(state: &GateState, action: &Action) -> StreamItem {
                 (source.height + 1, source.tip)
             };
             attestation(SEED, 1, height, parent, Fp::from(1000 + root), *signers)
+        }
+        Action::Import { amount, signers } => {
+            let source = &state.sources[&2];
+            let height = source.height + 1;
+            StreamItem::Import(import_on(
+                STREAM_ID,
+                SEED,
+                2,
+                height,
+                source.tip,
+                Fp::from(5000 + height),
+                1,
+                *amount,
+                *signers,
+            ))
         }
     }
 }
