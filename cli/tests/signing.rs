@@ -471,3 +471,80 @@ fn attestations_and_votes_signed_by_a_threshold_move_the_example_gate() {
     let out = gate(&params, &state, &["trip", vote(1).to_str().unwrap()]);
     assert!(stdout(&out).contains("breaker tripped"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_import_signed_by_a_threshold_is_judged_by_g7_and_status_shows_the_live_silos() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (params, state) = example_gate(tmp.path());
+    let config = read_json(&examples_dir().join("gate-config.json"));
+    let source = &config["sources"][0];
+    let parent = source["accounts_root"].as_str().unwrap().to_owned();
+    let root = fp_to_hex(&Fp::from(777));
+    let files: Vec<PathBuf> = (0..3)
+        .map(|i| tmp.path().join(format!("import-{i}.json")))
+        .collect();
+    for (i, file) in files.iter().enumerate() {
+        let key = key_file(tmp.path(), "validator", 1, i as u64);
+        let index = i.to_string();
+        let mut args = vec![
+            "attest",
+            "import",
+            "--key",
+            &key,
+            "--index",
+            &index,
+            "--stream-id",
+            STREAM,
+            "--segment",
+            "1",
+            "--height",
+            "1",
+            "--parent",
+            &parent,
+            "--root",
+            &root,
+            "--asset",
+            "1",
+            "--amount",
+            "5",
+            "--out",
+            file.to_str().unwrap(),
+        ];
+        let previous = i
+            .checked_sub(1)
+            .map(|p| files[p].to_str().unwrap().to_owned());
+        if let Some(previous) = &previous {
+            args.extend_from_slice(&["--add", previous]);
+        }
+        let out = run(&params, &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let item = read_json(&files[2]);
+    assert_eq!(item["type"], "import");
+    assert_eq!(item["signatures"].as_array().unwrap().len(), 3);
+    // Nothing arrived at segment 1 yet: the import is refused by G7, by
+    // name, and the gate is unchanged.
+    let before = stdout(&gate(&params, &state, &["status", "--json"]));
+    let out = gate(
+        &params,
+        &state,
+        &["accept", "--json", files[2].to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let verdict: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(verdict["rule"], "G7");
+    assert_eq!(verdict["label"], "G7 inflow");
+    let after = stdout(&gate(&params, &state, &["status", "--json"]));
+    let strip = |s: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(s).unwrap();
+        v["stream_position"] = serde_json::Value::Null;
+        v
+    };
+    assert_eq!(strip(&before), strip(&after));
+    // Status reads live silos and flows from the mirror.
+    let status = strip(&after);
+    let silo = &status["sources"][0]["silos"][0];
+    assert_eq!(silo["collateral"], source["silos"][0]["collateral"]);
+    assert_eq!(status["sources"][0]["flows"][0]["inflow"], "0");
+    assert_eq!(status["import_alarms"], serde_json::json!({}));
+}
