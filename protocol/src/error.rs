@@ -118,6 +118,13 @@ pub enum Error {
         /// Silo tree depth.
         depth: u32,
     },
+    /// An import would take an account's balance, or the silo's
+    /// collateral, past 2^64 - 1.
+    #[error("an import would take {what} past 2^64 - 1")]
+    ImportOverflow {
+        /// What would overflow: `"account N"` or `"the collateral"`.
+        what: &'static str,
+    },
     /// The sum of the batch's amounts does not fit in 64 bits (I10).
     #[error("batch total overflows 64 bits")]
     TotalOverflow,

@@ -33,12 +33,12 @@ proptest! {
 
     #[test]
     fn the_mirror_tracks_the_models_boundary(
-        batches in prop::collection::vec((0u64..4, 0u64..3, 1u128..1500), 1..12),
+        batches in prop::collection::vec((0u64..4, 0u64..3, 1u128..1500, 0u64..900), 1..12),
     ) {
         let mut state = sample::segment(1, &SHAPE).unwrap();
         let mut mirror = mirror_of(&state);
         prop_assert_eq!(mirror.root(), state.boundary_root());
-        for (account, epoch_step, amount) in batches {
+        for (account, epoch_step, amount, imported) in batches {
             // Accounts 0, 2, 4, 6 hold asset 1; 1, 3, 5, 7 asset 2.
             let (account, asset) = if account % 2 == 0 { (account, ASSET) } else { (account, OTHER_ASSET) };
             let mut request = sample::batch(EPOCH + epoch_step, &[(account, amount)]);
@@ -53,8 +53,34 @@ proptest! {
             prop_assert_eq!(root, outcome.instance.boundary_after);
             prop_assert_eq!(root, state.boundary_root());
             prop_assert_eq!(mirror.silo(asset), state.silo(asset));
+            // The segment imports (credits an account and raises the
+            // collateral); the mirror's import reaches the same boundary.
+            if imported > 0 {
+                prop_assert_eq!(state.import(asset, &[(account, imported)]).unwrap(), imported);
+                let root = mirror.apply_import(asset, imported).unwrap();
+                prop_assert_eq!(root, state.boundary_root());
+            }
         }
     }
+}
+
+#[test]
+fn a_model_import_is_all_or_nothing() {
+    let mut state = sample::segment(1, &SHAPE).unwrap();
+    let before = state.clone();
+    // Account 1 holds asset 2: the credit to account 0 before it is undone.
+    assert!(state.import(ASSET, &[(0, 5), (1, 5)]).is_err());
+    assert!(state.import(ASSET, &[(0, 5), (99, 5)]).is_err());
+    assert!(state.import(ASSET, &[(0, u64::MAX)]).is_err());
+    assert!(state.import(9, &[(0, 5)]).is_err());
+    assert_eq!(state.accounts_root(), before.accounts_root());
+    assert_eq!(state.boundary_root(), before.boundary_root());
+    // One account twice: both credits land.
+    let balance = state.account(0).unwrap().balance;
+    let collateral = state.silo(ASSET).unwrap().collateral;
+    assert_eq!(state.import(ASSET, &[(0, 5), (0, 7)]).unwrap(), 12);
+    assert_eq!(state.account(0).unwrap().balance, balance + 12);
+    assert_eq!(state.silo(ASSET).unwrap().collateral, collateral + 12);
 }
 
 fn instance(state: &SegmentState, asset: u64, epoch: u64, total: u64) -> Instance {

@@ -12,8 +12,8 @@ use bulkhead_protocol::model::{Silo, SiloRefusal};
 use bulkhead_testkit::gate::{attestation, gate_config, import_on, STREAM_ID, VALIDATOR_THRESHOLD};
 use bulkhead_testkit::sample;
 use bulkhead_verifier::gate::{
-    blast_radius, import_alarms, Effect, Gate, GuardianScope, ImportAlarm, ImportRefusal, Refusal,
-    StreamItem,
+    blast_radius, import_alarms, moved_mirror, Effect, Gate, GuardianScope, ImportAlarm,
+    ImportRefusal, Refusal, StreamItem,
 };
 use common::*;
 
@@ -303,14 +303,29 @@ fn a_segment_importing_more_than_its_gate_credited_raises_an_alarm() {
 
 #[test]
 fn g2_refuses_a_bundle_whose_boundary_after_is_not_the_mirrors() {
+    // A sound circuit never proves such a bundle, so the rule, which runs
+    // after the proof, is asked directly; through the gate a tampered
+    // bundle is refused by its proof.
     let mut g = gate();
     accept(&mut g, tick(EPOCH));
+    let state = g.state();
+    assert_eq!(
+        moved_mirror(state, &bundles()[0]).unwrap().root(),
+        bundles()[0].instance.boundary_after
+    );
     let mut wrong_after = bundles()[0].clone();
     wrong_after.instance.boundary_after = Fp::from(1);
-    assert_eq!(refuse(&mut g, item(&wrong_after)), Refusal::BoundaryAfter);
+    assert_eq!(
+        moved_mirror(state, &wrong_after).unwrap_err(),
+        Refusal::BoundaryAfter
+    );
+    assert_eq!(
+        refuse(&mut g, item(&wrong_after)).label(),
+        "G1 invalid proof"
+    );
     let mut overdrawn = bundles()[0].clone();
     overdrawn.instance.total = u64::MAX;
-    let refusal = refuse(&mut g, item(&overdrawn));
+    let refusal = moved_mirror(g.state(), &overdrawn).unwrap_err();
     assert!(
         matches!(
             refusal,

@@ -7,6 +7,7 @@
 //! plays the attacks; this module plans, proves, plays and reports.
 
 mod attacks;
+mod round_trip;
 mod world;
 
 use std::collections::BTreeMap;
@@ -146,13 +147,18 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
     let attack_plan = AttackPlan::new(&world, &shape, epoch)?;
     // A relayer late with segment 1's next batch: proven for epoch 7, and
     // again for epoch 8 once the first is refused as stale.
+    // Segment 1's model follows the re-proven batch, which the stream
+    // accepts.
+    let mut late_state = world.states[&1].clone();
     let late: Vec<PlannedBatch> = [epoch, epoch + 1]
         .iter()
         .map(|e| {
             let request = single_exit(2, sample::ASSET, *e, 6, 100);
             let mut state = world.states[&1].clone();
             let signed = sign_run(opts.seed, &shape, 1, &state, &[request]);
-            Ok(plan_signed_run(&mut state, &signed, &shape)?.remove(0))
+            let planned = plan_signed_run(&mut state, &signed, &shape)?.remove(0);
+            late_state = state;
+            Ok(planned)
         })
         .collect::<Result<_, CliError>>()?;
 
@@ -236,6 +242,12 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
             StreamItem::Bundle(current.to_bytes()),
         );
     }
+    world.states.insert(1, late_state);
+
+    // ---- The round trip: imports, value leaving again, conservation.
+    let started = Instant::now();
+    round_trip::play(&mut world, &shape, epoch + 1, &prover, opts.threads)?;
+    let round_trip_time = started.elapsed();
 
     // ---- Report.
     let mut out = String::new();
@@ -262,6 +274,11 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
         )
         .ok();
     }
+    writeln!(
+        out,
+        "  (the round trip proved 2 more batches in {round_trip_time:.1?})"
+    )
+    .ok();
     writeln!(out, "\nbundles accepted: {}", world.accepted_bundles).ok();
     let refused: Vec<String> = world
         .refused
@@ -296,6 +313,17 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
             )
             .ok();
         }
+    }
+    let (conserved, lines) = round_trip::conservation(&world);
+    all_ok &= conserved;
+    writeln!(
+        out,
+        "\nconservation of asset 1 at every gate (live collateral + in flight = genesis): {}",
+        if conserved { "holds" } else { "BROKEN" }
+    )
+    .ok();
+    for line in lines {
+        writeln!(out, "{line}").ok();
     }
     if let Some(dir) = &opts.out {
         world.save(dir)?;

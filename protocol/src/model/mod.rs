@@ -3,6 +3,7 @@
 //! circuit constrains it and produces the public inputs and the witness.
 
 mod apply;
+mod import;
 mod pending;
 mod rules;
 mod segment;

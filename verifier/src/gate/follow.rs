@@ -30,12 +30,13 @@ pub(super) fn admit_bundle(
     bytes: &[u8],
 ) -> Result<(Bundle, BoundaryMirror), Refusal> {
     let bundle = Bundle::from_bytes(bytes).map_err(BundleRefusal::from)?;
-    let (config, mirror) = admit_on_state(state, &bundle)?;
+    let config = admit_on_state(state, &bundle)?;
     let keys = keys
         .iter()
         .find(|k| k.is(config.shape, &config.vk_digest))
         .ok_or(Refusal::Unregistered(bundle.instance.src))?;
     check_decoded(&bundle, keys)?;
+    let mirror = moved_mirror(state, &bundle)?;
     Ok((bundle, mirror))
 }
 
@@ -47,16 +48,13 @@ pub(super) fn admit_verified(
     state: &GateState,
     verified: &Verified,
 ) -> Result<BoundaryMirror, Refusal> {
-    admit_on_state(state, verified.bundle()).map(|(_, mirror)| mirror)
+    admit_on_state(state, verified.bundle())?;
+    moved_mirror(state, verified.bundle())
 }
 
 /// The follow rules that read the state, in the order `admit_bundle`
-/// documents; returns the source's registration and its mirror after the
-/// bundle.
-fn admit_on_state<'a>(
-    state: &'a GateState,
-    bundle: &Bundle,
-) -> Result<(&'a SourceConfig, BoundaryMirror), Refusal> {
+/// documents, up to the proof; returns the source's registration.
+fn admit_on_state<'a>(state: &'a GateState, bundle: &Bundle) -> Result<&'a SourceConfig, Refusal> {
     let i = bundle.instance;
     let config = state
         .config
@@ -130,15 +128,27 @@ fn admit_on_state<'a>(
             current: state.epoch,
         });
     }
-    // G2, the boundary after: the mirror moved as I6 and I7 say must reach
-    // BOUNDARY_AFTER. A valid proof always does; a bundle that does not is
-    // a disagreement between the model and the circuit, stopped here.
+    Ok(config)
+}
+
+/// G2, the boundary after, for a bundle whose proof verified (a relayer
+/// also asks it for the boundary its next batch starts from): SRC's mirror
+/// moved as I6 and I7 say must reach BOUNDARY_AFTER. A valid proof always
+/// does, so a refusal here is a disagreement between the model and the
+/// circuit, stopped and never followed. It runs after the proof so that a
+/// forged or tampered bundle is refused by the proof system, as before.
+pub fn moved_mirror(state: &GateState, bundle: &Bundle) -> Result<BoundaryMirror, Refusal> {
+    let i = bundle.instance;
+    let source = state
+        .sources
+        .get(&i.src)
+        .ok_or(Refusal::UnknownSource(i.src))?;
     let mut mirror = source.mirror.clone();
     let after = mirror.apply_exits(&i).map_err(Refusal::BoundaryModel)?;
     if after != i.boundary_after {
         return Err(Refusal::BoundaryAfter);
     }
-    Ok((config, mirror))
+    Ok(mirror)
 }
 
 /// Advances SRC's chain past an admitted bundle: its ACCOUNTS_AFTER is the

@@ -28,6 +28,7 @@ pub use config::{
     ClockConfig, ConfigError, GateConfig, Hex32, RegisteredFollow, SiloOpening, SourceConfig,
 };
 pub use effect::{Effect, GateError};
+pub use follow::moved_mirror;
 pub use import::{import_alarms, ImportAlarm, ImportRefusal};
 pub use item::{
     Attestation, GuardianAction, GuardianScope, Import, IndexedSignature, ItemJson, StreamItem,
