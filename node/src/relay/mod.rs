@@ -141,7 +141,12 @@ pub fn init(
         return Ok(false);
     }
     let config = watch::watch_config(registry, snapshot)?;
-    if keys.vk_digest() != config.sources[0].vk_digest {
+    let own = config
+        .source(snapshot.segment)
+        .ok_or(UsageError::Unregistered {
+            segment: snapshot.segment,
+        })?;
+    if keys.vk_digest() != own.vk_digest {
         return Err(UsageError::OtherVerifyingKey {
             segment: snapshot.segment,
         }

@@ -1,17 +1,17 @@
 //! The relayer's view of the stream: a gate ledger that follows the
-//! stream for this segment alone (its registration from the gate
-//! configuration, its bundles, the ticks, attestations and guardian
-//! actions), so the relayer knows the stream's epoch and, by the follow
-//! rules every gate applies, which of its bundles the stream took.
-//! Other segments' bundles are skipped unread: they cannot change this
-//! segment's chain, and verifying them would take the relayer's CPU.
+//! stream as every gate does (every registered source, every item), so
+//! the relayer knows the stream's epoch and, by the follow rules every
+//! gate applies, which of its bundles the stream took and what its
+//! segment's boundary is. Other segments' bundles are verified too: their
+//! exits to this segment are the inflow its imports are bounded by (rule
+//! G7), so a watcher that skipped them would refuse an import every gate
+//! accepts and lose sight of the segment's boundary.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use bulkhead_protocol::bundle::Bundle;
 use bulkhead_protocol::snapshot::Snapshot;
-use bulkhead_verifier::gate::{GateConfig, StreamItem};
+use bulkhead_verifier::gate::GateConfig;
 use bulkhead_verifier::VerifierKeys;
 
 use super::engine::StreamView;
@@ -25,11 +25,10 @@ pub fn watch_dir(dir: &Path) -> PathBuf {
     dir.join("watch")
 }
 
-/// The gate configuration the watcher follows: `registry`'s
-/// registration of `snapshot`'s segment alone. Refused unless that
-/// registration is exactly the snapshot's state (same shape, roots and
-/// next sequence number), or every bundle the relayer makes would be
-/// refused.
+/// The gate configuration the watcher follows: `registry`, as the gate of
+/// `snapshot`'s segment. Refused unless the segment's registration is
+/// exactly the snapshot's state (same shape, roots and next sequence
+/// number), or every bundle the relayer makes would be refused.
 pub fn watch_config(registry: &GateConfig, snapshot: &Snapshot) -> Result<GateConfig, NodeError> {
     let segment = snapshot.segment;
     let source = registry
@@ -51,9 +50,8 @@ pub fn watch_config(registry: &GateConfig, snapshot: &Snapshot) -> Result<GateCo
         return Err(UsageError::Registration { segment, what }.into());
     }
     let mut config = registry.clone();
-    config.sources = vec![source.clone()];
-    // Exits never go to their own segment, so the watcher credits
-    // nothing: it only follows.
+    // The watcher judges as this segment's gate would; what it credits
+    // is never paid anywhere (the segment's own gate pays).
     config.segment = segment;
     Ok(config)
 }
@@ -163,14 +161,6 @@ impl Watcher {
             self.ledger.skip(position)?;
         } else {
             match entry {
-                StreamEntry::Item(StreamItem::Bundle(bytes))
-                    if !Bundle::from_bytes(&bytes)
-                        .is_ok_and(|b| b.instance.src == self.segment) =>
-                {
-                    // Another segment's bundle: it cannot change this one's
-                    // chain.
-                    self.ledger.skip(position)?
-                }
                 StreamEntry::Item(item) => {
                     if let Verdict::Refused(refusal) = self.ledger.apply(&item, Some(position))? {
                         tracing::debug!(position, %refusal, "stream item refused");
