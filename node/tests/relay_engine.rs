@@ -70,6 +70,7 @@ fn view(position: u64, epoch: u64, next_seq: u64) -> StreamView {
         next_seq,
         quarantined: false,
         boundary: Fp::zero(),
+        tip: None,
     }
 }
 

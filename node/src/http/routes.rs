@@ -30,6 +30,9 @@ pub struct Route<S> {
     /// The path.
     pub path: &'static str,
     handler: MethodRouter<S>,
+    /// A write guard of its own (a larger body, say), instead of the
+    /// router's.
+    guard: Option<WriteGuard>,
 }
 
 impl<S: Clone + Send + Sync + 'static> Route<S> {
@@ -39,6 +42,7 @@ impl<S: Clone + Send + Sync + 'static> Route<S> {
             method: Method::GET,
             path,
             handler: routing::get(handler),
+            guard: None,
         }
     }
 
@@ -48,6 +52,19 @@ impl<S: Clone + Send + Sync + 'static> Route<S> {
             method: Method::POST,
             path,
             handler: routing::post(handler),
+            guard: None,
+        }
+    }
+
+    /// `POST path` behind `guard` rather than the router's.
+    pub fn post_guarded<H: Handler<T, S>, T: 'static>(
+        path: &'static str,
+        handler: H,
+        guard: WriteGuard,
+    ) -> Self {
+        Self {
+            guard: Some(guard),
+            ..Self::post(path, handler)
         }
     }
 
@@ -60,14 +77,14 @@ impl<S: Clone + Send + Sync + 'static> Route<S> {
 }
 
 /// The router of `routes` (two methods on one path share it), each write
-/// (`POST`) behind `guard`.
+/// (`POST`) behind its own guard or else `guard`.
 pub fn router<S: Clone + Send + Sync + 'static>(
     routes: Vec<Route<S>>,
     guard: &WriteGuard,
 ) -> Router<S> {
     routes.into_iter().fold(Router::new(), |router, route| {
         let handler = if route.method == Method::POST {
-            guard.apply(route.handler)
+            route.guard.as_ref().unwrap_or(guard).apply(route.handler)
         } else {
             route.handler
         };

@@ -14,13 +14,19 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use super::actor::EngineHandle;
-use super::engine::{ExitSubmission, IntakeRefusal, SubmitError, UnverifiedSignature};
+use super::engine::{
+    ExitSubmission, IntakeRefusal, RebaseError, RebaseRefusal, StateFeed, SubmitError,
+    UnverifiedSignature,
+};
 use super::metrics::Gauges;
 use crate::http::routes::{self, Route};
 use crate::http::{Accepts, ApiError, WriteGuard};
 
 /// The largest exit request: a few hundred bytes of JSON, with room.
 pub const MAX_REQUEST: usize = 16 * 1024;
+/// The largest state feed: a whole snapshot of a segment of a few hundred
+/// thousand accounts.
+pub const MAX_STATE: usize = 64 * 1024 * 1024;
 /// Refusals of bad signatures worded at once. Wording one tries up to 128
 /// nonces; a flood of forgeries waits here for its words (each on its own
 /// connection, under the connection cap) and takes at most this many
@@ -66,19 +72,29 @@ impl RelayApi {
 /// [`MAX_REQUEST`] (checked against Content-Length before a byte is
 /// read).
 pub fn router(api: RelayApi) -> Router {
-    let guard = WriteGuard {
-        token: api.token.clone(),
+    let guard = json_guard(
+        api.token.clone(),
+        MAX_REQUEST,
+        "send the exit request as application/json",
+    );
+    routes::router(guarded_routes(api.token.clone()), &guard).with_state(api)
+}
+
+/// A write guard for JSON bodies of at most `max_body` bytes behind
+/// `token`.
+fn json_guard(token: Option<Arc<str>>, max_body: usize, hint: &'static str) -> WriteGuard {
+    WriteGuard {
+        token,
         closed: None,
         accepts: Accepts {
             types: &["application/json"],
             untyped: false,
-            hint: "send the exit request as application/json",
+            hint,
         },
-        max_body: MAX_REQUEST,
+        max_body,
         // Load is shed by the engine's own queue limits (503, 429).
         shed: None,
-    };
-    routes::router(routes(), &guard).with_state(api)
+    }
 }
 
 /// The relayer's OpenAPI 3 description, served at `GET /v1/openapi.json`.
@@ -87,8 +103,16 @@ pub const OPENAPI: &str = include_str!("../../openapi/relay.json");
 /// Every route of the relayer's API, the one list its router is built
 /// from (and its OpenAPI description is checked against).
 pub fn routes() -> Vec<Route<RelayApi>> {
+    guarded_routes(None)
+}
+
+/// [`routes`], the state feed behind its own guard (a larger body, the
+/// same token).
+fn guarded_routes(token: Option<Arc<str>>) -> Vec<Route<RelayApi>> {
+    let state = json_guard(token, MAX_STATE, "send the state feed as application/json");
     vec![
         Route::post("/v1/exits", submit),
+        Route::post_guarded("/v1/state", feed_state, state),
         Route::get("/v1/exits", find),
         Route::get("/v1/exits/{id}", exit),
         Route::get("/v1/status", status),
@@ -182,6 +206,62 @@ async fn submit(State(api): State<RelayApi>, body: Result<Bytes, BytesRejection>
         }
         Err(SubmitError::Store(e)) => {
             tracing::error!(error = %e, "exit request not stored");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "store", e)
+        }
+    }
+}
+
+/// `POST /v1/state`: the segment's state as its own execution left it (a
+/// whole snapshot, or changed leaves on the confirmed state). 200 rebased:
+/// how many batches were superseded, how many exits stay queued, and each
+/// exit refused with its reason; 409 published batches not judged yet
+/// (`in_flight`); 422 refused, nothing changed (`not_attested`,
+/// `other_boundary`, `other_segment`, `bad_state`); 400 not a feed.
+async fn feed_state(State(api): State<RelayApi>, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("larger than the largest state feed ({MAX_STATE} bytes)"),
+            )
+        }
+        Err(rejection) => return error(rejection.status(), "malformed", rejection.body_text()),
+    };
+    let feed: StateFeed = match serde_json::from_slice(&body) {
+        Ok(feed) => feed,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "malformed", e),
+    };
+    match api.engine.feed_state(feed).await {
+        Ok(done) => Json(json!({
+            "superseded": done.superseded.to_string(),
+            "queued": done.queued.to_string(),
+            "refused": done
+                .refused
+                .iter()
+                .map(|(id, reason)| json!({ "id": id.to_string(), "reason": reason }))
+                .collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(RebaseError::Refused(refusal)) => {
+            let (status, code) = match &refusal {
+                RebaseRefusal::InFlight { .. } => (StatusCode::CONFLICT, "in_flight"),
+                RebaseRefusal::NotAttested => (StatusCode::UNPROCESSABLE_ENTITY, "not_attested"),
+                RebaseRefusal::OtherBoundary => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "other_boundary")
+                }
+                RebaseRefusal::OtherSegment { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "other_segment")
+                }
+                RebaseRefusal::Model(_) | RebaseRefusal::Snapshot(_) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "bad_state")
+                }
+            };
+            error(status, code, refusal)
+        }
+        Err(RebaseError::Node(e)) => {
+            tracing::error!(error = %e, "state feed not stored");
             error(StatusCode::INTERNAL_SERVER_ERROR, "store", e)
         }
     }

@@ -127,6 +127,13 @@ impl Watcher {
             next_seq: source.next_seq(),
             quarantined: source.quarantined.is_some(),
             boundary: source.boundary(),
+            tip: Some((
+                source.tip,
+                source
+                    .roots
+                    .get(&source.height)
+                    .is_some_and(|root| root.attested),
+            )),
         }
     }
 

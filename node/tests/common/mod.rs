@@ -81,6 +81,7 @@ pub fn view() -> StreamView {
         next_seq: 0,
         quarantined: false,
         boundary: Fp::zero(),
+        tip: None,
     }
 }
 

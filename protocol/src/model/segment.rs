@@ -118,6 +118,15 @@ impl SegmentState {
         Ok(())
     }
 
+    /// Sets an account leaf, opened or not: how a segment's own execution
+    /// (imports credited, trades) moves its accounts outside the exit
+    /// statement. Its validators attest the resulting root.
+    pub fn set_account(&mut self, index: u64, account: Account) -> Result<(), Error> {
+        self.account_tree.set_leaf(index, account.leaf())?;
+        self.accounts.insert(index, account);
+        Ok(())
+    }
+
     /// Sets the silo for `silo.asset`, at position `asset` in the silo tree.
     pub fn set_silo(&mut self, silo: Silo) -> Result<(), Error> {
         if silo.asset >= self.silo_tree.capacity() {

@@ -28,7 +28,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 
-use super::engine::{Engine, ExitSubmission, ProofJob, Receipt, StreamView, SubmitError};
+use super::engine::{
+    Engine, ExitSubmission, ProofJob, RebaseError, RebaseRefusal, Rebased, Receipt, StateFeed,
+    StreamView, SubmitError,
+};
 use super::metrics::RelayMetrics;
 use super::reader::RelayReader;
 use super::store;
@@ -73,6 +76,11 @@ enum Command {
     },
     /// The publisher could not publish batch `id`.
     NotPublished { id: u64 },
+    /// Rebase on the segment's state.
+    FeedState {
+        feed: Box<StateFeed>,
+        reply: oneshot::Sender<Result<Rebased, RebaseError>>,
+    },
     /// Run this on the engine.
     Run(Box<dyn FnOnce(&mut Engine) + Send>),
     /// A feeding thread met an error the relayer cannot go on from.
@@ -232,6 +240,20 @@ impl EngineHandle {
             .unwrap_or(Err(SubmitError::Store(NodeError::Stopped)))
     }
 
+    /// Takes a state feed on the engine's thread ([`Engine::rebase`],
+    /// against the stream as the engine last reconciled with it).
+    pub async fn feed_state(&self, feed: StateFeed) -> Result<Rebased, RebaseError> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.commands.send(Command::FeedState {
+            feed: Box::new(feed),
+            reply,
+        });
+        if sent.is_err() {
+            return Err(NodeError::Stopped.into());
+        }
+        answer.await.unwrap_or(Err(NodeError::Stopped.into()))
+    }
+
     /// The read side.
     pub fn reader(&self) -> &RelayReader {
         &self.reader
@@ -344,6 +366,19 @@ impl Actor {
             Command::NotPublished { id } => {
                 tracing::debug!(batch = id, "not published; it is handed over again");
                 self.publisher_answered()?;
+            }
+            Command::FeedState { feed, reply } => {
+                let outcome = if self.publishing.is_some() {
+                    // A batch is with the publisher: its fate decides
+                    // the state a feed must be on.
+                    Err(RebaseRefusal::InFlight { published: 1 }.into())
+                } else {
+                    self.engine.rebase(&feed, &self.view)
+                };
+                if outcome.is_ok() {
+                    self.publish_snapshot();
+                }
+                let _ = reply.send(outcome);
             }
             Command::Run(work) => {
                 work(&mut self.engine);

@@ -12,10 +12,11 @@ impl Engine {
     /// (an account's nonces are spent in order, across lanes), a full
     /// batch or, past the deadline, what there is, cut to what the
     /// silo's collateral and epoch cap allow. Nothing is formed while the
-    /// stream quarantines the segment or the relayer is halted. Returns
-    /// the batches formed.
+    /// stream quarantines the segment, the relayer is halted, or it waits
+    /// for its segment's state ([`Engine::behind`]). Returns the batches
+    /// formed.
     pub fn form_batches(&mut self, view: &StreamView, now: u64) -> Result<usize, NodeError> {
-        if self.halted.is_some() || view.quarantined {
+        if self.halted.is_some() || self.behind.is_some() || view.quarantined {
             return Ok(0);
         }
         let slots = self.shape.slots();

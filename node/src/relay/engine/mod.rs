@@ -11,6 +11,7 @@ use std::time::Duration;
 
 mod batching;
 mod intake;
+mod rebase;
 mod reconcile;
 pub mod report;
 
@@ -24,6 +25,7 @@ use thiserror::Error;
 
 pub use super::request::{ExitSubmission, MalformedRequest};
 pub use intake::{IntakeRefusal, Receipt, SubmitError, UnverifiedSignature};
+pub use rebase::{AccountLeaf, RebaseError, RebaseRefusal, Rebased, StateFeed};
 pub use report::{EngineSnapshot, ExitStage};
 
 use super::store::{now_ms, BatchRow, BatchStatus, RelayStore, StoredExit};
@@ -66,6 +68,12 @@ pub struct StreamView {
     pub quarantined: bool,
     /// The segment's boundary root on the stream's chain.
     pub boundary: Fp,
+    /// The segment's accounts-root tip on the stream's chain, and whether
+    /// its validators signed it (an attestation or an import) rather than
+    /// only a bundle proving it. `None` for a view that does not follow
+    /// the chain's roots (a test's): the engine then cannot tell that its
+    /// segment moved under it, nor take a state feed.
+    pub tip: Option<(Fp, bool)>,
 }
 
 /// Why a lane's next exit cannot go at the stream's epoch.
@@ -219,6 +227,10 @@ pub struct Engine {
     /// Why the head of a lane's queue waits, when it cannot go now.
     waiting: BTreeMap<Lane, LaneWait>,
     halted: Option<Halt>,
+    /// Why the relayer waits for its segment's state (a state feed):
+    /// the stream's chain for the segment moved where none of its batches
+    /// took it.
+    behind: Option<String>,
     /// How many times the halt's reason was logged.
     halt_logs: u64,
     policy: BatchPolicy,
@@ -303,6 +315,7 @@ impl Engine {
             pending: PendingExits::new(),
             waiting: BTreeMap::new(),
             halted: None,
+            behind: None,
             halt_logs: 0,
             policy,
             stream_id,
@@ -442,8 +455,9 @@ impl Engine {
     /// The next batch to publish: the first live batch not yet published,
     /// once it is proven (the stream takes a source's bundles in sequence
     /// order only), with its bundle's bytes. Nothing is published while
-    /// the stream quarantines the segment or for an epoch the stream has
-    /// left: it would only be refused. A bundle file that is missing or is
+    /// the stream quarantines the segment, while the relayer waits for its
+    /// segment's state, or for an epoch the stream has left: it would only
+    /// be refused. A bundle file that is missing or is
     /// not this batch's (damaged on disk) sends the batch back to be
     /// proven again.
     pub fn next_to_publish(
@@ -459,6 +473,7 @@ impl Engine {
         };
         if batch.row.status != BatchStatus::Proven
             || view.quarantined
+            || self.behind.is_some()
             || batch.row.epoch < view.epoch
         {
             return Ok(None);

@@ -60,6 +60,29 @@ impl Engine {
             self.live.drain(..passed);
             done.confirmed = (passed, exits);
         }
+        if self.behind.is_none() && self.segment_moved(view) {
+            let reason = "the stream's chain for the segment moved where none of the relayer's \
+                          batches took it (an import, or an attested root of its own \
+                          execution): waiting for its state (POST /v1/state)"
+                .to_owned();
+            tracing::warn!(%reason, "relayer behind its segment");
+            self.behind = Some(reason);
+        }
+        if self.behind.is_some() {
+            // Batches planned on the old state would only be refused: they
+            // go back to the queue; published ones once the stream has
+            // judged them (a rebase waits for that).
+            let judged = self.live.iter().all(|b| {
+                b.row.status != BatchStatus::Published
+                    || b.row.position.is_some_and(|p| p <= view.position)
+            });
+            if judged && !self.live.is_empty() {
+                let reason = "the segment's state moved under the batch".to_owned();
+                self.supersede(&reason)?;
+                done.superseded = Some(reason);
+            }
+            return Ok(done);
+        }
         let Some(first) = self.live.first() else {
             return Ok(done);
         };

@@ -51,6 +51,8 @@ pub struct EngineSnapshot {
     pub waiting: BTreeMap<Lane, LaneWait>,
     /// Why the relayer stopped, if it did.
     pub halted: Option<HaltReason>,
+    /// Why the relayer waits for its segment's state, if it does.
+    pub behind: Option<String>,
     /// The stream as the engine last reconciled with it.
     pub view: StreamView,
 }
@@ -66,6 +68,7 @@ impl Engine {
             planned_seq: self.tip.exit_seq(),
             waiting: self.waiting.clone(),
             halted: self.halted().cloned(),
+            behind: self.behind.clone(),
             view: *view,
         }
     }
@@ -149,6 +152,13 @@ fn exit_view(
         "amount": request.amount.to_string(),
         "recipient": bulkhead_protocol::hex::fp_to_hex(&request.recipient),
     });
+    if let Some(reason) = store.refusal(exit.id)? {
+        // Refused after acceptance, when the relayer rebased on its
+        // segment's new state: the exit will never go.
+        answer["status"] = json!("refused");
+        answer["reason"] = json!(reason);
+        return Ok(answer);
+    }
     match exit.batch {
         None => {
             answer["status"] = json!(ExitStage::Queued.as_str());
@@ -216,5 +226,8 @@ pub fn status(store: &RelayStore, engine: &EngineSnapshot) -> Result<Value, Node
         "waiting": waiting,
         // Why the relayer stopped, for its operator; null while it runs.
         "halted": engine.halted.as_ref().map(ToString::to_string),
+        // Why it waits for its segment's state (POST /v1/state); null
+        // while it follows.
+        "behind": engine.behind,
     }))
 }

@@ -123,7 +123,7 @@ impl RelayStore {
             "INSERT INTO exits (received_ms, dst, asset, account, nonce, recipient, amount,
                                 public_key, signature)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (account, nonce) DO NOTHING",
+             ON CONFLICT (account, nonce) WHERE refused IS NULL DO NOTHING",
             params![
                 int(exit.received_ms),
                 int(exit.request.dst),
@@ -141,7 +141,7 @@ impl RelayStore {
 
     /// Exits waiting for a batch, in queue order.
     pub fn queued(&self) -> Result<Vec<StoredExit>, NodeError> {
-        self.exits_where("batch IS NULL ORDER BY id", [])
+        self.exits_where("batch IS NULL AND refused IS NULL ORDER BY id", [])
     }
 
     /// The exits of batch `id`, in slot order.
@@ -157,7 +157,10 @@ impl RelayStore {
     /// The exit that spends `nonce` of `account`, if one was accepted.
     pub fn exit_at_nonce(&self, account: u64, nonce: u64) -> Result<Option<StoredExit>, NodeError> {
         Ok(self
-            .exits_where("account = ?1 AND nonce = ?2", [int(account), int(nonce)])?
+            .exits_where(
+                "account = ?1 AND nonce = ?2 ORDER BY id",
+                [int(account), int(nonce)],
+            )?
             .pop())
     }
 
@@ -391,6 +394,53 @@ impl RelayStore {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Rebases the relayer on `base`, the segment's state as its own
+    /// execution moved it, in one transaction: batches `superseded` go
+    /// (their exits back to the queue) with `note`, and each exit of
+    /// `refused` is refused with its reason.
+    pub fn rebase(
+        &mut self,
+        superseded: &[u64],
+        note: &str,
+        refused: &[(u64, String)],
+        base: &Snapshot,
+    ) -> Result<(), NodeError> {
+        let tx = self.write()?;
+        for id in superseded {
+            tx.execute(
+                "UPDATE batches SET status = 'superseded', note = ?2, done_ms = ?3 WHERE id = ?1",
+                params![int(*id), note, int(now_ms())],
+            )?;
+            tx.execute(
+                "UPDATE exits SET batch = NULL, slot = NULL WHERE batch = ?1",
+                [int(*id)],
+            )?;
+        }
+        for (id, reason) in refused {
+            tx.execute(
+                "UPDATE exits SET refused = ?2 WHERE id = ?1",
+                params![int(*id), reason],
+            )?;
+        }
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'base'",
+            [snapshot_json(base)?],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Why exit `id` was refused after it was accepted, if it was.
+    pub fn refusal(&self, id: u64) -> Result<Option<String>, NodeError> {
+        Ok(self
+            .conn
+            .query_row("SELECT refused FROM exits WHERE id = ?1", [int(id)], |r| {
+                r.get::<_, Option<String>>(0)
+            })
+            .optional()?
+            .flatten())
     }
 
     /// Supersedes batches `ids` and returns their exits to the queue, in

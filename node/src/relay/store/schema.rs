@@ -10,7 +10,7 @@ pub(super) const DB_FILE: &str = "relay.sqlite";
 /// step at the end; a store of a later version is refused rather than
 /// misread.
 pub(super) const SCHEMA: Schema = Schema {
-    steps: &[VERSION_1, VERSION_2],
+    steps: &[VERSION_1, VERSION_2, VERSION_3],
     recorded: ("1", 1),
     refuse: |found| CorruptError::RelaySchema {
         found,
@@ -71,4 +71,15 @@ const VERSION_2: &str = "
 -- A retried request is the same signed exit: found by its signature (the
 -- request names no nonce), then compared field by field.
 CREATE INDEX IF NOT EXISTS exits_by_signature ON exits (signature);
+";
+
+/// Version 3: exits refused after they were accepted. When the segment's
+/// own execution moves its state (an import, a trade) and the relayer
+/// rebases its queue on the new state, an exit that no longer fits is
+/// refused with its reason, kept for `GET /v1/exits/{id}`, and frees its
+/// account and nonce for a new request.
+const VERSION_3: &str = "
+ALTER TABLE exits ADD COLUMN refused TEXT; -- why it was refused after acceptance
+DROP INDEX exits_by_nonce;
+CREATE UNIQUE INDEX exits_by_nonce ON exits (account, nonce) WHERE refused IS NULL;
 ";
