@@ -1,9 +1,12 @@
-//! The native model: Poseidon, a depth-20 sparse tree update, and a full
-//! batch's witness generation.
+//! The native model: Poseidon, a depth-20 sparse tree update, a full
+//! batch's witness generation, and what the boundary mirror adds to a
+//! gate's check of one bundle (G2, the boundary after).
 
 use bulkhead_benches::full_batch_outcome;
 use bulkhead_protocol::hash::{self, tag, Fp};
 use bulkhead_protocol::merkle::SparseMerkleTree;
+use bulkhead_protocol::mirror::BoundaryMirror;
+use bulkhead_testkit::sample;
 use bulkhead_protocol::CircuitShape;
 use criterion::{criterion_group, criterion_main, Criterion};
 use halo2_poseidon::{ConstantLength, Hash, P128Pow5T3};
@@ -42,5 +45,25 @@ fn witnesses(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, poseidon, trees, witnesses);
+fn mirror(c: &mut Criterion) {
+    let shape = CircuitShape::DEFAULT;
+    let state = sample::segment(1, &shape).expect("the sample fits the default shape");
+    let mirror = BoundaryMirror::new(
+        shape.silo_depth,
+        state.silos().values().map(|s| {
+            let path = state.silo_path(s.asset).expect("a declared silo");
+            (*s, path.siblings)
+        }),
+        state.lanes_root(),
+        state.exit_seq(),
+    )
+    .expect("the sample's openings");
+    let instance = full_batch_outcome(shape).instance;
+    // What a gate does per bundle: clone the source's mirror, move it.
+    c.bench_function("boundary mirror: one bundle's move, default shape", |bench| {
+        bench.iter(|| mirror.clone().apply_exits(&instance).expect("a valid batch"))
+    });
+}
+
+criterion_group!(benches, poseidon, trees, witnesses, mirror);
 criterion_main!(benches);
