@@ -6,8 +6,8 @@ use bulkhead_benches::full_batch_outcome;
 use bulkhead_protocol::hash::{self, tag, Fp};
 use bulkhead_protocol::merkle::SparseMerkleTree;
 use bulkhead_protocol::mirror::BoundaryMirror;
-use bulkhead_testkit::sample;
 use bulkhead_protocol::CircuitShape;
+use bulkhead_testkit::sample;
 use criterion::{criterion_group, criterion_main, Criterion};
 use halo2_poseidon::{ConstantLength, Hash, P128Pow5T3};
 
@@ -60,9 +60,17 @@ fn mirror(c: &mut Criterion) {
     .expect("the sample's openings");
     let instance = full_batch_outcome(shape).instance;
     // What a gate does per bundle: clone the source's mirror, move it.
-    c.bench_function("boundary mirror: one bundle's move, default shape", |bench| {
-        bench.iter(|| mirror.clone().apply_exits(&instance).expect("a valid batch"))
-    });
+    c.bench_function(
+        "boundary mirror: one bundle's move, default shape",
+        |bench| {
+            bench.iter(|| {
+                mirror
+                    .clone()
+                    .apply_exits(&instance)
+                    .expect("a valid batch")
+            })
+        },
+    );
 }
 
 criterion_group!(benches, poseidon, trees, witnesses, mirror);

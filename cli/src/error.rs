@@ -40,6 +40,15 @@ pub enum CliError {
         /// The entry and the model's reason.
         source: SnapshotError,
     },
+    /// A state update (`prove --state`) that does not apply to the
+    /// snapshot, or does not reach the attested root.
+    #[error("{}: {source}", path.display())]
+    StateUpdate {
+        /// The update file.
+        path: PathBuf,
+        /// Why.
+        source: bulkhead_node::relay::engine::RebaseRefusal,
+    },
     /// An invalid shape or other protocol-level argument.
     #[error(transparent)]
     Protocol(#[from] bulkhead_protocol::Error),
@@ -94,6 +103,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::ExitsRefused { .. }
+            | CliError::StateUpdate { .. }
             | CliError::BundleRefused(_)
             | CliError::ItemsRefused(_)
             | CliError::AccountRefused(_)

@@ -388,3 +388,68 @@ fn a_refused_exit_writes_nothing_and_bad_json_names_the_field() {
         "{stderr}"
     );
 }
+
+#[test]
+fn prove_takes_the_segments_own_update_only_at_its_attested_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let params = tmp.path().join("params");
+    let dir = examples_dir();
+    let snapshot: Snapshot =
+        serde_json::from_slice(&std::fs::read(dir.join("segment.json")).unwrap()).unwrap();
+    // The segment imports 30 of asset 1 into account 4.
+    let mut updated = snapshot.to_state().unwrap();
+    updated.import(1, &[(4, 30)]).unwrap();
+    let update = tmp.path().join("update.json");
+    let account = updated.account(4).unwrap();
+    let silo = updated.silo(1).unwrap();
+    std::fs::write(
+        &update,
+        serde_json::to_vec(&serde_json::json!({
+            "form": "leaves",
+            "accounts": [{ "index": "4", "account": account }],
+            "silos": [silo],
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let run = |root: &Fp, out: &Path| {
+        let root = bulkhead_protocol::hex::fp_to_hex(root);
+        let update = update.to_str().unwrap();
+        prove_from(
+            &params,
+            &dir.join("segment.json"),
+            &dir.join("exits.json"),
+            out,
+            &["--state", update, "--attested-root", &root],
+        )
+    };
+    // Another root than the update reaches: refused, nothing written.
+    let refused_out = tmp.path().join("refused");
+    let refused = run(&snapshot.to_state().unwrap().accounts_root(), &refused_out);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("update.json") && stderr.contains("attested tip"),
+        "{stderr}"
+    );
+    assert!(!refused_out.exists());
+    // The attested root: the exits are proven on the updated state.
+    let out = tmp.path().join("out");
+    let done = run(&updated.accounts_root(), &out);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let next: Snapshot =
+        serde_json::from_slice(&std::fs::read(out.join("snapshot.json")).unwrap()).unwrap();
+    let next = next.to_state().unwrap();
+    assert_eq!(next.account(4).unwrap().balance, account.balance);
+    // Exactly the model's run of the exits on the updated state.
+    let exits: ExitsFile =
+        serde_json::from_slice(&std::fs::read(dir.join("exits.json")).unwrap()).unwrap();
+    let mut expected = updated.clone();
+    bulkhead_prover::plan_signed_run(&mut expected, &exits.to_batches(), &snapshot.shape).unwrap();
+    assert_eq!(next.boundary_root(), expected.boundary_root());
+    assert_eq!(next.accounts_root(), expected.accounts_root());
+}

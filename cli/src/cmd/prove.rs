@@ -6,6 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use bulkhead_node::relay::engine::{RebaseRefusal, StateFeed};
+use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::hex::fp_from_hex;
 use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_prover::requests::ExitsFile;
 use bulkhead_prover::{plan_signed_run, write_atomically, ParamsCache, ProverKeys};
@@ -35,9 +38,24 @@ pub struct ProveArgs {
     /// Proving threads (0 = one per core; at most 4 per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// A state update on top of the snapshot, before the exits: the
+    /// segment's own execution (imports credited, trades), in the form
+    /// `relay serve` takes at `POST /v1/state` (a whole snapshot, or
+    /// changed leaves). Needs `--attested-root`.
+    #[arg(long, requires = "attested_root")]
+    state: Option<PathBuf>,
+    /// The accounts root the segment's validators attested for the
+    /// updated state (64 hex digits): the update is refused unless it
+    /// reaches it.
+    #[arg(long, value_parser = parse_root, requires = "state")]
+    attested_root: Option<Fp>,
     /// Print a JSON summary.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_root(text: &str) -> Result<Fp, String> {
+    fp_from_hex(text).ok_or_else(|| format!("{text:?} is not 64 hex digits of a field element"))
 }
 
 /// Checks the flags, plans the whole run (nothing is written or proven if
@@ -53,6 +71,17 @@ pub fn execute(args: ProveArgs, cache: &ParamsCache) -> Result<(), CliError> {
         source,
     })?;
     let shape = snapshot.shape;
+    if let (Some(path), Some(root)) = (&args.state, args.attested_root) {
+        let feed: StateFeed = read_json(path)?;
+        let refused = |source| CliError::StateUpdate {
+            path: path.clone(),
+            source,
+        };
+        state = feed.apply(&state, shape).map_err(refused)?;
+        if state.accounts_root() != root {
+            return Err(refused(RebaseRefusal::NotAttested));
+        }
+    }
     let started = Instant::now();
     let planned = plan_signed_run(&mut state, &exits.to_batches(), &shape).map_err(|source| {
         CliError::ExitsRefused {

@@ -151,7 +151,7 @@ impl Engine {
         if published > 0 {
             return Err(RebaseRefusal::InFlight { published }.into());
         }
-        let state = self.fed_state(feed)?;
+        let state = feed.apply(&self.base, self.shape)?;
         if view.tip != Some((state.accounts_root(), true)) {
             return Err(RebaseRefusal::NotAttested.into());
         }
@@ -216,23 +216,30 @@ impl Engine {
         self.behind = None;
         Ok(done)
     }
+}
 
-    /// The state a feed describes.
-    fn fed_state(&self, feed: &StateFeed) -> Result<SegmentState, RebaseRefusal> {
-        match feed {
+impl StateFeed {
+    /// The state this feed describes: a whole snapshot (of `base`'s
+    /// segment and `shape`), or the leaves set on `base`.
+    pub fn apply(
+        &self,
+        base: &SegmentState,
+        shape: bulkhead_protocol::CircuitShape,
+    ) -> Result<SegmentState, RebaseRefusal> {
+        match self {
             StateFeed::Snapshot { snapshot } => {
-                if snapshot.segment != self.segment() || snapshot.shape != self.shape {
+                if snapshot.segment != base.id() || snapshot.shape != shape {
                     return Err(RebaseRefusal::OtherSegment {
                         segment: snapshot.segment,
                         shape: snapshot.shape,
-                        relayed: self.segment(),
-                        relayed_shape: self.shape,
+                        relayed: base.id(),
+                        relayed_shape: shape,
                     });
                 }
                 Ok(snapshot.to_state()?)
             }
             StateFeed::Leaves { accounts, silos } => {
-                let mut state = self.base.clone();
+                let mut state = base.clone();
                 for leaf in accounts {
                     state.set_account(leaf.index, leaf.account)?;
                 }
