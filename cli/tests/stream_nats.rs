@@ -4,8 +4,12 @@
 //! and three gate services (segments 1, 2, 3), all at the TINY shape. A
 //! load generator posts signed exits on every lane of both segments while
 //! the guardians tick the epoch twice; one gate and then a relayer are
-//! SIGKILLed mid-run and restarted. At the end every gate has the same
-//! follow state at the same stream position, every exit the relayers
+//! SIGKILLed mid-run and restarted. Midway, segment 2 imports part of what
+//! segment 1 sent it (its validators publish the import, opening a new
+//! account with it); its relayer, behind its segment, takes the attested
+//! state from `POST /v1/state`, is SIGKILLed, and goes on from the new
+//! boundary. At the end every gate has the same follow state (mirrors and
+//! flows included) at the same stream position, every exit the relayers
 //! accepted is credited exactly once at its destination, none twice; and
 //! the server refuses what a role may not publish. Each gate and relayer
 //! runs as its own user, through the one consumer that user may touch.
@@ -18,8 +22,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bulkhead_node::ledger::{Depth, Ledger, LedgerReader};
+use bulkhead_node::relay::store::RelayStore;
 use bulkhead_protocol::hash::Fp;
-use bulkhead_testkit::chain::{config, verifier_keys, EPOCH};
+use bulkhead_protocol::model::Account;
+use bulkhead_testkit::chain::{config, verifier_keys, EPOCH, SEED};
+use bulkhead_testkit::gate::{import_on, STREAM_ID, VALIDATOR_THRESHOLD};
+use bulkhead_testkit::http;
+use bulkhead_verifier::gate::{ItemJson, StreamItem};
 use nats::*;
 use service::relay::*;
 use service::*;
@@ -55,11 +64,106 @@ fn follow_state(dir: &Path) -> serde_json::Value {
                     "boundary": bulkhead_protocol::hex::fp_to_hex(&s.boundary()),
                     "next_seq": s.next_seq(),
                     "quarantined": s.quarantined.is_some(),
+                    "silos": s.mirror.silos().values().collect::<Vec<_>>(),
                 }),
             )
         })
         .collect();
-    serde_json::json!({"position": position, "epoch": state.epoch, "sources": sources})
+    serde_json::json!({
+        "position": position,
+        "epoch": state.epoch,
+        "sources": sources,
+        "flows": serde_json::to_value(&state).unwrap()["flows"],
+    })
+}
+
+/// The amount segment 2 imports, into an account it opens with it.
+const IMPORTED: u64 = 5;
+/// The account the import opens (the sample uses 0 to 7).
+const NEW_ACCOUNT: u64 = 9;
+
+/// Segment 2's import, once everything its relayer accepted is confirmed:
+/// its validators sign the new account's root and publish the import;
+/// the relayer, behind, takes the attested leaves. Returns the relayer,
+/// SIGKILLed after the feed and restarted.
+fn import_into_segment_2(
+    tmp: &Path,
+    url: &str,
+    world: &RelayWorld,
+    relayer: Service,
+    gate_dir: &Path,
+) -> Service {
+    wait_until("segment 2 confirmed", Duration::from_secs(300), || {
+        all_confirmed(relayer.addr)
+    });
+    let mut state = RelayStore::open_reader(&world.state)
+        .unwrap()
+        .base()
+        .unwrap()
+        .to_state()
+        .unwrap();
+    wait_until("the gate at segment 2's tip", Duration::from_secs(120), || {
+        LedgerReader::open(gate_dir)
+            .and_then(|r| r.state(Depth::Summary))
+            .is_ok_and(|(s, _)| s.sources[&2].tip == state.accounts_root())
+    });
+    let (gate, _) = LedgerReader::open(gate_dir)
+        .unwrap()
+        .state(Depth::Summary)
+        .unwrap();
+    let source = &gate.sources[&2];
+    let parent = state.accounts_root();
+    let account = Account {
+        owner: Fp::from(4242),
+        asset: 1,
+        balance: IMPORTED,
+        nonce: 0,
+    };
+    state.set_account(NEW_ACCOUNT, account).unwrap();
+    let mut silo = *state.silo(1).unwrap();
+    silo.collateral += IMPORTED;
+    state.set_silo(silo).unwrap();
+    let import = import_on(
+        STREAM_ID,
+        SEED,
+        2,
+        source.height + 1,
+        parent,
+        state.accounts_root(),
+        1,
+        IMPORTED,
+        VALIDATOR_THRESHOLD,
+    );
+    let file = tmp.join("import.json");
+    let (_, bytes) = bulkhead_node::stream::encode_item(&StreamItem::Import(import.clone()));
+    std::fs::write(&file, bytes).unwrap();
+    assert!(matches!(
+        serde_json::from_slice::<ItemJson>(&std::fs::read(&file).unwrap()).unwrap(),
+        ItemJson::Import(_)
+    ));
+    let out = stream_as("validator", url, &["append", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    wait_until("relayer 2 behind its segment", Duration::from_secs(60), || {
+        http::get(relayer.addr, "/v1/status").json()["behind"].is_string()
+    });
+    let feed = serde_json::json!({
+        "form": "leaves",
+        "accounts": [{ "index": NEW_ACCOUNT.to_string(), "account": account }],
+        "silos": [silo],
+    });
+    let answer = http::post(
+        relayer.addr,
+        "/v1/state",
+        "application/json",
+        "",
+        &serde_json::to_vec(&feed).unwrap(),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    // The rebase is durable: killed at once, the relayer goes on from it.
+    relayer.kill();
+    let relayer = relay(world);
+    assert!(http::get(relayer.addr, "/v1/status").json()["behind"].is_null());
+    relayer
 }
 
 fn position(dir: &Path) -> u64 {
@@ -143,6 +247,13 @@ fn relayers_and_gates_agree_over_nats_through_sigkills() {
                 gate_kills += 1;
             }
             13 => gates.push(start_gate(&gate_dirs[2], &url, 3)),
+            16 => {
+                let relayer = relayers.remove(1);
+                let relayer =
+                    import_into_segment_2(tmp.path(), &url, &worlds[1], relayer, &gate_dirs[0]);
+                relayers.insert(1, relayer);
+                relay_kills += 1;
+            }
             18 => {
                 std::thread::sleep(Duration::from_millis(moments.next_below(800)));
                 let relayer = relayers.remove(0);
@@ -196,6 +307,12 @@ fn relayers_and_gates_agree_over_nats_through_sigkills() {
             r + 1
         );
     }
+    // Segment 2's import is in every gate's flows and mirror.
+    let (state, _) = LedgerReader::open(&gate_dirs[0])
+        .unwrap()
+        .state(Depth::Summary)
+        .unwrap();
+    assert_eq!(state.flow(2, 1).imported, u128::from(IMPORTED));
 
     // Each exit credited once, at its destination.
     for (g, dir) in (1..=3u64).zip(&gate_dirs) {
