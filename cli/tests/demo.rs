@@ -62,8 +62,9 @@ fn demo_then_verify_and_a_fresh_gate_follows_its_stream() {
         "{report}"
     );
     for check in [
-        // Every proof is accounted for: 6 + 3 + 2 + 1.
-        "12 proofs in",
+        // Every proof is accounted for: 6 + 3 + 2 + 1, and the round
+        // trip's 3 (two hops and a batch from a stale boundary).
+        "15 proofs in",
         "6 honest batches",
         "3 forged witnesses",
         "2 valid drains",
@@ -76,6 +77,15 @@ fn demo_then_verify_and_a_fresh_gate_follows_its_stream() {
         "stopped by G1: proof does not verify",
         "quarantined at every gate",
         "stopped by G6",
+        // The round trip 1 → 2 → 3 → 1, its attacks, and conservation.
+        "[ok] honest: s2 sends the",
+        "[ok] honest: s3 sends the",
+        "[ok] honest: s1 imports the",
+        "no import alarm",
+        "stopped by G7: replay",
+        "stopped by G7: segment 3 is quarantined",
+        "stopped by G2: boundary root does not match",
+        "conservation of asset 1 at every gate (live collateral + in flight = genesis): holds",
     ] {
         assert!(report.contains(check), "missing {check:?} in\n{report}");
     }

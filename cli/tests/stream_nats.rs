@@ -102,11 +102,15 @@ fn import_into_segment_2(
         .unwrap()
         .to_state()
         .unwrap();
-    wait_until("the gate at segment 2's tip", Duration::from_secs(120), || {
-        LedgerReader::open(gate_dir)
-            .and_then(|r| r.state(Depth::Summary))
-            .is_ok_and(|(s, _)| s.sources[&2].tip == state.accounts_root())
-    });
+    wait_until(
+        "the gate at segment 2's tip",
+        Duration::from_secs(120),
+        || {
+            LedgerReader::open(gate_dir)
+                .and_then(|r| r.state(Depth::Summary))
+                .is_ok_and(|(s, _)| s.sources[&2].tip == state.accounts_root())
+        },
+    );
     let (gate, _) = LedgerReader::open(gate_dir)
         .unwrap()
         .state(Depth::Summary)
@@ -142,10 +146,16 @@ fn import_into_segment_2(
         ItemJson::Import(_)
     ));
     let out = stream_as("validator", url, &["append", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    wait_until("relayer 2 behind its segment", Duration::from_secs(60), || {
-        http::get(relayer.addr, "/v1/status").json()["behind"].is_string()
-    });
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_until(
+        "relayer 2 behind its segment",
+        Duration::from_secs(60),
+        || http::get(relayer.addr, "/v1/status").json()["behind"].is_string(),
+    );
     let feed = serde_json::json!({
         "form": "leaves",
         "accounts": [{ "index": NEW_ACCOUNT.to_string(), "account": account }],

@@ -1,10 +1,11 @@
 //! The demo's round trip: value that arrived leaves again. Segment 2
 //! imports what segment 1 sent it (the demo plays segment 2's validators:
 //! the value is credited to one of its accounts and its silo collateral
-//! rises at every gate), sends it on to segment 1 in a batch proven from
-//! the mirror's new boundary, and segment 1 imports what its gate credited.
-//! The attacks on imports are played and stopped, and the conservation of
-//! collateral is checked at every gate.
+//! rises at every gate) and sends it on to segment 3 in a batch proven
+//! from the mirror's new boundary; segment 3 does the same back to segment
+//! 1, and segment 1 imports what its gate credited. The attacks on imports
+//! are played and stopped, and the conservation of collateral is checked
+//! at every gate.
 
 use std::collections::BTreeMap;
 
@@ -23,8 +24,16 @@ use crate::error::CliError;
 /// The account of each segment that receives imports (it holds asset 1).
 const RECEIVING_ACCOUNT: u64 = 0;
 
-/// Plays the round trip in `epoch` (the stream's current epoch). `prove`
-/// proves planned batches.
+/// The most one hop imports and sends on: enough to show value leaving
+/// again, small enough that segment 3's silo (little collateral, for the
+/// attacks that follow) stays where the attacks expect it.
+const HOP: u64 = 250;
+
+/// Plays the round trip in `epoch` (the stream's current epoch): segment
+/// 1 → 2 → 3 → 1, each hop an import of what arrived (at most [`HOP`])
+/// and a batch sending it on, proven from the mirror's new boundary; then
+/// segment 1 imports what its gate credited. The attacks on imports are
+/// played at the first hop.
 pub fn play(
     world: &mut World,
     shape: &CircuitShape,
@@ -32,101 +41,11 @@ pub fn play(
     prover: &ProverKeys,
     threads: usize,
 ) -> Result<(), CliError> {
-    let asset = sample::ASSET;
-    // Segment 2 imports everything segment 1 sent it so far.
-    let owed = in_flight(world, 2, asset);
-    let stale_state = world.states[&2].clone();
-    // Signatures that do not make a threshold here, while the inflow has
-    // room (G7 checks the inflow before the signatures).
-    let weak = signed(
-        world,
-        2,
-        &next_step(world, 2, owed),
-        owed,
-        VALIDATOR_THRESHOLD - 1,
-    );
-    world.expect_stopped(
-        "import signed by fewer validators than the threshold",
-        "s2-import-weak",
-        StreamItem::Import(weak),
-        "G7 signatures",
-    );
-    let mut other_stream = next_step(world, 2, owed);
-    other_stream.signatures = import_on(
-        STREAM_ID + 1,
-        world.seed,
-        2,
-        other_stream.height,
-        other_stream.parent,
-        other_stream.root,
-        asset,
-        owed,
-        VALIDATOR_THRESHOLD,
-    )
-    .signatures;
-    world.expect_stopped(
-        "import signed for another stream",
-        "s2-import-other-stream",
-        StreamItem::Import(other_stream),
-        "G7 signatures",
-    );
-    let import = import_into(world, 2, owed, VALIDATOR_THRESHOLD)?;
-    world.expect_accepted(
-        &format!("s2 imports {owed} of asset 1 (credited to its account 0)"),
-        StreamItem::Import(import.clone()),
-    );
-    world.expect_stopped(
-        "replayed import",
-        "s2-import-replay",
-        StreamItem::Import(import.clone()),
-        "G7 replay",
-    );
-    let beyond = signed(world, 2, &next_step(world, 2, 1), 1, VALIDATOR_THRESHOLD);
-    world.expect_stopped(
-        "import of value that never arrived (1 more than the inflow)",
-        "s2-import-beyond",
-        StreamItem::Import(beyond),
-        "G7 inflow",
-    );
-    let quarantined = next_step(world, 3, 1);
-    world.expect_stopped(
-        "import by the quarantined segment 3",
-        "s3-import",
-        StreamItem::Import(signed(world, 3, &quarantined, 1, VALIDATOR_THRESHOLD)),
-        "G7 quarantined",
-    );
-
-    // Segment 2 sends the imported value on to segment 1, proven from the
-    // mirror's new boundary; a batch proven from the boundary before the
-    // import is refused.
-    let request = single_exit(1, asset, epoch, RECEIVING_ACCOUNT, u128::from(owed));
-    let seed = world.seed;
-    let onward = plan(seed, shape, 2, model(world, 2)?, &request)?;
-    // Before the import the account held less: the stale batch sends 1.
-    let mut stale_state = stale_state;
-    let stale_request = single_exit(1, asset, epoch, RECEIVING_ACCOUNT, 1);
-    let stale = plan(seed, shape, 2, &mut stale_state, &stale_request)?;
-    let jobs = [
-        (&onward.outcome.instance, &onward.outcome.witness),
-        (&stale.outcome.instance, &stale.outcome.witness),
-    ];
-    let mut proofs = prover.prove_jobs(&jobs, 2, threads, |_, _| {})?.into_iter();
-    let (Some(onward_proof), Some(stale_proof)) = (proofs.next(), proofs.next()) else {
-        return Err(CliError::Usage("the prover returned too few proofs".into()));
-    };
-    world.expect_stopped(
-        "s2 batch proven from the boundary before its import",
-        "s2-onward-stale-boundary",
-        StreamItem::Bundle(prover.bundle(&stale, stale_proof).to_bytes()),
-        "G2 boundary",
-    );
-    world.expect_accepted(
-        &format!("s2 sends the {owed} it imported on to s1"),
-        StreamItem::Bundle(prover.bundle(&onward, onward_proof).to_bytes()),
-    );
-
-    // Segment 1 imports what its own gate credited, so its gate raises no
+    hop(world, shape, epoch, prover, threads, 2, 3, true)?;
+    hop(world, shape, epoch, prover, threads, 3, 1, false)?;
+    // Segment 1 imports what its own gate credited, so that gate raises no
     // alarm.
+    let asset = sample::ASSET;
     let credited = credited_at(world.gates[&1].state(), asset);
     let imported = world.gates[&1].state().flow(1, asset).imported;
     let owed = u64::try_from(credited.saturating_sub(imported)).unwrap_or(u64::MAX);
@@ -149,6 +68,128 @@ pub fn play(
         },
     });
     Ok(())
+}
+
+/// One hop: `from` imports what arrived (at most [`HOP`]) into its
+/// receiving account and sends it on to `to`. With `attacks`, the attacks
+/// on imports and a batch proven from the boundary before the import are
+/// played and stopped too.
+#[allow(clippy::too_many_arguments)]
+fn hop(
+    world: &mut World,
+    shape: &CircuitShape,
+    epoch: u64,
+    prover: &ProverKeys,
+    threads: usize,
+    from: u64,
+    to: u64,
+    attacks: bool,
+) -> Result<(), CliError> {
+    let asset = sample::ASSET;
+    let owed = in_flight(world, from, asset).min(HOP);
+    let stale_state = world.states[&from].clone();
+    if attacks {
+        // Signatures that do not make a threshold here, while the inflow
+        // has room (G7 checks the inflow before the signatures).
+        let weak = signed(
+            world,
+            from,
+            &next_step(world, from, owed),
+            owed,
+            VALIDATOR_THRESHOLD - 1,
+        );
+        world.expect_stopped(
+            "import signed by fewer validators than the threshold",
+            &format!("s{from}-import-weak"),
+            StreamItem::Import(weak),
+            "G7 signatures",
+        );
+        let mut other_stream = next_step(world, from, owed);
+        other_stream.signatures = import_on(
+            STREAM_ID + 1,
+            world.seed,
+            from,
+            other_stream.height,
+            other_stream.parent,
+            other_stream.root,
+            asset,
+            owed,
+            VALIDATOR_THRESHOLD,
+        )
+        .signatures;
+        world.expect_stopped(
+            "import signed for another stream",
+            &format!("s{from}-import-other-stream"),
+            StreamItem::Import(other_stream),
+            "G7 signatures",
+        );
+    }
+    let import = import_into(world, from, owed, VALIDATOR_THRESHOLD)?;
+    world.expect_accepted(
+        &format!("s{from} imports {owed} of asset 1 (credited to its account 0)"),
+        StreamItem::Import(import.clone()),
+    );
+    if attacks {
+        world.expect_stopped(
+            "replayed import",
+            &format!("s{from}-import-replay"),
+            StreamItem::Import(import),
+            "G7 replay",
+        );
+        let beyond = signed(
+            world,
+            from,
+            &next_step(world, from, 1),
+            in_flight(world, from, asset) + 1,
+            VALIDATOR_THRESHOLD,
+        );
+        world.expect_stopped(
+            "import of value that never arrived (1 more than in flight)",
+            &format!("s{from}-import-beyond"),
+            StreamItem::Import(beyond),
+            "G7 inflow",
+        );
+    }
+    let request = single_exit(to, asset, epoch, RECEIVING_ACCOUNT, u128::from(owed));
+    let seed = world.seed;
+    let onward = plan(seed, shape, from, model(world, from)?, &request)?;
+    // Before the import the account held less: the stale batch sends 1.
+    let mut stale_state = stale_state;
+    let stale_request = single_exit(to, asset, epoch, RECEIVING_ACCOUNT, 1);
+    let stale = plan(seed, shape, from, &mut stale_state, &stale_request)?;
+    let mut jobs = vec![(&onward.outcome.instance, &onward.outcome.witness)];
+    if attacks {
+        jobs.push((&stale.outcome.instance, &stale.outcome.witness));
+    }
+    let mut proofs = prover.prove_jobs(&jobs, 2, threads, |_, _| {})?.into_iter();
+    let onward_proof = proofs
+        .next()
+        .ok_or_else(|| CliError::Usage("the prover returned too few proofs".into()))?;
+    if let Some(stale_proof) = proofs.next() {
+        world.expect_stopped(
+            "batch proven from the boundary before its segment's import",
+            &format!("s{from}-stale-boundary"),
+            StreamItem::Bundle(prover.bundle(&stale, stale_proof).to_bytes()),
+            "G2 boundary",
+        );
+    }
+    world.expect_accepted(
+        &format!("s{from} sends the {owed} it imported on to s{to}"),
+        StreamItem::Bundle(prover.bundle(&onward, onward_proof).to_bytes()),
+    );
+    Ok(())
+}
+
+/// After the attacks: segment 3, quarantined, cannot import.
+pub fn quarantined_import(world: &mut World) {
+    let step = next_step(world, 3, 1);
+    let import = signed(world, 3, &step, 1, VALIDATOR_THRESHOLD);
+    world.expect_stopped(
+        "import by the quarantined segment 3",
+        "s3-import-quarantined",
+        StreamItem::Import(import),
+        "G7 quarantined",
+    );
 }
 
 /// The demo's model of `segment`.
