@@ -1,7 +1,7 @@
 //! The receiving gate: follows one ordered stream of items (bundles,
-//! attestations, epoch ticks, guardian actions) and decides, for every
-//! source segment, whether its chain advances ([`follow`] rules G1–G6, the
-//! same at every gate) and, for exits to this gate's segment, whether they
+//! attestations, imports, epoch ticks, guardian actions) and decides, for
+//! every source segment, whether its chain advances ([`follow`] rules
+//! G1–G6, [`import`] rule G7, the same at every gate) and, for exits to this gate's segment, whether they
 //! are credited now or held by this gate's breaker ([`credit`] rules,
 //! local). [`import`] (rule G7) turns value a segment received into its
 //! collateral; every boundary is followed in a mirror

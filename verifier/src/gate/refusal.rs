@@ -1,5 +1,5 @@
 //! Why a gate refuses an item, and what an accepted item did. Follow-rule
-//! refusals name their rule (G1–G6); a refused item changes nothing.
+//! refusals name their rule (G1–G7); a refused item changes nothing.
 
 use bulkhead_protocol::mirror::MirrorError;
 use serde::Serialize;
@@ -296,7 +296,7 @@ impl Refusal {
         }
     }
 
-    /// What the refusal is counted under: its follow rule (`G1`..`G6`)
+    /// What the refusal is counted under: its follow rule (`G1`..`G7`)
     /// when one refused it, otherwise the part of the protocol whose rule
     /// did (`docs/PROTOCOL.md` section 7.9): `decode` (not one canonical
     /// bundle, section 5), `tick` (7.3), `attestation` (7.4, known
