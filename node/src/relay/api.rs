@@ -344,6 +344,7 @@ async fn metrics(State(api): State<RelayApi>) -> Response {
         epoch: engine.view.epoch,
         position: engine.view.position,
         halted: engine.halted.is_some(),
+        behind: engine.behind.is_some(),
     };
     match api.engine.metrics().render(&gauges) {
         Ok(text) => ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response(),

@@ -34,6 +34,7 @@ struct Levels {
     epoch: Level,
     position: Level,
     halted: Level,
+    behind: Level,
 }
 
 /// The relayer's metrics; gauges come from the engine at render time.
@@ -121,6 +122,11 @@ impl Default for RelayMetrics {
                 "1 if the relayer stopped forming batches.",
                 &levels.halted,
             ),
+            (
+                "bulkhead_relay_behind",
+                "1 while the relayer waits for its segment's state (POST /v1/state).",
+                &levels.behind,
+            ),
         ] {
             registry.register(name, help, gauge.clone());
         }
@@ -167,6 +173,8 @@ pub struct Gauges {
     pub position: u64,
     /// Whether the relayer is halted.
     pub halted: bool,
+    /// Whether it waits for its segment's state.
+    pub behind: bool,
 }
 
 impl RelayMetrics {
@@ -241,6 +249,7 @@ impl RelayMetrics {
         levels.epoch.set(gauges.epoch);
         levels.position.set(gauges.position);
         levels.halted.set(u64::from(gauges.halted));
+        levels.behind.set(u64::from(gauges.behind));
         encode(&self.registry)
     }
 }
