@@ -2,7 +2,8 @@
 //! random adversarial streams (ticks on time, early or skipped, bundles
 //! replayed and reordered, attestations that step, race a bundle, fork at
 //! the tip or far below it, with too few or too many signatures, stream
-//! guardian votes for current and stale rounds), a gate registered from
+//! guardian votes for current and stale rounds, imports by segment 2 of
+//! what segment 1 sent it), a gate registered from
 //! genesis and a gate registered part-way, from the first gate's state at
 //! that point, give the same verdict on every later item and hold the same
 //! follow state after it. Real proofs at the TINY shape.
@@ -11,7 +12,9 @@ mod common;
 
 use bulkhead_protocol::hash::{fp_from_bytes, Fp};
 use bulkhead_protocol::model::SegmentState;
-use bulkhead_testkit::gate::{attestation, signed_tick, source_config, tick_time};
+use bulkhead_testkit::gate::{
+    attestation, import_on, signed_tick, source_config, tick_time, STREAM_ID,
+};
 use bulkhead_verifier::gate::{
     Gate, GateConfig, GateState, GuardianScope, Refusal, SourceState, StreamItem,
 };
@@ -47,6 +50,9 @@ enum Action {
         race: Option<usize>,
         signers: usize,
     },
+    /// An import of `amount` of asset 1 by segment 2, one height above its
+    /// tip, by `signers` validators.
+    Import { amount: u64, signers: usize },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -71,6 +77,8 @@ fn action() -> impl Strategy<Value = Action> {
                 race,
                 signers,
             }),
+        2 => (1..40u64, prop_oneof![4 => Just(3usize), 1 => Just(2usize)])
+            .prop_map(|(amount, signers)| Action::Import { amount, signers }),
     ]
 }
 
@@ -122,6 +130,21 @@ fn item_for(state: &GateState, action: &Action) -> StreamItem {
             };
             attestation(SEED, 1, height, parent, root, *signers)
         }
+        Action::Import { amount, signers } => {
+            let source = &state.sources[&2];
+            let height = source.height + 1;
+            StreamItem::Import(import_on(
+                STREAM_ID,
+                SEED,
+                2,
+                height,
+                source.tip,
+                Fp::from(7000 + height),
+                1,
+                *amount,
+                *signers,
+            ))
+        }
     }
 }
 
@@ -150,12 +173,19 @@ fn registered_now(first: &GateState) -> GateConfig {
         if source.segment == 1 {
             let model = segment_after(followed.next_seq() / 2);
             *source = source_config(SEED, SHAPE, prover().vk_digest(), &model);
+        } else {
+            // Segment 2's silo as its imports left it.
+            let mut model = genesis().remove(&source.segment).unwrap();
+            for silo in followed.mirror.silos().values() {
+                model.set_silo(*silo).unwrap();
+            }
+            *source = source_config(SEED, SHAPE, prover().vk_digest(), &model);
         }
         assert_eq!(source.boundary_root, followed.boundary());
         source.accounts_root = followed.tip;
         source.genesis_height = followed.height;
         source.next_seq = followed.next_seq();
-        source.follow = followed.registration();
+        source.follow = first.registration(source.segment).unwrap();
     }
     config
 }
@@ -197,6 +227,7 @@ proptest! {
             let late_verdict: Result<(), Refusal> = late.process(&item).map(|_| ());
             prop_assert_eq!(&verdict, &late_verdict, "{:?}", action);
             prop_assert_eq!(first.state().epoch, late.state().epoch);
+            prop_assert_eq!(first.state().flow(2, 1), late.state().flow(2, 1));
             for (id, s) in &first.state().sources {
                 prop_assert_eq!(
                     follow_state(s),

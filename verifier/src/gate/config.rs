@@ -136,6 +136,26 @@ pub struct RegisteredFollow {
     pub votes: Vec<usize>,
     /// Equivocation evidence recorded at or above the floor.
     pub evidence: Vec<Evidence>,
+    /// The value flowing into the source per asset (inflow and imported,
+    /// rule G7), so a gate registered later bounds its imports as every
+    /// other gate does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<RegisteredFlow>,
+}
+
+/// A source's flow in one asset at registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisteredFlow {
+    /// The asset.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub asset: u64,
+    /// Value of accepted exits to the source.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub inflow: u128,
+    /// Value the source imported.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub imported: u128,
 }
 
 impl Default for RegisteredFollow {
@@ -149,6 +169,7 @@ impl Default for RegisteredFollow {
             round: 0,
             votes: Vec::new(),
             evidence: Vec::new(),
+            flows: Vec::new(),
         }
     }
 }
@@ -379,6 +400,19 @@ impl SourceConfig {
     fn check_follow(&self, field: &str, gate: &GateConfig) -> Result<(), ConfigError> {
         let bad = |field: String, problem: String| ConfigError::Opening { field, problem };
         let follow = &self.follow;
+        let mut assets = BTreeSet::new();
+        for (i, flow) in follow.flows.iter().enumerate() {
+            let at = format!("{field}.flows[{i}]");
+            if self.silo(flow.asset).is_none() || !assets.insert(flow.asset) {
+                return Err(bad(
+                    at,
+                    format!("asset {} is not a silo declared once", flow.asset),
+                ));
+            }
+            if flow.imported > flow.inflow {
+                return Err(bad(at, "imported exceeds inflow".into()));
+            }
+        }
         if follow.below.len() as u64 > self.genesis_height {
             return Err(bad(
                 format!("{field}.below"),

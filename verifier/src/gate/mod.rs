@@ -25,7 +25,8 @@ mod state;
 
 pub use blast::blast_radius;
 pub use config::{
-    ClockConfig, ConfigError, GateConfig, Hex32, RegisteredFollow, SiloOpening, SourceConfig,
+    ClockConfig, ConfigError, GateConfig, Hex32, RegisteredFlow, RegisteredFollow, SiloOpening,
+    SourceConfig,
 };
 pub use effect::{Effect, GateError};
 pub use follow::moved_mirror;

@@ -283,6 +283,7 @@ impl SourceState {
                 .filter(|e| e.height >= self.bundle_height)
                 .copied()
                 .collect(),
+            flows: Vec::new(),
         }
     }
 
@@ -390,11 +391,24 @@ impl GateState {
     pub fn fresh(config: GateConfig) -> Result<Self, ConfigError> {
         let epoch = config.clock.genesis_epoch;
         let mut sources = BTreeMap::new();
+        let mut flows = BTreeMap::new();
         for (index, s) in config.sources.iter().enumerate() {
             let mut source =
                 SourceState::registered(s).map_err(|e| ConfigError::mirror(index, e))?;
             source.count_open_epoch(epoch);
             sources.insert(s.segment, source);
+            // A source registered later: the flows into it so far.
+            for flow in &s.follow.flows {
+                let key = SegmentAsset {
+                    segment: s.segment,
+                    asset: flow.asset,
+                };
+                let value = Flow {
+                    inflow: flow.inflow,
+                    imported: flow.imported,
+                };
+                flows.insert(key, value);
+            }
         }
         Ok(GateState {
             epoch,
@@ -409,8 +423,26 @@ impl GateState {
             local_round: 0,
             local_votes: BTreeSet::new(),
             accepted: BTreeMap::new(),
-            flows: BTreeMap::new(),
+            flows,
         })
+    }
+
+    /// What a gate registering source `src` now must be told to judge
+    /// every later item as this gate does ([`SourceState::registration`]
+    /// with the flows into the source, which rule G7 reads).
+    pub fn registration(&self, src: u64) -> Option<super::config::RegisteredFollow> {
+        let mut follow = self.sources.get(&src)?.registration();
+        follow.flows = self
+            .flows
+            .iter()
+            .filter(|(key, flow)| key.segment == src && **flow != Flow::default())
+            .map(|(key, flow)| super::config::RegisteredFlow {
+                asset: key.asset,
+                inflow: flow.inflow,
+                imported: flow.imported,
+            })
+            .collect();
+        Some(follow)
     }
 
     /// The flow into `segment` in `asset` (zero if none yet).
