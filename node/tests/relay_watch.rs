@@ -48,3 +48,27 @@ fn the_watcher_follows_its_segments_import_as_every_gate_does() {
     assert_eq!(watcher.view().boundary, followed.boundary());
     assert_eq!(watcher.view().position, 3);
 }
+
+#[test]
+fn a_watcher_that_follows_fewer_sources_than_the_registry_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = Snapshot::from_state(&genesis().remove(&2).unwrap(), SHAPE);
+    // As an older build set it up: the relayed segment alone.
+    let mut alone = config(2);
+    alone.sources.retain(|s| s.segment == 2);
+    assert!(bulkhead_node::relay::init(dir.path(), &snapshot, &alone, verifier_keys()).unwrap());
+    let refused =
+        bulkhead_node::relay::init(dir.path(), &snapshot, &config(2), verifier_keys()).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            bulkhead_node::NodeError::Usage(bulkhead_node::error::UsageError::WatcherOutdated {
+                followed: 1,
+                registered: 2,
+                ..
+            })
+        ),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("set the relayer up again"));
+}

@@ -77,6 +77,23 @@ pub enum UsageError {
         /// The segment.
         segment: u64,
     },
+    /// The relayer's watcher, set up by an older build, follows only its
+    /// own segment, so it cannot judge the segment's imports as every gate
+    /// does (rule G7 reads the inflow from other segments' bundles).
+    #[error(
+        "{}: the relayer's watcher follows {followed} of the registry's {registered} sources \
+         (set up by an older build): set the relayer up again in a new state directory once \
+         its queue is empty",
+        dir.display()
+    )]
+    WatcherOutdated {
+        /// The relayer's state directory.
+        dir: std::path::PathBuf,
+        /// Sources the watcher follows.
+        followed: usize,
+        /// Sources the registry registers.
+        registered: usize,
+    },
     /// The gate configuration does not register the snapshot's segment.
     #[error("the gate configuration does not register segment {segment}")]
     Unregistered {

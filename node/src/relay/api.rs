@@ -247,6 +247,7 @@ async fn feed_state(State(api): State<RelayApi>, body: Result<Bytes, BytesReject
         Err(RebaseError::Refused(refusal)) => {
             let (status, code) = match &refusal {
                 RebaseRefusal::InFlight { .. } => (StatusCode::CONFLICT, "in_flight"),
+                RebaseRefusal::NotBehind => (StatusCode::CONFLICT, "not_behind"),
                 RebaseRefusal::NotAttested => (StatusCode::UNPROCESSABLE_ENTITY, "not_attested"),
                 RebaseRefusal::OtherBoundary => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "other_boundary")

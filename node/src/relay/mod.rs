@@ -138,6 +138,23 @@ pub fn init(
             }
             .into());
         }
+        // A watcher that follows fewer sources than the registry (an older
+        // build's, of its own segment alone) would refuse the segment's
+        // imports that every gate accepts and confirm bundles they refuse.
+        let followed = crate::ledger::LedgerReader::open(&watch::watch_dir(dir))?
+            .state(crate::ledger::Depth::Summary)?
+            .0
+            .config
+            .sources
+            .len();
+        if followed < registry.sources.len() {
+            return Err(UsageError::WatcherOutdated {
+                dir: dir.to_path_buf(),
+                followed,
+                registered: registry.sources.len(),
+            }
+            .into());
+        }
         return Ok(false);
     }
     let config = watch::watch_config(registry, snapshot)?;

@@ -52,6 +52,10 @@ pub struct AccountLeaf {
 /// Why a state feed is refused; the relayer is unchanged.
 #[derive(Debug, Error)]
 pub enum RebaseRefusal {
+    /// The relayer is not behind its segment: its state is the stream's,
+    /// and a feed could only make it drop exits the stream will take.
+    #[error("the relayer is not behind its segment: its state is the stream's already")]
+    NotBehind,
     /// Batches are on the stream and not yet taken or refused: their fate
     /// decides the state the feed must be on.
     #[error(
@@ -143,6 +147,12 @@ impl Engine {
 
     /// Takes a state feed and rebases on it (see the module).
     pub fn rebase(&mut self, feed: &StateFeed, view: &StreamView) -> Result<Rebased, RebaseError> {
+        // Only a segment that moved under the relayer is rebased: a feed of
+        // the post-exit root of a live batch (attested before its bundle
+        // landed) would otherwise refuse that batch's exits as spent.
+        if self.behind.is_none() {
+            return Err(RebaseRefusal::NotBehind.into());
+        }
         let published = self
             .live
             .iter()
