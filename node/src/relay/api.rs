@@ -138,18 +138,9 @@ fn error(status: StatusCode, code: &'static str, message: impl std::fmt::Display
 /// past the limit are answered by the route's layers
 /// ([`crate::http::guard`]) before this runs.
 async fn submit(State(api): State<RelayApi>, body: Result<Bytes, BytesRejection>) -> Response {
-    // Past the limit, named with it; a body that came too slowly is
-    // answered 408 by the deadline layer whatever is said here.
-    let body = match body {
+    let body = match read_body(body, "exit request", MAX_REQUEST) {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("larger than the largest exit request ({MAX_REQUEST} bytes)"),
-            )
-        }
-        Err(rejection) => return error(rejection.status(), "malformed", rejection.body_text()),
+        Err(answer) => return answer.into_response(),
     };
     let request = match ExitSubmission::from_json(&body) {
         Ok(r) => r,
@@ -211,6 +202,28 @@ async fn submit(State(api): State<RelayApi>, body: Result<Bytes, BytesRejection>
     }
 }
 
+/// A write's body, or the answer to a body that did not come: past the
+/// limit (413, named with it, `what` the largest) or malformed. A body that
+/// came too slowly is answered 408 by the deadline layer whatever is said
+/// here.
+fn read_body(
+    body: Result<Bytes, BytesRejection>,
+    what: &str,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("larger than the largest {what} ({limit} bytes)"),
+            )
+        } else {
+            ApiError::new(rejection.status(), "malformed", rejection.body_text())
+        }
+    })
+}
+
 /// `POST /v1/state`: the segment's state as its own execution left it (a
 /// whole snapshot, or changed leaves on the confirmed state). 200 rebased:
 /// how many batches were superseded, how many exits stay queued, and each
@@ -218,16 +231,9 @@ async fn submit(State(api): State<RelayApi>, body: Result<Bytes, BytesRejection>
 /// (`in_flight`); 422 refused, nothing changed (`not_attested`,
 /// `other_boundary`, `other_segment`, `bad_state`); 400 not a feed.
 async fn feed_state(State(api): State<RelayApi>, body: Result<Bytes, BytesRejection>) -> Response {
-    let body = match body {
+    let body = match read_body(body, "state feed", MAX_STATE) {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("larger than the largest state feed ({MAX_STATE} bytes)"),
-            )
-        }
-        Err(rejection) => return error(rejection.status(), "malformed", rejection.body_text()),
+        Err(answer) => return answer.into_response(),
     };
     let feed: StateFeed = match serde_json::from_slice(&body) {
         Ok(feed) => feed,

@@ -408,16 +408,7 @@ impl RelayStore {
         base: &Snapshot,
     ) -> Result<(), NodeError> {
         let tx = self.write()?;
-        for id in superseded {
-            tx.execute(
-                "UPDATE batches SET status = 'superseded', note = ?2, done_ms = ?3 WHERE id = ?1",
-                params![int(*id), note, int(now_ms())],
-            )?;
-            tx.execute(
-                "UPDATE exits SET batch = NULL, slot = NULL WHERE batch = ?1",
-                [int(*id)],
-            )?;
-        }
+        supersede_in(&tx, superseded, note)?;
         for (id, reason) in refused {
             tx.execute(
                 "UPDATE exits SET refused = ?2 WHERE id = ?1",
@@ -447,16 +438,7 @@ impl RelayStore {
     /// one transaction.
     pub fn supersede(&mut self, ids: &[u64], note: &str) -> Result<(), NodeError> {
         let tx = self.write()?;
-        for id in ids {
-            tx.execute(
-                "UPDATE batches SET status = 'superseded', note = ?2, done_ms = ?3 WHERE id = ?1",
-                params![int(*id), note, int(now_ms())],
-            )?;
-            tx.execute(
-                "UPDATE exits SET batch = NULL, slot = NULL WHERE batch = ?1",
-                [int(*id)],
-            )?;
-        }
+        supersede_in(&tx, ids, note)?;
         tx.commit()?;
         Ok(())
     }
@@ -518,4 +500,20 @@ impl RelayStore {
 
 fn snapshot_json(snapshot: &Snapshot) -> Result<String, NodeError> {
     Ok(serde_json::to_string(snapshot).map_err(CorruptError::json("snapshot"))?)
+}
+
+/// Supersedes batches `ids` with `note` and returns their exits to the
+/// queue, in the caller's transaction.
+fn supersede_in(tx: &Transaction<'_>, ids: &[u64], note: &str) -> Result<(), NodeError> {
+    for id in ids {
+        tx.execute(
+            "UPDATE batches SET status = 'superseded', note = ?2, done_ms = ?3 WHERE id = ?1",
+            params![int(*id), note, int(now_ms())],
+        )?;
+        tx.execute(
+            "UPDATE exits SET batch = NULL, slot = NULL WHERE batch = ?1",
+            [int(*id)],
+        )?;
+    }
+    Ok(())
 }
