@@ -13,7 +13,7 @@ use bulkhead_node::ledger::{Depth, Ledger, LedgerReader, Verdict};
 use bulkhead_node::NodeError;
 use bulkhead_protocol::hash::Fp;
 use bulkhead_testkit::chain::*;
-use bulkhead_testkit::gate::{attestation, import_on, signed_tick, tick_time, STREAM_ID};
+use bulkhead_testkit::gate::{attestation, import_above_tip, signed_tick, tick_time};
 use bulkhead_verifier::gate::{GateConfig, GateState, GuardianScope, StreamItem};
 use proptest::prelude::*;
 
@@ -109,19 +109,7 @@ fn item_for(state: &GateState, action: &Action) -> StreamItem {
             attestation(SEED, 1, height, parent, Fp::from(1000 + root), *signers)
         }
         Action::Import { amount, signers } => {
-            let source = &state.sources[&2];
-            let height = source.height + 1;
-            StreamItem::Import(import_on(
-                STREAM_ID,
-                SEED,
-                2,
-                height,
-                source.tip,
-                Fp::from(5000 + height),
-                1,
-                *amount,
-                *signers,
-            ))
+            import_above_tip(SEED, state, 2, 5000, 1, *amount, *signers)
         }
     }
 }

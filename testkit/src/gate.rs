@@ -210,6 +210,34 @@ pub fn import_on(
     import
 }
 
+/// An import by `segment` of `amount` of `asset`, one height above its
+/// tip as `state` (a gate's) holds it, to the root `root_base + height` (a
+/// stand-in root, distinct per height), signed by the first `signers`
+/// validators (seeded by `seed`).
+pub fn import_above_tip(
+    seed: u64,
+    state: &bulkhead_verifier::gate::GateState,
+    segment: u64,
+    root_base: u64,
+    asset: u64,
+    amount: u64,
+    signers: usize,
+) -> StreamItem {
+    let source = &state.sources[&segment];
+    let height = source.height + 1;
+    StreamItem::Import(import_on(
+        STREAM_ID,
+        seed,
+        segment,
+        height,
+        source.tip,
+        Fp::from(root_base + height),
+        asset,
+        amount,
+        signers,
+    ))
+}
+
 /// A vote of guardian `guardian` (of the stream, or of gate `target`) to
 /// trip or release a breaker in `round`.
 pub fn guardian_vote(

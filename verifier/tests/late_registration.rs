@@ -13,7 +13,7 @@ mod common;
 use bulkhead_protocol::hash::{fp_from_bytes, Fp};
 use bulkhead_protocol::model::SegmentState;
 use bulkhead_testkit::gate::{
-    attestation, import_on, signed_tick, source_config, tick_time, STREAM_ID,
+    attestation, import_above_tip, signed_tick, source_config, tick_time,
 };
 use bulkhead_verifier::gate::{
     Gate, GateConfig, GateState, GuardianScope, Refusal, SourceState, StreamItem,
@@ -131,19 +131,7 @@ fn item_for(state: &GateState, action: &Action) -> StreamItem {
             attestation(SEED, 1, height, parent, root, *signers)
         }
         Action::Import { amount, signers } => {
-            let source = &state.sources[&2];
-            let height = source.height + 1;
-            StreamItem::Import(import_on(
-                STREAM_ID,
-                SEED,
-                2,
-                height,
-                source.tip,
-                Fp::from(7000 + height),
-                1,
-                *amount,
-                *signers,
-            ))
+            import_above_tip(SEED, state, 2, 7000, 1, *amount, *signers)
         }
     }
 }

@@ -21,9 +21,10 @@ use crate::signatures;
 /// Decodes a bundle and checks G1–G6 against the state, cheapest first:
 /// G6 before anything (a quarantined source's bundles stay valid to
 /// resubmit), then registration and the declared asset, sequence, roots and
-/// epoch, the boundary after, and last the stateless checks shared with
-/// every verifier (proof length, exits, signatures, proof). Returns the
-/// bundle and the source's boundary mirror moved by it.
+/// epoch, then the stateless checks shared with every verifier (proof
+/// length, exits, signatures, proof), and last the boundary after
+/// ([`moved_mirror`]). Returns the bundle and the source's boundary mirror
+/// moved by it.
 pub(super) fn admit_bundle(
     state: &GateState,
     keys: &[VerifierKeys],

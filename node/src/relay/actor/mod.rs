@@ -227,31 +227,37 @@ impl EngineHandle {
     /// Admits one exit request on the engine's thread (at most one strict
     /// signature verification long; see [`Engine::admit`]).
     pub async fn submit(&self, request: ExitSubmission) -> Result<Receipt, SubmitError> {
-        let (reply, answer) = oneshot::channel();
-        let sent = self.commands.send(Command::Submit {
-            request: Box::new(request),
-            reply,
-        });
-        if sent.is_err() {
-            return Err(SubmitError::Store(NodeError::Stopped));
-        }
-        answer
-            .await
-            .unwrap_or(Err(SubmitError::Store(NodeError::Stopped)))
+        let request = Box::new(request);
+        self.ask(
+            |reply| Command::Submit { request, reply },
+            || SubmitError::Store(NodeError::Stopped),
+        )
+        .await
     }
 
     /// Takes a state feed on the engine's thread ([`Engine::rebase`],
     /// against the stream as the engine last reconciled with it).
     pub async fn feed_state(&self, feed: StateFeed) -> Result<Rebased, RebaseError> {
+        let feed = Box::new(feed);
+        self.ask(
+            |reply| Command::FeedState { feed, reply },
+            || NodeError::Stopped.into(),
+        )
+        .await
+    }
+
+    /// Sends the command `make` builds around its reply channel and waits
+    /// for the answer; `stopped` when the engine's thread is gone.
+    async fn ask<T, E>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, E>>) -> Command,
+        stopped: impl Fn() -> E,
+    ) -> Result<T, E> {
         let (reply, answer) = oneshot::channel();
-        let sent = self.commands.send(Command::FeedState {
-            feed: Box::new(feed),
-            reply,
-        });
-        if sent.is_err() {
-            return Err(NodeError::Stopped.into());
+        if self.commands.send(make(reply)).is_err() {
+            return Err(stopped());
         }
-        answer.await.unwrap_or(Err(NodeError::Stopped.into()))
+        answer.await.unwrap_or_else(|_| Err(stopped()))
     }
 
     /// The read side.

@@ -388,10 +388,7 @@ impl RelayStore {
                 params![int(*id), int(now_ms())],
             )?;
         }
-        tx.execute(
-            "UPDATE meta SET value = ?1 WHERE key = 'base'",
-            [snapshot_json(base)?],
-        )?;
+        set_base_in(&tx, base)?;
         tx.commit()?;
         Ok(())
     }
@@ -415,10 +412,7 @@ impl RelayStore {
                 params![int(*id), reason],
             )?;
         }
-        tx.execute(
-            "UPDATE meta SET value = ?1 WHERE key = 'base'",
-            [snapshot_json(base)?],
-        )?;
+        set_base_in(&tx, base)?;
         tx.commit()?;
         Ok(())
     }
@@ -515,5 +509,15 @@ fn supersede_in(tx: &Transaction<'_>, ids: &[u64], note: &str) -> Result<(), Nod
             [int(*id)],
         )?;
     }
+    Ok(())
+}
+
+/// Stores `base` as the relayer's confirmed state, in the caller's
+/// transaction.
+fn set_base_in(tx: &Transaction<'_>, base: &Snapshot) -> Result<(), NodeError> {
+    tx.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'base'",
+        [snapshot_json(base)?],
+    )?;
     Ok(())
 }
