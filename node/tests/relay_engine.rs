@@ -70,6 +70,7 @@ fn view(position: u64, epoch: u64, next_seq: u64) -> StreamView {
         next_seq,
         quarantined: false,
         boundary: Fp::zero(),
+        height: 0,
         tip: None,
     }
 }
@@ -626,6 +627,7 @@ impl Stream {
         StreamView {
             quarantined: self.quarantined,
             boundary: self.boundary,
+            height: 0,
             ..view(self.read, self.epoch, self.next_seq)
         }
     }

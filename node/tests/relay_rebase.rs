@@ -55,6 +55,7 @@ fn view_of(state: &SegmentState, attested: bool) -> StreamView {
         next_seq: state.exit_seq(),
         quarantined: false,
         boundary: state.boundary_root(),
+        height: 0,
         tip: Some((state.accounts_root(), attested)),
     }
 }

@@ -176,6 +176,13 @@ pub enum CorruptError {
         /// The segment.
         segment: u64,
     },
+    /// A pending import whose parent is not where the replayed batches
+    /// before it leave the segment.
+    #[error("import {import} does not follow the batches recorded before it")]
+    ImportReplay {
+        /// The import.
+        import: u64,
+    },
 }
 
 impl CorruptError {

@@ -15,8 +15,8 @@ use serde_json::json;
 
 use super::actor::EngineHandle;
 use super::engine::{
-    ExitSubmission, IntakeRefusal, RebaseError, RebaseRefusal, StateFeed, SubmitError,
-    UnverifiedSignature,
+    ExitSubmission, ImportError, ImportRefusal, ImportSubmission, IntakeRefusal, RebaseError,
+    RebaseRefusal, StateFeed, SubmitError, UnverifiedSignature,
 };
 use super::metrics::Gauges;
 use crate::http::routes::{self, Route};
@@ -112,7 +112,9 @@ fn guarded_routes(token: Option<Arc<str>>) -> Vec<Route<RelayApi>> {
     let state = json_guard(token, MAX_STATE, "send the state feed as application/json");
     vec![
         Route::post("/v1/exits", submit),
-        Route::post_guarded("/v1/state", feed_state, state),
+        Route::post_guarded("/v1/state", feed_state, state.clone()),
+        Route::post_guarded("/v1/imports", take_import, state),
+        Route::get("/v1/imports/{id}", import),
         Route::get("/v1/exits", find),
         Route::get("/v1/exits/{id}", exit),
         Route::get("/v1/status", status),
@@ -271,6 +273,74 @@ async fn feed_state(State(api): State<RelayApi>, body: Result<Bytes, BytesReject
             tracing::error!(error = %e, "state feed not stored");
             error(StatusCode::INTERNAL_SERVER_ERROR, "store", e)
         }
+    }
+}
+
+/// `POST /v1/imports`: an import the segment's validators signed on the
+/// relayer's tip (`GET /v1/status`, `sign_imports_on`), with the account
+/// leaves it credits. 202 taken: published once every batch before it is
+/// in the chain, every later batch planned on the state it credits; 200
+/// the same import taken before (nothing changes); 409 another import is
+/// open (`import_open`), or the relayer is behind its segment or halted;
+/// 422 refused, nothing changed (`other_parent`, `height`, `other_root`,
+/// `no_silo`, `overflow`, `zero`, `other_segment`, `bad_leaves`,
+/// `queue_stale`); 400 not an import. The import's signatures are the
+/// gates' to judge (rule G7): one they refuse is dropped with its reason
+/// (`GET /v1/imports/{id}`).
+async fn take_import(State(api): State<RelayApi>, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match read_body(body, "import", MAX_STATE) {
+        Ok(body) => body,
+        Err(answer) => return answer.into_response(),
+    };
+    let submission: ImportSubmission = match serde_json::from_slice(&body) {
+        Ok(submission) => submission,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "malformed", e),
+    };
+    match api.engine.take_import(submission).await {
+        Ok(receipt) => {
+            let status = if receipt.repeat {
+                StatusCode::OK
+            } else {
+                StatusCode::ACCEPTED
+            };
+            let body = json!({
+                "id": receipt.id.to_string(),
+                "after_seq": receipt.after_seq.to_string(),
+            });
+            (status, Json(body)).into_response()
+        }
+        Err(ImportError::Refused(refusal)) => {
+            let status = match refusal {
+                ImportRefusal::Open { .. } | ImportRefusal::Behind | ImportRefusal::Halted(_) => {
+                    StatusCode::CONFLICT
+                }
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            error(status, refusal.label(), refusal)
+        }
+        Err(ImportError::Node(e)) => {
+            tracing::error!(error = %e, "import not stored");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "store", e)
+        }
+    }
+}
+
+/// `GET /v1/imports/{id}`: where the import is (queued, published, landed,
+/// dropped with its reason), with its stream position.
+async fn import(State(api): State<RelayApi>, UrlPath(id): UrlPath<String>) -> Response {
+    let Ok(id) = id.parse::<u64>() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "the import id is a decimal u64",
+        );
+    };
+    let engine = api.engine.clone();
+    match tokio::task::spawn_blocking(move || engine.reader().import_status(id)).await {
+        Ok(Ok(Some(answer))) => Json(answer).into_response(),
+        Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "unknown", format!("no import {id}")),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e),
     }
 }
 

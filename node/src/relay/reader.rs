@@ -66,6 +66,11 @@ impl RelayReader {
         self.with_store(|store, engine| report::exit_at_nonce(store, engine, account, nonce))
     }
 
+    /// Where import `id` is ([`report::import_status`]).
+    pub fn import_status(&self, id: u64) -> Result<Option<Value>, NodeError> {
+        self.with_store(|store, _| report::import_status(store, id))
+    }
+
     /// The relayer's state ([`report::status`]).
     pub fn status(&self) -> Result<Value, NodeError> {
         self.with_store(report::status)

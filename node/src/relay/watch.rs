@@ -127,6 +127,7 @@ impl Watcher {
             next_seq: source.next_seq(),
             quarantined: source.quarantined.is_some(),
             boundary: source.boundary(),
+            height: source.height,
             tip: Some((
                 source.tip,
                 source

@@ -81,6 +81,7 @@ pub fn view() -> StreamView {
         next_seq: 0,
         quarantined: false,
         boundary: Fp::zero(),
+        height: 0,
         tip: None,
     }
 }

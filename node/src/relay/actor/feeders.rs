@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bulkhead_prover::{write_atomically, ProverKeys};
-use bulkhead_verifier::gate::StreamItem;
 use tokio::sync::oneshot;
 
 use super::{Command, EngineHandle, EngineThread, Publication, IDLE, RETRY};
@@ -119,23 +118,24 @@ fn watch_loop(mut watcher: Watcher, source: &dyn StreamSource, commands: &Sender
     }
 }
 
-/// Publishes each bundle it is handed, in order, and reports where it
-/// landed.
+/// Publishes each bundle or import it is handed, in order, and reports
+/// where it landed.
 fn publish_loop(sink: &dyn StreamSink, inbox: &Receiver<Publication>, commands: &Sender<Command>) {
     for Publication {
         id,
-        bytes,
+        item,
         oldest_ms,
     } in inbox
     {
-        let answer = match sink.publish(&StreamItem::Bundle(bytes)) {
-            Ok(position) => Command::Published {
+        let answer = match (sink.publish(&item), oldest_ms) {
+            (Ok(position), Some(oldest_ms)) => Command::Published {
                 id,
                 position,
                 oldest_ms,
             },
-            Err(e) => {
-                tracing::warn!(batch = id, error = %e, "cannot publish; retrying");
+            (Ok(position), None) => Command::ImportPublished { id, position },
+            (Err(e), _) => {
+                tracing::warn!(id, error = %e, "cannot publish; retrying");
                 std::thread::sleep(RETRY);
                 Command::NotPublished { id }
             }

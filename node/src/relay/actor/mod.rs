@@ -28,9 +28,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 
+use bulkhead_verifier::gate::StreamItem;
+
 use super::engine::{
-    Engine, ExitSubmission, ProofJob, RebaseError, RebaseRefusal, Rebased, Receipt, StateFeed,
-    StreamView, SubmitError,
+    Engine, ExitSubmission, ImportError, ImportReceipt, ImportSubmission, Outgoing, ProofJob,
+    RebaseError, RebaseRefusal, Rebased, Receipt, StateFeed, StreamView, SubmitError,
 };
 use super::metrics::RelayMetrics;
 use super::reader::RelayReader;
@@ -74,8 +76,15 @@ enum Command {
         position: u64,
         oldest_ms: u64,
     },
-    /// The publisher could not publish batch `id`.
+    /// The publisher put import `id` at `position`.
+    ImportPublished { id: u64, position: u64 },
+    /// The publisher could not publish batch or import `id`.
     NotPublished { id: u64 },
+    /// Take an import to publish in order with the batches.
+    TakeImport {
+        submission: Box<ImportSubmission>,
+        reply: oneshot::Sender<Result<ImportReceipt, ImportError>>,
+    },
     /// Rebase on the segment's state.
     FeedState {
         feed: Box<StateFeed>,
@@ -89,11 +98,12 @@ enum Command {
     Stop,
 }
 
-/// A bundle for the publisher's thread.
+/// A batch's bundle or an import, for the publisher's thread.
 struct Publication {
     id: u64,
-    bytes: Vec<u8>,
-    oldest_ms: u64,
+    item: StreamItem,
+    /// When the batch's oldest exit was received; `None` for an import.
+    oldest_ms: Option<u64>,
 }
 
 /// Talks to the engine's thread; cheap to clone.
@@ -246,6 +256,20 @@ impl EngineHandle {
         .await
     }
 
+    /// Takes an import to publish in order with the batches, on the
+    /// engine's thread ([`Engine::take_import`]).
+    pub async fn take_import(
+        &self,
+        submission: ImportSubmission,
+    ) -> Result<ImportReceipt, ImportError> {
+        let submission = Box::new(submission);
+        self.ask(
+            |reply| Command::TakeImport { submission, reply },
+            || NodeError::Stopped.into(),
+        )
+        .await
+    }
+
     /// Sends the command `make` builds around its reply channel and waits
     /// for the answer; `stopped` when the engine's thread is gone.
     async fn ask<T, E>(
@@ -369,6 +393,18 @@ impl Actor {
                 tracing::info!(batch = id, position, "bundle published");
                 self.publisher_answered()?;
             }
+            Command::ImportPublished { id, position } => {
+                self.engine.import_published(id, position)?;
+                tracing::info!(import = id, position, "import published");
+                self.publisher_answered()?;
+            }
+            Command::TakeImport { submission, reply } => {
+                let outcome = self.engine.take_import(&submission, &self.view);
+                if outcome.as_ref().is_ok_and(|r| !r.repeat) {
+                    self.publish_snapshot();
+                }
+                let _ = reply.send(outcome);
+            }
             Command::NotPublished { id } => {
                 tracing::debug!(batch = id, "not published; it is handed over again");
                 self.publisher_answered()?;
@@ -445,22 +481,28 @@ impl Actor {
         // few ms, the reminder of why only with backoff.
         self.engine.remind_halt(now);
         if let (None, Some(publisher)) = (self.publishing, &self.publisher) {
-            if let Some((id, bytes)) = self.engine.next_to_publish(&self.view)? {
-                let oldest_ms = self
-                    .engine
-                    .live()
-                    .iter()
-                    .find(|b| b.row.id == id)
-                    .and_then(|b| b.exits.iter().map(|e| e.received_ms).min())
-                    .unwrap_or(now);
-                if publisher
-                    .send(Publication {
+            if let Some(outgoing) = self.engine.next_outgoing(&self.view)? {
+                let publication = match outgoing {
+                    Outgoing::Bundle { id, bytes } => Publication {
                         id,
-                        bytes,
-                        oldest_ms,
-                    })
-                    .is_ok()
-                {
+                        item: StreamItem::Bundle(bytes),
+                        oldest_ms: Some(
+                            self.engine
+                                .live()
+                                .iter()
+                                .find(|b| b.row.id == id)
+                                .and_then(|b| b.exits.iter().map(|e| e.received_ms).min())
+                                .unwrap_or(now),
+                        ),
+                    },
+                    Outgoing::Import { id, item } => Publication {
+                        id,
+                        item: StreamItem::Import(item),
+                        oldest_ms: None,
+                    },
+                };
+                let id = publication.id;
+                if publisher.send(publication).is_ok() {
                     self.publishing = Some(id);
                 }
             }

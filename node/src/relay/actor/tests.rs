@@ -74,6 +74,7 @@ fn view(position: u64, quarantined: bool) -> StreamView {
         next_seq: 0,
         quarantined,
         boundary: Fp::zero(),
+        height: 0,
         tip: None,
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod batching;
+mod imports;
 mod intake;
 mod rebase;
 mod reconcile;
@@ -24,6 +25,7 @@ use bulkhead_prover::{plan_admitted_batch, PlannedBatch, ProverError};
 use thiserror::Error;
 
 pub use super::request::{ExitSubmission, MalformedRequest};
+pub use imports::{ImportError, ImportReceipt, ImportRefusal, ImportSubmission, PendingImport};
 pub use intake::{IntakeRefusal, Receipt, SubmitError, UnverifiedSignature};
 pub use rebase::{AccountLeaf, RebaseError, RebaseRefusal, Rebased, StateFeed};
 pub use report::{EngineSnapshot, ExitStage};
@@ -68,6 +70,9 @@ pub struct StreamView {
     pub quarantined: bool,
     /// The segment's boundary root on the stream's chain.
     pub boundary: Fp,
+    /// The height of the segment's accounts-root tip in the stream's
+    /// chain.
+    pub height: u64,
     /// The segment's accounts-root tip on the stream's chain, and whether
     /// its validators signed it (an attestation or an import) rather than
     /// only a bundle proving it. `None` for a view that does not follow
@@ -170,6 +175,25 @@ impl LiveBatch {
     }
 }
 
+/// What the relayer publishes next.
+#[derive(Clone, Debug)]
+pub enum Outgoing {
+    /// A batch's bundle.
+    Bundle {
+        /// The batch.
+        id: u64,
+        /// The bundle's bytes.
+        bytes: Vec<u8>,
+    },
+    /// The segment's import.
+    Import {
+        /// The import's id in the store.
+        id: u64,
+        /// The signed import.
+        item: bulkhead_verifier::gate::Import,
+    },
+}
+
 /// A proof to make: the batch, as planned.
 #[derive(Clone, Debug)]
 pub struct ProofJob {
@@ -231,6 +255,8 @@ pub struct Engine {
     /// the stream's chain for the segment moved where none of its batches
     /// took it.
     behind: Option<String>,
+    /// The import it publishes next, in order with its batches.
+    import: Option<PendingImport>,
     /// How many times the halt's reason was logged.
     halt_logs: u64,
     policy: BatchPolicy,
@@ -280,7 +306,20 @@ impl Engine {
         let shape = snapshot.shape;
         let mut tip = base.clone();
         let mut live = Vec::new();
+        let import = store
+            .open_import()?
+            .map(PendingImport::from_row)
+            .transpose()?;
+        // The open import sits between the batches planned before it and
+        // those planned on the state it credits.
+        let mut entered = false;
         for row in store.live_batches()? {
+            if let Some(import) = import.as_ref().filter(|i| row.first_seq >= i.after_seq) {
+                if !entered {
+                    imports::enter_import(&mut tip, import)?;
+                    entered = true;
+                }
+            }
             let exits = store.batch_exits(row.id)?;
             let planned = plan_admitted(&mut tip, stream_id, row.lane(), row.epoch, &exits, &shape)
                 .map_err(|source| CorruptError::Replan {
@@ -302,6 +341,9 @@ impl Engine {
                 proving: false,
             });
         }
+        if let Some(import) = import.as_ref().filter(|_| !entered) {
+            imports::enter_import(&mut tip, import)?;
+        }
         let queue = store.queued()?;
         let mut engine = Self {
             store,
@@ -316,6 +358,7 @@ impl Engine {
             waiting: BTreeMap::new(),
             halted: None,
             behind: None,
+            import,
             halt_logs: 0,
             policy,
             stream_id,
@@ -456,8 +499,9 @@ impl Engine {
     /// once it is proven (the stream takes a source's bundles in sequence
     /// order only), with its bundle's bytes. Nothing is published while
     /// the stream quarantines the segment, while the relayer waits for its
-    /// segment's state, or for an epoch the stream has left: it would only
-    /// be refused. A bundle file that is missing or is
+    /// segment's state, for an epoch the stream has left, or, for a batch
+    /// planned on the open import's state, before that import is in the
+    /// chain: it would only be refused. A bundle file that is missing or is
     /// not this batch's (damaged on disk) sends the batch back to be
     /// proven again.
     pub fn next_to_publish(
@@ -472,6 +516,10 @@ impl Engine {
             return Ok(None);
         };
         if batch.row.status != BatchStatus::Proven
+            || self
+                .import
+                .as_ref()
+                .is_some_and(|i| batch.row.first_seq >= i.after_seq)
             || view.quarantined
             || self.behind.is_some()
             || batch.row.epoch < view.epoch
@@ -500,6 +548,17 @@ impl Engine {
                 Ok(None)
             }
         }
+    }
+
+    /// What goes to the stream next: the open import when its turn has
+    /// come, or else the next proven batch ([`Engine::next_to_publish`]).
+    pub fn next_outgoing(&mut self, view: &StreamView) -> Result<Option<Outgoing>, NodeError> {
+        if let Some((id, item)) = self.import_turn(view) {
+            return Ok(Some(Outgoing::Import { id, item }));
+        }
+        Ok(self
+            .next_to_publish(view)?
+            .map(|(id, bytes)| Outgoing::Bundle { id, bytes }))
     }
 
     /// Records that batch `id` was published at `position`. A batch no

@@ -9,7 +9,7 @@
 //! fits keeps its order; one that does not is refused with its reason
 //! (reported on `GET /v1/exits/{id}`), never silently dropped.
 
-use bulkhead_protocol::model::{Account, PendingExits, SegmentState, Silo};
+use bulkhead_protocol::model::{Account, SegmentState, Silo};
 use bulkhead_protocol::snapshot::Snapshot;
 use serde::Deserialize;
 use thiserror::Error;
@@ -153,11 +153,14 @@ impl Engine {
         if self.behind.is_none() {
             return Err(RebaseRefusal::NotBehind.into());
         }
+        // An open import is on the stream and not judged yet: the
+        // reconcile that found the relayer behind drops any other.
         let published = self
             .live
             .iter()
             .filter(|b| b.row.status == BatchStatus::Published)
-            .count();
+            .count()
+            + usize::from(self.import.is_some());
         if published > 0 {
             return Err(RebaseRefusal::InFlight { published }.into());
         }
@@ -180,25 +183,7 @@ impl Engine {
             })
             .collect();
         exits.sort_by_key(|e| e.id);
-        let mut pending = PendingExits::new();
-        let mut queue = Vec::new();
-        let mut refused = Vec::new();
-        for exit in exits {
-            match pending.admit(&state, exit.request.intent()) {
-                Ok(admission) if admission.before.nonce == exit.nonce => {
-                    pending.push(&admission);
-                    queue.push(exit);
-                }
-                Ok(admission) => refused.push((
-                    exit.id,
-                    format!(
-                        "signed at nonce {}, but the account's next nonce is now {}",
-                        exit.nonce, admission.before.nonce
-                    ),
-                )),
-                Err(why) => refused.push((exit.id, why.to_string())),
-            }
-        }
+        let (pending, queue, refused) = super::imports::readmit(&state, exits);
         let note = "the segment's state moved: rebased on its attested state";
         self.store.rebase(
             &superseded,

@@ -5,7 +5,6 @@ use bulkhead_protocol::snapshot::Snapshot;
 
 use super::{BatchStatus, Engine, HaltReason, Reconciled, StreamView};
 use crate::error::{CorruptError, NodeError};
-use crate::relay::store::StoredExit;
 
 impl Engine {
     /// Brings the engine in line with the stream, as the watcher sees it
@@ -27,6 +26,10 @@ impl Engine {
     ///   epoch is over;
     /// - any other refusal halts the relayer: planning again would only
     ///   be refused again.
+    ///
+    /// The open import is followed too ([`Engine::follow_import`]): folded
+    /// into the confirmed state once the chain holds it, dropped when the
+    /// stream refused it or the segment moved under it.
     pub fn reconcile(&mut self, view: &StreamView) -> Result<Reconciled, NodeError> {
         let mut done = Reconciled::default();
         let passed = self
@@ -60,6 +63,7 @@ impl Engine {
             self.live.drain(..passed);
             done.confirmed = (passed, exits);
         }
+        self.follow_import(view)?;
         if self.behind.is_none() && self.segment_moved(view) {
             let reason = "the stream's chain for the segment moved where none of the relayer's \
                           batches took it (an import, or an attested root of its own \
@@ -72,13 +76,17 @@ impl Engine {
             // Batches planned on the old state would only be refused: they
             // go back to the queue; published ones once the stream has
             // judged them (a rebase waits for that).
-            let judged = self.live.iter().all(|b| {
-                b.row.status != BatchStatus::Published
-                    || b.row.position.is_some_and(|p| p <= view.position)
-            });
-            if judged && !self.live.is_empty() {
+            let judged = self.import_judged(view)
+                && self.live.iter().all(|b| {
+                    b.row.status != BatchStatus::Published
+                        || b.row.position.is_some_and(|p| p <= view.position)
+                });
+            if judged && (!self.live.is_empty() || self.import.is_some()) {
                 let reason = "the segment's state moved under the batch".to_owned();
-                self.supersede(&reason)?;
+                self.requeue_all(
+                    &reason,
+                    Some("the segment moved under it: sign it again on its new tip"),
+                )?;
                 done.superseded = Some(reason);
             }
             return Ok(done);
@@ -124,30 +132,8 @@ impl Engine {
             "stale: batch {} was proven for epoch {}, the stream is at epoch {}",
             first.row.id, first.row.epoch, view.epoch
         );
-        self.supersede(&reason)?;
+        self.requeue_all(&reason, None)?;
         done.superseded = Some(reason);
         Ok(done)
-    }
-
-    /// Supersedes every live batch and requeues their exits.
-    fn supersede(&mut self, reason: &str) -> Result<(), NodeError> {
-        let ids: Vec<u64> = self.live.iter().map(|b| b.row.id).collect();
-        self.store.supersede(&ids, reason)?;
-        tracing::warn!(batches = ids.len(), %reason, "batches superseded; their exits are queued again");
-        let mut exits: Vec<StoredExit> = self
-            .live
-            .drain(..)
-            .flat_map(|b| b.exits)
-            .map(|mut e| {
-                e.batch = None;
-                e
-            })
-            .collect();
-        exits.append(&mut self.queue);
-        exits.sort_by_key(|e| e.id);
-        self.queue = exits;
-        self.tip = self.base.clone();
-        self.waiting.clear();
-        self.recompute_pending()
     }
 }

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::hex::fp_to_hex;
 use bulkhead_protocol::model::Lane;
 use serde_json::{json, Value};
 
@@ -55,6 +57,11 @@ pub struct EngineSnapshot {
     pub behind: Option<String>,
     /// The stream as the engine last reconciled with it.
     pub view: StreamView,
+    /// The open import: its id, and the sequence number it goes after.
+    pub import: Option<(u64, u64)>,
+    /// Where the segment's validators sign their next import: the
+    /// relayer's tip and, when known, its height ([`Engine::import_point`]).
+    pub import_point: (Fp, Option<u64>),
 }
 
 impl Engine {
@@ -70,6 +77,8 @@ impl Engine {
             halted: self.halted().cloned(),
             behind: self.behind.clone(),
             view: *view,
+            import: self.import.as_ref().map(|i| (i.id, i.after_seq)),
+            import_point: self.import_point(view),
         }
     }
 
@@ -229,5 +238,34 @@ pub fn status(store: &RelayStore, engine: &EngineSnapshot) -> Result<Value, Node
         // Why it waits for its segment's state (POST /v1/state); null
         // while it follows.
         "behind": engine.behind,
+        // The import waiting to be published or to land, if any.
+        "import": engine.import.map(|(id, after_seq)| json!({
+            "id": id.to_string(),
+            "after_seq": after_seq.to_string(),
+        })),
+        // Where the segment's validators sign their next import
+        // (POST /v1/imports): the relayer's tip, and its height when known.
+        "sign_imports_on": {
+            "parent": fp_to_hex(&engine.import_point.0),
+            "height": engine.import_point.1.map(|h| h.to_string()),
+        },
+    }))
+}
+
+/// Where import `id` is, as JSON (integers as decimal strings), or `None`
+/// if there is no such import.
+pub fn import_status(store: &RelayStore, id: u64) -> Result<Option<Value>, NodeError> {
+    Ok(store.import(id)?.map(|row| {
+        json!({
+            "id": row.id.to_string(),
+            "status": row.status,
+            "after_seq": row.after_seq.to_string(),
+            "height": row.item.height.to_string(),
+            "asset": row.item.asset.to_string(),
+            "amount": row.item.amount.to_string(),
+            "root": fp_to_hex(&row.item.root),
+            "position": row.position.map(|p| p.to_string()),
+            "reason": row.note,
+        })
     }))
 }

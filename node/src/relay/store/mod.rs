@@ -22,9 +22,11 @@ use crate::error::{CorruptError, NodeError};
 use crate::relay::request::ExitSubmission;
 use crate::sqlite::{self, int, uint};
 
+mod imports;
 mod rows;
 mod schema;
 
+pub use imports::{ImportRow, Requeue};
 pub use rows::{BatchRow, BatchStatus, StoredExit};
 use schema::{DB_FILE, SCHEMA};
 
@@ -404,17 +406,13 @@ impl RelayStore {
         refused: &[(u64, String)],
         base: &Snapshot,
     ) -> Result<(), NodeError> {
-        let tx = self.write()?;
-        supersede_in(&tx, superseded, note)?;
-        for (id, reason) in refused {
-            tx.execute(
-                "UPDATE exits SET refused = ?2 WHERE id = ?1",
-                params![int(*id), reason],
-            )?;
-        }
-        set_base_in(&tx, base)?;
-        tx.commit()?;
-        Ok(())
+        self.requeue(&Requeue {
+            superseded,
+            note,
+            refused,
+            dropped_import: None,
+            base: Some(base),
+        })
     }
 
     /// Why exit `id` was refused after it was accepted, if it was.
@@ -431,10 +429,11 @@ impl RelayStore {
     /// Supersedes batches `ids` and returns their exits to the queue, in
     /// one transaction.
     pub fn supersede(&mut self, ids: &[u64], note: &str) -> Result<(), NodeError> {
-        let tx = self.write()?;
-        supersede_in(&tx, ids, note)?;
-        tx.commit()?;
-        Ok(())
+        self.requeue(&Requeue {
+            superseded: ids,
+            note,
+            ..Requeue::default()
+        })
     }
 
     /// For every exit in a published batch: when it was received and when

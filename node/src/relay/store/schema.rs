@@ -10,7 +10,7 @@ pub(super) const DB_FILE: &str = "relay.sqlite";
 /// step at the end; a store of a later version is refused rather than
 /// misread.
 pub(super) const SCHEMA: Schema = Schema {
-    steps: &[VERSION_1, VERSION_2, VERSION_3],
+    steps: &[VERSION_1, VERSION_2, VERSION_3, VERSION_4],
     recorded: ("1", 1),
     refuse: |found| CorruptError::RelaySchema {
         found,
@@ -82,4 +82,23 @@ const VERSION_3: &str = "
 ALTER TABLE exits ADD COLUMN refused TEXT; -- why it was refused after acceptance
 DROP INDEX exits_by_nonce;
 CREATE UNIQUE INDEX exits_by_nonce ON exits (account, nonce) WHERE refused IS NULL;
+";
+
+/// Version 4: the segment's imports, which the relayer publishes in order
+/// with its batches. One row per import taken at `POST /v1/imports`; at
+/// most one is `queued` or `published` at a time.
+const VERSION_4: &str = "
+CREATE TABLE imports (
+    id          INTEGER PRIMARY KEY,
+    received_ms INTEGER NOT NULL,
+    after_seq   INTEGER NOT NULL,   -- it goes after every exit below this sequence number
+    height      INTEGER NOT NULL,
+    item        TEXT NOT NULL,      -- the signed import, as the stream takes it (JSON)
+    state       TEXT NOT NULL,      -- the segment's state once credited (a snapshot, JSON)
+    status      TEXT NOT NULL,      -- queued, published, landed, dropped
+    position    INTEGER,            -- its stream position, once published
+    note        TEXT,               -- why it was dropped
+    done_ms     INTEGER             -- landed or dropped
+);
+CREATE UNIQUE INDEX imports_open ON imports ((1)) WHERE status IN ('queued', 'published');
 ";
