@@ -5,13 +5,17 @@
 //! load generator posts signed exits on every lane of both segments while
 //! the guardians tick the epoch twice; one gate and then a relayer are
 //! SIGKILLed mid-run and restarted. Midway, segment 2 imports part of what
-//! segment 1 sent it (its validators publish the import, opening a new
-//! account with it); its relayer, behind its segment, takes the attested
-//! state from `POST /v1/state`, is SIGKILLed, and goes on from the new
+//! segment 1 sent it: its validators sign the import on its relayer's tip,
+//! opening a new account with it, and hand it to the relayer, which is
+//! SIGKILLed at a random moment after taking it and publishes it from its
+//! store; then the new account pays inside the segment, the validators
+//! attest the root, and the relayer, behind its segment, takes the state
+//! from `POST /v1/state`, is SIGKILLed, and goes on from the new state and
 //! boundary. At the end every gate has the same follow state (mirrors and
 //! flows included) at the same stream position, every exit the relayers
 //! accepted is credited exactly once at its destination, none twice; and
-//! the server refuses what a role may not publish. Each gate and relayer
+//! the server refuses what a role may not publish (the validators may not
+//! publish an import: only the relayer does, in order with its batches). Each gate and relayer
 //! runs as its own user, through the one consumer that user may touch.
 
 mod nats;
@@ -24,11 +28,11 @@ use std::time::Duration;
 use bulkhead_node::ledger::{Depth, Ledger, LedgerReader};
 use bulkhead_node::relay::store::RelayStore;
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::model::Account;
+use bulkhead_protocol::model::{Account, SegmentState};
 use bulkhead_testkit::chain::{config, verifier_keys, EPOCH, SEED};
-use bulkhead_testkit::gate::{import_on, STREAM_ID, VALIDATOR_THRESHOLD};
+use bulkhead_testkit::gate::{attestation, import_on, STREAM_ID, VALIDATOR_THRESHOLD};
 use bulkhead_testkit::http;
-use bulkhead_verifier::gate::{ItemJson, StreamItem};
+use bulkhead_verifier::gate::StreamItem;
 use nats::*;
 use service::relay::*;
 use service::*;
@@ -82,17 +86,21 @@ const IMPORTED: u64 = 5;
 /// The account the import opens (the sample uses 0 to 7).
 const NEW_ACCOUNT: u64 = 9;
 
-/// Segment 2's import, once everything its relayer accepted is confirmed:
-/// its validators sign the new account's root and publish the import;
-/// the relayer, behind, takes the attested leaves. Returns the relayer,
-/// SIGKILLed after the feed and restarted.
+/// Segment 2's import, published by its relayer in order with its
+/// batches: once everything the relayer accepted is confirmed, its
+/// validators sign the import on the relayer's tip (`sign_imports_on` in
+/// its status), opening a new account with it, and hand it over with the
+/// account's leaf (`POST /v1/imports`). The relayer is SIGKILLed at a
+/// random moment after taking it and restarted; it publishes the import
+/// from its store, and it lands in the chain. Returns the relayer and the
+/// import as a stream item's file.
 fn import_into_segment_2(
     tmp: &Path,
     url: &str,
     world: &RelayWorld,
     relayer: Service,
-    gate_dir: &Path,
-) -> Service {
+    pause_ms: u64,
+) -> (Service, PathBuf) {
     wait_until("segment 2 confirmed", Duration::from_secs(300), || {
         all_confirmed(relayer.addr)
     });
@@ -102,20 +110,14 @@ fn import_into_segment_2(
         .unwrap()
         .to_state()
         .unwrap();
-    wait_until(
-        "the gate at segment 2's tip",
-        Duration::from_secs(120),
-        || {
-            LedgerReader::open(gate_dir)
-                .and_then(|r| r.state(Depth::Summary))
-                .is_ok_and(|(s, _)| s.sources[&2].tip == state.accounts_root())
-        },
+    let status = http::get(relayer.addr, "/v1/status").json();
+    let point = &status["sign_imports_on"];
+    assert_eq!(
+        point["parent"],
+        bulkhead_protocol::hex::fp_to_hex(&state.accounts_root()),
+        "{status}"
     );
-    let (gate, _) = LedgerReader::open(gate_dir)
-        .unwrap()
-        .state(Depth::Summary)
-        .unwrap();
-    let source = &gate.sources[&2];
+    let height: u64 = point["height"].as_str().unwrap().parse().unwrap();
     let parent = state.accounts_root();
     let account = Account {
         owner: Fp::from(4242),
@@ -124,27 +126,74 @@ fn import_into_segment_2(
         nonce: 0,
     };
     state.set_account(NEW_ACCOUNT, account).unwrap();
-    let mut silo = *state.silo(1).unwrap();
-    silo.collateral += IMPORTED;
-    state.set_silo(silo).unwrap();
     let import = import_on(
         STREAM_ID,
         SEED,
         2,
-        source.height + 1,
+        height,
         parent,
         state.accounts_root(),
         1,
         IMPORTED,
         VALIDATOR_THRESHOLD,
     );
+    let submission = serde_json::json!({
+        "import": import,
+        "accounts": [{ "index": NEW_ACCOUNT.to_string(), "account": account }],
+    });
+    let answer = http::post(
+        relayer.addr,
+        "/v1/imports",
+        "application/json",
+        "",
+        &serde_json::to_vec(&submission).unwrap(),
+    );
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    let id = answer.json()["id"].as_str().unwrap().to_owned();
+    // Taken durably: killed at any moment after, the relayer publishes it.
+    std::thread::sleep(Duration::from_millis(pause_ms));
+    relayer.kill();
+    let relayer = relay(world);
+    wait_until("the import in the chain", Duration::from_secs(120), || {
+        http::get(relayer.addr, &format!("/v1/imports/{id}")).json()["status"] == "landed"
+    });
+    assert!(http::get(relayer.addr, "/v1/status").json()["behind"].is_null());
     let file = tmp.join("import.json");
-    let (_, bytes) = bulkhead_node::stream::encode_item(&StreamItem::Import(import.clone()));
+    let (_, bytes) = bulkhead_node::stream::encode_item(&StreamItem::Import(import));
     std::fs::write(&file, bytes).unwrap();
-    assert!(matches!(
-        serde_json::from_slice::<ItemJson>(&std::fs::read(&file).unwrap()).unwrap(),
-        ItemJson::Import(_)
-    ));
+    let relayer = trade_in_segment_2(tmp, url, world, relayer, state, height + 1);
+    (relayer, file)
+}
+
+/// Segment 2's own execution moves its state: the new account pays 2 to
+/// account 0 inside the segment, and the validators attest the new root at
+/// `height`. The relayer, behind its segment, takes the leaves from
+/// `POST /v1/state`, is SIGKILLed at once, and goes on from the new state.
+fn trade_in_segment_2(
+    tmp: &Path,
+    url: &str,
+    world: &RelayWorld,
+    relayer: Service,
+    mut state: SegmentState,
+    height: u64,
+) -> Service {
+    let parent = state.accounts_root();
+    let mut payer = *state.account(NEW_ACCOUNT).unwrap();
+    let mut payee = *state.account(0).unwrap();
+    payer.balance -= 2;
+    payee.balance += 2;
+    state.set_account(NEW_ACCOUNT, payer).unwrap();
+    state.set_account(0, payee).unwrap();
+    let attested = attestation(
+        SEED,
+        2,
+        height,
+        parent,
+        state.accounts_root(),
+        VALIDATOR_THRESHOLD,
+    );
+    let file = tmp.join("attestation.json");
+    std::fs::write(&file, bulkhead_node::stream::encode_item(&attested).1).unwrap();
     let out = stream_as("validator", url, &["append", file.to_str().unwrap()]);
     assert!(
         out.status.success(),
@@ -158,8 +207,10 @@ fn import_into_segment_2(
     );
     let feed = serde_json::json!({
         "form": "leaves",
-        "accounts": [{ "index": NEW_ACCOUNT.to_string(), "account": account }],
-        "silos": [silo],
+        "accounts": [
+            { "index": NEW_ACCOUNT.to_string(), "account": payer },
+            { "index": "0", "account": payee },
+        ],
     });
     let answer = http::post(
         relayer.addr,
@@ -231,6 +282,7 @@ fn relayers_and_gates_agree_over_nats_through_sigkills() {
     let mut nonces = [[0u64; 8]; 2];
     let mut moments = Moments(0x9e37_79b9_7f4a_7c15);
     let (mut gate_kills, mut relay_kills) = (0, 0);
+    let mut import_file = None;
     for i in 0..24 {
         for (r, exits) in loads.iter().enumerate() {
             let exit = &exits[i];
@@ -259,8 +311,14 @@ fn relayers_and_gates_agree_over_nats_through_sigkills() {
             13 => gates.push(start_gate(&gate_dirs[2], &url, 3)),
             16 => {
                 let relayer = relayers.remove(1);
-                let relayer =
-                    import_into_segment_2(tmp.path(), &url, &worlds[1], relayer, &gate_dirs[0]);
+                let (relayer, file) = import_into_segment_2(
+                    tmp.path(),
+                    &url,
+                    &worlds[1],
+                    relayer,
+                    moments.next_below(400),
+                );
+                import_file = Some(file);
                 relayers.insert(1, relayer);
                 relay_kills += 1;
             }
@@ -295,6 +353,19 @@ fn relayers_and_gates_agree_over_nats_through_sigkills() {
             });
         }
     });
+    // Only a relayer publishes its segment's imports (in order with its
+    // batches): the validators' user may not.
+    let import_file = import_file.expect("segment 2 imported");
+    let out = stream_as(
+        "validator",
+        &url,
+        &["append", import_file.to_str().unwrap()],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the validators published an import"
+    );
     assert_eq!(last_position(&url), before, "nothing reached the stream");
 
     // Every gate reaches the end of the stream, in the same state.
