@@ -275,14 +275,15 @@ fn a_store_made_before_the_signature_index_gets_it_and_finds_retries() {
     assert_eq!((receipt.stage, receipt.repeat), (ExitStage::Queued, false));
     drop(engine);
     // As an older build left it: no index on the signatures, no column
-    // of exits refused after acceptance (version 3), and no
-    // `user_version` (builds before migrations left it 0).
+    // of exits refused after acceptance (version 3), no imports (version
+    // 4), and no `user_version` (builds before migrations left it 0).
     let conn = rusqlite::Connection::open(RelayStore::path(dir.path())).unwrap();
     conn.execute_batch(
         "DROP INDEX exits_by_nonce;
          ALTER TABLE exits DROP COLUMN refused;
          CREATE UNIQUE INDEX exits_by_nonce ON exits (account, nonce);
          DROP INDEX exits_by_signature;
+         DROP TABLE imports;
          PRAGMA user_version = 0;",
     )
     .unwrap();
