@@ -26,6 +26,11 @@ pub const TICK_DOMAIN: &[u8; 16] = b"bulkhead/tick/v2";
 /// signature is ever also an import's.
 pub const IMPORT_DOMAIN: &[u8; 16] = b"bulkhead/import1";
 
+/// Domain tag of a governance item (a change to a source's boundary by
+/// its validators or the stream guardians): its own, so no other
+/// signature is ever also a governance item's.
+pub const GOVERNANCE_DOMAIN: &[u8; 16] = b"bulkhead/govern1";
+
 /// Bytes of an exit message.
 pub const EXIT_MESSAGE_BYTES: usize = 16 + 8 + 32 + 8 + 8 + 32 + 8;
 
@@ -173,6 +178,48 @@ pub fn import_message(stream_id: u64, import: &ImportStatement<'_>) -> Vec<u8> {
     m
 }
 
+/// What a governance item says, as its signers sign it: change number
+/// `seq` of `segment`'s boundary, of kind `kind` (PROTOCOL.md 7.12 lists
+/// the kinds and what `asset` and `value` mean for each), signed by the
+/// source's validators (`by` 0) or the stream guardians (`by` 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GovernanceStatement {
+    /// The source whose boundary changes.
+    pub segment: u64,
+    /// The source's governance sequence number: the item's place among
+    /// its changes, so none replays or reorders.
+    pub seq: u64,
+    /// The change's kind byte.
+    pub kind: u8,
+    /// The asset it changes (0 where the kind names none).
+    pub asset: u64,
+    /// The cap, amount or change number it names.
+    pub value: u64,
+    /// Who signs: 0 the source's validators, 1 the stream guardians.
+    pub by: u8,
+}
+
+/// The message the signers of a governance item sign on stream
+/// `stream_id`.
+///
+/// ```text
+/// domain "bulkhead/govern1" [16] | stream_id u64 LE | segment u64 LE |
+/// seq u64 LE | kind [1] | asset u64 LE | value u64 LE | by [1]
+///                                                          (58 bytes)
+/// ```
+pub fn governance_message(stream_id: u64, statement: &GovernanceStatement) -> Vec<u8> {
+    let mut m = Vec::with_capacity(16 + 8 * 3 + 1 + 8 * 2 + 1);
+    m.extend_from_slice(GOVERNANCE_DOMAIN);
+    m.extend_from_slice(&stream_id.to_le_bytes());
+    m.extend_from_slice(&statement.segment.to_le_bytes());
+    m.extend_from_slice(&statement.seq.to_le_bytes());
+    m.push(statement.kind);
+    m.extend_from_slice(&statement.asset.to_le_bytes());
+    m.extend_from_slice(&statement.value.to_le_bytes());
+    m.push(statement.by);
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,12 +233,15 @@ mod tests {
         let tick = tick_message(0, 1, 2);
         let import = import_message(0, &statement(&a, &b));
         assert_eq!(import.len(), 120);
+        let govern = governance_message(0, &governance());
+        assert_eq!(govern.len(), 58);
         let domains = [
             &exit[..16],
             &attest[..16],
             &guard[..16],
             &tick[..16],
             &import[..16],
+            &govern[..16],
         ];
         for (i, a) in domains.iter().enumerate() {
             for b in &domains[i + 1..] {
@@ -220,6 +270,25 @@ mod tests {
         let import = statement(&a, &b);
         assert_ne!(import_message(1, &import), import_message(2, &import));
         assert_eq!(import_message(5, &import)[16..24], 5u64.to_le_bytes());
+        assert_ne!(
+            governance_message(1, &governance()),
+            governance_message(2, &governance())
+        );
+        assert_eq!(
+            governance_message(5, &governance())[16..24],
+            5u64.to_le_bytes()
+        );
+    }
+
+    fn governance() -> GovernanceStatement {
+        GovernanceStatement {
+            segment: 3,
+            seq: 0,
+            kind: 1,
+            asset: 1,
+            value: 100,
+            by: 0,
+        }
     }
 
     fn statement<'a>(parent: &'a Fp, root: &'a Fp) -> ImportStatement<'a> {

@@ -329,6 +329,17 @@ impl BoundaryMirror {
         Ok(self.root())
     }
 
+    /// Replaces the leaf of a declared silo by `silo` (governance sets a
+    /// cap or a collateral outside a proof), all or nothing. Returns the
+    /// new root.
+    pub fn replace_silo(&mut self, silo: Silo) -> Result<Fp, MirrorError> {
+        if !self.silos.contains_key(&silo.asset) {
+            return Err(MirrorError::UndeclaredSilo { asset: silo.asset });
+        }
+        self.set_silo(silo);
+        Ok(self.root())
+    }
+
     /// Replaces a declared silo's leaf (the caller checked it is one).
     fn set_silo(&mut self, silo: Silo) {
         self.tree.set_leaf(silo.asset, silo.leaf());

@@ -10,8 +10,9 @@ use bulkhead_protocol::messages::{
 use bulkhead_protocol::model::SegmentState;
 use bulkhead_protocol::CircuitShape;
 use bulkhead_verifier::gate::{
-    Attestation, ClockConfig, GateConfig, GuardianAction, GuardianScope, Hex32, Import,
-    IndexedSignature, SiloOpening, SourceConfig, StreamItem, Tick,
+    Attestation, BoundaryChange, ClockConfig, GateConfig, Governance, GuardianAction,
+    GuardianScope, Hex32, Import, IndexedSignature, Signers, SiloOpening, SourceConfig, StreamItem,
+    Tick,
 };
 
 use crate::keys::{public_key, secret, sign};
@@ -108,6 +109,7 @@ pub fn gate_config(
             .collect(),
         local_threshold: GUARDIAN_THRESHOLD,
         inbound_limit: INBOUND_LIMIT,
+        governance: Default::default(),
     }
 }
 
@@ -263,4 +265,37 @@ pub fn guardian_vote(
             signature: sign(&secret(seed, role, owner, guardian as u64), &message),
         },
     })
+}
+
+/// Governance item `seq` of `segment`: `change`, signed on stream
+/// `stream_id` by the first `signers` of the source's validators or of the
+/// stream guardians (seeded by `seed`).
+pub fn governance_on(
+    stream_id: u64,
+    seed: u64,
+    segment: u64,
+    seq: u64,
+    change: BoundaryChange,
+    by: Signers,
+    signers: usize,
+) -> StreamItem {
+    let mut item = Governance {
+        segment,
+        seq,
+        change,
+        by,
+        signatures: Vec::new(),
+    };
+    let message = item.message(stream_id);
+    let (role, owner) = match by {
+        Signers::Validators => ("validator", segment),
+        Signers::Guardians => ("stream-guardian", 0),
+    };
+    item.signatures = (0..signers)
+        .map(|index| IndexedSignature {
+            index,
+            signature: sign(&secret(seed, role, owner, index as u64), &message),
+        })
+        .collect();
+    StreamItem::Governance(item)
 }

@@ -126,13 +126,16 @@ pub fn write_changes(
     for key in &changes.flows {
         let flow = state.flows.get(key).copied().unwrap_or_default();
         tx.prepare_cached(
-            "INSERT OR REPLACE INTO flows (segment, asset, inflow, imported) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR REPLACE INTO flows (segment, asset, inflow, imported, deposited, withdrawn)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
         .execute(params![
             int(key.segment),
             int(key.asset),
             flow.inflow.to_string(),
-            flow.imported.to_string()
+            flow.imported.to_string(),
+            flow.deposited.to_string(),
+            flow.withdrawn.to_string()
         ])?;
     }
     for key in &changes.inbound {
@@ -222,8 +225,8 @@ fn write_source(tx: &Connection, id: u64, s: &SourceState) -> Result<(), NodeErr
     tx.prepare_cached(
         "INSERT OR REPLACE INTO sources (segment, tip, height, boundary, next_seq, last_epoch,
              quarantined, round, votes, accepted, credited, open_epochs, counted_epoch,
-             bundle_height, silos)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             bundle_height, silos, governance)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         int(id),
@@ -240,7 +243,8 @@ fn write_source(tx: &Connection, id: u64, s: &SourceState) -> Result<(), NodeErr
         int(s.open_epochs),
         opt_int(s.counted_epoch),
         int(s.bundle_height),
-        json(&s.mirror.silos().values().collect::<Vec<_>>())
+        json(&s.mirror.silos().values().collect::<Vec<_>>()),
+        json(&s.governance)
     ])?;
     // Roots and evidence below the evidence floor are never read again.
     for sql in [
@@ -294,6 +298,7 @@ fn source_row(row: &Row<'_>) -> rusqlite::Result<SourceRow> {
         counted_epoch: row.get::<_, Option<i64>>(12)?.map(uint),
         bundle_height: uint(row.get(13)?),
         silos: row.get(14)?,
+        governance: row.get(15)?,
     })
 }
 
@@ -313,6 +318,7 @@ struct SourceRow {
     counted_epoch: Option<u64>,
     bundle_height: u64,
     silos: Option<String>,
+    governance: Option<String>,
 }
 
 impl SourceRow {
@@ -373,6 +379,10 @@ impl SourceRow {
                 credited: credited_from(&self.credited)?,
                 open_epochs: self.open_epochs,
                 counted_epoch: self.counted_epoch,
+                governance: match &self.governance {
+                    Some(text) => from_json(text, "source governance")?,
+                    None => Default::default(),
+                },
             },
         ))
     }
@@ -437,7 +447,7 @@ pub fn read_state(conn: &Connection, depth: Depth) -> Result<(GateState, u64), N
         },
     )?;
     let mut sources = BTreeMap::new();
-    let mut stmt = conn.prepare("SELECT segment, tip, height, boundary, next_seq, last_epoch, quarantined, round, votes, accepted, credited, open_epochs, counted_epoch, bundle_height, silos FROM sources")?;
+    let mut stmt = conn.prepare("SELECT segment, tip, height, boundary, next_seq, last_epoch, quarantined, round, votes, accepted, credited, open_epochs, counted_epoch, bundle_height, silos, governance FROM sources")?;
     for row in stmt.query_map([], source_row)? {
         let (id, source) = row?.into_state(&config)?;
         sources.insert(id, source);
@@ -516,16 +526,28 @@ pub fn read_state(conn: &Connection, depth: Depth) -> Result<(GateState, u64), N
 /// Every flow (a few rows per segment and asset, whatever the history).
 fn read_flows(conn: &Connection) -> Result<BTreeMap<SegmentAsset, Flow>, NodeError> {
     let mut flows = BTreeMap::new();
-    let mut stmt = conn.prepare("SELECT segment, asset, inflow, imported FROM flows")?;
+    let mut stmt =
+        conn.prepare("SELECT segment, asset, inflow, imported, deposited, withdrawn FROM flows")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let key = SegmentAsset {
             segment: uint(r.get(0)?),
             asset: uint(r.get(1)?),
         };
-        let (inflow, imported): (String, String) = (r.get(2)?, r.get(3)?);
-        let flow = match (inflow.parse(), imported.parse()) {
-            (Ok(inflow), Ok(imported)) if imported <= inflow => Flow { inflow, imported },
+        let sum = |i: usize| -> Result<Option<u128>, NodeError> {
+            Ok(r.get::<_, String>(i)?.parse().ok())
+        };
+        let flow = match (sum(2)?, sum(3)?, sum(4)?, sum(5)?) {
+            (Some(inflow), Some(imported), Some(deposited), Some(withdrawn))
+                if imported <= inflow =>
+            {
+                Flow {
+                    inflow,
+                    imported,
+                    deposited,
+                    withdrawn,
+                }
+            }
             _ => {
                 return Err(CorruptError::Flow {
                     segment: key.segment,

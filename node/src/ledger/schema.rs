@@ -8,7 +8,7 @@ use crate::sqlite::Schema;
 /// The ledger's migrations. A change to the tables is a new step at the
 /// end; a ledger of a later version is refused rather than misread.
 pub const SCHEMA: Schema = Schema {
-    steps: &[VERSION_1, VERSION_2, VERSION_3],
+    steps: &[VERSION_1, VERSION_2, VERSION_3, VERSION_4],
     recorded: ("2", 2),
     refuse: |found| CorruptError::LedgerSchema {
         found,
@@ -125,4 +125,15 @@ CREATE TABLE flows (
     imported TEXT NOT NULL,
     PRIMARY KEY (segment, asset)
 ) WITHOUT ROWID;
+";
+
+/// Version 4: governance of boundaries (rule G8). Each source row records
+/// its governance (next sequence number, pending loosens, the automatic
+/// rule; JSON, NULL before: none), and each flow what was deposited into
+/// the silo from outside and withdrawn out of the system (u128 sums as
+/// decimal text).
+const VERSION_4: &str = "
+ALTER TABLE sources ADD COLUMN governance TEXT; -- JSON SourceGovernance
+ALTER TABLE flows ADD COLUMN deposited TEXT NOT NULL DEFAULT '0';
+ALTER TABLE flows ADD COLUMN withdrawn TEXT NOT NULL DEFAULT '0';
 ";

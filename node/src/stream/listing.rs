@@ -91,6 +91,11 @@ impl EntrySummary {
                         ("asset", i.asset.to_string()),
                         ("amount", i.amount.to_string()),
                     ],
+                    StreamItem::Governance(g) => vec![
+                        ("segment", g.segment.to_string()),
+                        ("seq", g.seq.to_string()),
+                        ("change", g.change.kind_byte().to_string()),
+                    ],
                     StreamItem::Bundle(_) => Vec::new(),
                 };
                 (kind_name(&item), detail)

@@ -6,10 +6,12 @@ use super::state::GateState;
 
 /// The blast-radius bound of one source at this gate, per declared asset:
 /// `min(collateral given, cap × e, inbound_limit × e)` where the collateral
-/// given is the registered collateral plus what the source imported (G7),
-/// `cap` is the silo's live cap from the boundary mirror, and `e` counts
-/// the stream epochs in which the source was open (not quarantined) at
-/// some point.
+/// given is the registered collateral plus what the source imported (G7)
+/// and was deposited (G8) less what was withdrawn (G8), `cap` is the
+/// highest cap ever in force (the registered one, the live one from the
+/// boundary mirror, or one a raise put in force, G8: a cap lowered now
+/// does not undo what left under the old one), and `e` counts the stream
+/// epochs in which the source was open (not quarantined) at some point.
 ///
 /// Why it holds: a bundle needs an open source and EPOCH = the stream's
 /// epoch, and the circuit's window (I7) allows at most `cap` per EPOCH, so
@@ -29,10 +31,13 @@ pub fn blast_radius(state: &GateState, src: u64) -> BTreeMap<u64, u64> {
         .silos
         .iter()
         .map(|opening| {
-            let imported = state.flow(src, opening.asset).imported;
-            let given =
-                u64::try_from(u128::from(opening.collateral) + imported).unwrap_or(u64::MAX);
-            let cap = source.mirror.silo(opening.asset).map_or(0, |s| s.cap);
+            let flow = state.flow(src, opening.asset);
+            let given = (u128::from(opening.collateral) + flow.imported + flow.deposited)
+                .saturating_sub(flow.withdrawn);
+            let given = u64::try_from(given).unwrap_or(u64::MAX);
+            let live = source.mirror.silo(opening.asset).map_or(0, |s| s.cap);
+            let peak = source.governance.peak_cap.get(&opening.asset).copied();
+            let cap = live.max(opening.cap).max(peak.unwrap_or(0));
             let by_source = given.min(cap.saturating_mul(epochs));
             let by_gate = state.config.inbound_limit.saturating_mul(epochs);
             (opening.asset, by_source.min(by_gate))

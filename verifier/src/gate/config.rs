@@ -141,6 +141,14 @@ pub struct RegisteredFollow {
     /// other gate does.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flows: Vec<RegisteredFlow>,
+    /// The source's governance as every gate follows it (rule G8): its
+    /// next sequence number, pending loosens, the automatic rule.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub governance: super::governance::SourceGovernance,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 /// A source's flow in one asset at registration.
@@ -156,6 +164,12 @@ pub struct RegisteredFlow {
     /// Value the source imported.
     #[serde(with = "bulkhead_protocol::decimal")]
     pub imported: u128,
+    /// Value deposited into its silo from outside (rule G8).
+    #[serde(default, with = "bulkhead_protocol::decimal")]
+    pub deposited: u128,
+    /// Value withdrawn from its silo out of the system (rule G8).
+    #[serde(default, with = "bulkhead_protocol::decimal")]
+    pub withdrawn: u128,
 }
 
 impl Default for RegisteredFollow {
@@ -170,6 +184,7 @@ impl Default for RegisteredFollow {
             votes: Vec::new(),
             evidence: Vec::new(),
             flows: Vec::new(),
+            governance: Default::default(),
         }
     }
 }
@@ -232,6 +247,10 @@ pub struct GateConfig {
     /// Most this gate credits from one source in one epoch.
     #[serde(with = "bulkhead_protocol::decimal")]
     pub inbound_limit: u64,
+    /// The stream's governance parameters (timelock, automatic rule):
+    /// part of its genesis, the same at every gate.
+    #[serde(default)]
+    pub governance: super::governance::GovernanceParams,
 }
 
 /// The highest registered height: far below u64::MAX, so that a chain's
@@ -304,6 +323,9 @@ pub enum ConfigError {
         /// Why.
         source: MirrorError,
     },
+    /// The governance parameters are refused.
+    #[error(transparent)]
+    Governance(#[from] super::governance::ParamsError),
 }
 
 impl ConfigError {
@@ -344,6 +366,7 @@ impl GateConfig {
         {
             return Err(ConfigError::EpochLength);
         }
+        self.governance.validate()?;
         let mut ids = BTreeSet::new();
         for (i, source) in self.sources.iter().enumerate() {
             let at = |field: &str| format!("sources[{i}].{field}");

@@ -60,6 +60,17 @@ pub enum Effect {
         /// Held exits credited on release.
         credited: Vec<Credit>,
     },
+    /// A source's boundary changed, or a loosen was queued (G8).
+    Governed {
+        /// The source.
+        #[serde(with = "bulkhead_protocol::decimal")]
+        segment: u64,
+        /// The item's governance sequence number.
+        #[serde(with = "bulkhead_protocol::decimal")]
+        seq: u64,
+        /// Whether it waits for the timelock.
+        pending: bool,
+    },
     /// A segment imported value into its silo (G7).
     Imported {
         /// The importing segment.

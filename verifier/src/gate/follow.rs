@@ -149,6 +149,8 @@ pub fn moved_mirror(state: &GateState, bundle: &Bundle) -> Result<BoundaryMirror
     if after != i.boundary_after {
         return Err(Refusal::BoundaryAfter);
     }
+    super::governance::check_effective_cap(source, &mirror, i.asset)
+        .map_err(Refusal::Governance)?;
     Ok(mirror)
 }
 

@@ -2,6 +2,8 @@
 
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::messages::{GuardianScopeByte, ImportStatement};
+
+pub use super::governance::Governance;
 use serde::{Deserialize, Serialize};
 
 use super::state::ItemKind;
@@ -149,6 +151,8 @@ pub enum StreamItem {
     Guardian(GuardianAction),
     /// A segment's import.
     Import(Import),
+    /// A change to a source's boundary.
+    Governance(Governance),
 }
 
 impl StreamItem {
@@ -160,6 +164,7 @@ impl StreamItem {
             StreamItem::EpochTick(_) => ItemKind::Tick,
             StreamItem::Guardian(_) => ItemKind::Guardian,
             StreamItem::Import(_) => ItemKind::Import,
+            StreamItem::Governance(_) => ItemKind::Governance,
         }
     }
 
@@ -171,6 +176,7 @@ impl StreamItem {
             StreamItem::EpochTick(tick) => Some(ItemJson::Tick(tick.clone())),
             StreamItem::Guardian(g) => Some(ItemJson::Guardian(g.clone())),
             StreamItem::Import(import) => Some(ItemJson::Import(import.clone())),
+            StreamItem::Governance(g) => Some(ItemJson::Governance(g.clone())),
         }
     }
 }
@@ -187,6 +193,8 @@ pub enum ItemJson {
     Guardian(GuardianAction),
     /// A segment's import.
     Import(Import),
+    /// A change to a source's boundary.
+    Governance(Governance),
 }
 
 impl From<ItemJson> for StreamItem {
@@ -196,6 +204,7 @@ impl From<ItemJson> for StreamItem {
             ItemJson::Tick(tick) => StreamItem::EpochTick(tick),
             ItemJson::Guardian(g) => StreamItem::Guardian(g),
             ItemJson::Import(import) => StreamItem::Import(import),
+            ItemJson::Governance(g) => StreamItem::Governance(g),
         }
     }
 }

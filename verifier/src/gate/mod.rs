@@ -18,6 +18,7 @@ mod config;
 mod credit;
 mod effect;
 mod follow;
+mod governance;
 mod import;
 mod item;
 mod refusal;
@@ -30,10 +31,14 @@ pub use config::{
 };
 pub use effect::{Effect, GateError};
 pub use follow::moved_mirror;
+pub use governance::{
+    AutoCap, BoundaryChange, ChangeClass, GovernanceParams, GovernanceRefusal, ParamsError,
+    PendingChange, Signers, SourceGovernance, DEFAULT_AUTO_EPOCHS, DEFAULT_TIMELOCK,
+};
 pub use import::{import_alarms, ImportAlarm, ImportRefusal};
 pub use item::{
-    Attestation, GuardianAction, GuardianScope, Import, IndexedSignature, ItemJson, StreamItem,
-    Tick,
+    Attestation, Governance, GuardianAction, GuardianScope, Import, IndexedSignature, ItemJson,
+    StreamItem, Tick,
 };
 pub use refusal::{GateRule, GuardianRefusal, Refusal};
 pub use state::{
@@ -184,7 +189,9 @@ impl Gate {
             },
             StreamItem::EpochTick(tick) => {
                 follow::check_tick(state, tick)?;
+                let previous = state.epoch;
                 follow::apply_tick(state, tick, changes);
+                governance::on_tick(state, previous, tick.epoch, changes);
                 Effect::Tick {
                     credited: credit::release_held(state, changes),
                 }
@@ -196,6 +203,10 @@ impl Gate {
             StreamItem::Import(i) => {
                 let mirror = import::admit_import(state, i)?;
                 import::apply_import(state, i, mirror, changes)
+            }
+            StreamItem::Governance(g) => {
+                let admitted = governance::admit_governance(state, g)?;
+                governance::apply_governance(state, g, admitted, changes)
             }
         };
         *state.accepted.entry(item.kind()).or_default() += 1;

@@ -5,6 +5,7 @@ use bulkhead_protocol::mirror::MirrorError;
 use serde::Serialize;
 use thiserror::Error;
 
+use super::governance::GovernanceRefusal;
 use super::import::ImportRefusal;
 use crate::check::BundleRefusal;
 
@@ -190,6 +191,9 @@ pub enum Refusal {
     /// G7: an import refused.
     #[error("G7: {0}")]
     Import(ImportRefusal),
+    /// G8: a governance item refused, or a bundle past an effective cap.
+    #[error("G8: {0}")]
+    Governance(GovernanceRefusal),
 }
 
 /// Why a guardian vote was refused.
@@ -242,10 +246,12 @@ pub enum GateRule {
     G6,
     /// Imports.
     G7,
+    /// Governance of boundaries.
+    G8,
 }
 
 impl GateRule {
-    /// `G1` to `G7`.
+    /// `G1` to `G8`.
     pub fn as_str(self) -> &'static str {
         match self {
             GateRule::G1 => "G1",
@@ -255,6 +261,7 @@ impl GateRule {
             GateRule::G5 => "G5",
             GateRule::G6 => "G6",
             GateRule::G7 => "G7",
+            GateRule::G8 => "G8",
         }
     }
 }
@@ -277,6 +284,7 @@ impl Refusal {
             | Refusal::BoundaryModel(_)
             | Refusal::BoundaryAfter => Some(GateRule::G2),
             Refusal::Import(_) => Some(GateRule::G7),
+            Refusal::Governance(_) => Some(GateRule::G8),
             Refusal::NotAttestedTip => Some(GateRule::G3),
             Refusal::StaleEpoch { .. } | Refusal::EpochInFuture { .. } => Some(GateRule::G5),
             Refusal::Quarantined(_) => Some(GateRule::G6),
@@ -334,6 +342,7 @@ impl Refusal {
             Refusal::BoundaryMismatch => "G2 boundary",
             Refusal::BoundaryModel(_) | Refusal::BoundaryAfter => "G2 boundary after",
             Refusal::Import(refusal) => refusal.label(),
+            Refusal::Governance(refusal) => refusal.label(),
             Refusal::NotAttestedTip => "G3 not attested",
             Refusal::StaleEpoch { .. } => "G5 stale",
             Refusal::EpochInFuture { .. } => "G5 epoch",

@@ -87,6 +87,8 @@ pub enum ItemKind {
     Guardian,
     /// A segment's import.
     Import,
+    /// A change to a source's boundary (rule G8).
+    Governance,
 }
 
 impl ItemKind {
@@ -99,6 +101,7 @@ impl ItemKind {
             ItemKind::Tick => "tick",
             ItemKind::Guardian => "guardian",
             ItemKind::Import => "import",
+            ItemKind::Governance => "governance",
         }
     }
 }
@@ -180,6 +183,9 @@ pub struct SourceState {
     /// The last epoch counted in `open_epochs`.
     #[serde(default, with = "bulkhead_protocol::decimal::option")]
     pub counted_epoch: Option<u64>,
+    /// Governance of the source's boundary (rule G8).
+    #[serde(default)]
+    pub governance: super::governance::SourceGovernance,
 }
 
 impl SourceState {
@@ -211,6 +217,7 @@ impl SourceState {
             credited: BTreeMap::new(),
             open_epochs: 0,
             counted_epoch: None,
+            governance: follow.governance.clone(),
         })
     }
 
@@ -284,6 +291,7 @@ impl SourceState {
                 .copied()
                 .collect(),
             flows: Vec::new(),
+            governance: self.governance.clone(),
         }
     }
 
@@ -329,6 +337,12 @@ pub struct Flow {
     /// Value the segment imported.
     #[serde(with = "bulkhead_protocol::decimal")]
     pub imported: u128,
+    /// Value deposited into its silo from outside the system (rule G8).
+    #[serde(default, with = "bulkhead_protocol::decimal")]
+    pub deposited: u128,
+    /// Value withdrawn from its silo out of the system (rule G8).
+    #[serde(default, with = "bulkhead_protocol::decimal")]
+    pub withdrawn: u128,
 }
 
 impl Flow {
@@ -406,6 +420,8 @@ impl GateState {
                 let value = Flow {
                     inflow: flow.inflow,
                     imported: flow.imported,
+                    deposited: flow.deposited,
+                    withdrawn: flow.withdrawn,
                 };
                 flows.insert(key, value);
             }
@@ -440,6 +456,8 @@ impl GateState {
                 asset: key.asset,
                 inflow: flow.inflow,
                 imported: flow.imported,
+                deposited: flow.deposited,
+                withdrawn: flow.withdrawn,
             })
             .collect();
         Some(follow)

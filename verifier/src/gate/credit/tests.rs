@@ -49,6 +49,7 @@ fn state(limit: u64) -> GateState {
         local_guardians: Vec::new(),
         local_threshold: 1,
         inbound_limit: limit,
+        governance: Default::default(),
     })
     .unwrap();
     for id in SOURCES {

@@ -1,0 +1,426 @@
+//! Rule G8 itself: admitting and applying a governance item, what each
+//! tick matures and counts, and the effective cap a bundle must keep.
+
+use bulkhead_protocol::mirror::BoundaryMirror;
+use bulkhead_protocol::model::Silo;
+use thiserror::Error;
+
+use super::{BoundaryChange, ChangeClass, Governance, PendingChange, Signers};
+use crate::gate::effect::Effect;
+use crate::gate::follow::valid_signers;
+use crate::gate::refusal::Refusal;
+use crate::gate::state::{Changes, GateState, SegmentAsset, SourceState};
+
+/// Why a governance item is refused (rule G8), or a bundle passes an
+/// effective cap. A refused item changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum GovernanceRefusal {
+    /// The source is not registered.
+    #[error("segment {0} is not registered")]
+    Unregistered(u64),
+    /// Not the source's next governance sequence number: a replay, or
+    /// out of order.
+    #[error("governance sequence {seq}, but the source's next is {next}")]
+    Sequence {
+        /// The item's.
+        seq: u64,
+        /// The source's next.
+        next: u64,
+    },
+    /// Validators may only tighten their own boundary.
+    #[error("a source's validators may only tighten (lower a cap, withdraw)")]
+    ValidatorsMayNot,
+    /// The asset is not one of the source's silos.
+    #[error("asset {asset} is not a silo segment {segment} declared")]
+    UndeclaredAsset {
+        /// The source.
+        segment: u64,
+        /// The asset.
+        asset: u64,
+    },
+    /// A lowered cap that is not lower, or a raised one that is not
+    /// higher.
+    #[error("cap {cap} does not {direction} the current cap {current}")]
+    CapDirection {
+        /// The item's cap.
+        cap: u64,
+        /// The silo's cap now.
+        current: u64,
+        /// "lower" or "raise".
+        direction: &'static str,
+    },
+    /// A withdrawal or deposit of nothing.
+    #[error("an amount of 0")]
+    Zero,
+    /// A withdrawal of more than the collateral.
+    #[error("withdraws {amount}, but the collateral is {collateral}")]
+    ExceedsCollateral {
+        /// The amount.
+        amount: u64,
+        /// The collateral now.
+        collateral: u64,
+    },
+    /// A deposit that, with the deposits pending, would pass 2^64 - 1.
+    #[error("collateral {collateral} + deposits pending and this one pass 2^64 - 1")]
+    Overflow {
+        /// The collateral now.
+        collateral: u64,
+    },
+    /// A cancel of a change that is not pending.
+    #[error("change {change} is not a pending loosen of the source")]
+    NotPending {
+        /// The change named.
+        change: u64,
+    },
+    /// A clear of a cap the automatic rule has not halved.
+    #[error("the automatic rule has not halved asset {asset}'s cap")]
+    NotHalved {
+        /// The asset.
+        asset: u64,
+    },
+    /// Fewer valid signatures than the signers' threshold (a signature
+    /// made for another stream, kind or message is not valid here).
+    #[error("{valid} valid signatures, threshold {threshold}")]
+    WeakSignatures {
+        /// Valid signatures.
+        valid: usize,
+        /// The threshold.
+        threshold: usize,
+    },
+    /// A bundle whose window outflow would pass the silo's effective cap,
+    /// halved by the automatic rule.
+    #[error("asset {asset}: window outflow {outflow} passes the effective cap {cap} (halved)")]
+    EffectiveCap {
+        /// The asset.
+        asset: u64,
+        /// The window outflow the bundle would leave.
+        outflow: u64,
+        /// The effective cap.
+        cap: u64,
+    },
+}
+
+impl GovernanceRefusal {
+    /// A short stable label, `G8 ...`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            GovernanceRefusal::Unregistered(_) => "G8 unregistered",
+            GovernanceRefusal::Sequence { .. } => "G8 sequence",
+            GovernanceRefusal::ValidatorsMayNot => "G8 signers",
+            GovernanceRefusal::UndeclaredAsset { .. } => "G8 undeclared asset",
+            GovernanceRefusal::CapDirection { .. } => "G8 cap direction",
+            GovernanceRefusal::Zero => "G8 zero",
+            GovernanceRefusal::ExceedsCollateral { .. } => "G8 collateral",
+            GovernanceRefusal::Overflow { .. } => "G8 overflow",
+            GovernanceRefusal::NotPending { .. } => "G8 not pending",
+            GovernanceRefusal::NotHalved { .. } => "G8 not halved",
+            GovernanceRefusal::WeakSignatures { .. } => "G8 signatures",
+            GovernanceRefusal::EffectiveCap { .. } => "G8 effective cap",
+        }
+    }
+}
+
+/// What an admitted governance item does.
+pub(in crate::gate) enum Admitted {
+    /// A tighten: the source's new mirror.
+    Now(BoundaryMirror),
+    /// A loosen, pending until its epoch.
+    Pending(PendingChange),
+    /// A cancel or a clear.
+    Guardians,
+}
+
+/// Checks a governance item against G8, the signatures last.
+pub(in crate::gate) fn admit_governance(
+    state: &GateState,
+    item: &Governance,
+) -> Result<Admitted, Refusal> {
+    let refuse = |r| Err(Refusal::Governance(r));
+    let segment = item.segment;
+    let (Some(config), Some(source)) = (state.config.source(segment), state.sources.get(&segment))
+    else {
+        return refuse(GovernanceRefusal::Unregistered(segment));
+    };
+    let governance = &source.governance;
+    if item.seq != governance.seq {
+        return refuse(GovernanceRefusal::Sequence {
+            seq: item.seq,
+            next: governance.seq,
+        });
+    }
+    let class = item.change.class();
+    if item.by == Signers::Validators && class != ChangeClass::Tighten {
+        return refuse(GovernanceRefusal::ValidatorsMayNot);
+    }
+    let silo = match item.change.asset() {
+        Some(asset) => match source.mirror.silo(asset) {
+            Some(silo) => Some(*silo),
+            None => return refuse(GovernanceRefusal::UndeclaredAsset { segment, asset }),
+        },
+        None => None,
+    };
+    let admitted = match (item.change, silo) {
+        (BoundaryChange::LowerCap { cap, .. }, Some(silo)) => {
+            if cap >= silo.cap {
+                return refuse(GovernanceRefusal::CapDirection {
+                    cap,
+                    current: silo.cap,
+                    direction: "lower",
+                });
+            }
+            Admitted::Now(replaced(source, Silo { cap, ..silo }))
+        }
+        (BoundaryChange::Withdraw { amount, .. }, Some(silo)) => {
+            if amount == 0 {
+                return refuse(GovernanceRefusal::Zero);
+            }
+            let Some(collateral) = silo.collateral.checked_sub(amount) else {
+                return refuse(GovernanceRefusal::ExceedsCollateral {
+                    amount,
+                    collateral: silo.collateral,
+                });
+            };
+            Admitted::Now(replaced(source, Silo { collateral, ..silo }))
+        }
+        (BoundaryChange::RaiseCap { cap, .. }, Some(silo)) => {
+            if cap <= silo.cap {
+                return refuse(GovernanceRefusal::CapDirection {
+                    cap,
+                    current: silo.cap,
+                    direction: "raise",
+                });
+            }
+            pending(state, item.change)
+        }
+        (BoundaryChange::Deposit { asset, amount }, Some(silo)) => {
+            if amount == 0 {
+                return refuse(GovernanceRefusal::Zero);
+            }
+            // Every pending deposit must fit when it matures; only
+            // imports raise the collateral meanwhile, and a deposit that
+            // then would not fit is dropped at maturity.
+            let queued = governance
+                .pending
+                .values()
+                .filter_map(|p| match p.change {
+                    BoundaryChange::Deposit { asset: a, amount } if a == asset => Some(amount),
+                    _ => None,
+                })
+                .try_fold(silo.collateral, u64::checked_add);
+            if queued.and_then(|c| c.checked_add(amount)).is_none() {
+                return refuse(GovernanceRefusal::Overflow {
+                    collateral: silo.collateral,
+                });
+            }
+            pending(state, item.change)
+        }
+        (BoundaryChange::Cancel { change }, _) => {
+            if !governance.pending.contains_key(&change) {
+                return refuse(GovernanceRefusal::NotPending { change });
+            }
+            Admitted::Guardians
+        }
+        (BoundaryChange::Clear { asset }, _) => {
+            if !governance.halved(asset) {
+                return refuse(GovernanceRefusal::NotHalved { asset });
+            }
+            Admitted::Guardians
+        }
+        // Every kind naming an asset found its silo above.
+        (_, None) => return refuse(GovernanceRefusal::Unregistered(segment)),
+    };
+    let (keys, threshold) = match item.by {
+        Signers::Validators => (&config.validators, config.threshold),
+        Signers::Guardians => (
+            &state.config.stream_guardians,
+            state.config.stream_threshold,
+        ),
+    };
+    let message = item.message(state.config.stream_id);
+    let valid = valid_signers(keys, &item.signatures, &message)?;
+    if valid < threshold {
+        return refuse(GovernanceRefusal::WeakSignatures { valid, threshold });
+    }
+    Ok(admitted)
+}
+
+/// The source's mirror with `silo` in place of its leaf.
+fn replaced(source: &SourceState, silo: Silo) -> BoundaryMirror {
+    let mut mirror = source.mirror.clone();
+    // The silo was found in this mirror: it is declared.
+    let _ = mirror.replace_silo(silo);
+    mirror
+}
+
+/// A loosen, in effect from `timelock` epochs after the stream's epoch.
+fn pending(state: &GateState, change: BoundaryChange) -> Admitted {
+    Admitted::Pending(PendingChange {
+        change,
+        effective_epoch: state.epoch.saturating_add(state.config.governance.timelock),
+    })
+}
+
+/// Applies an admitted governance item.
+pub(in crate::gate) fn apply_governance(
+    state: &mut GateState,
+    item: &Governance,
+    admitted: Admitted,
+    changes: &mut Changes,
+) -> Effect {
+    let segment = item.segment;
+    let mut withdrawn = None;
+    if let Some(source) = state.sources.get_mut(&segment) {
+        let governance = &mut source.governance;
+        governance.seq += 1;
+        match (admitted, item.change) {
+            (Admitted::Now(mirror), change) => {
+                source.mirror = mirror;
+                // A tighten voids what was queued to loosen that asset.
+                governance
+                    .pending
+                    .retain(|_, p| p.change.asset() != change.asset());
+                if let BoundaryChange::Withdraw { asset, amount } = change {
+                    withdrawn = Some((asset, amount));
+                }
+            }
+            (Admitted::Pending(pending), _) => {
+                governance.pending.insert(item.seq, pending);
+            }
+            (Admitted::Guardians, BoundaryChange::Cancel { change }) => {
+                governance.pending.remove(&change);
+            }
+            (Admitted::Guardians, BoundaryChange::Clear { asset }) => {
+                governance.auto.remove(&asset);
+            }
+            (Admitted::Guardians, _) => {}
+        }
+        changes.sources.insert(segment);
+    }
+    if let Some((asset, amount)) = withdrawn {
+        let key = SegmentAsset { segment, asset };
+        state.flows.entry(key).or_default().withdrawn += u128::from(amount);
+        changes.flows.insert(key);
+    }
+    Effect::Governed {
+        segment,
+        seq: item.seq,
+        pending: item.change.class() == ChangeClass::Loosen,
+    }
+}
+
+/// What a tick to `epoch` (from `previous`) does to every source's
+/// governance, before anything else reads the new epoch: the automatic
+/// rule counts the epoch just closed, then every loosen whose epoch has
+/// come takes effect, in sequence order.
+pub(in crate::gate) fn on_tick(
+    state: &mut GateState,
+    previous: u64,
+    epoch: u64,
+    changes: &mut Changes,
+) {
+    let auto_epochs = state.config.governance.auto_epochs;
+    let mut deposited = Vec::new();
+    for (segment, source) in state.sources.iter_mut() {
+        let mut touched = false;
+        if auto_epochs > 0 {
+            touched |= count_auto(source, previous, epoch, auto_epochs);
+        }
+        let due: Vec<u64> = source
+            .governance
+            .pending
+            .iter()
+            .filter(|(_, p)| p.effective_epoch <= epoch)
+            .map(|(seq, _)| *seq)
+            .collect();
+        for seq in due {
+            touched = true;
+            let Some(pending) = source.governance.pending.remove(&seq) else {
+                continue;
+            };
+            if let Some((asset, amount)) = mature(source, pending.change) {
+                deposited.push((*segment, asset, amount));
+            }
+        }
+        if touched {
+            changes.sources.insert(*segment);
+        }
+    }
+    for (segment, asset, amount) in deposited {
+        let key = SegmentAsset { segment, asset };
+        state.flows.entry(key).or_default().deposited += u128::from(amount);
+        changes.flows.insert(key);
+    }
+}
+
+/// Counts the epoch `previous` for the automatic rule on every silo of
+/// `source`: a streak grows by an epoch whose outflow reached the cap and
+/// that the next tick follows directly; anything else ends it. Whether a
+/// streak or a halving changed.
+fn count_auto(source: &mut SourceState, previous: u64, epoch: u64, auto_epochs: u64) -> bool {
+    let mut touched = false;
+    for (asset, silo) in source.mirror.silos() {
+        let reached =
+            silo.cap > 0 && silo.window_epoch == previous && silo.window_outflow >= silo.cap;
+        let auto = source.governance.auto.entry(*asset).or_default();
+        let before = *auto;
+        if reached && epoch == previous.saturating_add(1) {
+            auto.streak = auto.streak.saturating_add(1);
+        } else {
+            auto.streak = 0;
+        }
+        if auto.streak >= auto_epochs {
+            auto.halved = true;
+        }
+        touched |= *auto != before;
+        if *auto == Default::default() {
+            source.governance.auto.remove(asset);
+        }
+    }
+    touched
+}
+
+/// Puts a matured loosen into effect on `source`'s mirror; the deposit it
+/// made, if it was one. A raise below the cap now (several raises
+/// matured) leaves the higher cap; a deposit that no longer fits (imports
+/// raised the collateral meanwhile) is dropped.
+fn mature(source: &mut SourceState, change: BoundaryChange) -> Option<(u64, u64)> {
+    let asset = change.asset()?;
+    let silo = *source.mirror.silo(asset)?;
+    match change {
+        BoundaryChange::RaiseCap { cap, .. } => {
+            let cap = cap.max(silo.cap);
+            let _ = source.mirror.replace_silo(Silo { cap, ..silo });
+            let peak = source.governance.peak_cap.entry(asset).or_insert(silo.cap);
+            *peak = (*peak).max(cap);
+            None
+        }
+        BoundaryChange::Deposit { amount, .. } => {
+            let collateral = silo.collateral.checked_add(amount)?;
+            let _ = source.mirror.replace_silo(Silo { collateral, ..silo });
+            Some((asset, amount))
+        }
+        _ => None,
+    }
+}
+
+/// Checks the silo a bundle leaves in `mirror` against its effective cap
+/// (the automatic rule's halving), read from the source's governance.
+pub fn check_effective_cap(
+    source: &SourceState,
+    mirror: &BoundaryMirror,
+    asset: u64,
+) -> Result<(), GovernanceRefusal> {
+    let Some(silo) = mirror.silo(asset) else {
+        return Ok(());
+    };
+    let cap = source.governance.effective_cap(asset, silo.cap);
+    if silo.window_outflow > cap {
+        return Err(GovernanceRefusal::EffectiveCap {
+            asset,
+            outflow: silo.window_outflow,
+            cap,
+        });
+    }
+    Ok(())
+}
