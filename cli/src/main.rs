@@ -74,6 +74,10 @@ enum Command {
     Exit(cmd::exit::ExitArgs),
     /// Validators: sign an attestation of a segment's new root.
     Attest(cmd::attest::AttestArgs),
+    /// Validators or stream guardians: sign a change to a source's
+    /// boundary (rule G8: tighten at once, loosen after the timelock,
+    /// cancel a pending loosen, clear the automatic halving).
+    Govern(cmd::govern::GovernArgs),
     /// Guardians: sign a vote to trip or release a breaker.
     Vote(cmd::vote::VoteArgs),
     /// Print the exact size of a circuit shape (rows, columns, k, proof bytes).
@@ -110,6 +114,7 @@ fn main() -> ExitCode {
         Command::Key(args) => cmd::key::execute(args),
         Command::Exit(args) => cmd::exit::execute(args),
         Command::Attest(args) => cmd::attest::execute(args),
+        Command::Govern(args) => cmd::govern::execute(args),
         Command::Vote(args) => cmd::vote::execute(args),
         Command::Inspect(args) => cmd::inspect::execute(args),
         Command::Bench(args) => cmd::bench::execute(args, &cache),

@@ -548,3 +548,178 @@ fn an_import_signed_by_a_threshold_is_judged_by_g7_and_status_shows_the_live_sil
     assert_eq!(status["sources"][0]["flows"][0]["inflow"], "0");
     assert_eq!(status["import_alarms"], serde_json::json!({}));
 }
+
+/// `govern` by signers `0..n` of `role` (owner `owner`), each adding the
+/// previous file: the last item.
+fn govern_signed(
+    tmp: &Path,
+    params: &Path,
+    name: &str,
+    role: (&str, u64, &str),
+    n: usize,
+    change: &[&str],
+) -> PathBuf {
+    let files: Vec<PathBuf> = (0..n)
+        .map(|i| tmp.join(format!("{name}-{i}.json")))
+        .collect();
+    for (i, file) in files.iter().enumerate() {
+        let key = key_file(tmp, role.0, role.1, i as u64);
+        let index = i.to_string();
+        let mut args = vec![
+            "govern",
+            "--key",
+            &key,
+            "--index",
+            &index,
+            "--by",
+            role.2,
+            "--stream-id",
+            STREAM,
+            "--segment",
+            "1",
+            "--out",
+            file.to_str().unwrap(),
+        ];
+        args.extend_from_slice(change);
+        let previous = i
+            .checked_sub(1)
+            .map(|p| files[p].to_str().unwrap().to_owned());
+        if let Some(previous) = &previous {
+            args.extend_from_slice(&["--add", previous]);
+        }
+        let out = run(params, &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    files[n - 1].clone()
+}
+
+#[test]
+fn governance_signed_by_a_threshold_moves_the_boundary_and_status_shows_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (params, state) = example_gate(tmp.path());
+    let config = read_json(&examples_dir().join("gate-config.json"));
+    let cap: u64 = config["sources"][0]["silos"][0]["cap"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let lower = (cap - 1).to_string();
+    let validators = ("validator", 1, "validators");
+    let guardians = ("stream-guardian", 0, "guardians");
+    // A change that names no value is refused before anything is signed.
+    let out = run(
+        &params,
+        &[
+            "govern",
+            "--key",
+            "k",
+            "--index",
+            "0",
+            "--by",
+            "validators",
+            "--stream-id",
+            STREAM,
+            "--segment",
+            "1",
+            "--seq",
+            "0",
+            "--change",
+            "lower-cap",
+            "--asset",
+            "1",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--value"), "{}", stderr(&out));
+
+    // The validators lower the cap: at once.
+    let tighten = govern_signed(
+        tmp.path(),
+        &params,
+        "lower",
+        validators,
+        3,
+        &[
+            "--seq",
+            "0",
+            "--change",
+            "lower-cap",
+            "--asset",
+            "1",
+            "--value",
+            &lower,
+        ],
+    );
+    assert_eq!(read_json(&tighten)["type"], "governance");
+    let out = gate(
+        &params,
+        &state,
+        &["accept", "--json", tighten.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The validators may not loosen.
+    let loosen = govern_signed(
+        tmp.path(),
+        &params,
+        "raise-v",
+        validators,
+        3,
+        &[
+            "--seq",
+            "1",
+            "--change",
+            "raise-cap",
+            "--asset",
+            "1",
+            "--value",
+            "999999",
+        ],
+    );
+    let out = gate(
+        &params,
+        &state,
+        &["accept", "--json", loosen.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let verdict: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(
+        (verdict["rule"].as_str(), verdict["label"].as_str()),
+        (Some("G8"), Some("G8 signers"))
+    );
+    // The guardians may, after the timelock: status shows it pending.
+    let raise = govern_signed(
+        tmp.path(),
+        &params,
+        "raise-g",
+        guardians,
+        2,
+        &[
+            "--seq",
+            "1",
+            "--change",
+            "raise-cap",
+            "--asset",
+            "1",
+            "--value",
+            "999999",
+        ],
+    );
+    let out = gate(
+        &params,
+        &state,
+        &["accept", "--json", raise.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&gate(&params, &state, &["status", "--json"]))).unwrap();
+    let source = &status["sources"][0];
+    assert_eq!(source["silos"][0]["cap"], lower.as_str());
+    let governance = &source["governance"];
+    assert_eq!(governance["seq"], "2");
+    assert_eq!(governance["pending"][0]["seq"], "1");
+    let epoch: u64 = status["epoch"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        governance["pending"][0]["effective_epoch"],
+        (epoch + bulkhead_verifier::gate::DEFAULT_TIMELOCK).to_string()
+    );
+}

@@ -21,7 +21,13 @@ pub fn source_report(state: &GateState, id: u64) -> Option<Value> {
         .keys()
         .map(|asset| {
             let flow = state.flow(id, *asset);
-            json!({ "asset": asset, "inflow": flow.inflow.to_string(), "imported": flow.imported.to_string() })
+            json!({
+                "asset": asset,
+                "inflow": flow.inflow.to_string(),
+                "imported": flow.imported.to_string(),
+                "deposited": flow.deposited.to_string(),
+                "withdrawn": flow.withdrawn.to_string(),
+            })
         })
         .collect();
     Some(integers_as_strings(json!({
@@ -32,6 +38,22 @@ pub fn source_report(state: &GateState, id: u64) -> Option<Value> {
         "next_seq": s.next_seq(),
         "silos": s.mirror.silos().values().collect::<Vec<_>>(),
         "flows": flows,
+        // Rule G8: the next governance sequence number, each loosen
+        // pending with the epoch it takes effect, the automatic rule per
+        // asset and the effective caps it leaves.
+        "governance": {
+            "seq": s.governance.seq,
+            "pending": s.governance.pending.iter().map(|(seq, p)| json!({
+                "seq": seq,
+                "change": p.change,
+                "effective_epoch": p.effective_epoch,
+            })).collect::<Vec<_>>(),
+            "auto": s.governance.auto,
+            "effective_caps": s.mirror.silos().values().map(|silo| json!({
+                "asset": silo.asset,
+                "cap": s.governance.effective_cap(silo.asset, silo.cap),
+            })).collect::<Vec<_>>(),
+        },
         "last_epoch": s.last_epoch,
         "epoch_inbound": state.inbound_now(id),
         "quarantined": s.quarantined,

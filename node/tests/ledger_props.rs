@@ -2,7 +2,9 @@
 //! out of order, bundles replayed, reordered and resubmitted, guardian
 //! votes for both breakers in current and stale rounds, attestations that
 //! step, fork or replay, imports by segment 2 of what segment 1 sent it
-//! (within the inflow or beyond it). After every item, accepted or refused, the state
+//! (within the inflow or beyond it), governance of both sources (every
+//! kind, by validators or guardians, replayed or out of order, loosens
+//! matured by the ticks). After every item, accepted or refused, the state
 //! read back from SQLite is the state the gate holds, a refusal wrote
 //! nothing, no exit is credited twice, and a reopened ledger resumes the
 //! same state.
@@ -13,8 +15,12 @@ use bulkhead_node::ledger::{Depth, Ledger, LedgerReader, Verdict};
 use bulkhead_node::NodeError;
 use bulkhead_protocol::hash::Fp;
 use bulkhead_testkit::chain::*;
-use bulkhead_testkit::gate::{attestation, import_above_tip, signed_tick, tick_time};
-use bulkhead_verifier::gate::{GateConfig, GateState, GuardianScope, StreamItem};
+use bulkhead_testkit::gate::{
+    attestation, governance_on, import_above_tip, signed_tick, tick_time, STREAM_ID,
+};
+use bulkhead_verifier::gate::{
+    BoundaryChange, GateConfig, GateState, GuardianScope, Signers, StreamItem,
+};
 use proptest::prelude::*;
 
 fn keys(_: &GateConfig) -> Result<Option<Vec<bulkhead_verifier::VerifierKeys>>, NodeError> {
@@ -49,6 +55,16 @@ enum Action {
     /// An import of `amount` of asset 1 by segment 2, one height above its
     /// tip, by `signers` validators.
     Import { amount: u64, signers: usize },
+    /// Governance of `segment`: change `kind` (0 to 5) of asset 1 by
+    /// `value`, at its next sequence number or the one before (a replay),
+    /// by the guardians or the validators.
+    Govern {
+        segment: u64,
+        kind: u8,
+        value: u64,
+        replay: bool,
+        guardians: bool,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -62,6 +78,10 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (any::<bool>(), 0..3u64, 2..5usize)
             .prop_map(|(fork, root, signers)| Action::Attest { fork, root, signers }),
         2 => (1..50u64, 2..5usize).prop_map(|(amount, signers)| Action::Import { amount, signers }),
+        2 => (1..=2u64, 0..6u8, 0..8_000u64, prop::bool::weighted(0.1), prop::bool::weighted(0.7))
+            .prop_map(|(segment, kind, value, replay, guardians)| Action::Govern {
+                segment, kind, value, replay, guardians,
+            }),
     ]
 }
 
@@ -110,6 +130,47 @@ fn item_for(state: &GateState, action: &Action) -> StreamItem {
         }
         Action::Import { amount, signers } => {
             import_above_tip(SEED, state, 2, 5000, 1, *amount, *signers)
+        }
+        Action::Govern {
+            segment,
+            kind,
+            value,
+            replay,
+            guardians,
+        } => {
+            let value = *value;
+            let change = match kind {
+                0 => BoundaryChange::LowerCap {
+                    asset: 1,
+                    cap: value,
+                },
+                1 => BoundaryChange::Withdraw {
+                    asset: 1,
+                    amount: value,
+                },
+                2 => BoundaryChange::RaiseCap {
+                    asset: 1,
+                    cap: value,
+                },
+                3 => BoundaryChange::Deposit {
+                    asset: 1,
+                    amount: value,
+                },
+                4 => BoundaryChange::Cancel { change: value % 4 },
+                _ => BoundaryChange::Clear { asset: 1 },
+            };
+            let next = state.sources[segment].governance.seq;
+            let seq = if *replay {
+                next.saturating_sub(1)
+            } else {
+                next
+            };
+            let (by, signers) = if *guardians {
+                (Signers::Guardians, 2)
+            } else {
+                (Signers::Validators, 3)
+            };
+            governance_on(STREAM_ID, SEED, *segment, seq, change, by, signers)
         }
     }
 }

@@ -1,13 +1,15 @@
 //! Conservation of collateral, by property: random adversarial streams
 //! (honest bundles and ticks, imports of every size, height and signer
-//! count, replays of anything seen, quarantines and releases, tampered
-//! bundles) through two gates of different segments, asserting after every
-//! item, at both gates:
+//! count, governance of every kind, signer set, size and sequence number,
+//! replays of anything seen, quarantines and releases, tampered bundles,
+//! extra ticks that mature loosens) through two gates of different
+//! segments, asserting after every item, at both gates:
 //!
 //! - for every asset, the sum over segments of live collateral plus the
-//!   value in flight (accepted exits not yet imported) is the genesis total;
+//!   value in flight (accepted exits not yet imported) is the genesis total
+//!   plus what was deposited less what was withdrawn (rule G8);
 //! - no segment's collateral exceeds what it was given plus what it
-//!   received;
+//!   received and was deposited;
 //! - nothing is imported that did not arrive;
 //! - both gates hold the same mirrors and flows.
 
@@ -16,8 +18,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use bulkhead_protocol::hash::Fp;
-use bulkhead_testkit::gate::{import_on, STREAM_ID};
-use bulkhead_verifier::gate::{Gate, GateState, GuardianScope, StreamItem};
+use bulkhead_testkit::gate::{governance_on, import_on, STREAM_ID};
+use bulkhead_verifier::gate::{
+    BoundaryChange, Gate, GateState, GuardianScope, Signers, StreamItem,
+};
 use common::*;
 use proptest::prelude::*;
 
@@ -64,6 +68,21 @@ enum Action {
         total: bool,
         value: u64,
     },
+    /// A governance item: change `kind` (0 to 5: lower cap, withdraw,
+    /// raise cap, deposit, cancel, clear) of `segment`'s `asset` by
+    /// `value`, at the source's next sequence number + `offset`, signed
+    /// by `signers` validators or guardians.
+    Govern {
+        segment: u64,
+        kind: u8,
+        asset: u64,
+        value: u64,
+        offset: u64,
+        guardians: bool,
+        signers: usize,
+    },
+    /// The stream's next tick (loosens mature, the automatic rule counts).
+    Tick,
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -85,7 +104,41 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(target, trip, guardian, stale)| Action::Vote { target, trip, guardian, stale }),
         1 => (any::<prop::sample::Index>(), any::<bool>(), any::<u64>())
             .prop_map(|(which, total, value)| Action::Tampered { which, total, value }),
+        3 => govern(),
+        1 => Just(Action::Tick),
     ]
+}
+
+fn govern() -> impl Strategy<Value = Action> {
+    let segment = prop_oneof![3 => Just(2u64), 2 => Just(1u64), 1 => Just(3u64)];
+    let asset = prop_oneof![4 => Just(1u64), 1 => Just(2u64), 1 => Just(9u64)];
+    let value = prop_oneof![
+        4 => 0u64..=200,
+        2 => 5_000u64..=30_000,
+        1 => Just(u64::MAX),
+    ];
+    let offset = prop_oneof![8 => Just(0u64), 1 => Just(1u64)];
+    let signers = prop_oneof![4 => 2usize..=4, 1 => Just(1usize)];
+    (
+        segment,
+        0u8..6,
+        asset,
+        value,
+        offset,
+        any::<bool>(),
+        signers,
+    )
+        .prop_map(
+            |(segment, kind, asset, value, offset, guardians, signers)| Action::Govern {
+                segment,
+                kind,
+                asset,
+                value,
+                offset,
+                guardians,
+                signers,
+            },
+        )
 }
 
 /// The item `action` stands for, against `gate`'s state; `None` when the
@@ -152,6 +205,45 @@ fn item_for(
             }
             Some(item(&bundle))
         }
+        Action::Govern {
+            segment,
+            kind,
+            asset,
+            value,
+            offset,
+            guardians,
+            signers,
+        } => {
+            let (asset, value) = (*asset, *value);
+            let change = match kind {
+                0 => BoundaryChange::LowerCap { asset, cap: value },
+                1 => BoundaryChange::Withdraw {
+                    asset,
+                    amount: value,
+                },
+                2 => BoundaryChange::RaiseCap { asset, cap: value },
+                3 => BoundaryChange::Deposit {
+                    asset,
+                    amount: value,
+                },
+                4 => BoundaryChange::Cancel { change: value % 8 },
+                _ => BoundaryChange::Clear { asset },
+            };
+            let seq = state
+                .sources
+                .get(segment)
+                .map_or(0, |s| s.governance.seq)
+                .saturating_add(*offset);
+            let by = if *guardians {
+                Signers::Guardians
+            } else {
+                Signers::Validators
+            };
+            Some(governance_on(
+                STREAM_ID, SEED, *segment, seq, change, by, *signers,
+            ))
+        }
+        Action::Tick => Some(tick(state.epoch + 1)),
     }
 }
 
@@ -180,7 +272,8 @@ fn check_conservation(state: &GateState) -> Result<(), TestCaseError> {
         for silo in source.mirror.silos().values() {
             *now.entry(silo.asset).or_default() += u128::from(silo.collateral);
             let given = registered[&(*segment, silo.asset)];
-            let received = state.flow(*segment, silo.asset).inflow;
+            let flow = state.flow(*segment, silo.asset);
+            let received = flow.inflow + flow.deposited;
             prop_assert!(
                 u128::from(silo.collateral) <= given + received,
                 "segment {segment} holds {} of asset {} > given {given} + received {received}",
@@ -194,7 +287,8 @@ fn check_conservation(state: &GateState) -> Result<(), TestCaseError> {
             flow.imported <= flow.inflow,
             "{key:?} imported more than arrived"
         );
-        *now.entry(key.asset).or_default() += flow.in_flight();
+        *now.entry(key.asset).or_default() += flow.in_flight() + flow.withdrawn;
+        *genesis.entry(key.asset).or_default() += flow.deposited;
     }
     for (asset, total) in &genesis {
         prop_assert_eq!(
@@ -232,6 +326,9 @@ proptest! {
                 prop_assert_eq!(&source.mirror, &b.state().sources[id].mirror);
             }
             prop_assert_eq!(&a.state().flows, &b.state().flows);
+            for (id, source) in &a.state().sources {
+                prop_assert_eq!(&source.governance, &b.state().sources[id].governance);
+            }
         }
         // Not a vacuous run: whatever was imported is counted.
         let imported: u128 = gates[0].state().flows.values().map(|f| f.imported).sum();

@@ -8,6 +8,7 @@ pub mod bench_relay;
 pub mod demo;
 pub mod exit;
 pub mod gate;
+pub mod govern;
 pub mod http_limits;
 pub mod inspect;
 pub mod key;
