@@ -8,8 +8,8 @@
 use bulkhead_protocol::hash::{self, tag, Fp};
 use bulkhead_protocol::hex::{encode, fp_to_hex};
 use bulkhead_protocol::messages::{
-    attestation_message, exit_message, guardian_message, import_message, tick_message,
-    GuardianScopeByte, ImportStatement,
+    attestation_message, exit_message, governance_message, guardian_message, import_message,
+    tick_message, GovernanceStatement, GuardianScopeByte, ImportStatement,
 };
 use bulkhead_protocol::mirror::BoundaryMirror;
 use bulkhead_protocol::{instance, CircuitShape};
@@ -136,6 +136,31 @@ fn vectors() -> Vec<(String, String)> {
                 amount: 30,
             },
         )),
+    ));
+    out.push((
+        "governance_message(stream 1, segment 1, seq 0, lower cap (1), asset 1, cap 100, validators (0))"
+            .to_owned(),
+        encode(governance_message(
+            1,
+            &GovernanceStatement {
+                segment: 1,
+                seq: 0,
+                kind: 1,
+                asset: 1,
+                value: 100,
+                by: 0,
+            },
+        )),
+    ));
+    let mut capped = mirror.clone();
+    let silo = *capped.silo(sample::ASSET).unwrap();
+    out.push((
+        "mirror(sample segment 1) after the batch, the import and a cap lowered to 100".to_owned(),
+        fp_to_hex(
+            &capped
+                .replace_silo(bulkhead_protocol::model::Silo { cap: 100, ..silo })
+                .unwrap(),
+        ),
     ));
     out.push((
         "tick_message(stream 1, epoch 7, time 25200)".to_owned(),
