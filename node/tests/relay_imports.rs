@@ -18,7 +18,6 @@ use bulkhead_node::relay::engine::{
     Outgoing, StreamView,
 };
 use bulkhead_node::relay::store::{now_ms, RelayStore};
-use bulkhead_protocol::bundle::Bundle;
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::model::SegmentState;
 use bulkhead_testkit::chain::{SEED, SHAPE};
@@ -26,7 +25,7 @@ use bulkhead_testkit::gate::{import_on, STREAM_ID, VALIDATOR_THRESHOLD};
 use bulkhead_testkit::sample::{ASSET, EPOCH};
 use bulkhead_testkit::signed::{exit_request_json, segment};
 use bulkhead_verifier::gate::Import;
-use common::relay_engine;
+use common::{prove_all, relay_engine};
 
 fn policy() -> BatchPolicy {
     BatchPolicy {
@@ -62,6 +61,7 @@ fn view_at(state: &SegmentState, attested: bool, height: u64, position: u64) -> 
         boundary: state.boundary_root(),
         height,
         tip: Some((state.accounts_root(), attested)),
+        boundary_silos: Default::default(),
     }
 }
 
@@ -96,30 +96,6 @@ fn refusal(engine: &mut Engine, submission: &ImportSubmission, view: &StreamView
     match engine.take_import(submission, view) {
         Err(ImportError::Refused(refusal)) => refusal,
         other => panic!("expected a refusal, got {other:?}"),
-    }
-}
-
-/// Records a bundle for every planned batch: its instance and exits, no
-/// proof (the engine checks the file is the batch's, the gates the proof).
-fn prove_all(engine: &mut Engine, dir: &Path) {
-    let planned: Vec<_> = engine
-        .live()
-        .iter()
-        .filter(|b| b.row.status.as_str() == "planned")
-        .map(|b| (b.row.id, b.planned.clone()))
-        .collect();
-    for (id, planned) in planned {
-        let bundle = Bundle {
-            shape: SHAPE,
-            vk_digest: [0; 32],
-            instance: planned.outcome.instance,
-            proof: Vec::new(),
-            stream_id: planned.stream_id,
-            exits: planned.exits.clone(),
-        };
-        let path = dir.join(format!("b{id}.bundle"));
-        std::fs::write(&path, bundle.to_bytes()).unwrap();
-        assert!(engine.finish_proof(id, &path).unwrap());
     }
 }
 

@@ -128,6 +128,17 @@ impl Watcher {
             quarantined: source.quarantined.is_some(),
             boundary: source.boundary(),
             height: source.height,
+            boundary_silos: std::sync::Arc::new(
+                source
+                    .mirror
+                    .silos()
+                    .values()
+                    .map(|silo| {
+                        let cap = source.governance.effective_cap(silo.asset, silo.cap);
+                        (silo.asset, (*silo, cap))
+                    })
+                    .collect(),
+            ),
             tip: Some((
                 source.tip,
                 source

@@ -11,12 +11,18 @@ impl Engine {
     /// exits whose accounts have no earlier exit waiting on another lane
     /// (an account's nonces are spent in order, across lanes), a full
     /// batch or, past the deadline, what there is, cut to what the
-    /// silo's collateral and epoch cap allow. Nothing is formed while the
-    /// stream quarantines the segment, the relayer is halted, or it waits
-    /// for its segment's state ([`Engine::behind`]). Returns the batches
+    /// silo's collateral and epoch cap allow (and the effective cap, when
+    /// the automatic rule halved it). Nothing is formed while the stream
+    /// quarantines the segment, the relayer is halted, it waits for its
+    /// segment's state ([`Engine::behind`]), or governance changed the
+    /// boundary and the relayer has not taken it yet. Returns the batches
     /// formed.
     pub fn form_batches(&mut self, view: &StreamView, now: u64) -> Result<usize, NodeError> {
-        if self.halted.is_some() || self.behind.is_some() || view.quarantined {
+        if self.halted.is_some()
+            || self.behind.is_some()
+            || view.quarantined
+            || self.governed_state(view).is_some()
+        {
             return Ok(0);
         }
         let slots = self.shape.slots();
@@ -51,7 +57,15 @@ impl Engine {
                 if !due {
                     continue;
                 }
-                let take = match self.room(lane.asset, view.epoch) {
+                let room = self.room(lane.asset, view.epoch).map(|room| {
+                    // The automatic rule's halving (rule G8), which the
+                    // circuit does not know of but every gate enforces.
+                    match self.effective_cap(view, lane.asset) {
+                        Some(cap) => room.min(self.effective_room(lane.asset, view.epoch, cap)),
+                        None => room,
+                    }
+                });
+                let take = match room {
                     Ok(room) => {
                         let mut total = 0u64;
                         eligible
@@ -122,6 +136,17 @@ impl Engine {
                 LaneWait::DoesNotFit { epoch }
             }
         })
+    }
+
+    /// What may still leave in `asset` at `epoch` under an effective cap
+    /// of `cap`: the cap less the window's outflow at that epoch.
+    fn effective_room(&self, asset: u64, epoch: u64, cap: u64) -> u64 {
+        let outflow = self
+            .tip
+            .silo(asset)
+            .filter(|silo| silo.window_epoch == epoch)
+            .map_or(0, |silo| silo.window_outflow);
+        cap.saturating_sub(outflow)
     }
 
     /// Plans `exits` as one batch at `epoch` and records it: the batch

@@ -27,7 +27,7 @@ use thiserror::Error;
 use super::rebase::AccountLeaf;
 use super::{Engine, HaltReason, StreamView};
 use crate::error::{CorruptError, NodeError};
-use crate::relay::store::{ImportRow, Requeue, StoredExit};
+use crate::relay::store::ImportRow;
 
 /// An import as `POST /v1/imports` takes it: the signed item, and the
 /// account leaves it credits, set on the relayer's tip.
@@ -193,34 +193,6 @@ pub struct ImportReceipt {
     pub after_seq: u64,
     /// The same import was taken before: nothing changed.
     pub repeat: bool,
-}
-
-/// Re-admits `exits` (queue order) on `state`: those that still fit, in
-/// order, with their overlay, and each one that does not with its reason.
-pub(super) fn readmit(
-    state: &SegmentState,
-    exits: Vec<StoredExit>,
-) -> (PendingExits, Vec<StoredExit>, Vec<(u64, String)>) {
-    let mut pending = PendingExits::new();
-    let mut queue = Vec::new();
-    let mut refused = Vec::new();
-    for exit in exits {
-        match pending.admit(state, exit.request.intent()) {
-            Ok(admission) if admission.before.nonce == exit.nonce => {
-                pending.push(&admission);
-                queue.push(exit);
-            }
-            Ok(admission) => refused.push((
-                exit.id,
-                format!(
-                    "signed at nonce {}, but the account's next nonce is now {}",
-                    exit.nonce, admission.before.nonce
-                ),
-            )),
-            Err(why) => refused.push((exit.id, why.to_string())),
-        }
-    }
-    (pending, queue, refused)
 }
 
 impl Engine {
@@ -430,86 +402,6 @@ impl Engine {
             "the import they were planned on was refused",
             Some("the stream refused it: see a gate's status for the rule (G7)"),
         )
-    }
-
-    /// Supersedes every live batch and queues their exits again, in
-    /// order, on the confirmed state or, when the open import goes next
-    /// and is not `dropping`, on the state it credits. An import whose
-    /// parent can no longer be the tip is dropped (with `dropping`, or
-    /// because the batches before it were superseded), and an exit that
-    /// then no longer fits is refused with its reason. One transaction.
-    pub(super) fn requeue_all(
-        &mut self,
-        reason: &str,
-        dropping: Option<&str>,
-    ) -> Result<(), NodeError> {
-        let ids: Vec<u64> = self.live.iter().map(|b| b.row.id).collect();
-        let keeps = dropping.is_none()
-            && self.import.as_ref().is_some_and(|i| {
-                i.after_seq == self.base.exit_seq() && i.item.parent == self.base.accounts_root()
-            });
-        let dropped = if keeps {
-            None
-        } else {
-            self.import.as_ref().map(|i| i.id)
-        };
-        let tip = match (&self.import, keeps) {
-            (Some(import), true) => import.state.clone(),
-            _ => self.base.clone(),
-        };
-        let mut exits: Vec<StoredExit> = self
-            .live
-            .iter()
-            .flat_map(|b| b.exits.iter().cloned())
-            .chain(self.queue.iter().cloned())
-            .map(|mut e| {
-                e.batch = None;
-                e
-            })
-            .collect();
-        exits.sort_by_key(|e| e.id);
-        let (pending, queue, refused) = if dropped.is_some() {
-            let (pending, queue, refused) = readmit(&tip, exits);
-            let refused: Vec<(u64, String)> = refused
-                .into_iter()
-                .map(|(id, why)| (id, format!("the import it relied on was dropped: {why}")))
-                .collect();
-            (pending, queue, refused)
-        } else {
-            let pending =
-                PendingExits::rebuild(&tip, exits.iter().map(|e| (e.request.intent(), e.nonce)))
-                    .map_err(CorruptError::QueueStale)?;
-            (pending, exits, Vec::new())
-        };
-        let import_note = dropping.unwrap_or(
-            "the batches before it were superseded or the segment moved: sign it again on the \
-             relayer's new tip",
-        );
-        self.store.requeue(&Requeue {
-            superseded: &ids,
-            note: reason,
-            refused: &refused,
-            dropped_import: dropped.map(|id| (id, import_note)),
-            base: None,
-        })?;
-        if !ids.is_empty() {
-            tracing::warn!(batches = ids.len(), %reason, "batches superseded; their exits are queued again");
-        }
-        if let Some(id) = dropped {
-            tracing::warn!(
-                import = id,
-                reason = import_note,
-                refused = refused.len(),
-                "import dropped"
-            );
-            self.import = None;
-        }
-        self.live.clear();
-        self.queue = queue;
-        self.tip = tip;
-        self.pending = pending;
-        self.waiting.clear();
-        Ok(())
     }
 
     /// Whether the open import's publication is judged by `view` (or

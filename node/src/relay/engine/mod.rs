@@ -10,16 +10,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod batching;
+mod governed;
 mod imports;
 mod intake;
 mod rebase;
 mod reconcile;
 pub mod report;
+mod requeue;
 
 use bulkhead_protocol::authorise::SignedBatch;
 use bulkhead_protocol::bundle::Bundle;
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::model::{BatchOutcome, Lane, PendingExits, SegmentState};
+use bulkhead_protocol::model::{BatchOutcome, Lane, PendingExits, SegmentState, Silo};
 use bulkhead_protocol::CircuitShape;
 use bulkhead_prover::{plan_admitted_batch, PlannedBatch, ProverError};
 use thiserror::Error;
@@ -58,7 +60,7 @@ impl BatchPolicy {
 
 /// What the relayer knows of the stream, from its watcher. The default
 /// is a stream not read yet.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StreamView {
     /// The last stream position the watcher applied.
     pub position: u64,
@@ -79,6 +81,11 @@ pub struct StreamView {
     /// the chain's roots (a test's): the engine then cannot tell that its
     /// segment moved under it, nor take a state feed.
     pub tip: Option<(Fp, bool)>,
+    /// The segment's boundary as every gate's mirror holds it: its silos
+    /// and the effective cap of each (the automatic rule halves it, rule
+    /// G8). Empty for a view that does not follow the mirror (a test's):
+    /// the engine then cannot follow governance of its boundary.
+    pub boundary_silos: Arc<BTreeMap<u64, (Silo, u64)>>,
 }
 
 /// Why a lane's next exit cannot go at the stream's epoch.
@@ -553,6 +560,10 @@ impl Engine {
     /// What goes to the stream next: the open import when its turn has
     /// come, or else the next proven batch ([`Engine::next_to_publish`]).
     pub fn next_outgoing(&mut self, view: &StreamView) -> Result<Option<Outgoing>, NodeError> {
+        // Proofs on a boundary governance replaced would only be refused.
+        if self.governed_state(view).is_some() {
+            return Ok(None);
+        }
         if let Some((id, item)) = self.import_turn(view) {
             return Ok(Some(Outgoing::Import { id, item }));
         }

@@ -183,7 +183,7 @@ impl Engine {
             })
             .collect();
         exits.sort_by_key(|e| e.id);
-        let (pending, queue, refused) = super::imports::readmit(&state, exits);
+        let (pending, queue, refused) = super::requeue::readmit(&state, exits);
         let note = "the segment's state moved: rebased on its attested state";
         self.store.rebase(
             &superseded,

@@ -64,6 +64,9 @@ impl Engine {
             done.confirmed = (passed, exits);
         }
         self.follow_import(view)?;
+        if self.behind.is_none() && self.follow_governance(view)? {
+            return Ok(done);
+        }
         if self.behind.is_none() && self.segment_moved(view) {
             let reason = "the stream's chain for the segment moved where none of the relayer's \
                           batches took it (an import, or an attested root of its own \

@@ -76,7 +76,7 @@ impl Engine {
             waiting: self.waiting.clone(),
             halted: self.halted().cloned(),
             behind: self.behind.clone(),
-            view: *view,
+            view: view.clone(),
             import: self.import.as_ref().map(|i| (i.id, i.after_seq)),
             import_point: self.import_point(view),
         }
