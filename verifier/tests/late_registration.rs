@@ -3,7 +3,8 @@
 //! replayed and reordered, attestations that step, race a bundle, fork at
 //! the tip or far below it, with too few or too many signatures, stream
 //! guardian votes for current and stale rounds, imports by segment 2 of
-//! what segment 1 sent it), a gate registered from
+//! what segment 1 sent it, governance of both sources: tightens, loosens
+//! pending across the registration, cancels, clears), a gate registered from
 //! genesis and a gate registered part-way, from the first gate's state at
 //! that point, give the same verdict on every later item and hold the same
 //! follow state after it. Real proofs at the TINY shape.
@@ -13,10 +14,11 @@ mod common;
 use bulkhead_protocol::hash::{fp_from_bytes, Fp};
 use bulkhead_protocol::model::SegmentState;
 use bulkhead_testkit::gate::{
-    attestation, import_above_tip, signed_tick, source_config, tick_time,
+    attestation, governance_on, import_above_tip, signed_tick, source_config, tick_time, STREAM_ID,
 };
 use bulkhead_verifier::gate::{
-    Gate, GateConfig, GateState, GuardianScope, Refusal, SourceState, StreamItem,
+    BoundaryChange, Gate, GateConfig, GateState, GuardianScope, Refusal, Signers, SourceState,
+    StreamItem,
 };
 use common::*;
 use proptest::prelude::*;
@@ -53,6 +55,14 @@ enum Action {
     /// An import of `amount` of asset 1 by segment 2, one height above its
     /// tip, by `signers` validators.
     Import { amount: u64, signers: usize },
+    /// Governance of `segment`: change `kind` (0 to 5) of asset 1 by
+    /// `value`, by the guardians or the validators.
+    Govern {
+        segment: u64,
+        kind: u8,
+        value: u64,
+        guardians: bool,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -79,6 +89,10 @@ fn action() -> impl Strategy<Value = Action> {
             }),
         2 => (1..40u64, prop_oneof![4 => Just(3usize), 1 => Just(2usize)])
             .prop_map(|(amount, signers)| Action::Import { amount, signers }),
+        2 => (1..=2u64, 0..6u8, 0..8_000u64, prop::bool::weighted(0.7))
+            .prop_map(|(segment, kind, value, guardians)| Action::Govern {
+                segment, kind, value, guardians,
+            }),
     ]
 }
 
@@ -133,6 +147,41 @@ fn item_for(state: &GateState, action: &Action) -> StreamItem {
         Action::Import { amount, signers } => {
             import_above_tip(SEED, state, 2, 7000, 1, *amount, *signers)
         }
+        Action::Govern {
+            segment,
+            kind,
+            value,
+            guardians,
+        } => {
+            let value = *value;
+            let change = match kind {
+                0 => BoundaryChange::LowerCap {
+                    asset: 1,
+                    cap: value,
+                },
+                1 => BoundaryChange::Withdraw {
+                    asset: 1,
+                    amount: value,
+                },
+                2 => BoundaryChange::RaiseCap {
+                    asset: 1,
+                    cap: value,
+                },
+                3 => BoundaryChange::Deposit {
+                    asset: 1,
+                    amount: value,
+                },
+                4 => BoundaryChange::Cancel { change: value % 4 },
+                _ => BoundaryChange::Clear { asset: 1 },
+            };
+            let seq = state.sources[segment].governance.seq;
+            let (by, signers) = if *guardians {
+                (Signers::Guardians, 2)
+            } else {
+                (Signers::Validators, 3)
+            };
+            governance_on(STREAM_ID, SEED, *segment, seq, change, by, signers)
+        }
     }
 }
 
@@ -158,17 +207,16 @@ fn registered_now(first: &GateState) -> GateConfig {
     config.clock.genesis_time = first.epoch_time;
     for source in &mut config.sources {
         let followed = &first.sources[&source.segment];
-        if source.segment == 1 {
-            let model = segment_after(followed.next_seq() / 2);
-            *source = source_config(SEED, SHAPE, prover().vk_digest(), &model);
+        let mut model = if source.segment == 1 {
+            segment_after(followed.next_seq() / 2)
         } else {
-            // Segment 2's silo as its imports left it.
-            let mut model = genesis().remove(&source.segment).unwrap();
-            for silo in followed.mirror.silos().values() {
-                model.set_silo(*silo).unwrap();
-            }
-            *source = source_config(SEED, SHAPE, prover().vk_digest(), &model);
+            genesis().remove(&source.segment).unwrap()
+        };
+        // The silos as bundles, imports and governance left them.
+        for silo in followed.mirror.silos().values() {
+            model.set_silo(*silo).unwrap();
         }
+        *source = source_config(SEED, SHAPE, prover().vk_digest(), &model);
         assert_eq!(source.boundary_root, followed.boundary());
         source.accounts_root = followed.tip;
         source.genesis_height = followed.height;
@@ -190,6 +238,7 @@ fn follow_state(s: &SourceState) -> impl PartialEq + std::fmt::Debug {
             s.votes.clone(),
             s.evidence.clone(),
         ),
+        s.governance.clone(),
     )
 }
 
@@ -216,6 +265,7 @@ proptest! {
             prop_assert_eq!(&verdict, &late_verdict, "{:?}", action);
             prop_assert_eq!(first.state().epoch, late.state().epoch);
             prop_assert_eq!(first.state().flow(2, 1), late.state().flow(2, 1));
+            prop_assert_eq!(first.state().flow(1, 1), late.state().flow(1, 1));
             for (id, s) in &first.state().sources {
                 prop_assert_eq!(
                     follow_state(s),
