@@ -14,17 +14,21 @@ use std::time::{Duration, Instant};
 
 use bulkhead_node::ledger::{Depth, Ledger, LedgerReader};
 use bulkhead_node::stream::{DirLog, StreamEntry};
-use bulkhead_testkit::chain::{bundles, item, tick, verifier_keys, vote, EPOCH};
+use bulkhead_testkit::chain::{bundles, item, tick, verifier_keys, vote, EPOCH, SEED};
+use bulkhead_testkit::gate::{governance_on, GUARDIAN_THRESHOLD, STREAM_ID, VALIDATOR_THRESHOLD};
 use bulkhead_testkit::http;
-use bulkhead_verifier::gate::{GuardianScope, StreamItem};
+use bulkhead_verifier::gate::{BoundaryChange, GuardianScope, Signers, StreamItem};
 use service::relay::Moments;
 use service::*;
 
 /// Kills that must land on a running process.
 const KILLS: usize = 50;
 
-/// The stream: bundles, a replay, a malformed entry, ticks, and local
-/// breaker trips and releases (which hold and release credits).
+/// The stream: bundles, a replay, a malformed entry, ticks, local
+/// breaker trips and releases (which hold and release credits), and
+/// governance of segment 1 whose loosens mature while the ticks go on (a
+/// raise and deposits through their timelocks, one cancelled, a
+/// withdrawal).
 fn stream() -> Vec<StreamEntry> {
     let b = bundles();
     let mut items = vec![
@@ -43,6 +47,54 @@ fn stream() -> Vec<StreamEntry> {
     let mut round = 2;
     for epoch in EPOCH + 2..EPOCH + 70 {
         items.push(StreamEntry::Item(tick(epoch)));
+        let governed = match epoch - EPOCH {
+            3 => vec![
+                (
+                    0,
+                    BoundaryChange::RaiseCap {
+                        asset: 1,
+                        cap: 9_000,
+                    },
+                    true,
+                ),
+                (
+                    1,
+                    BoundaryChange::Deposit {
+                        asset: 1,
+                        amount: 700,
+                    },
+                    true,
+                ),
+            ],
+            4 => vec![(2, BoundaryChange::Cancel { change: 1 }, true)],
+            9 => vec![(
+                3,
+                BoundaryChange::Withdraw {
+                    asset: 1,
+                    amount: 300,
+                },
+                false,
+            )],
+            20 => vec![(
+                4,
+                BoundaryChange::Deposit {
+                    asset: 1,
+                    amount: 50,
+                },
+                true,
+            )],
+            _ => Vec::new(),
+        };
+        for (seq, change, guardians) in governed {
+            let (by, signers) = if guardians {
+                (Signers::Guardians, GUARDIAN_THRESHOLD)
+            } else {
+                (Signers::Validators, VALIDATOR_THRESHOLD)
+            };
+            items.push(StreamEntry::Item(governance_on(
+                STREAM_ID, SEED, 1, seq, change, by, signers,
+            )));
+        }
         if epoch % 5 == 0 {
             let trip = round % 2 == 0;
             for guardian in [0, 2] {
@@ -101,6 +153,18 @@ fn sigkill_at_random_moments_loses_and_doubles_nothing() {
     let total = entries.len() as u64;
     let tmp = tempfile::tempdir().unwrap();
     let expected = uninterrupted(&tmp.path().join("reference"), &entries);
+    // Not vacuous: every governance item was taken, the raise and the
+    // last deposit matured, the cancelled deposit never came.
+    let (reference, _) = LedgerReader::open(&tmp.path().join("reference"))
+        .unwrap()
+        .state(Depth::Summary)
+        .unwrap();
+    let source = &reference.sources[&1];
+    assert_eq!(source.governance.seq, 5);
+    assert!(source.governance.pending.is_empty());
+    assert_eq!(source.mirror.silo(1).unwrap().cap, 9_000);
+    let flow = reference.flow(1, 1);
+    assert_eq!((flow.deposited, flow.withdrawn), (50, 300));
 
     let gate_dir = tmp.path().join("gate");
     create_gate(&gate_dir);
