@@ -86,6 +86,14 @@ fn demo_then_verify_and_a_fresh_gate_follows_its_stream() {
         "stopped by G7: segment 3 is quarantined",
         "stopped by G2: boundary root does not match",
         "conservation of asset 1 at every gate (live collateral + in flight = genesis): holds",
+        // Adaptive boundaries: a raise cancelled inside its timelock, a
+        // cap cut at once, the automatic rule firing and cleared.
+        "[ok] honest: guardians cancel the raise inside its timelock",
+        "[ok] s2's cancelled raise — its cap is still",
+        "[ok] honest: s1's validators cut its cap from",
+        "stopped by G8: asset 1: window outflow 50 passes the effective cap 25 (halved)",
+        "[ok] the automatic rule — fired in epoch",
+        "[ok] honest: guardians clear the automatic halving",
     ] {
         assert!(report.contains(check), "missing {check:?} in\n{report}");
     }

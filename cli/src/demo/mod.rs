@@ -7,6 +7,7 @@
 //! plays the attacks; this module plans, proves, plays and reports.
 
 mod attacks;
+mod governance;
 mod round_trip;
 mod world;
 
@@ -195,15 +196,20 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
     let attack_plan = AttackPlan::new(&world, &shape, epoch)?;
     // A relayer late with segment 1's next batch: proven for epoch 7, and
     // again for epoch 8 once the first is refused as stale.
-    let late: Vec<PlannedBatch> = [epoch, epoch + 1]
+    let (late, late_states): (Vec<PlannedBatch>, Vec<SegmentState>) = [epoch, epoch + 1]
         .iter()
         .map(|e| {
             let request = single_exit(2, sample::ASSET, *e, 6, 100);
             let mut state = world.states[&1].clone();
             let signed = sign_run(opts.seed, &shape, 1, &state, &[request]);
-            Ok(plan_signed_run(&mut state, &signed, &shape)?.remove(0))
+            Ok((
+                plan_signed_run(&mut state, &signed, &shape)?.remove(0),
+                state,
+            ))
         })
-        .collect::<Result<_, CliError>>()?;
+        .collect::<Result<Vec<_>, CliError>>()?
+        .into_iter()
+        .unzip();
     let mut jobs: Vec<_> = attack_plan.jobs();
     jobs.extend(
         late.iter()
@@ -238,8 +244,16 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
             "s1 batch re-proven for epoch 8",
             StreamItem::Bundle(current.to_bytes()),
         );
+        // Segment 1's relayer is where that batch left it.
+        if let Some(state) = late_states.last() {
+            world.states.insert(1, state.clone());
+        }
     }
     round_trip::quarantined_import(&mut world);
+    // ---- Adaptive boundaries: a raise cancelled, a cut, the automatic rule.
+    let started = Instant::now();
+    let governed = governance::play(&mut world, &shape, &prover, opts.threads)?;
+    let governance_time = started.elapsed();
 
     // ---- Report.
     let mut out = String::new();
@@ -268,7 +282,9 @@ pub fn run(opts: DemoOptions) -> Result<(String, bool), CliError> {
     }
     writeln!(
         out,
-        "  (the round trip, its 3 proofs included, took {round_trip_time:.1?})"
+        "  (the round trip, its 3 proofs included, took {round_trip_time:.1?}; adaptive \
+         boundaries, {} proofs included, {governance_time:.1?})",
+        governed.proofs
     )
     .ok();
     writeln!(out, "\nbundles accepted: {}", world.accepted_bundles).ok();
