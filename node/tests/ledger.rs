@@ -258,3 +258,28 @@ fn a_gate_that_follows_a_stream_refuses_direct_items() {
     ));
     assert_eq!(ledger.state().credited_exits, 0);
 }
+
+/// A source registered late carries the flows into it so far (rule G7
+/// reads them, the bound and conservation count them): the ledger
+/// stores them at creation, and a reopened ledger has them.
+#[test]
+fn flows_carried_by_a_late_registration_are_stored_at_creation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(2);
+    let carried = bulkhead_verifier::gate::RegisteredFlow {
+        asset: 1,
+        inflow: 30,
+        imported: 10,
+        deposited: 5,
+        withdrawn: 2,
+    };
+    let source = config.sources.iter_mut().find(|s| s.segment == 2).unwrap();
+    source.follow.flows = vec![carried];
+    Ledger::create(dir.path(), config, vec![verifier_keys()]).unwrap();
+    let reopened = Ledger::open(dir.path(), keys).unwrap();
+    let flow = reopened.state().flow(2, 1);
+    assert_eq!(
+        (flow.inflow, flow.imported, flow.deposited, flow.withdrawn),
+        (30, 10, 5, 2)
+    );
+}

@@ -2,10 +2,11 @@
 //! G8): when the stream's mirror moves the silos and nothing else (a cap
 //! lowered, collateral withdrawn), the relayer neither halts nor waits for
 //! a state feed. Its published batch, proven on the old boundary, is left
-//! to the stream's verdict; then every exit is admitted again on the new
-//! boundary, one that no longer fits is refused with its reason, and the
-//! next batch is proven from the new boundary. An effective cap halved by
-//! the automatic rule limits what it batches.
+//! to the stream's verdict; then its live batches are planned again in
+//! place on the new boundary (a step its validators already attested is
+//! still taken), or, where one no longer fits, every exit is admitted
+//! again and one that no longer fits is refused with its reason. An
+//! effective cap halved by the automatic rule limits what it batches.
 
 mod common;
 
@@ -160,4 +161,55 @@ fn a_halved_effective_cap_limits_what_is_batched() {
         "only what the halved cap lets out"
     );
     assert_eq!(engine.queued(), 1);
+}
+
+#[test]
+fn a_batch_whose_step_was_attested_is_planned_again_in_place_on_the_governed_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir: &Path = dir.path();
+    let mut engine = relay_engine(dir, policy());
+    let genesis = segment(SEED, 1, &SHAPE).unwrap();
+    let at_genesis = view_at(&genesis, 0, false);
+    let exits: Vec<u64> = [(0, 10), (2, 20)]
+        .iter()
+        .map(|(account, amount)| engine.submit(&request(*account, 0, *amount)).unwrap().id)
+        .collect();
+    assert_eq!(engine.form_batches(&at_genesis, now_ms()).unwrap(), 1);
+    prove_all(&mut engine, dir);
+    let batch = engine.live()[0].row.id;
+    let step = engine.live()[0].planned.outcome.instance.accounts_after;
+    engine.published(batch, 3).unwrap();
+
+    // The validators attested the batch's post-exit root (the step it
+    // takes), then a cap was cut, before the bundle landed: it is refused
+    // for its boundary, and its exits are already spent in the attested
+    // state. Requeued and admitted again they would be refused as spent:
+    // the batch must go again as it was, on the new boundary.
+    let mut governed = genesis.clone();
+    let mut silo = *governed.silo(ASSET).unwrap();
+    silo.cap -= 1;
+    governed.set_silo(silo).unwrap();
+    let mut view = view_at(&governed, 2, false);
+    view.tip = Some((step, true));
+    view.height = 1;
+    engine.reconcile(&view).unwrap();
+    assert_eq!(engine.live().len(), 1, "waits for the verdict");
+    view.position = 3;
+    engine.reconcile(&view).unwrap();
+    assert!(engine.halted().is_none() && engine.behind().is_none());
+    let live = &engine.live()[0];
+    assert_eq!((live.row.id, live.row.status.as_str()), (batch, "planned"));
+    let instance = live.planned.outcome.instance;
+    assert_eq!(instance.accounts_after, step, "the attested step, again");
+    assert_eq!(instance.boundary_before, governed.boundary_root());
+    for id in exits {
+        assert_eq!(
+            engine.exit_status(id).unwrap().unwrap()["status"],
+            "in_batch"
+        );
+    }
+    // A restart replays it on the governed base.
+    drop(engine);
+    let engine = relay_engine(dir, policy());
+    assert_eq!(engine.live()[0].planned.outcome.instance, instance);
 }

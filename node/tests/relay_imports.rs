@@ -61,7 +61,13 @@ fn view_at(state: &SegmentState, attested: bool, height: u64, position: u64) -> 
         boundary: state.boundary_root(),
         height,
         tip: Some((state.accounts_root(), attested)),
-        boundary_silos: Default::default(),
+        boundary_silos: std::sync::Arc::new(
+            state
+                .silos()
+                .values()
+                .map(|silo| (silo.asset, (*silo, silo.cap)))
+                .collect(),
+        ),
     }
 }
 
@@ -388,4 +394,58 @@ fn an_import_the_segment_moved_under_is_dropped() {
         .next_outgoing(&view_at(&moved, true, 1, 1))
         .unwrap()
         .is_none());
+}
+
+#[test]
+fn an_import_that_lands_after_a_governance_change_is_taken_with_the_new_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir: &Path = dir.path();
+    let mut engine = relay_engine(dir, policy());
+    let genesis = segment(SEED, 1, &SHAPE).unwrap();
+    let at_genesis = view_at(&genesis, true, 0, 0);
+    let (credited, leaves) = credit_account_0(&genesis, 30);
+    let import = signed(
+        1,
+        genesis.accounts_root(),
+        credited.accounts_root(),
+        ASSET,
+        30,
+    );
+    let receipt = engine
+        .take_import(
+            &ImportSubmission {
+                import,
+                accounts: leaves,
+            },
+            &at_genesis,
+        )
+        .unwrap();
+    assert!(outgoing(&mut engine, &at_genesis).is_some());
+    engine.import_published(receipt.id, 2).unwrap();
+    // A cap cut lands at position 1, the import (which G7 takes whatever
+    // the cap) at 2.
+    let cut = |state: &SegmentState| {
+        let mut state = state.clone();
+        let mut silo = *state.silo(ASSET).unwrap();
+        silo.cap -= 1;
+        state.set_silo(silo).unwrap();
+        state
+    };
+    engine
+        .reconcile(&view_at(&cut(&genesis), true, 0, 1))
+        .unwrap();
+    assert!(engine.pending_import().is_some(), "waits for its verdict");
+    let landed = view_at(&cut(&credited), true, 1, 2);
+    engine.reconcile(&landed).unwrap();
+    assert!(engine.pending_import().is_none());
+    assert_eq!(import_status(dir, receipt.id), "landed");
+    assert!(engine.behind().is_none() && engine.halted().is_none());
+    let base = RelayStore::open_reader(dir)
+        .unwrap()
+        .base()
+        .unwrap()
+        .to_state()
+        .unwrap();
+    assert_eq!(base.boundary_root(), landed.boundary);
+    assert_eq!(base.accounts_root(), credited.accounts_root());
 }

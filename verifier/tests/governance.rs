@@ -419,3 +419,38 @@ fn the_automatic_rule_halves_a_source_draining_at_full_cap_until_cleared() {
     }
     assert_eq!(gates[0].state().sources, gates[1].state().sources);
 }
+
+#[test]
+fn a_quarantined_sources_validators_wait_for_the_release_and_its_guardians_do_not() {
+    let mut g = at_epoch(2);
+    let round = g.state().sources[&SOURCE].round;
+    for guardian in 0..GUARDIAN_THRESHOLD {
+        accept(
+            &mut g,
+            vote(
+                bulkhead_verifier::gate::GuardianScope::Stream,
+                SOURCE,
+                true,
+                round,
+                guardian,
+            ),
+        );
+    }
+    let withdraw = BoundaryChange::Withdraw {
+        asset: ASSET,
+        amount: 20_000,
+    };
+    let refusal = refused_governance(&mut g, by_validators(0, withdraw));
+    assert_eq!(refusal.label(), "G8 quarantined");
+    accept(
+        &mut g,
+        by_guardians(
+            0,
+            BoundaryChange::LowerCap {
+                asset: ASSET,
+                cap: 1,
+            },
+        ),
+    );
+    assert_eq!(silo(&g).cap, 1);
+}

@@ -261,6 +261,8 @@ fn write_source(tx: &Connection, id: u64, s: &SourceState) -> Result<(), NodeErr
 /// `init`.
 pub fn write_fresh(tx: &Transaction<'_>, state: &GateState) -> Result<(), NodeError> {
     let mut changes = Changes::default();
+    // A source registered late carries the flows into it so far.
+    changes.flows.extend(state.flows.keys().copied());
     for (id, source) in &state.sources {
         changes.sources.insert(*id);
         for height in source.roots.keys() {

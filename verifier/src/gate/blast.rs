@@ -31,9 +31,27 @@ pub fn blast_radius(state: &GateState, src: u64) -> BTreeMap<u64, u64> {
         .silos
         .iter()
         .map(|opening| {
+            // Flows since registration: the registered collateral already
+            // holds what was imported, deposited or withdrawn before (a
+            // gate registered late carries those sums in).
             let flow = state.flow(src, opening.asset);
-            let given = (u128::from(opening.collateral) + flow.imported + flow.deposited)
-                .saturating_sub(flow.withdrawn);
+            let before = config
+                .follow
+                .flows
+                .iter()
+                .find(|f| f.asset == opening.asset)
+                .copied()
+                .unwrap_or(super::config::RegisteredFlow {
+                    asset: opening.asset,
+                    inflow: 0,
+                    imported: 0,
+                    deposited: 0,
+                    withdrawn: 0,
+                });
+            let given = (u128::from(opening.collateral)
+                + (flow.imported - before.imported)
+                + (flow.deposited - before.deposited))
+                .saturating_sub(flow.withdrawn - before.withdrawn);
             let given = u64::try_from(given).unwrap_or(u64::MAX);
             let live = source.mirror.silo(opening.asset).map_or(0, |s| s.cap);
             let peak = source.governance.peak_cap.get(&opening.asset).copied();

@@ -3,15 +3,21 @@
 //! timelock is over, the automatic rule halving a cap. Every gate applies
 //! it to its mirror; the relayer reads the mirror's silos from its
 //! watcher and, when they are all that moved (the accounts and the exit
-//! sequence are its confirmed state's), takes them as its own: its
-//! batches planned on the old boundary go back to the queue once the
-//! stream has judged the published ones, every exit is admitted again on
-//! the new boundary, and one that no longer fits is refused with its
-//! reason, never silently dropped. Nothing waits for a state feed.
+//! sequence are its confirmed state's, or the tip is a live batch's
+//! post-exit root its validators attested), takes them as its own once
+//! the stream has judged its published batches. Its live batches are
+//! planned again in place, on the new boundary, with the same exits in
+//! the same order (so a batch whose post-exit root the validators already
+//! attested still takes that step); a queued exit that no longer fits is
+//! refused with its reason. Where a batch no longer plans (a cap cut below
+//! it), every batch goes back to the queue and each exit is admitted
+//! again. Nothing waits for a state feed.
 
 use bulkhead_protocol::model::SegmentState;
+use bulkhead_protocol::snapshot::Snapshot;
 
-use super::{BatchStatus, Engine, StreamView};
+use super::requeue::readmit;
+use super::{plan_admitted, BatchStatus, Engine, StreamView};
 use crate::error::NodeError;
 
 impl Engine {
@@ -23,8 +29,15 @@ impl Engine {
         if view.boundary_silos.is_empty() || view.boundary == self.base.boundary_root() {
             return None;
         }
-        let (tip, _) = view.tip?;
-        if tip != self.base.accounts_root() || view.next_seq != self.base.exit_seq() {
+        let (tip, attested) = view.tip?;
+        let attested_step = attested
+            && self
+                .live
+                .iter()
+                .any(|b| b.planned.outcome.instance.accounts_after == tip);
+        if (tip != self.base.accounts_root() && !attested_step)
+            || view.next_seq != self.base.exit_seq()
+        {
             return None;
         }
         let mut state = self.base.clone();
@@ -47,7 +60,7 @@ impl Engine {
                 b.row.status != BatchStatus::Published
                     || b.row.position.is_some_and(|p| p <= view.position)
             });
-        if judged {
+        if judged && !self.replan_in_place(&state)? {
             let reason = "the segment's boundary changed (governance): planned again on it";
             tracing::warn!(reason, "relayer follows its segment's governance");
             self.requeue_on(
@@ -56,6 +69,62 @@ impl Engine {
                 Some(state),
             )?;
         }
+        Ok(true)
+    }
+
+    /// Plans every live batch again on `base`, same exits, same order, and
+    /// admits the queue on the result, in one transaction. `false` (nothing
+    /// changed) when a batch no longer plans or an import is open (it was
+    /// signed on the old boundary).
+    fn replan_in_place(&mut self, base: &SegmentState) -> Result<bool, NodeError> {
+        if self.import.is_some() {
+            return Ok(false);
+        }
+        let mut tip = base.clone();
+        let mut planned = Vec::with_capacity(self.live.len());
+        for batch in &self.live {
+            match plan_admitted(
+                &mut tip,
+                self.stream_id,
+                batch.row.lane(),
+                batch.row.epoch,
+                &batch.exits,
+                &self.shape,
+            ) {
+                Ok(p) => planned.push(p),
+                Err(_) => return Ok(false),
+            }
+        }
+        let (pending, queue, refused) = readmit(&tip, self.queue.clone());
+        let refused: Vec<(u64, String)> = refused
+            .into_iter()
+            .map(|(id, why)| {
+                (
+                    id,
+                    format!("the segment's boundary changed (governance): {why}"),
+                )
+            })
+            .collect();
+        let ids: Vec<u64> = self.live.iter().map(|b| b.row.id).collect();
+        self.store
+            .replan(&ids, &refused, &Snapshot::from_state(base, self.shape))?;
+        tracing::warn!(
+            batches = ids.len(),
+            refused = refused.len(),
+            "the segment's boundary changed (governance): live batches planned again on it"
+        );
+        for (batch, planned) in self.live.iter_mut().zip(planned) {
+            batch.planned = planned;
+            batch.row.status = BatchStatus::Planned;
+            batch.row.bundle = None;
+            batch.row.position = None;
+            batch.proving = false;
+        }
+        self.base = base.clone();
+        self.tip = tip;
+        self.queue = queue;
+        self.pending = pending;
+        self.waiting.clear();
         Ok(true)
     }
 

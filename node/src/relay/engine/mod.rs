@@ -284,7 +284,7 @@ fn signed_batch(stream_id: u64, lane: Lane, epoch: u64, exits: &[StoredExit]) ->
 
 /// Plans `exits`, each admitted at its own nonce, as one batch on `lane`
 /// at `epoch` on `state` (moved on only if it plans).
-fn plan_admitted(
+pub(super) fn plan_admitted(
     state: &mut SegmentState,
     stream_id: u64,
     lane: Lane,

@@ -82,11 +82,15 @@ impl RelayStore {
         Ok(self.imports_where("id = ?1", [int(id)])?.pop())
     }
 
-    /// The import already taken with this height and root, if any (a
-    /// retried submission).
+    /// The import already taken with this height and root and not
+    /// dropped, if any (a retried submission; a dropped one may be taken
+    /// again, and its signatures, being deterministic, are the same).
     pub fn import_at(&self, height: u64, item: &Import) -> Result<Option<ImportRow>, NodeError> {
         Ok(self
-            .imports_where("height = ?1 ORDER BY id", [int(height)])?
+            .imports_where(
+                "height = ?1 AND status != 'dropped' ORDER BY id",
+                [int(height)],
+            )?
             .into_iter()
             .find(|row| row.item == *item))
     }
@@ -120,6 +124,38 @@ impl RelayStore {
             "UPDATE imports SET status = 'landed', done_ms = ?2 WHERE id = ?1",
             params![int(id), int(now_ms())],
         )?;
+        set_base_in(&tx, base)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Re-plans live batches `ids` on `base` (the boundary governance
+    /// left) in one transaction: each goes back to planned (its bundle,
+    /// proven on the old boundary, and its publication forgotten; its
+    /// exits and order kept, so the replay at a restart plans it on the
+    /// new base), each exit of `refused` is refused with its reason, and
+    /// `base` becomes the confirmed state.
+    pub fn replan(
+        &mut self,
+        ids: &[u64],
+        refused: &[(u64, String)],
+        base: &Snapshot,
+    ) -> Result<(), NodeError> {
+        let tx = self.write()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE batches SET status = 'planned', bundle = NULL, proven_ms = NULL,
+                        position = NULL, published_ms = NULL
+                 WHERE id = ?1 AND status IN ('planned', 'proven', 'published')",
+                [int(*id)],
+            )?;
+        }
+        for (id, reason) in refused {
+            tx.execute(
+                "UPDATE exits SET refused = ?2 WHERE id = ?1",
+                params![int(*id), reason],
+            )?;
+        }
         set_base_in(&tx, base)?;
         tx.commit()?;
         Ok(())

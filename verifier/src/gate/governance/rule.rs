@@ -28,6 +28,10 @@ pub enum GovernanceRefusal {
         /// The source's next.
         next: u64,
     },
+    /// The source is quarantined: its validators' items wait for the
+    /// release (the guardians may still act).
+    #[error("segment {0} is quarantined: its validators' items wait for the release")]
+    Quarantined(u64),
     /// Validators may only tighten their own boundary.
     #[error("a source's validators may only tighten (lower a cap, withdraw)")]
     ValidatorsMayNot,
@@ -107,6 +111,7 @@ impl GovernanceRefusal {
         match self {
             GovernanceRefusal::Unregistered(_) => "G8 unregistered",
             GovernanceRefusal::Sequence { .. } => "G8 sequence",
+            GovernanceRefusal::Quarantined(_) => "G8 quarantined",
             GovernanceRefusal::ValidatorsMayNot => "G8 signers",
             GovernanceRefusal::UndeclaredAsset { .. } => "G8 undeclared asset",
             GovernanceRefusal::CapDirection { .. } => "G8 cap direction",
@@ -152,6 +157,12 @@ pub(in crate::gate) fn admit_governance(
     let class = item.change.class();
     if item.by == Signers::Validators && class != ChangeClass::Tighten {
         return refuse(GovernanceRefusal::ValidatorsMayNot);
+    }
+    // Validators whose source is quarantined (equivocation, or the
+    // guardians) do not move its boundary: a withdrawal then could empty
+    // the collateral while nothing else about the source is trusted.
+    if item.by == Signers::Validators && source.quarantined.is_some() {
+        return refuse(GovernanceRefusal::Quarantined(segment));
     }
     let silo = match item.change.asset() {
         Some(asset) => match source.mirror.silo(asset) {
