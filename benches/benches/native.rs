@@ -1,6 +1,7 @@
 //! The native model: Poseidon, a depth-20 sparse tree update, a full
-//! batch's witness generation, and what the boundary mirror adds to a
-//! gate's check of one bundle (G2, the boundary after).
+//! batch's witness generation, what the boundary mirror adds to a gate's
+//! check of one bundle (G2, the boundary after), and what a governance
+//! item costs a gate (G8).
 
 use bulkhead_benches::full_batch_outcome;
 use bulkhead_protocol::hash::{self, tag, Fp};
@@ -8,7 +9,15 @@ use bulkhead_protocol::merkle::SparseMerkleTree;
 use bulkhead_protocol::mirror::BoundaryMirror;
 use bulkhead_protocol::CircuitShape;
 use bulkhead_testkit::sample;
-use criterion::{criterion_group, criterion_main, Criterion};
+use std::collections::BTreeMap;
+
+use bulkhead_testkit::chain::SEED;
+use bulkhead_testkit::gate::{
+    gate_config, governance_on, GUARDIAN_THRESHOLD, STREAM_ID, VALIDATOR_THRESHOLD,
+};
+use bulkhead_testkit::signed::segment;
+use bulkhead_verifier::gate::{BoundaryChange, Gate, GateState, Signers};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use halo2_poseidon::{ConstantLength, Hash, P128Pow5T3};
 
 fn poseidon(c: &mut Criterion) {
@@ -73,5 +82,57 @@ fn mirror(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, poseidon, trees, witnesses, mirror);
+/// What a governance item (rule G8) costs a gate: the whole of
+/// `Gate::process` on a fresh copy of the state (not timed): its checks,
+/// the signatures (three validators' for a cut, two guardians' for a
+/// raise) and the mirror's new root.
+fn governance(c: &mut Criterion) {
+    let shape = CircuitShape::DEFAULT;
+    let genesis: BTreeMap<u64, _> = [1, 2]
+        .into_iter()
+        .map(|id| (id, segment(SEED, id, &shape).expect("the sample fits")))
+        .collect();
+    let config = gate_config(SEED, 2, shape, [0; 32], &genesis);
+    let state = GateState::fresh(config).expect("a valid configuration");
+    let items = [
+        (
+            "governance item at the gate: cap cut by 3 validators",
+            governance_on(
+                STREAM_ID,
+                SEED,
+                1,
+                0,
+                BoundaryChange::LowerCap { asset: 1, cap: 100 },
+                Signers::Validators,
+                VALIDATOR_THRESHOLD,
+            ),
+        ),
+        (
+            "governance item at the gate: raise queued by 2 guardians",
+            governance_on(
+                STREAM_ID,
+                SEED,
+                1,
+                0,
+                BoundaryChange::RaiseCap {
+                    asset: 1,
+                    cap: 9_000,
+                },
+                Signers::Guardians,
+                GUARDIAN_THRESHOLD,
+            ),
+        ),
+    ];
+    for (name, item) in &items {
+        c.bench_function(name, |bench| {
+            bench.iter_batched(
+                || Gate::without_keys(state.clone()),
+                |mut gate| gate.process(item).expect("an honest item"),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+}
+
+criterion_group!(benches, poseidon, trees, witnesses, mirror, governance);
 criterion_main!(benches);
