@@ -722,4 +722,83 @@ fn governance_signed_by_a_threshold_moves_the_boundary_and_status_shows_it() {
         governance["pending"][0]["effective_epoch"],
         (epoch + bulkhead_verifier::gate::DEFAULT_TIMELOCK).to_string()
     );
+
+    // The validators remove the lane (2, 1), opened in the segment's
+    // state: at once, and status names the emptied position.
+    let snapshot = examples_dir().join("segment.json");
+    let lane = |name: &str, seq: &str, dst: &str| {
+        govern_signed(
+            tmp.path(),
+            &params,
+            name,
+            validators,
+            3,
+            &[
+                "--seq",
+                seq,
+                "--change",
+                "remove-lane",
+                "--asset",
+                "1",
+                "--dst",
+                dst,
+                "--snapshot",
+                snapshot.to_str().unwrap(),
+            ],
+        )
+    };
+    let removal = lane("remove-lane", "2", "2");
+    let out = gate(
+        &params,
+        &state,
+        &["accept", "--json", removal.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&gate(&params, &state, &["status", "--json"]))).unwrap();
+    let governance = &status["sources"][0]["governance"];
+    assert_eq!(governance["seq"], "3");
+    assert_eq!(governance["lanes"][0]["position"], "0");
+    assert!(governance["lanes"][0]["lane"].is_null());
+    // The same removal again no longer opens the lanes tree: refused by
+    // name, nothing changed.
+    let again = lane("remove-again", "3", "2");
+    let out = gate(
+        &params,
+        &state,
+        &["accept", "--json", again.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let verdict: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(verdict["label"], "G8 lane opening");
+    // A lane the segment does not have is refused before anything is
+    // signed.
+    let out = run(
+        &params,
+        &[
+            "govern",
+            "--key",
+            "k",
+            "--index",
+            "0",
+            "--by",
+            "validators",
+            "--stream-id",
+            STREAM,
+            "--segment",
+            "1",
+            "--seq",
+            "3",
+            "--change",
+            "remove-lane",
+            "--asset",
+            "1",
+            "--dst",
+            "9",
+            "--snapshot",
+            snapshot.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no lane to segment 9"), "{}", stderr(&out));
 }

@@ -40,7 +40,8 @@ pub fn source_report(state: &GateState, id: u64) -> Option<Value> {
         "flows": flows,
         // Rule G8: the next governance sequence number, each loosen
         // pending with the epoch it takes effect, the automatic rule per
-        // asset and the effective caps it leaves.
+        // asset and the effective caps it leaves, the inbound limits and
+        // the lanes governance changed.
         "governance": {
             "seq": s.governance.seq,
             "pending": s.governance.pending.iter().map(|(seq, p)| json!({
@@ -49,6 +50,14 @@ pub fn source_report(state: &GateState, id: u64) -> Option<Value> {
                 "effective_epoch": p.effective_epoch,
             })).collect::<Vec<_>>(),
             "auto": s.governance.auto,
+            // The stream's inbound limit for the source (null: none set)
+            // and the one this gate applies, the lower of it and its own.
+            "inbound_limit": s.governance.inbound_limit,
+            "effective_inbound_limit": s.governance.inbound_limit(state.config.inbound_limit),
+            "lanes": s.governance.lanes.iter().map(|(position, lane)| json!({
+                "position": position,
+                "lane": lane,
+            })).collect::<Vec<_>>(),
             "effective_caps": s.mirror.silos().values().map(|silo| json!({
                 "asset": silo.asset,
                 "cap": s.governance.effective_cap(silo.asset, silo.cap),

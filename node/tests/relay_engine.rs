@@ -72,6 +72,7 @@ fn view(position: u64, epoch: u64, next_seq: u64) -> StreamView {
         boundary: Fp::zero(),
         height: 0,
         tip: None,
+        governed_lanes: Default::default(),
         boundary_silos: Default::default(),
     }
 }

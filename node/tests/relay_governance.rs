@@ -17,7 +17,7 @@ use std::sync::Arc;
 use bulkhead_node::relay::engine::{BatchPolicy, ExitSubmission, StreamView};
 use bulkhead_node::relay::store::now_ms;
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::model::SegmentState;
+use bulkhead_protocol::model::{Lane, SegmentState};
 use bulkhead_testkit::chain::{SEED, SHAPE};
 use bulkhead_testkit::sample::{ASSET, EPOCH};
 use bulkhead_testkit::signed::{exit_request_json, segment};
@@ -69,6 +69,7 @@ fn view_at(state: &SegmentState, position: u64, halved: bool) -> StreamView {
         boundary: state.boundary_root(),
         height: 0,
         tip: Some((state.accounts_root(), true)),
+        governed_lanes: Default::default(),
         boundary_silos: Arc::new(silos),
     }
 }
@@ -212,4 +213,40 @@ fn a_batch_whose_step_was_attested_is_planned_again_in_place_on_the_governed_bou
     drop(engine);
     let engine = relay_engine(dir, policy());
     assert_eq!(engine.live()[0].planned.outcome.instance, instance);
+}
+
+#[test]
+fn a_removed_lane_is_followed_and_its_queued_exits_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir: &Path = dir.path();
+    let mut engine = relay_engine(dir, policy());
+    let genesis = segment(SEED, 1, &SHAPE).unwrap();
+    let queued = engine.submit(&request(0, 0, 10)).unwrap().id;
+
+    // The validators removed the lane (2, 1): every gate's mirror holds
+    // the lanes tree without it, and records the emptied position.
+    let lane = Lane { dst: 2, asset: ASSET };
+    let position = genesis.lanes()[&lane];
+    let mut governed = genesis.clone();
+    governed.set_lane_at(position, None).unwrap();
+    let mut view = view_at(&governed, 1, false);
+    view.governed_lanes = Arc::new(BTreeMap::from([(position, None)]));
+    engine.reconcile(&view).unwrap();
+    assert!(engine.halted().is_none() && engine.behind().is_none());
+    let refused = engine.exit_status(queued).unwrap().unwrap();
+    assert_eq!(refused["status"], "refused", "{refused}");
+    let reason = refused["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("boundary changed (governance)") && reason.contains("no lane"),
+        "{reason}"
+    );
+    assert_eq!(engine.form_batches(&view, now_ms()).unwrap(), 0);
+    // A new exit on the lane is refused at intake, naming it.
+    let late = engine.submit(&request(2, 0, 10));
+    assert!(late.is_err(), "an exit on a removed lane is taken");
+
+    // Durable: a restart holds the governed lanes.
+    drop(engine);
+    let mut engine = relay_engine(dir, policy());
+    assert!(engine.submit(&request(2, 0, 10)).is_err());
 }

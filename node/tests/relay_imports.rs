@@ -61,6 +61,7 @@ fn view_at(state: &SegmentState, attested: bool, height: u64, position: u64) -> 
         boundary: state.boundary_root(),
         height,
         tip: Some((state.accounts_root(), attested)),
+        governed_lanes: Default::default(),
         boundary_silos: std::sync::Arc::new(
             state
                 .silos()

@@ -57,6 +57,7 @@ fn view_of(state: &SegmentState, attested: bool) -> StreamView {
         boundary: state.boundary_root(),
         height: 0,
         tip: Some((state.accounts_root(), attested)),
+        governed_lanes: Default::default(),
         boundary_silos: Default::default(),
     }
 }

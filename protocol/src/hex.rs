@@ -72,6 +72,30 @@ pub mod bytes {
     }
 }
 
+/// Serde for a list of field elements as hex strings (a Merkle path's
+/// siblings).
+pub mod fp_list {
+    use super::{fp_from_hex, fp_to_hex, Fp};
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    /// Writes each element as 64 hex digits.
+    pub fn serialize<S: Serializer>(values: &[Fp], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(values.iter().map(fp_to_hex))
+    }
+
+    /// Reads a list of canonical field elements, naming the first that is
+    /// not one.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Fp>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|text| {
+                fp_from_hex(text)
+                    .ok_or_else(|| D::Error::custom(format!("not a field element: {text:?}")))
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

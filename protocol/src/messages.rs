@@ -29,7 +29,10 @@ pub const IMPORT_DOMAIN: &[u8; 16] = b"bulkhead/import1";
 /// Domain tag of a governance item (a change to a source's boundary by
 /// its validators or the stream guardians): its own, so no other
 /// signature is ever also a governance item's.
-pub const GOVERNANCE_DOMAIN: &[u8; 16] = b"bulkhead/govern1";
+///
+/// Version 2 adds the lane position a lane change names; no version-1
+/// signature verifies (its message is 8 bytes shorter).
+pub const GOVERNANCE_DOMAIN: &[u8; 16] = b"bulkhead/govern2";
 
 /// Bytes of an exit message.
 pub const EXIT_MESSAGE_BYTES: usize = 16 + 8 + 32 + 8 + 8 + 32 + 8;
@@ -193,8 +196,11 @@ pub struct GovernanceStatement {
     pub kind: u8,
     /// The asset it changes (0 where the kind names none).
     pub asset: u64,
-    /// The cap, amount or change number it names.
+    /// The cap, amount, limit, lane destination or change number it
+    /// names.
     pub value: u64,
+    /// The lanes-tree position a lane change names (0 for the others).
+    pub position: u64,
     /// Who signs: 0 the source's validators, 1 the stream guardians.
     pub by: u8,
 }
@@ -203,12 +209,12 @@ pub struct GovernanceStatement {
 /// `stream_id`.
 ///
 /// ```text
-/// domain "bulkhead/govern1" [16] | stream_id u64 LE | segment u64 LE |
-/// seq u64 LE | kind [1] | asset u64 LE | value u64 LE | by [1]
-///                                                          (58 bytes)
+/// domain "bulkhead/govern2" [16] | stream_id u64 LE | segment u64 LE |
+/// seq u64 LE | kind [1] | asset u64 LE | value u64 LE | position u64 LE |
+/// by [1]                                                   (66 bytes)
 /// ```
 pub fn governance_message(stream_id: u64, statement: &GovernanceStatement) -> Vec<u8> {
-    let mut m = Vec::with_capacity(16 + 8 * 3 + 1 + 8 * 2 + 1);
+    let mut m = Vec::with_capacity(16 + 8 * 3 + 1 + 8 * 3 + 1);
     m.extend_from_slice(GOVERNANCE_DOMAIN);
     m.extend_from_slice(&stream_id.to_le_bytes());
     m.extend_from_slice(&statement.segment.to_le_bytes());
@@ -216,6 +222,7 @@ pub fn governance_message(stream_id: u64, statement: &GovernanceStatement) -> Ve
     m.push(statement.kind);
     m.extend_from_slice(&statement.asset.to_le_bytes());
     m.extend_from_slice(&statement.value.to_le_bytes());
+    m.extend_from_slice(&statement.position.to_le_bytes());
     m.push(statement.by);
     m
 }
@@ -234,7 +241,7 @@ mod tests {
         let import = import_message(0, &statement(&a, &b));
         assert_eq!(import.len(), 120);
         let govern = governance_message(0, &governance());
-        assert_eq!(govern.len(), 58);
+        assert_eq!(govern.len(), 66);
         let domains = [
             &exit[..16],
             &attest[..16],
@@ -287,6 +294,7 @@ mod tests {
             kind: 1,
             asset: 1,
             value: 100,
+            position: 0,
             by: 0,
         }
     }

@@ -81,6 +81,13 @@ pub enum MirrorError {
     /// Live silos restored onto openings that declare other assets.
     #[error("the live silos are not the declared ones")]
     OtherSilos,
+    /// A lane opening that is not of the lanes tree as it is now: its
+    /// leaf hashed up its siblings at its position is not the lanes root.
+    #[error("lane position {position}: the opening does not hash to the lanes root")]
+    LaneOpening {
+        /// The position opened.
+        position: u64,
+    },
     /// The exit sequence would pass 2^64.
     #[error("the exit sequence would pass 2^64")]
     SequenceOverflow,
@@ -272,6 +279,40 @@ impl BoundaryMirror {
     /// Every declared silo, by asset.
     pub fn silos(&self) -> &BTreeMap<u64, Silo> {
         &self.silos
+    }
+
+    /// The lanes root.
+    pub fn lanes_root(&self) -> Fp {
+        self.lanes_root
+    }
+
+    /// Sets the lanes-tree leaf at `position` from `before` to `after`
+    /// (governance removes or adds a lane), all or nothing: `siblings`
+    /// (leaf level first) must open `before` at `position` under the lanes
+    /// root now, and the new root hashes `after` up the same path. The
+    /// mirror knows the lanes tree by its root alone, so every lane change
+    /// carries its opening. Returns the new boundary root.
+    pub fn set_lane(
+        &mut self,
+        lanes_depth: u32,
+        position: u64,
+        before: Fp,
+        after: Fp,
+        siblings: &[Fp],
+    ) -> Result<Fp, MirrorError> {
+        let fits = lanes_depth < 64 && position >> lanes_depth == 0;
+        if !fits || siblings.len() != lanes_depth as usize {
+            return Err(MirrorError::LaneOpening { position });
+        }
+        let path = merkle::MerklePath {
+            index: position,
+            siblings: siblings.to_vec(),
+        };
+        if path.root(tag::LANE_NODE, before) != self.lanes_root {
+            return Err(MirrorError::LaneOpening { position });
+        }
+        self.lanes_root = path.root(tag::LANE_NODE, after);
+        Ok(self.root())
     }
 
     /// The next exit sequence number.

@@ -26,7 +26,36 @@ pub struct Snapshot {
     /// Silos.
     pub silos: Vec<Silo>,
     /// Lanes, in tree-position order.
-    pub lanes: Vec<Lane>,
+    pub lanes: Vec<LaneEntry>,
+}
+
+/// One lane and, where governance left a gap before it, its position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaneEntry {
+    /// Destination segment.
+    #[serde(with = "crate::decimal")]
+    pub dst: u64,
+    /// Asset.
+    #[serde(with = "crate::decimal")]
+    pub asset: u64,
+    /// Its lanes-tree position; absent: the lowest one free.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::decimal::option"
+    )]
+    pub position: Option<u64>,
+}
+
+impl LaneEntry {
+    /// The lane.
+    pub fn lane(&self) -> Lane {
+        Lane {
+            dst: self.dst,
+            asset: self.asset,
+        }
+    }
 }
 
 /// One account.
@@ -79,8 +108,12 @@ impl Snapshot {
         for (i, silo) in self.silos.iter().enumerate() {
             state.set_silo(*silo).map_err(at(format!("silos[{i}]")))?;
         }
-        for (i, lane) in self.lanes.iter().enumerate() {
-            state.allow_lane(*lane).map_err(at(format!("lanes[{i}]")))?;
+        for (i, entry) in self.lanes.iter().enumerate() {
+            let placed = match entry.position {
+                Some(position) => state.set_lane_at(position, Some(entry.lane())),
+                None => state.allow_lane(entry.lane()).map(|_| ()),
+            };
+            placed.map_err(at(format!("lanes[{i}]")))?;
         }
         state.restore_exit_seq(self.exit_seq);
         Ok(state)
@@ -90,6 +123,9 @@ impl Snapshot {
     pub fn from_state(state: &SegmentState, shape: CircuitShape) -> Self {
         let mut lanes: Vec<(&Lane, &u64)> = state.lanes().iter().collect();
         lanes.sort_by_key(|(_, position)| **position);
+        // Positions are written only where governance left a gap, so a
+        // segment that never lost a lane reads as before.
+        let dense = lanes.iter().enumerate().all(|(i, (_, p))| **p == i as u64);
         Snapshot {
             segment: state.id(),
             shape,
@@ -106,7 +142,14 @@ impl Snapshot {
                 })
                 .collect(),
             silos: state.silos().values().copied().collect(),
-            lanes: lanes.into_iter().map(|(lane, _)| *lane).collect(),
+            lanes: lanes
+                .into_iter()
+                .map(|(lane, position)| LaneEntry {
+                    dst: lane.dst,
+                    asset: lane.asset,
+                    position: (!dense).then_some(*position),
+                })
+                .collect(),
         }
     }
 }

@@ -148,6 +148,23 @@ fn vectors() -> Vec<(String, String)> {
                 kind: 1,
                 asset: 1,
                 value: 100,
+                position: 0,
+                by: 0,
+            },
+        )),
+    ));
+    out.push((
+        "governance_message(stream 1, segment 1, seq 1, remove lane (7), asset 1, dst 2, position 0, validators (0))"
+            .to_owned(),
+        encode(governance_message(
+            1,
+            &GovernanceStatement {
+                segment: 1,
+                seq: 1,
+                kind: 7,
+                asset: 1,
+                value: 2,
+                position: 0,
                 by: 0,
             },
         )),
@@ -159,6 +176,23 @@ fn vectors() -> Vec<(String, String)> {
         fp_to_hex(
             &capped
                 .replace_silo(bulkhead_protocol::model::Silo { cap: 100, ..silo })
+                .unwrap(),
+        ),
+    ));
+    // Then the lane (2, 1) at position 0 removed: its leaf set to 0 up the
+    // siblings of the sample segment's lanes tree.
+    let lane = bulkhead_protocol::model::Lane {
+        dst: 2,
+        asset: sample::ASSET,
+    };
+    let position = state.lanes()[&lane];
+    let siblings = state.lane_path(position).unwrap().siblings;
+    out.push((
+        "mirror(sample segment 1) after the batch, the import, the cap and lane (2, 1) removed"
+            .to_owned(),
+        fp_to_hex(
+            &capped
+                .set_lane(SHAPE.lanes_depth, position, lane.leaf(), Fp::from(0), &siblings)
                 .unwrap(),
         ),
     ));

@@ -1,12 +1,16 @@
 //! `bulkhead govern`: one signer's signature on a change to a source's
 //! boundary (rule G8), as the governance item every gate follows.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use bulkhead_protocol::model::Lane;
+use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_verifier::gate::{BoundaryChange, Governance, ItemJson, Signers};
 use clap::{Args, ValueEnum};
 
 use crate::error::CliError;
+use crate::json::read_json;
 use crate::signer;
 
 /// Flags of `govern`.
@@ -33,18 +37,33 @@ pub struct GovernArgs {
     /// a gate's `/v1/sources/{id}`).
     #[arg(long)]
     seq: u64,
-    /// The change: `lower-cap` and `withdraw` take effect at once;
-    /// `raise-cap` and `deposit` after the stream's timelock; `cancel`
-    /// drops a pending loosen; `clear` ends the automatic halving.
+    /// The change: `lower-cap`, `withdraw`, `remove-lane` and
+    /// `lower-inbound` take effect at once; `raise-cap`, `deposit`,
+    /// `add-lane` and `raise-inbound` after the stream's timelock;
+    /// `cancel` drops a pending loosen; `clear` ends the automatic halving.
     #[arg(long, value_enum)]
     change: Kind,
-    /// The asset changed (every change but `cancel`).
+    /// The asset changed (every change but `cancel` and the inbound
+    /// limit's).
     #[arg(long)]
     asset: Option<u64>,
-    /// The new cap (`lower-cap`, `raise-cap`) or the amount (`withdraw`,
-    /// `deposit`).
+    /// The new cap (`lower-cap`, `raise-cap`), the amount (`withdraw`,
+    /// `deposit`) or the new inbound limit (`lower-inbound`,
+    /// `raise-inbound`).
     #[arg(long)]
     value: Option<u64>,
+    /// The lane's destination segment (`remove-lane`, `add-lane`).
+    #[arg(long)]
+    dst: Option<u64>,
+    /// The segment's state (`segment.json`) whose lanes tree the lane
+    /// change opens (`remove-lane`, `add-lane`): its lanes root must be
+    /// the one every gate's mirror holds.
+    #[arg(long)]
+    snapshot: Option<PathBuf>,
+    /// The empty lanes-tree position an `add-lane` takes (default: the
+    /// lowest one free).
+    #[arg(long)]
+    position: Option<u64>,
     /// The pending change a `cancel` drops (its sequence number).
     #[arg(long = "cancels")]
     cancels: Option<u64>,
@@ -73,6 +92,10 @@ enum Kind {
     Deposit,
     Cancel,
     Clear,
+    RemoveLane,
+    AddLane,
+    LowerInbound,
+    RaiseInbound,
 }
 
 impl GovernArgs {
@@ -102,6 +125,67 @@ impl GovernArgs {
                 change: self.cancels.ok_or_else(|| missing("--cancels"))?,
             },
             Kind::Clear => BoundaryChange::Clear { asset: asset()? },
+            Kind::LowerInbound => BoundaryChange::LowerInbound { limit: value()? },
+            Kind::RaiseInbound => BoundaryChange::RaiseInbound { limit: value()? },
+            Kind::RemoveLane | Kind::AddLane => self.lane_change(asset()?)?,
+        })
+    }
+
+    /// A lane change, opened in the lanes tree of `--snapshot`.
+    fn lane_change(&self, asset: u64) -> Result<BoundaryChange, CliError> {
+        let missing = |flag: &str| CliError::Usage(format!("this --change needs {flag}"));
+        let dst = self.dst.ok_or_else(|| missing("--dst"))?;
+        let path = self
+            .snapshot
+            .as_ref()
+            .ok_or_else(|| missing("--snapshot"))?;
+        let snapshot: Snapshot = read_json(path)?;
+        let state = snapshot.to_state().map_err(|source| CliError::Snapshot {
+            path: path.clone(),
+            source,
+        })?;
+        let lane = Lane { dst, asset };
+        let held = state.lanes().get(&lane).copied();
+        let position = match (self.change, held) {
+            (Kind::RemoveLane, Some(position)) => position,
+            (Kind::RemoveLane, None) => {
+                return Err(CliError::Usage(format!(
+                    "{} has no lane to segment {dst} for asset {asset}",
+                    path.display()
+                )))
+            }
+            (_, Some(position)) => {
+                return Err(CliError::Usage(format!(
+                "{} already has the lane to segment {dst} for asset {asset} at position {position}",
+                path.display()
+            )))
+            }
+            (_, None) => match self.position {
+                Some(position) => position,
+                None => {
+                    let taken: BTreeSet<u64> = state.lanes().values().copied().collect();
+                    (0..).find(|p| !taken.contains(p)).unwrap_or(0)
+                }
+            },
+        };
+        let opening = state
+            .lane_path(position)
+            .map_err(|e| CliError::Usage(format!("--position {position}: {e}")))?;
+        let siblings = opening.siblings;
+        Ok(if self.change == Kind::RemoveLane {
+            BoundaryChange::RemoveLane {
+                dst,
+                asset,
+                position,
+                siblings,
+            }
+        } else {
+            BoundaryChange::AddLane {
+                dst,
+                asset,
+                position,
+                siblings,
+            }
         })
     }
 }

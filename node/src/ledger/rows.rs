@@ -225,8 +225,8 @@ fn write_source(tx: &Connection, id: u64, s: &SourceState) -> Result<(), NodeErr
     tx.prepare_cached(
         "INSERT OR REPLACE INTO sources (segment, tip, height, boundary, next_seq, last_epoch,
              quarantined, round, votes, accepted, credited, open_epochs, counted_epoch,
-             bundle_height, silos, governance)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+             bundle_height, silos, governance, lanes_root)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         int(id),
@@ -244,7 +244,8 @@ fn write_source(tx: &Connection, id: u64, s: &SourceState) -> Result<(), NodeErr
         opt_int(s.counted_epoch),
         int(s.bundle_height),
         json(&s.mirror.silos().values().collect::<Vec<_>>()),
-        json(&s.governance)
+        json(&s.governance),
+        &s.mirror.lanes_root().to_repr()[..]
     ])?;
     // Roots and evidence below the evidence floor are never read again.
     for sql in [
@@ -301,6 +302,7 @@ fn source_row(row: &Row<'_>) -> rusqlite::Result<SourceRow> {
         bundle_height: uint(row.get(13)?),
         silos: row.get(14)?,
         governance: row.get(15)?,
+        lanes_root: row.get(16)?,
     })
 }
 
@@ -321,6 +323,9 @@ struct SourceRow {
     bundle_height: u64,
     silos: Option<String>,
     governance: Option<String>,
+    /// NULL in a ledger written before governance moved lanes: the
+    /// registered one.
+    lanes_root: Option<Vec<u8>>,
 }
 
 impl SourceRow {
@@ -351,7 +356,10 @@ impl SourceRow {
                 .silos
                 .iter()
                 .map(|o| (o.silo(), o.siblings.clone())),
-            registration.lanes_root,
+            match &self.lanes_root {
+                Some(bytes) => fp_column(bytes.clone(), "source lanes root")?,
+                None => registration.lanes_root,
+            },
             &live,
             self.next_seq,
         )
@@ -449,7 +457,7 @@ pub fn read_state(conn: &Connection, depth: Depth) -> Result<(GateState, u64), N
         },
     )?;
     let mut sources = BTreeMap::new();
-    let mut stmt = conn.prepare("SELECT segment, tip, height, boundary, next_seq, last_epoch, quarantined, round, votes, accepted, credited, open_epochs, counted_epoch, bundle_height, silos, governance FROM sources")?;
+    let mut stmt = conn.prepare("SELECT segment, tip, height, boundary, next_seq, last_epoch, quarantined, round, votes, accepted, credited, open_epochs, counted_epoch, bundle_height, silos, governance, lanes_root FROM sources")?;
     for row in stmt.query_map([], source_row)? {
         let (id, source) = row?.into_state(&config)?;
         sources.insert(id, source);

@@ -8,7 +8,7 @@ use crate::sqlite::Schema;
 /// The ledger's migrations. A change to the tables is a new step at the
 /// end; a ledger of a later version is refused rather than misread.
 pub const SCHEMA: Schema = Schema {
-    steps: &[VERSION_1, VERSION_2, VERSION_3, VERSION_4],
+    steps: &[VERSION_1, VERSION_2, VERSION_3, VERSION_4, VERSION_5],
     recorded: ("2", 2),
     refuse: |found| CorruptError::LedgerSchema {
         found,
@@ -136,4 +136,10 @@ const VERSION_4: &str = "
 ALTER TABLE sources ADD COLUMN governance TEXT; -- JSON SourceGovernance
 ALTER TABLE flows ADD COLUMN deposited TEXT NOT NULL DEFAULT '0';
 ALTER TABLE flows ADD COLUMN withdrawn TEXT NOT NULL DEFAULT '0';
+";
+
+/// Version 5: governance removes and adds lanes (rule G8), so each source
+/// row records its live lanes root (NULL before: the registered one).
+const VERSION_5: &str = "
+ALTER TABLE sources ADD COLUMN lanes_root BLOB;
 ";

@@ -139,6 +139,7 @@ impl Watcher {
                     })
                     .collect(),
             ),
+            governed_lanes: std::sync::Arc::new(source.governance.lanes.clone()),
             tip: Some((
                 source.tip,
                 source

@@ -84,6 +84,7 @@ pub fn view() -> StreamView {
         boundary: Fp::zero(),
         height: 0,
         tip: None,
+        governed_lanes: Default::default(),
         boundary_silos: Default::default(),
     }
 }

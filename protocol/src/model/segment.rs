@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use ff::Field;
+
 use super::{Account, Lane, Silo};
 use crate::error::Error;
 use crate::hash::{self, fp, tag, Fp};
@@ -147,10 +149,41 @@ impl SegmentState {
                 what: format!("lane to {} for asset {}", lane.dst, lane.asset),
             });
         }
-        let position = self.lanes.len() as u64;
+        // The lowest position no lane holds: governance may have emptied
+        // one below the count.
+        let taken: std::collections::BTreeSet<u64> = self.lanes.values().copied().collect();
+        let position = (0..).find(|p| !taken.contains(p)).unwrap_or(0);
         self.lane_tree.set_leaf(position, lane.leaf())?;
         self.lanes.insert(lane, position);
         Ok(position)
+    }
+
+    /// The path of lanes-tree position `position`: with the leaf there
+    /// (a lane's, or zero where none is), the opening a governance item
+    /// that removes or adds a lane carries.
+    pub fn lane_path(&self, position: u64) -> Result<MerklePath, Error> {
+        self.lane_tree.path(position)
+    }
+
+    /// Puts `lane` at lanes-tree position `position`, or empties it
+    /// (`None`): governance removing or adding a lane (rule G8). A lane
+    /// another position holds is refused; a lane the position held before
+    /// is no longer allowed.
+    pub fn set_lane_at(&mut self, position: u64, lane: Option<Lane>) -> Result<(), Error> {
+        if let Some(lane) = lane {
+            if self.lanes.get(&lane).is_some_and(|p| *p != position) {
+                return Err(Error::AlreadyExists {
+                    what: format!("lane to {} for asset {}", lane.dst, lane.asset),
+                });
+            }
+        }
+        self.lane_tree
+            .set_leaf(position, lane.map_or(Fp::ZERO, |l| l.leaf()))?;
+        self.lanes.retain(|_, p| *p != position);
+        if let Some(lane) = lane {
+            self.lanes.insert(lane, position);
+        }
+        Ok(())
     }
 
     pub(super) fn check_shape(&self, shape: &CircuitShape) -> Result<(), Error> {

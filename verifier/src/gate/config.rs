@@ -39,7 +39,7 @@ pub struct SiloOpening {
     #[serde(with = "bulkhead_protocol::decimal")]
     pub window_outflow: u64,
     /// Siblings of the silo leaf, leaf level first (S of them).
-    #[serde(with = "fp_list")]
+    #[serde(with = "bulkhead_protocol::hex::fp_list")]
     pub siblings: Vec<Fp>,
 }
 
@@ -436,7 +436,7 @@ impl SourceConfig {
             let declared = pending
                 .change
                 .asset()
-                .is_some_and(|asset| self.silo(asset).is_some());
+                .is_none_or(|asset| self.silo(asset).is_some());
             if *seq >= governance.seq || pending.change.class() != ChangeClass::Loosen || !declared
             {
                 return Err(bad(format!(
@@ -587,25 +587,4 @@ fn check_keys(
         }
     }
     Ok(())
-}
-
-/// A list of field elements as hex strings.
-mod fp_list {
-    use bulkhead_protocol::hash::Fp;
-    use bulkhead_protocol::hex::{fp_from_hex, fp_to_hex};
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(values: &[Fp], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(values.iter().map(fp_to_hex))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Fp>, D::Error> {
-        Vec::<String>::deserialize(d)?
-            .iter()
-            .map(|text| {
-                fp_from_hex(text)
-                    .ok_or_else(|| D::Error::custom(format!("not a field element: {text:?}")))
-            })
-            .collect()
-    }
 }

@@ -91,17 +91,18 @@ pub(super) fn release_held(state: &mut GateState, changes: &mut Changes) -> Vec<
     if state.local_tripped {
         return Vec::new();
     }
-    let limit = state.config.inbound_limit;
+    let local = state.config.inbound_limit;
     let mut blocked: BTreeSet<u64> = BTreeSet::new();
     let mut released: Vec<(u64, u64)> = Vec::new();
     for (position, credit) in &state.held {
         if blocked.contains(&credit.src) {
             continue;
         }
-        let quarantined = state
-            .sources
-            .get(&credit.src)
-            .is_none_or(|s| s.quarantined.is_some());
+        let source = state.sources.get(&credit.src);
+        let quarantined = source.is_none_or(|s| s.quarantined.is_some());
+        // The stream may have lowered the source's limit at every gate
+        // (rule G8); this gate's own still holds where it is lower.
+        let limit = source.map_or(local, |s| s.governance.inbound_limit(local));
         let key = SourceEpoch {
             src: credit.src,
             epoch: state.epoch,

@@ -76,6 +76,7 @@ fn view(position: u64, quarantined: bool) -> StreamView {
         boundary: Fp::zero(),
         height: 0,
         tip: None,
+        governed_lanes: Default::default(),
         boundary_silos: Default::default(),
     }
 }

@@ -1,6 +1,7 @@
 //! Following the governance of the segment's boundary (rule G8): a cap
-//! lowered, collateral withdrawn or deposited, a cap raised once its
-//! timelock is over, the automatic rule halving a cap. Every gate applies
+//! lowered, collateral withdrawn or deposited, a lane removed, a cap
+//! raised or a lane added once its timelock is over, the automatic rule
+//! halving a cap. Every gate applies
 //! it to its mirror; the relayer reads the mirror's silos from its
 //! watcher and, when they are all that moved (the accounts and the exit
 //! sequence are its confirmed state's, or the tip is a live batch's
@@ -24,7 +25,8 @@ impl Engine {
     /// The confirmed state with the stream's silos, when governance of the
     /// boundary is all that moved: the stream's accounts tip and exit
     /// sequence are the relayer's confirmed ones, its boundary root is
-    /// another, and the mirror's silos on the confirmed state make it.
+    /// another, and the mirror's silos and governed lanes on the confirmed
+    /// state make it.
     pub(super) fn governed_state(&self, view: &StreamView) -> Option<SegmentState> {
         if view.boundary_silos.is_empty() || view.boundary == self.base.boundary_root() {
             return None;
@@ -43,6 +45,9 @@ impl Engine {
         let mut state = self.base.clone();
         for (silo, _) in view.boundary_silos.values() {
             state.set_silo(*silo).ok()?;
+        }
+        for (position, lane) in view.governed_lanes.iter() {
+            state.set_lane_at(*position, *lane).ok()?;
         }
         (state.boundary_root() == view.boundary).then_some(state)
     }

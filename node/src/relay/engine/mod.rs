@@ -86,6 +86,9 @@ pub struct StreamView {
     /// G8). Empty for a view that does not follow the mirror (a test's):
     /// the engine then cannot follow governance of its boundary.
     pub boundary_silos: Arc<BTreeMap<u64, (Silo, u64)>>,
+    /// The lanes-tree positions governance changed, with the lane each
+    /// holds now (none: removed), as every gate follows them (rule G8).
+    pub governed_lanes: Arc<BTreeMap<u64, Option<Lane>>>,
 }
 
 /// Why a lane's next exit cannot go at the stream's epoch.

@@ -1,12 +1,14 @@
 //! Rule G8, governance: a source's boundary changes at runtime by stream
 //! items every gate applies alike to its mirror (DESIGN, "Adaptive
-//! boundaries"). A **tighten** (lower a cap, withdraw collateral) is
-//! signed by a threshold of the source's validators or of the stream
-//! guardians and takes effect at once; a **loosen** (raise a cap, deposit
-//! collateral) is signed by the guardians and takes effect only once the
-//! stream reaches `timelock` epochs later, until when the guardians can
-//! cancel it; a tighten of an asset voids every pending loosen of that
-//! asset, so nothing queued before a threat undoes the response to it.
+//! boundaries"). A **tighten** (lower a cap, withdraw collateral, remove a
+//! lane, lower the source's inbound limit) is signed by a threshold of the
+//! source's validators or of the stream guardians and takes effect at
+//! once; a **loosen** (raise a cap, deposit collateral, add a lane, raise
+//! the inbound limit) is signed by the guardians and takes effect only
+//! once the stream reaches `timelock` epochs later, until when the
+//! guardians can cancel it; a tighten voids every pending loosen of the
+//! same subject (an asset's silo, the lanes, the inbound limit), so
+//! nothing queued before a threat undoes the response to it.
 //! The **automatic rule** halves a silo's effective cap once its outflow
 //! has reached its cap for `auto_epochs` consecutive epochs, until the
 //! guardians clear it; it reads only the stream, so every gate agrees.
@@ -21,14 +23,16 @@ pub use rule::{check_effective_cap, GovernanceRefusal};
 
 use std::collections::BTreeMap;
 
+use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::messages::{governance_message, GovernanceStatement};
+use bulkhead_protocol::model::Lane;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::item::IndexedSignature;
 
 /// A change to one source's boundary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BoundaryChange {
     /// Tighten: lower the asset's cap to `cap`, at once.
@@ -69,6 +73,52 @@ pub enum BoundaryChange {
         #[serde(with = "bulkhead_protocol::decimal")]
         amount: u64,
     },
+    /// Tighten: empty lanes-tree position `position`, which holds the
+    /// lane `(dst, asset)` (its opening: `siblings`), at once.
+    RemoveLane {
+        /// The lane's destination segment.
+        #[serde(with = "bulkhead_protocol::decimal")]
+        dst: u64,
+        /// The lane's asset.
+        #[serde(with = "bulkhead_protocol::decimal")]
+        asset: u64,
+        /// Its position in the lanes tree.
+        #[serde(with = "bulkhead_protocol::decimal")]
+        position: u64,
+        /// The position's siblings in the lanes tree now, leaf level first.
+        #[serde(with = "bulkhead_protocol::hex::fp_list")]
+        siblings: Vec<Fp>,
+    },
+    /// Loosen: put the lane `(dst, asset)` at the empty lanes-tree
+    /// position `position` (its opening: `siblings`), after the timelock.
+    AddLane {
+        /// The lane's destination segment.
+        #[serde(with = "bulkhead_protocol::decimal")]
+        dst: u64,
+        /// The lane's asset (a declared silo).
+        #[serde(with = "bulkhead_protocol::decimal")]
+        asset: u64,
+        /// The empty position it takes.
+        #[serde(with = "bulkhead_protocol::decimal")]
+        position: u64,
+        /// The position's siblings in the lanes tree now, leaf level first.
+        #[serde(with = "bulkhead_protocol::hex::fp_list")]
+        siblings: Vec<Fp>,
+    },
+    /// Tighten: every gate credits the source at most `limit` per epoch
+    /// (with its own inbound limit, the lower one), at once.
+    LowerInbound {
+        /// The new limit, below the stream's limit for the source now.
+        #[serde(with = "bulkhead_protocol::decimal")]
+        limit: u64,
+    },
+    /// Loosen: raise the stream's inbound limit for the source to
+    /// `limit`, after the timelock.
+    RaiseInbound {
+        /// The new limit, above the one a tighten set.
+        #[serde(with = "bulkhead_protocol::decimal")]
+        limit: u64,
+    },
     /// Cancel the pending loosen with sequence number `change`.
     Cancel {
         /// The pending change's sequence number.
@@ -81,6 +131,19 @@ pub enum BoundaryChange {
         #[serde(with = "bulkhead_protocol::decimal")]
         asset: u64,
     },
+}
+
+/// What a change acts on: a tighten voids the pending loosens of its
+/// subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// An asset's silo (cap, collateral).
+    Silo(u64),
+    /// The lanes tree: a lane change's opening is of the tree as it is,
+    /// so any lane change makes a pending one's stale.
+    Lanes,
+    /// The source's inbound limit at every gate.
+    Inbound,
 }
 
 /// What a change is, for who may sign it and when it takes effect.
@@ -104,6 +167,10 @@ impl BoundaryChange {
             BoundaryChange::Deposit { .. } => 4,
             BoundaryChange::Cancel { .. } => 5,
             BoundaryChange::Clear { .. } => 6,
+            BoundaryChange::RemoveLane { .. } => 7,
+            BoundaryChange::AddLane { .. } => 8,
+            BoundaryChange::LowerInbound { .. } => 9,
+            BoundaryChange::RaiseInbound { .. } => 10,
         }
     }
 
@@ -114,31 +181,70 @@ impl BoundaryChange {
             | BoundaryChange::Withdraw { asset, .. }
             | BoundaryChange::RaiseCap { asset, .. }
             | BoundaryChange::Deposit { asset, .. }
-            | BoundaryChange::Clear { asset } => Some(asset),
-            BoundaryChange::Cancel { .. } => None,
+            | BoundaryChange::Clear { asset }
+            | BoundaryChange::RemoveLane { asset, .. }
+            | BoundaryChange::AddLane { asset, .. } => Some(asset),
+            BoundaryChange::Cancel { .. }
+            | BoundaryChange::LowerInbound { .. }
+            | BoundaryChange::RaiseInbound { .. } => None,
         }
     }
 
-    /// The cap, amount or change number it names (0 for a clear).
+    /// The cap, amount, limit, lane destination or change number it names
+    /// (0 for a clear).
     pub fn value(&self) -> u64 {
         match *self {
             BoundaryChange::LowerCap { cap, .. } | BoundaryChange::RaiseCap { cap, .. } => cap,
             BoundaryChange::Withdraw { amount, .. } | BoundaryChange::Deposit { amount, .. } => {
                 amount
             }
+            BoundaryChange::RemoveLane { dst, .. } | BoundaryChange::AddLane { dst, .. } => dst,
+            BoundaryChange::LowerInbound { limit } | BoundaryChange::RaiseInbound { limit } => {
+                limit
+            }
             BoundaryChange::Cancel { change } => change,
             BoundaryChange::Clear { .. } => 0,
+        }
+    }
+
+    /// The lanes-tree position a lane change names (0 for the others).
+    pub fn position(&self) -> u64 {
+        match *self {
+            BoundaryChange::RemoveLane { position, .. }
+            | BoundaryChange::AddLane { position, .. } => position,
+            _ => 0,
         }
     }
 
     /// Its class.
     pub fn class(&self) -> ChangeClass {
         match self {
-            BoundaryChange::LowerCap { .. } | BoundaryChange::Withdraw { .. } => {
-                ChangeClass::Tighten
-            }
-            BoundaryChange::RaiseCap { .. } | BoundaryChange::Deposit { .. } => ChangeClass::Loosen,
+            BoundaryChange::LowerCap { .. }
+            | BoundaryChange::Withdraw { .. }
+            | BoundaryChange::RemoveLane { .. }
+            | BoundaryChange::LowerInbound { .. } => ChangeClass::Tighten,
+            BoundaryChange::RaiseCap { .. }
+            | BoundaryChange::Deposit { .. }
+            | BoundaryChange::AddLane { .. }
+            | BoundaryChange::RaiseInbound { .. } => ChangeClass::Loosen,
             BoundaryChange::Cancel { .. } | BoundaryChange::Clear { .. } => ChangeClass::Guardians,
+        }
+    }
+
+    /// What it acts on (none for a cancel or a clear, which void nothing).
+    pub fn subject(&self) -> Option<Subject> {
+        match *self {
+            BoundaryChange::LowerCap { asset, .. }
+            | BoundaryChange::Withdraw { asset, .. }
+            | BoundaryChange::RaiseCap { asset, .. }
+            | BoundaryChange::Deposit { asset, .. } => Some(Subject::Silo(asset)),
+            BoundaryChange::RemoveLane { .. } | BoundaryChange::AddLane { .. } => {
+                Some(Subject::Lanes)
+            }
+            BoundaryChange::LowerInbound { .. } | BoundaryChange::RaiseInbound { .. } => {
+                Some(Subject::Inbound)
+            }
+            BoundaryChange::Cancel { .. } | BoundaryChange::Clear { .. } => None,
         }
     }
 }
@@ -190,6 +296,7 @@ impl Governance {
             kind: self.change.kind_byte(),
             asset: self.change.asset().unwrap_or(0),
             value: self.change.value(),
+            position: self.change.position(),
             by: self.by.byte(),
         }
     }
@@ -248,7 +355,7 @@ impl GovernanceParams {
 }
 
 /// A loosen waiting for its timelock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PendingChange {
     /// The change.
@@ -287,12 +394,30 @@ pub struct SourceGovernance {
     /// raised one: the blast radius multiplies it by the open epochs.
     #[serde(default, with = "bulkhead_protocol::decimal::values")]
     pub peak_cap: BTreeMap<u64, u64>,
+    /// The limit every gate credits the source per epoch at most (with
+    /// its own inbound limit, the lower one), once a governance item set
+    /// one (absent: only each gate's own).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "bulkhead_protocol::decimal::option"
+    )]
+    pub inbound_limit: Option<u64>,
+    /// The lanes-tree positions governance changed, with the lane each
+    /// holds now (none: emptied), so the segment's relayer can follow.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lanes: BTreeMap<u64, Option<Lane>>,
 }
 
 impl SourceGovernance {
     /// Whether `asset`'s effective cap is halved.
     pub fn halved(&self, asset: u64) -> bool {
         self.auto.get(&asset).is_some_and(|a| a.halved)
+    }
+
+    /// The source's inbound limit at a gate whose own is `local`.
+    pub fn inbound_limit(&self, local: u64) -> u64 {
+        self.inbound_limit.map_or(local, |limit| limit.min(local))
     }
 
     /// The effective cap of a silo whose leaf cap is `cap`.

@@ -1,11 +1,13 @@
 //! Rule G8 itself: admitting and applying a governance item, what each
 //! tick matures and counts, and the effective cap a bundle must keep.
 
+use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::mirror::BoundaryMirror;
-use bulkhead_protocol::model::Silo;
+use bulkhead_protocol::model::{Lane, Silo};
+use ff::Field;
 use thiserror::Error;
 
-use super::{BoundaryChange, ChangeClass, Governance, PendingChange, Signers};
+use super::{BoundaryChange, ChangeClass, Governance, PendingChange, Signers, Subject};
 use crate::gate::effect::Effect;
 use crate::gate::follow::valid_signers;
 use crate::gate::refusal::Refusal;
@@ -83,6 +85,40 @@ pub enum GovernanceRefusal {
         /// The asset.
         asset: u64,
     },
+    /// A lane change whose opening does not show, under the lanes root
+    /// now, the lane at its position (a removal) or an empty position (an
+    /// addition), or names a position beyond the lanes tree.
+    #[error(
+        "lane position {position}: the opening does not show {expected} under the lanes root now"
+    )]
+    LaneOpening {
+        /// The position named.
+        position: u64,
+        /// "the lane" or "an empty position".
+        expected: &'static str,
+    },
+    /// A lane addition while another is pending: each carries an opening
+    /// of the lanes tree as it is, which the first to take effect would
+    /// make stale.
+    #[error("lane change {change} is pending: cancel it or wait for it before another")]
+    LanePending {
+        /// The pending lane change.
+        change: u64,
+    },
+    /// A lowered inbound limit that is not lower, or a raised one that is
+    /// not higher than the one a tighten set (or none was set).
+    #[error(
+        "inbound limit {limit} does not {direction} the source's limit now ({})",
+        .current.map_or_else(|| "none set".to_owned(), |c| c.to_string())
+    )]
+    InboundDirection {
+        /// The item's limit.
+        limit: u64,
+        /// The stream's limit for the source now, if a tighten set one.
+        current: Option<u64>,
+        /// "lower" or "raise".
+        direction: &'static str,
+    },
     /// Fewer valid signatures than the signers' threshold (a signature
     /// made for another stream, kind or message is not valid here).
     #[error("{valid} valid signatures, threshold {threshold}")]
@@ -120,6 +156,9 @@ impl GovernanceRefusal {
             GovernanceRefusal::Overflow { .. } => "G8 overflow",
             GovernanceRefusal::NotPending { .. } => "G8 not pending",
             GovernanceRefusal::NotHalved { .. } => "G8 not halved",
+            GovernanceRefusal::LaneOpening { .. } => "G8 lane opening",
+            GovernanceRefusal::LanePending { .. } => "G8 lane pending",
+            GovernanceRefusal::InboundDirection { .. } => "G8 inbound direction",
             GovernanceRefusal::WeakSignatures { .. } => "G8 signatures",
             GovernanceRefusal::EffectiveCap { .. } => "G8 effective cap",
         }
@@ -171,8 +210,8 @@ pub(in crate::gate) fn admit_governance(
         },
         None => None,
     };
-    let admitted = match (item.change, silo) {
-        (BoundaryChange::LowerCap { cap, .. }, Some(silo)) => {
+    let admitted = match (&item.change, silo) {
+        (&BoundaryChange::LowerCap { cap, .. }, Some(silo)) => {
             if cap >= silo.cap {
                 return refuse(GovernanceRefusal::CapDirection {
                     cap,
@@ -182,7 +221,7 @@ pub(in crate::gate) fn admit_governance(
             }
             Admitted::Now(replaced(source, Silo { cap, ..silo }))
         }
-        (BoundaryChange::Withdraw { amount, .. }, Some(silo)) => {
+        (&BoundaryChange::Withdraw { amount, .. }, Some(silo)) => {
             if amount == 0 {
                 return refuse(GovernanceRefusal::Zero);
             }
@@ -194,7 +233,7 @@ pub(in crate::gate) fn admit_governance(
             };
             Admitted::Now(replaced(source, Silo { collateral, ..silo }))
         }
-        (BoundaryChange::RaiseCap { cap, .. }, Some(silo)) => {
+        (&BoundaryChange::RaiseCap { cap, .. }, Some(silo)) => {
             if cap <= silo.cap {
                 return refuse(GovernanceRefusal::CapDirection {
                     cap,
@@ -202,9 +241,9 @@ pub(in crate::gate) fn admit_governance(
                     direction: "raise",
                 });
             }
-            pending(state, item.change)
+            pending(state, &item.change)
         }
-        (BoundaryChange::Deposit { asset, amount }, Some(silo)) => {
+        (&BoundaryChange::Deposit { asset, amount }, Some(silo)) => {
             if amount == 0 {
                 return refuse(GovernanceRefusal::Zero);
             }
@@ -224,15 +263,56 @@ pub(in crate::gate) fn admit_governance(
                     collateral: silo.collateral,
                 });
             }
-            pending(state, item.change)
+            pending(state, &item.change)
         }
-        (BoundaryChange::Cancel { change }, _) => {
+        (BoundaryChange::RemoveLane { .. }, Some(_)) => {
+            let mut mirror = source.mirror.clone();
+            set_lane(&mut mirror, config.shape.lanes_depth, &item.change, false)?;
+            Admitted::Now(mirror)
+        }
+        (BoundaryChange::AddLane { .. }, Some(_)) => {
+            if let Some((change, _)) = governance
+                .pending
+                .iter()
+                .find(|(_, p)| p.change.subject() == Some(Subject::Lanes))
+            {
+                return refuse(GovernanceRefusal::LanePending { change: *change });
+            }
+            // Checked now on a copy; nothing else changes the lanes before
+            // it matures (a lane tighten voids it, another addition waits).
+            let mut mirror = source.mirror.clone();
+            set_lane(&mut mirror, config.shape.lanes_depth, &item.change, true)?;
+            pending(state, &item.change)
+        }
+        (&BoundaryChange::LowerInbound { limit }, _) => {
+            let current = governance.inbound_limit;
+            if current.is_some_and(|c| limit >= c) {
+                return refuse(GovernanceRefusal::InboundDirection {
+                    limit,
+                    current,
+                    direction: "lower",
+                });
+            }
+            Admitted::Now(source.mirror.clone())
+        }
+        (&BoundaryChange::RaiseInbound { limit }, _) => {
+            let current = governance.inbound_limit;
+            if !current.is_some_and(|c| limit > c) {
+                return refuse(GovernanceRefusal::InboundDirection {
+                    limit,
+                    current,
+                    direction: "raise",
+                });
+            }
+            pending(state, &item.change)
+        }
+        (&BoundaryChange::Cancel { change }, _) => {
             if !governance.pending.contains_key(&change) {
                 return refuse(GovernanceRefusal::NotPending { change });
             }
             Admitted::Guardians
         }
-        (BoundaryChange::Clear { asset }, _) => {
+        (&BoundaryChange::Clear { asset }, _) => {
             if !governance.halved(asset) {
                 return refuse(GovernanceRefusal::NotHalved { asset });
             }
@@ -256,6 +336,51 @@ pub(in crate::gate) fn admit_governance(
     Ok(admitted)
 }
 
+/// Moves `mirror`'s lanes root by a lane change: a removal empties the
+/// lane's position, an addition (`add`) fills an empty one; the change's
+/// opening must show the leaf there now.
+fn set_lane(
+    mirror: &mut BoundaryMirror,
+    lanes_depth: u32,
+    change: &BoundaryChange,
+    add: bool,
+) -> Result<(), Refusal> {
+    let (BoundaryChange::RemoveLane {
+        dst,
+        asset,
+        position,
+        siblings,
+    }
+    | BoundaryChange::AddLane {
+        dst,
+        asset,
+        position,
+        siblings,
+    }) = change
+    else {
+        return Ok(());
+    };
+    let leaf = Lane {
+        dst: *dst,
+        asset: *asset,
+    }
+    .leaf();
+    let (before, after, expected) = if add {
+        (Fp::ZERO, leaf, "an empty position")
+    } else {
+        (leaf, Fp::ZERO, "the lane")
+    };
+    mirror
+        .set_lane(lanes_depth, *position, before, after, siblings)
+        .map(|_| ())
+        .map_err(|_| {
+            Refusal::Governance(GovernanceRefusal::LaneOpening {
+                position: *position,
+                expected,
+            })
+        })
+}
+
 /// The source's mirror with `silo` in place of its leaf.
 fn replaced(source: &SourceState, silo: Silo) -> BoundaryMirror {
     let mut mirror = source.mirror.clone();
@@ -265,9 +390,9 @@ fn replaced(source: &SourceState, silo: Silo) -> BoundaryMirror {
 }
 
 /// A loosen, in effect from `timelock` epochs after the stream's epoch.
-fn pending(state: &GateState, change: BoundaryChange) -> Admitted {
+fn pending(state: &GateState, change: &BoundaryChange) -> Admitted {
     Admitted::Pending(PendingChange {
-        change,
+        change: change.clone(),
         effective_epoch: state.epoch.saturating_add(state.config.governance.timelock),
     })
 }
@@ -284,24 +409,33 @@ pub(in crate::gate) fn apply_governance(
     if let Some(source) = state.sources.get_mut(&segment) {
         let governance = &mut source.governance;
         governance.seq += 1;
-        match (admitted, item.change) {
+        match (admitted, &item.change) {
             (Admitted::Now(mirror), change) => {
                 source.mirror = mirror;
-                // A tighten voids what was queued to loosen that asset.
+                // A tighten voids what was queued to loosen its subject.
                 governance
                     .pending
-                    .retain(|_, p| p.change.asset() != change.asset());
-                if let BoundaryChange::Withdraw { asset, amount } = change {
-                    withdrawn = Some((asset, amount));
+                    .retain(|_, p| p.change.subject() != change.subject());
+                match *change {
+                    BoundaryChange::Withdraw { asset, amount } => {
+                        withdrawn = Some((asset, amount));
+                    }
+                    BoundaryChange::RemoveLane { position, .. } => {
+                        governance.lanes.insert(position, None);
+                    }
+                    BoundaryChange::LowerInbound { limit } => {
+                        governance.inbound_limit = Some(limit);
+                    }
+                    _ => {}
                 }
             }
             (Admitted::Pending(pending), _) => {
                 governance.pending.insert(item.seq, pending);
             }
-            (Admitted::Guardians, BoundaryChange::Cancel { change }) => {
+            (Admitted::Guardians, &BoundaryChange::Cancel { change }) => {
                 governance.pending.remove(&change);
             }
-            (Admitted::Guardians, BoundaryChange::Clear { asset }) => {
+            (Admitted::Guardians, &BoundaryChange::Clear { asset }) => {
                 governance.auto.remove(&asset);
             }
             (Admitted::Guardians, _) => {}
@@ -332,7 +466,9 @@ pub(in crate::gate) fn on_tick(
 ) {
     let auto_epochs = state.config.governance.auto_epochs;
     let mut deposited = Vec::new();
+    let config = &state.config;
     for (segment, source) in state.sources.iter_mut() {
+        let lanes_depth = config.source(*segment).map_or(0, |c| c.shape.lanes_depth);
         let mut touched = false;
         if auto_epochs > 0 {
             touched |= count_auto(source, previous, epoch, auto_epochs);
@@ -349,7 +485,7 @@ pub(in crate::gate) fn on_tick(
             let Some(pending) = source.governance.pending.remove(&seq) else {
                 continue;
             };
-            if let Some((asset, amount)) = mature(source, pending.change) {
+            if let Some((asset, amount)) = mature(source, lanes_depth, pending.change) {
                 deposited.push((*segment, asset, amount));
             }
         }
@@ -394,8 +530,36 @@ fn count_auto(source: &mut SourceState, previous: u64, epoch: u64, auto_epochs: 
 /// Puts a matured loosen into effect on `source`'s mirror; the deposit it
 /// made, if it was one. A raise below the cap now (several raises
 /// matured) leaves the higher cap; a deposit that no longer fits (imports
-/// raised the collateral meanwhile) is dropped.
-fn mature(source: &mut SourceState, change: BoundaryChange) -> Option<(u64, u64)> {
+/// raised the collateral meanwhile) is dropped; a lane addition's opening
+/// is still of the lanes root (nothing else changed the lanes since it
+/// was admitted), and one that is not is dropped.
+fn mature(
+    source: &mut SourceState,
+    lanes_depth: u32,
+    change: BoundaryChange,
+) -> Option<(u64, u64)> {
+    let governance = &mut source.governance;
+    match change {
+        BoundaryChange::RaiseInbound { limit } => {
+            governance.inbound_limit =
+                Some(governance.inbound_limit.map_or(limit, |c| c.max(limit)));
+            return None;
+        }
+        BoundaryChange::AddLane {
+            dst,
+            asset,
+            position,
+            ..
+        } => {
+            let mut mirror = source.mirror.clone();
+            if set_lane(&mut mirror, lanes_depth, &change, true).is_ok() {
+                source.mirror = mirror;
+                governance.lanes.insert(position, Some(Lane { dst, asset }));
+            }
+            return None;
+        }
+        _ => {}
+    }
     let asset = change.asset()?;
     let silo = *source.mirror.silo(asset)?;
     match change {
