@@ -800,5 +800,9 @@ fn governance_signed_by_a_threshold_moves_the_boundary_and_status_shows_it() {
         ],
     );
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("no lane to segment 9"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no lane to segment 9"),
+        "{}",
+        stderr(&out)
+    );
 }

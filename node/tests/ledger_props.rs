@@ -14,9 +14,10 @@ use std::collections::BTreeSet;
 use bulkhead_node::ledger::{Depth, Ledger, LedgerReader, Verdict};
 use bulkhead_node::NodeError;
 use bulkhead_protocol::hash::Fp;
+use bulkhead_protocol::model::Lane;
 use bulkhead_testkit::chain::*;
 use bulkhead_testkit::gate::{
-    attestation, governance_on, import_above_tip, signed_tick, tick_time, STREAM_ID,
+    attestation, governance_on, import_above_tip, lane_flip, signed_tick, tick_time, STREAM_ID,
 };
 use bulkhead_verifier::gate::{
     BoundaryChange, GateConfig, GateState, GuardianScope, Signers, StreamItem,
@@ -78,7 +79,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (any::<bool>(), 0..3u64, 2..5usize)
             .prop_map(|(fork, root, signers)| Action::Attest { fork, root, signers }),
         2 => (1..50u64, 2..5usize).prop_map(|(amount, signers)| Action::Import { amount, signers }),
-        2 => (1..=2u64, 0..6u8, 0..8_000u64, prop::bool::weighted(0.1), prop::bool::weighted(0.7))
+        2 => (1..=2u64, 0..10u8, 0..8_000u64, prop::bool::weighted(0.1), prop::bool::weighted(0.7))
             .prop_map(|(segment, kind, value, replay, guardians)| Action::Govern {
                 segment, kind, value, replay, guardians,
             }),
@@ -157,7 +158,17 @@ fn item_for(state: &GateState, action: &Action) -> StreamItem {
                     amount: value,
                 },
                 4 => BoundaryChange::Cancel { change: value % 4 },
-                _ => BoundaryChange::Clear { asset: 1 },
+                5 => BoundaryChange::Clear { asset: 1 },
+                6 => BoundaryChange::LowerInbound { limit: value },
+                7 => BoundaryChange::RaiseInbound { limit: value },
+                // A lane removed or added (the ledger keeps the lanes root
+                // and the governed positions).
+                _ => lane_flip(
+                    &genesis()[segment],
+                    &state.sources[segment].governance.lanes,
+                    value % 4,
+                    Lane { dst: 3, asset: 2 },
+                ),
             };
             let next = state.sources[segment].governance.seq;
             let seq = if *replay {

@@ -225,7 +225,10 @@ fn a_removed_lane_is_followed_and_its_queued_exits_are_refused_with_the_reason()
 
     // The validators removed the lane (2, 1): every gate's mirror holds
     // the lanes tree without it, and records the emptied position.
-    let lane = Lane { dst: 2, asset: ASSET };
+    let lane = Lane {
+        dst: 2,
+        asset: ASSET,
+    };
     let position = genesis.lanes()[&lane];
     let mut governed = genesis.clone();
     governed.set_lane_at(position, None).unwrap();

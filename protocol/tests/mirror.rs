@@ -213,3 +213,71 @@ fn openings_that_are_not_of_one_tree_are_refused() {
         Err(MirrorError::BadOpening { .. })
     ));
 }
+
+#[test]
+fn a_lane_change_follows_the_model_and_a_stale_opening_changes_nothing() {
+    let state = sample::segment(1, &SHAPE).unwrap();
+    let mut mirror = mirror_of(&state);
+    let lane = bulkhead_protocol::model::Lane {
+        dst: DST,
+        asset: ASSET,
+    };
+    let position = state.lanes()[&lane];
+    let opening = state.lane_path(position).unwrap().siblings;
+    let zero = Fp::from(0);
+    let mut model = state.clone();
+    model.set_lane_at(position, None).unwrap();
+    let root = mirror
+        .set_lane(SHAPE.lanes_depth, position, lane.leaf(), zero, &opening)
+        .unwrap();
+    assert_eq!(root, model.boundary_root());
+    assert_eq!(mirror.lanes_root(), model.lanes_root());
+    // The same opening again is of the old tree: refused, nothing moves;
+    // so is a position past the tree or a path of another length.
+    let before = mirror.clone();
+    for (at, siblings) in [
+        (position, opening.clone()),
+        (1 << SHAPE.lanes_depth, opening.clone()),
+        (u64::MAX, opening.clone()),
+        (position, opening[1..].to_vec()),
+    ] {
+        let refused = mirror.set_lane(SHAPE.lanes_depth, at, lane.leaf(), zero, &siblings);
+        assert!(
+            matches!(refused, Err(MirrorError::LaneOpening { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(mirror, before);
+    }
+    // Put back: the registered root again.
+    let opening = model.lane_path(position).unwrap().siblings;
+    mirror
+        .set_lane(SHAPE.lanes_depth, position, zero, lane.leaf(), &opening)
+        .unwrap();
+    assert_eq!(mirror.root(), state.boundary_root());
+}
+
+#[test]
+fn a_segment_with_a_lane_gap_reads_back_from_its_snapshot() {
+    use bulkhead_protocol::snapshot::Snapshot;
+    let mut state = sample::segment(1, &SHAPE).unwrap();
+    let dense = Snapshot::from_state(&state, SHAPE);
+    assert!(dense.lanes.iter().all(|l| l.position.is_none()));
+    let first = *state.lanes().iter().find(|(_, p)| **p == 0).unwrap().0;
+    state.set_lane_at(0, None).unwrap();
+    let gapped = Snapshot::from_state(&state, SHAPE);
+    assert!(gapped.lanes.iter().all(|l| l.position.is_some()));
+    let back = gapped.to_state().unwrap();
+    assert_eq!(back.boundary_root(), state.boundary_root());
+    assert_eq!(back.lanes(), state.lanes());
+    // A lane added later takes the gap, not a position past the count.
+    let mut back = back;
+    assert_eq!(back.allow_lane(first).unwrap(), 0);
+    // A snapshot naming one lane at two positions is refused.
+    let mut twice = Snapshot::from_state(&back, SHAPE);
+    twice.lanes[1] = bulkhead_protocol::snapshot::LaneEntry {
+        position: Some(3),
+        ..twice.lanes[0]
+    };
+    twice.lanes[0].position = Some(0);
+    assert!(twice.to_state().is_err());
+}

@@ -192,7 +192,13 @@ fn vectors() -> Vec<(String, String)> {
             .to_owned(),
         fp_to_hex(
             &capped
-                .set_lane(SHAPE.lanes_depth, position, lane.leaf(), Fp::from(0), &siblings)
+                .set_lane(
+                    SHAPE.lanes_depth,
+                    position,
+                    lane.leaf(),
+                    Fp::from(0),
+                    &siblings,
+                )
                 .unwrap(),
         ),
     ));

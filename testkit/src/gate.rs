@@ -7,7 +7,7 @@ use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::messages::{
     attestation_message, guardian_message, import_message, tick_message,
 };
-use bulkhead_protocol::model::SegmentState;
+use bulkhead_protocol::model::{Lane, SegmentState};
 use bulkhead_protocol::CircuitShape;
 use bulkhead_verifier::gate::{
     Attestation, BoundaryChange, ClockConfig, GateConfig, Governance, GuardianAction,
@@ -298,4 +298,44 @@ pub fn governance_on(
         })
         .collect();
     StreamItem::Governance(item)
+}
+
+/// A lane change that flips lanes-tree position `position` of a source
+/// registered as `registered`, with the lane positions its governance
+/// changed so far (`governed`, the gate's record) applied: it removes the
+/// lane there, or adds `fresh` where the position is empty, opened in the
+/// lanes tree as it is now, so a gate admits it unless another rule (the
+/// signers, a pending addition) refuses it.
+pub fn lane_flip(
+    registered: &SegmentState,
+    governed: &BTreeMap<u64, Option<Lane>>,
+    position: u64,
+    fresh: Lane,
+) -> BoundaryChange {
+    let mut state = registered.clone();
+    for (at, lane) in governed {
+        // A duplicate lane the gates took (they know roots, not lanes)
+        // leaves this model behind: its items are then refused, which
+        // an adversarial stream wants too.
+        let _ = state.set_lane_at(*at, *lane);
+    }
+    let siblings = state
+        .lane_path(position)
+        .map(|path| path.siblings)
+        .unwrap_or_default();
+    let held = state.lanes().iter().find(|(_, p)| **p == position);
+    match held {
+        Some((lane, _)) => BoundaryChange::RemoveLane {
+            dst: lane.dst,
+            asset: lane.asset,
+            position,
+            siblings,
+        },
+        None => BoundaryChange::AddLane {
+            dst: fresh.dst,
+            asset: fresh.asset,
+            position,
+            siblings,
+        },
+    }
 }

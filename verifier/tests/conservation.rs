@@ -18,7 +18,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use bulkhead_protocol::hash::Fp;
-use bulkhead_testkit::gate::{governance_on, import_on, STREAM_ID};
+use bulkhead_protocol::model::Lane;
+use bulkhead_testkit::gate::{governance_on, import_on, lane_flip, STREAM_ID};
 use bulkhead_verifier::gate::{
     BoundaryChange, Gate, GateState, GuardianScope, Signers, StreamItem,
 };
@@ -68,8 +69,9 @@ enum Action {
         total: bool,
         value: u64,
     },
-    /// A governance item: change `kind` (0 to 5: lower cap, withdraw,
-    /// raise cap, deposit, cancel, clear) of `segment`'s `asset` by
+    /// A governance item: change `kind` (0 to 9: lower cap, withdraw,
+    /// raise cap, deposit, cancel, clear, lower or raise the inbound
+    /// limit, a lane removed or added where it is opened) of `segment`'s `asset` by
     /// `value`, at the source's next sequence number + `offset`, signed
     /// by `signers` validators or guardians.
     Govern {
@@ -121,7 +123,7 @@ fn govern() -> impl Strategy<Value = Action> {
     let signers = prop_oneof![4 => 2usize..=4, 1 => Just(1usize)];
     (
         segment,
-        0u8..6,
+        0u8..10,
         asset,
         value,
         offset,
@@ -227,7 +229,18 @@ fn item_for(
                     amount: value,
                 },
                 4 => BoundaryChange::Cancel { change: value % 8 },
-                _ => BoundaryChange::Clear { asset },
+                5 => BoundaryChange::Clear { asset },
+                6 => BoundaryChange::LowerInbound { limit: value },
+                7 => BoundaryChange::RaiseInbound { limit: value },
+                _ => match (genesis().get(segment), state.sources.get(segment)) {
+                    (Some(registered), Some(source)) => lane_flip(
+                        registered,
+                        &source.governance.lanes,
+                        value % 4,
+                        Lane { dst: 3, asset },
+                    ),
+                    _ => BoundaryChange::LowerInbound { limit: value },
+                },
             };
             let seq = state
                 .sources
