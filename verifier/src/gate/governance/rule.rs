@@ -297,7 +297,7 @@ pub(in crate::gate) fn admit_governance(
         }
         (&BoundaryChange::RaiseInbound { limit }, _) => {
             let current = governance.inbound_limit;
-            if !current.is_some_and(|c| limit > c) {
+            if current.is_none_or(|c| limit <= c) {
                 return refuse(GovernanceRefusal::InboundDirection {
                     limit,
                     current,
