@@ -17,7 +17,8 @@ use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::model::Lane;
 use bulkhead_testkit::chain::*;
 use bulkhead_testkit::gate::{
-    attestation, governance_on, import_above_tip, lane_flip, signed_tick, tick_time, STREAM_ID,
+    attestation, governance_on, import_above_tip, lane_flip, rotation_on, signed_tick, tick_time,
+    validator_keys, STREAM_ID,
 };
 use bulkhead_verifier::gate::{
     BoundaryChange, GateConfig, GateState, GuardianScope, Signers, StreamItem,
@@ -79,7 +80,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (any::<bool>(), 0..3u64, 2..5usize)
             .prop_map(|(fork, root, signers)| Action::Attest { fork, root, signers }),
         2 => (1..50u64, 2..5usize).prop_map(|(amount, signers)| Action::Import { amount, signers }),
-        2 => (1..=2u64, 0..10u8, 0..8_000u64, prop::bool::weighted(0.1), prop::bool::weighted(0.7))
+        2 => (1..=2u64, 0..11u8, 0..8_000u64, prop::bool::weighted(0.1), prop::bool::weighted(0.7))
             .prop_map(|(segment, kind, value, replay, guardians)| Action::Govern {
                 segment, kind, value, replay, guardians,
             }),
@@ -161,6 +162,16 @@ fn item_for(state: &GateState, action: &Action) -> StreamItem {
                 5 => BoundaryChange::Clear { asset: 1 },
                 6 => BoundaryChange::LowerInbound { limit: value },
                 7 => BoundaryChange::RaiseInbound { limit: value },
+                // A rotation to another seed's keys, cosigned by the
+                // registered set (the ledger keeps the rotated set).
+                10 => {
+                    let change = BoundaryChange::Rotate {
+                        validators: validator_keys(SEED + 1, *segment, 3),
+                        threshold: 1 + (value % 3) as usize,
+                    };
+                    let seq = state.sources[segment].governance.seq;
+                    return rotation_on(STREAM_ID, SEED, *segment, seq, change, SEED, 3);
+                }
                 // A lane removed or added (the ledger keeps the lanes root
                 // and the governed positions).
                 _ => lane_flip(

@@ -30,8 +30,9 @@ pub const IMPORT_DOMAIN: &[u8; 16] = b"bulkhead/import1";
 /// its validators or the stream guardians): its own, so no other
 /// signature is ever also a governance item's.
 ///
-/// Version 2 adds the lane position a lane change names; no version-1
-/// signature verifies (its message is 8 bytes shorter).
+/// Version 2 adds the lane position a lane change names and the digest of
+/// the validator set a rotation names; no version-1 signature verifies
+/// (its message is 40 bytes shorter).
 pub const GOVERNANCE_DOMAIN: &[u8; 16] = b"bulkhead/govern2";
 
 /// Bytes of an exit message.
@@ -201,6 +202,9 @@ pub struct GovernanceStatement {
     pub value: u64,
     /// The lanes-tree position a lane change names (0 for the others).
     pub position: u64,
+    /// The digest of the validator set a rotation names
+    /// ([`validator_set_digest`]; zeros for the others).
+    pub digest: [u8; 32],
     /// Who signs: 0 the source's validators, 1 the stream guardians.
     pub by: u8,
 }
@@ -211,10 +215,10 @@ pub struct GovernanceStatement {
 /// ```text
 /// domain "bulkhead/govern2" [16] | stream_id u64 LE | segment u64 LE |
 /// seq u64 LE | kind [1] | asset u64 LE | value u64 LE | position u64 LE |
-/// by [1]                                                   (66 bytes)
+/// digest [32] | by [1]                                     (98 bytes)
 /// ```
 pub fn governance_message(stream_id: u64, statement: &GovernanceStatement) -> Vec<u8> {
-    let mut m = Vec::with_capacity(16 + 8 * 3 + 1 + 8 * 3 + 1);
+    let mut m = Vec::with_capacity(16 + 8 * 3 + 1 + 8 * 3 + 32 + 1);
     m.extend_from_slice(GOVERNANCE_DOMAIN);
     m.extend_from_slice(&stream_id.to_le_bytes());
     m.extend_from_slice(&statement.segment.to_le_bytes());
@@ -223,8 +227,30 @@ pub fn governance_message(stream_id: u64, statement: &GovernanceStatement) -> Ve
     m.extend_from_slice(&statement.asset.to_le_bytes());
     m.extend_from_slice(&statement.value.to_le_bytes());
     m.extend_from_slice(&statement.position.to_le_bytes());
+    m.extend_from_slice(&statement.digest);
     m.push(statement.by);
     m
+}
+
+/// The digest of a validator set, as a rotation's message names it:
+/// BLAKE2b-256, personalisation `"Bulkhead_vset_1_"`, of
+///
+/// ```text
+/// threshold u64 LE | count u64 LE | key_0 [32] | ... | key_{count-1} [32]
+/// ```
+pub fn validator_set_digest(threshold: u64, keys: &[[u8; 32]]) -> [u8; 32] {
+    let mut state = blake2b_simd::Params::new()
+        .hash_length(32)
+        .personal(b"Bulkhead_vset_1_")
+        .to_state();
+    state.update(&threshold.to_le_bytes());
+    state.update(&(keys.len() as u64).to_le_bytes());
+    for key in keys {
+        state.update(key);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(state.finalize().as_bytes());
+    out
 }
 
 #[cfg(test)]
@@ -241,7 +267,7 @@ mod tests {
         let import = import_message(0, &statement(&a, &b));
         assert_eq!(import.len(), 120);
         let govern = governance_message(0, &governance());
-        assert_eq!(govern.len(), 66);
+        assert_eq!(govern.len(), 98);
         let domains = [
             &exit[..16],
             &attest[..16],
@@ -295,6 +321,7 @@ mod tests {
             asset: 1,
             value: 100,
             position: 0,
+            digest: [0; 32],
             by: 0,
         }
     }

@@ -149,6 +149,7 @@ fn vectors() -> Vec<(String, String)> {
                 asset: 1,
                 value: 100,
                 position: 0,
+                digest: [0; 32],
                 by: 0,
             },
         )),
@@ -165,6 +166,7 @@ fn vectors() -> Vec<(String, String)> {
                 asset: 1,
                 value: 2,
                 position: 0,
+                digest: [0; 32],
                 by: 0,
             },
         )),
@@ -178,6 +180,11 @@ fn vectors() -> Vec<(String, String)> {
                 .replace_silo(bulkhead_protocol::model::Silo { cap: 100, ..silo })
                 .unwrap(),
         ),
+    ));
+    let rotated: Vec<[u8; 32]> = (0..3u8).map(|i| [i + 1; 32]).collect();
+    out.push((
+        "validator_set_digest(threshold 2, keys [01..01], [02..02], [03..03])".to_owned(),
+        encode(bulkhead_protocol::messages::validator_set_digest(2, &rotated)),
     ));
     // Then the lane (2, 1) at position 0 removed: its leaf set to 0 up the
     // siblings of the sample segment's lanes tree.

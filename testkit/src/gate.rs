@@ -285,6 +285,7 @@ pub fn governance_on(
         change,
         by,
         signatures: Vec::new(),
+        cosigners: Vec::new(),
     };
     let message = item.message(stream_id);
     let (role, owner) = match by {
@@ -338,4 +339,48 @@ pub fn lane_flip(
             siblings,
         },
     }
+}
+
+/// A rotation `change` of `segment` at `seq` on stream `stream_id`,
+/// signed by a threshold of the stream guardians of `seed` and cosigned
+/// by the first `cosigners` validators of `segment` under `cosign_seed`.
+pub fn rotation_on(
+    stream_id: u64,
+    seed: u64,
+    segment: u64,
+    seq: u64,
+    change: BoundaryChange,
+    cosign_seed: u64,
+    cosigners: usize,
+) -> StreamItem {
+    let StreamItem::Governance(mut item) = governance_on(
+        stream_id,
+        seed,
+        segment,
+        seq,
+        change,
+        Signers::Guardians,
+        GUARDIAN_THRESHOLD,
+    ) else {
+        unreachable!("governance_on makes a governance item")
+    };
+    let message = item.message(stream_id);
+    item.cosigners = (0..cosigners)
+        .map(|index| IndexedSignature {
+            index,
+            signature: sign(
+                &secret(cosign_seed, "validator", segment, index as u64),
+                &message,
+            ),
+        })
+        .collect();
+    StreamItem::Governance(item)
+}
+
+/// The keys of `count` validators of `segment` under `seed`: a set a
+/// rotation hands the segment to.
+pub fn validator_keys(seed: u64, segment: u64, count: usize) -> Vec<Hex32> {
+    (0..count as u64)
+        .map(|i| Hex32(public_key(&secret(seed, "validator", segment, i))))
+        .collect()
 }

@@ -19,7 +19,9 @@ use std::collections::BTreeMap;
 
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::model::Lane;
-use bulkhead_testkit::gate::{governance_on, import_on, lane_flip, STREAM_ID};
+use bulkhead_testkit::gate::{
+    governance_on, import_on, lane_flip, rotation_on, validator_keys, STREAM_ID,
+};
 use bulkhead_verifier::gate::{
     BoundaryChange, Gate, GateState, GuardianScope, Signers, StreamItem,
 };
@@ -69,9 +71,10 @@ enum Action {
         total: bool,
         value: u64,
     },
-    /// A governance item: change `kind` (0 to 9: lower cap, withdraw,
+    /// A governance item: change `kind` (0 to 10: lower cap, withdraw,
     /// raise cap, deposit, cancel, clear, lower or raise the inbound
-    /// limit, a lane removed or added where it is opened) of `segment`'s `asset` by
+    /// limit, a lane removed or added where it is opened, a rotation
+    /// cosigned by `signers` registered validators) of `segment`'s `asset` by
     /// `value`, at the source's next sequence number + `offset`, signed
     /// by `signers` validators or guardians.
     Govern {
@@ -123,7 +126,7 @@ fn govern() -> impl Strategy<Value = Action> {
     let signers = prop_oneof![4 => 2usize..=4, 1 => Just(1usize)];
     (
         segment,
-        0u8..10,
+        0u8..11,
         asset,
         value,
         offset,
@@ -232,6 +235,20 @@ fn item_for(
                 5 => BoundaryChange::Clear { asset },
                 6 => BoundaryChange::LowerInbound { limit: value },
                 7 => BoundaryChange::RaiseInbound { limit: value },
+                10 => {
+                    let change = BoundaryChange::Rotate {
+                        validators: validator_keys(SEED + 1, *segment, 3),
+                        threshold: 1 + (value % 3) as usize,
+                    };
+                    let seq = state
+                        .sources
+                        .get(segment)
+                        .map_or(0, |s| s.governance.seq)
+                        .saturating_add(*offset);
+                    return Some(rotation_on(
+                        STREAM_ID, SEED, *segment, seq, change, SEED, *signers,
+                    ));
+                }
                 _ => match (genesis().get(segment), state.sources.get(segment)) {
                     (Some(registered), Some(source)) => lane_flip(
                         registered,

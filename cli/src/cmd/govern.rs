@@ -4,9 +4,10 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use bulkhead_protocol::hex::decode_array;
 use bulkhead_protocol::model::Lane;
 use bulkhead_protocol::snapshot::Snapshot;
-use bulkhead_verifier::gate::{BoundaryChange, Governance, ItemJson, Signers};
+use bulkhead_verifier::gate::{BoundaryChange, Governance, Hex32, ItemJson, Signers};
 use clap::{Args, ValueEnum};
 
 use crate::error::CliError;
@@ -23,8 +24,8 @@ pub struct GovernArgs {
     /// `validators`, or the gates' `stream_guardians`).
     #[arg(long)]
     index: usize,
-    /// Who signs: the source's validators (tightens only) or the stream
-    /// guardians.
+    /// Who signs: the source's validators (tightens only, and a
+    /// rotation's cosignature) or the stream guardians.
     #[arg(long, value_enum)]
     by: By,
     /// The stream the item is for (the gates' `stream_id`).
@@ -64,6 +65,10 @@ pub struct GovernArgs {
     /// lowest one free).
     #[arg(long)]
     position: Option<u64>,
+    /// A key of the new validator set (`rotate`; 64 hex digits, once per
+    /// key, in order); `--value` is its threshold.
+    #[arg(long = "new-validator", value_parser = parse_key)]
+    new_validators: Vec<Hex32>,
     /// The pending change a `cancel` drops (its sequence number).
     #[arg(long = "cancels")]
     cancels: Option<u64>,
@@ -96,6 +101,13 @@ enum Kind {
     AddLane,
     LowerInbound,
     RaiseInbound,
+    Rotate,
+}
+
+fn parse_key(text: &str) -> Result<Hex32, String> {
+    decode_array::<32>(text)
+        .map(Hex32)
+        .ok_or_else(|| format!("{text:?} is not 64 hex digits"))
 }
 
 impl GovernArgs {
@@ -128,6 +140,16 @@ impl GovernArgs {
             Kind::LowerInbound => BoundaryChange::LowerInbound { limit: value()? },
             Kind::RaiseInbound => BoundaryChange::RaiseInbound { limit: value()? },
             Kind::RemoveLane | Kind::AddLane => self.lane_change(asset()?)?,
+            Kind::Rotate => {
+                if self.new_validators.is_empty() {
+                    return Err(missing("--new-validator"));
+                }
+                BoundaryChange::Rotate {
+                    validators: self.new_validators.clone(),
+                    threshold: usize::try_from(value()?)
+                        .map_err(|_| CliError::Usage("--value: threshold out of range".into()))?,
+                }
+            }
         })
     }
 
@@ -191,17 +213,24 @@ impl GovernArgs {
 }
 
 /// Signs the change and prints the item (`gate accept`, `stream append`,
-/// POST /v1/items); a gate accepts it once a threshold has signed.
+/// POST /v1/items); a gate accepts it once a threshold has signed. A
+/// rotation is the guardians' item: a current validator's signature
+/// (`--by validators`) goes into its cosignatures.
 pub fn execute(args: GovernArgs) -> Result<(), CliError> {
+    let change = args.change()?;
+    let rotation = matches!(change, BoundaryChange::Rotate { .. });
+    let cosign = rotation && matches!(args.by, By::Validators);
     let mut item = Governance {
         segment: args.segment,
         seq: args.seq,
-        change: args.change()?,
+        change,
         by: match args.by {
-            By::Validators => Signers::Validators,
             By::Guardians => Signers::Guardians,
+            By::Validators if rotation => Signers::Guardians,
+            By::Validators => Signers::Validators,
         },
         signatures: Vec::new(),
+        cosigners: Vec::new(),
     };
     let message = item.message(args.stream_id);
     let what = format!(
@@ -210,18 +239,29 @@ pub fn execute(args: GovernArgs) -> Result<(), CliError> {
     );
     let key = signer::load(&args.key)?;
     let statement = item.statement();
-    let mut signatures = signer::added_signatures(&args.add, &what, |other| match other {
-        ItemJson::Governance(other) if other.statement() == statement => Some(other.signatures),
+    let same = |other: &ItemJson| match other {
+        ItemJson::Governance(other) if other.statement() == statement => Some(other.clone()),
         _ => None,
-    })?;
-    signer::merge(&mut signatures, signer::sign(&key, args.index, &message));
+    };
+    let mut signatures =
+        signer::added_signatures(&args.add, &what, |o| same(&o).map(|g| g.signatures))?;
+    let mut cosigners =
+        signer::added_signatures(&args.add, &what, |o| same(&o).map(|g| g.cosigners))?;
+    let signature = signer::sign(&key, args.index, &message);
+    if cosign {
+        signer::merge(&mut cosigners, signature);
+    } else {
+        signer::merge(&mut signatures, signature);
+    }
     eprintln!(
-        "signer {} signed change {} of segment {} ({} signatures)",
+        "signer {} signed change {} of segment {} ({} signatures, {} cosignatures)",
         args.index,
         args.seq,
         args.segment,
-        signatures.len()
+        signatures.len(),
+        cosigners.len()
     );
     item.signatures = signatures;
+    item.cosigners = cosigners;
     signer::emit_json(&ItemJson::Governance(item), args.out.as_deref())
 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bulkhead_protocol::bundle::Bundle;
-use bulkhead_verifier::gate::GateConfig;
+use bulkhead_verifier::gate::{GateConfig, MAX_VALIDATORS};
 use bulkhead_verifier::VerifierKeys;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -98,9 +98,13 @@ pub fn max_item_bytes(config: &GateConfig, keys: &[VerifierKeys]) -> usize {
         .chain([config.stream_guardians.len(), config.local_guardians.len()])
         .max()
         .unwrap_or(0);
-    // A signature entry is under 200 bytes pretty-printed; the rest of an
-    // item (roots, numbers, keys) under 1 KiB.
-    let json = 4096 + 256 * signers;
+    // A rotation (rule G8) may name up to MAX_VALIDATORS keys and carry as
+    // many cosignatures, and the source's items then carry that many
+    // signatures. A signature entry is under 200 bytes pretty-printed, a
+    // key under 128; the rest of an item (roots, numbers, a lane's
+    // siblings) under 4 KiB.
+    let signers = signers.max(MAX_VALIDATORS);
+    let json = 4096 + 256 * 2 * signers + 128 * MAX_VALIDATORS;
     bundle.max(json)
 }
 

@@ -445,6 +445,10 @@ impl SourceConfig {
                 )));
             }
         }
+        if let Some(set) = &governance.validators {
+            let at = format!("{field}.governance.validators");
+            check_keys(&at, &set.keys, set.threshold, &at)?;
+        }
         let assets = governance.auto.keys().chain(governance.peak_cap.keys());
         if let Some(asset) = assets.into_iter().find(|a| self.silo(**a).is_none()) {
             return Err(bad(format!("asset {asset} is not a declared silo")));
@@ -560,7 +564,9 @@ impl SourceConfig {
     }
 }
 
-fn check_keys(
+/// Checks a key set and its threshold: the threshold in `1..=keys`, each
+/// key usable, none twice.
+pub(crate) fn check_keys(
     field: &str,
     keys: &[Hex32],
     threshold: usize,

@@ -247,17 +247,15 @@ pub(super) fn judge_attestation(
         &a.parent,
         &a.root,
     );
-    let valid = valid_signers(&config.validators, &a.signatures, &message)?;
-    if valid < config.threshold {
-        return Err(Refusal::WeakAttestation {
-            valid,
-            threshold: config.threshold,
-        });
-    }
     let source = state
         .sources
         .get(&a.segment)
         .ok_or(Refusal::UnknownSource(a.segment))?;
+    let (keys, threshold) = source.validators(config);
+    let valid = valid_signers(keys, &a.signatures, &message)?;
+    if valid < threshold {
+        return Err(Refusal::WeakAttestation { valid, threshold });
+    }
     let (parent, root) = (Root::from(&a.parent), Root::from(&a.root));
     let evidence = Evidence {
         height: a.height,

@@ -166,12 +166,10 @@ pub(super) fn admit_import(state: &GateState, import: &Import) -> Result<Boundar
         Err(_) => return refuse(ImportRefusal::UndeclaredAsset { segment, asset }),
     }
     let message = import_message(state.config.stream_id, &import.statement());
-    let valid = valid_signers(&config.validators, &import.signatures, &message)?;
-    if valid < config.threshold {
-        return refuse(ImportRefusal::WeakSignatures {
-            valid,
-            threshold: config.threshold,
-        });
+    let (keys, threshold) = source.validators(config);
+    let valid = valid_signers(keys, &import.signatures, &message)?;
+    if valid < threshold {
+        return refuse(ImportRefusal::WeakSignatures { valid, threshold });
     }
     Ok(mirror)
 }

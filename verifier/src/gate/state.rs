@@ -8,7 +8,7 @@ use bulkhead_protocol::mirror::{BoundaryMirror, MirrorError};
 use ff::PrimeField;
 use serde::{Deserialize, Serialize};
 
-use super::config::{ConfigError, GateConfig};
+use super::config::{ConfigError, GateConfig, Hex32, SourceConfig};
 
 /// One exit credited, or held, at this gate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,6 +189,15 @@ pub struct SourceState {
 }
 
 impl SourceState {
+    /// The source's validator keys and threshold now: a rotation's (rule
+    /// G8) once one took effect, else the registration's.
+    pub fn validators<'a>(&'a self, registration: &'a SourceConfig) -> (&'a [Hex32], usize) {
+        match &self.governance.validators {
+            Some(set) => (&set.keys, set.threshold),
+            None => (&registration.validators, registration.threshold),
+        }
+    }
+
     /// A source at its registration: its roots from the evidence floor to
     /// the registered one, its boundary from the openings, breaker and
     /// evidence.

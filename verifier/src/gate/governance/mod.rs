@@ -4,7 +4,8 @@
 //! lane, lower the source's inbound limit) is signed by a threshold of the
 //! source's validators or of the stream guardians and takes effect at
 //! once; a **loosen** (raise a cap, deposit collateral, add a lane, raise
-//! the inbound limit) is signed by the guardians and takes effect only
+//! the inbound limit, rotate the validators, which the current validators
+//! cosign) is signed by the guardians and takes effect only
 //! once the stream reaches `timelock` epochs later, until when the
 //! guardians can cancel it; a tighten voids every pending loosen of the
 //! same subject (an asset's silo, the lanes, the inbound limit), so
@@ -16,19 +17,22 @@
 //! Each item names its place in the source's governance sequence, so none
 //! replays or reorders; its message names the stream and its own domain.
 
+mod refusal;
 mod rule;
 
+pub use refusal::GovernanceRefusal;
+pub use rule::check_effective_cap;
 pub(super) use rule::{admit_governance, apply_governance, on_tick};
-pub use rule::{check_effective_cap, GovernanceRefusal};
 
 use std::collections::BTreeMap;
 
 use bulkhead_protocol::hash::Fp;
-use bulkhead_protocol::messages::{governance_message, GovernanceStatement};
+use bulkhead_protocol::messages::{governance_message, validator_set_digest, GovernanceStatement};
 use bulkhead_protocol::model::Lane;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::config::Hex32;
 use super::item::IndexedSignature;
 
 /// A change to one source's boundary.
@@ -119,6 +123,16 @@ pub enum BoundaryChange {
         #[serde(with = "bulkhead_protocol::decimal")]
         limit: u64,
     },
+    /// Loosen: the source's validators become `validators` with
+    /// `threshold`, after the timelock; signed by the guardians and
+    /// cosigned by a threshold of the current validators.
+    Rotate {
+        /// The new keys (at most [`MAX_VALIDATORS`]).
+        validators: Vec<Hex32>,
+        /// The new threshold, in `1..=validators.len()`.
+        #[serde(with = "bulkhead_protocol::decimal")]
+        threshold: usize,
+    },
     /// Cancel the pending loosen with sequence number `change`.
     Cancel {
         /// The pending change's sequence number.
@@ -144,7 +158,14 @@ pub enum Subject {
     Lanes,
     /// The source's inbound limit at every gate.
     Inbound,
+    /// The source's validator set: a rotation's cosigners are the set as
+    /// it is, so one pending at a time.
+    Validators,
 }
+
+/// The most keys a rotation may name: every gate sizes its request
+/// bodies by the largest set it can be asked to check.
+pub const MAX_VALIDATORS: usize = 64;
 
 /// What a change is, for who may sign it and when it takes effect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,6 +192,7 @@ impl BoundaryChange {
             BoundaryChange::AddLane { .. } => 8,
             BoundaryChange::LowerInbound { .. } => 9,
             BoundaryChange::RaiseInbound { .. } => 10,
+            BoundaryChange::Rotate { .. } => 11,
         }
     }
 
@@ -186,12 +208,13 @@ impl BoundaryChange {
             | BoundaryChange::AddLane { asset, .. } => Some(asset),
             BoundaryChange::Cancel { .. }
             | BoundaryChange::LowerInbound { .. }
-            | BoundaryChange::RaiseInbound { .. } => None,
+            | BoundaryChange::RaiseInbound { .. }
+            | BoundaryChange::Rotate { .. } => None,
         }
     }
 
-    /// The cap, amount, limit, lane destination or change number it names
-    /// (0 for a clear).
+    /// The cap, amount, limit, lane destination, threshold or change
+    /// number it names (0 for a clear).
     pub fn value(&self) -> u64 {
         match *self {
             BoundaryChange::LowerCap { cap, .. } | BoundaryChange::RaiseCap { cap, .. } => cap,
@@ -202,8 +225,24 @@ impl BoundaryChange {
             BoundaryChange::LowerInbound { limit } | BoundaryChange::RaiseInbound { limit } => {
                 limit
             }
+            BoundaryChange::Rotate { threshold, .. } => threshold as u64,
             BoundaryChange::Cancel { change } => change,
             BoundaryChange::Clear { .. } => 0,
+        }
+    }
+
+    /// The digest of the validator set a rotation names (zeros for the
+    /// others).
+    pub fn digest(&self) -> [u8; 32] {
+        match self {
+            BoundaryChange::Rotate {
+                validators,
+                threshold,
+            } => {
+                let keys: Vec<[u8; 32]> = validators.iter().map(|k| k.0).collect();
+                validator_set_digest(*threshold as u64, &keys)
+            }
+            _ => [0; 32],
         }
     }
 
@@ -226,7 +265,8 @@ impl BoundaryChange {
             BoundaryChange::RaiseCap { .. }
             | BoundaryChange::Deposit { .. }
             | BoundaryChange::AddLane { .. }
-            | BoundaryChange::RaiseInbound { .. } => ChangeClass::Loosen,
+            | BoundaryChange::RaiseInbound { .. }
+            | BoundaryChange::Rotate { .. } => ChangeClass::Loosen,
             BoundaryChange::Cancel { .. } | BoundaryChange::Clear { .. } => ChangeClass::Guardians,
         }
     }
@@ -244,6 +284,7 @@ impl BoundaryChange {
             BoundaryChange::LowerInbound { .. } | BoundaryChange::RaiseInbound { .. } => {
                 Some(Subject::Inbound)
             }
+            BoundaryChange::Rotate { .. } => Some(Subject::Validators),
             BoundaryChange::Cancel { .. } | BoundaryChange::Clear { .. } => None,
         }
     }
@@ -285,6 +326,11 @@ pub struct Governance {
     pub by: Signers,
     /// (signer index, signature) pairs, in the list `by` names.
     pub signatures: Vec<IndexedSignature>,
+    /// A rotation's cosignatures: (index, signature) pairs of the
+    /// source's current validators over the same message. Empty for
+    /// every other change (and not read there).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cosigners: Vec<IndexedSignature>,
 }
 
 impl Governance {
@@ -297,6 +343,7 @@ impl Governance {
             asset: self.change.asset().unwrap_or(0),
             value: self.change.value(),
             position: self.change.position(),
+            digest: self.change.digest(),
             by: self.by.byte(),
         }
     }
@@ -407,6 +454,21 @@ pub struct SourceGovernance {
     /// holds now (none: emptied), so the segment's relayer can follow.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub lanes: BTreeMap<u64, Option<Lane>>,
+    /// The validator set a rotation put in force (absent: the
+    /// registered one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validators: Option<ValidatorSet>,
+}
+
+/// A source's validator keys and threshold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidatorSet {
+    /// The keys.
+    pub keys: Vec<Hex32>,
+    /// How many must sign.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub threshold: usize,
 }
 
 impl SourceGovernance {

@@ -5,165 +5,16 @@ use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::mirror::BoundaryMirror;
 use bulkhead_protocol::model::{Lane, Silo};
 use ff::Field;
-use thiserror::Error;
 
-use super::{BoundaryChange, ChangeClass, Governance, PendingChange, Signers, Subject};
+use super::refusal::GovernanceRefusal;
+use super::{
+    BoundaryChange, ChangeClass, Governance, PendingChange, Signers, Subject, ValidatorSet,
+};
+use crate::gate::config::check_keys;
 use crate::gate::effect::Effect;
 use crate::gate::follow::valid_signers;
 use crate::gate::refusal::Refusal;
 use crate::gate::state::{Changes, GateState, SegmentAsset, SourceState};
-
-/// Why a governance item is refused (rule G8), or a bundle passes an
-/// effective cap. A refused item changes nothing.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum GovernanceRefusal {
-    /// The source is not registered.
-    #[error("segment {0} is not registered")]
-    Unregistered(u64),
-    /// Not the source's next governance sequence number: a replay, or
-    /// out of order.
-    #[error("governance sequence {seq}, but the source's next is {next}")]
-    Sequence {
-        /// The item's.
-        seq: u64,
-        /// The source's next.
-        next: u64,
-    },
-    /// The source is quarantined: its validators' items wait for the
-    /// release (the guardians may still act).
-    #[error("segment {0} is quarantined: its validators' items wait for the release")]
-    Quarantined(u64),
-    /// Validators may only tighten their own boundary.
-    #[error("a source's validators may only tighten (lower a cap, withdraw)")]
-    ValidatorsMayNot,
-    /// The asset is not one of the source's silos.
-    #[error("asset {asset} is not a silo segment {segment} declared")]
-    UndeclaredAsset {
-        /// The source.
-        segment: u64,
-        /// The asset.
-        asset: u64,
-    },
-    /// A lowered cap that is not lower, or a raised one that is not
-    /// higher.
-    #[error("cap {cap} does not {direction} the current cap {current}")]
-    CapDirection {
-        /// The item's cap.
-        cap: u64,
-        /// The silo's cap now.
-        current: u64,
-        /// "lower" or "raise".
-        direction: &'static str,
-    },
-    /// A withdrawal or deposit of nothing.
-    #[error("an amount of 0")]
-    Zero,
-    /// A withdrawal of more than the collateral.
-    #[error("withdraws {amount}, but the collateral is {collateral}")]
-    ExceedsCollateral {
-        /// The amount.
-        amount: u64,
-        /// The collateral now.
-        collateral: u64,
-    },
-    /// A deposit that, with the deposits pending, would pass 2^64 - 1.
-    #[error("collateral {collateral} + deposits pending and this one pass 2^64 - 1")]
-    Overflow {
-        /// The collateral now.
-        collateral: u64,
-    },
-    /// A cancel of a change that is not pending.
-    #[error("change {change} is not a pending loosen of the source")]
-    NotPending {
-        /// The change named.
-        change: u64,
-    },
-    /// A clear of a cap the automatic rule has not halved.
-    #[error("the automatic rule has not halved asset {asset}'s cap")]
-    NotHalved {
-        /// The asset.
-        asset: u64,
-    },
-    /// A lane change whose opening does not show, under the lanes root
-    /// now, the lane at its position (a removal) or an empty position (an
-    /// addition), or names a position beyond the lanes tree.
-    #[error(
-        "lane position {position}: the opening does not show {expected} under the lanes root now"
-    )]
-    LaneOpening {
-        /// The position named.
-        position: u64,
-        /// "the lane" or "an empty position".
-        expected: &'static str,
-    },
-    /// A lane addition while another is pending: each carries an opening
-    /// of the lanes tree as it is, which the first to take effect would
-    /// make stale.
-    #[error("lane change {change} is pending: cancel it or wait for it before another")]
-    LanePending {
-        /// The pending lane change.
-        change: u64,
-    },
-    /// A lowered inbound limit that is not lower, or a raised one that is
-    /// not higher than the one a tighten set (or none was set).
-    #[error(
-        "inbound limit {limit} does not {direction} the source's limit now ({})",
-        .current.map_or_else(|| "none set".to_owned(), |c| c.to_string())
-    )]
-    InboundDirection {
-        /// The item's limit.
-        limit: u64,
-        /// The stream's limit for the source now, if a tighten set one.
-        current: Option<u64>,
-        /// "lower" or "raise".
-        direction: &'static str,
-    },
-    /// Fewer valid signatures than the signers' threshold (a signature
-    /// made for another stream, kind or message is not valid here).
-    #[error("{valid} valid signatures, threshold {threshold}")]
-    WeakSignatures {
-        /// Valid signatures.
-        valid: usize,
-        /// The threshold.
-        threshold: usize,
-    },
-    /// A bundle whose window outflow would pass the silo's effective cap,
-    /// halved by the automatic rule.
-    #[error("asset {asset}: window outflow {outflow} passes the effective cap {cap} (halved)")]
-    EffectiveCap {
-        /// The asset.
-        asset: u64,
-        /// The window outflow the bundle would leave.
-        outflow: u64,
-        /// The effective cap.
-        cap: u64,
-    },
-}
-
-impl GovernanceRefusal {
-    /// A short stable label, `G8 ...`.
-    pub fn label(&self) -> &'static str {
-        match self {
-            GovernanceRefusal::Unregistered(_) => "G8 unregistered",
-            GovernanceRefusal::Sequence { .. } => "G8 sequence",
-            GovernanceRefusal::Quarantined(_) => "G8 quarantined",
-            GovernanceRefusal::ValidatorsMayNot => "G8 signers",
-            GovernanceRefusal::UndeclaredAsset { .. } => "G8 undeclared asset",
-            GovernanceRefusal::CapDirection { .. } => "G8 cap direction",
-            GovernanceRefusal::Zero => "G8 zero",
-            GovernanceRefusal::ExceedsCollateral { .. } => "G8 collateral",
-            GovernanceRefusal::Overflow { .. } => "G8 overflow",
-            GovernanceRefusal::NotPending { .. } => "G8 not pending",
-            GovernanceRefusal::NotHalved { .. } => "G8 not halved",
-            GovernanceRefusal::LaneOpening { .. } => "G8 lane opening",
-            GovernanceRefusal::LanePending { .. } => "G8 lane pending",
-            GovernanceRefusal::InboundDirection { .. } => "G8 inbound direction",
-            GovernanceRefusal::WeakSignatures { .. } => "G8 signatures",
-            GovernanceRefusal::EffectiveCap { .. } => "G8 effective cap",
-        }
-    }
-}
 
 /// What an admitted governance item does.
 pub(in crate::gate) enum Admitted {
@@ -306,6 +157,35 @@ pub(in crate::gate) fn admit_governance(
             }
             pending(state, &item.change)
         }
+        (
+            BoundaryChange::Rotate {
+                validators,
+                threshold,
+            },
+            _,
+        ) => {
+            if let Some((change, _)) = governance
+                .pending
+                .iter()
+                .find(|(_, p)| p.change.subject() == Some(Subject::Validators))
+            {
+                return refuse(GovernanceRefusal::RotationPending { change: *change });
+            }
+            if validators.len() > super::MAX_VALIDATORS {
+                return refuse(GovernanceRefusal::TooManyValidators {
+                    keys: validators.len(),
+                });
+            }
+            if let Err(e) = check_keys(
+                "change.validators",
+                validators,
+                *threshold,
+                "change.threshold",
+            ) {
+                return refuse(GovernanceRefusal::ValidatorSet(e));
+            }
+            pending(state, &item.change)
+        }
         (&BoundaryChange::Cancel { change }, _) => {
             if !governance.pending.contains_key(&change) {
                 return refuse(GovernanceRefusal::NotPending { change });
@@ -321,10 +201,11 @@ pub(in crate::gate) fn admit_governance(
         // Every kind naming an asset found its silo above.
         (_, None) => return refuse(GovernanceRefusal::Unregistered(segment)),
     };
+    let validators = source.validators(config);
     let (keys, threshold) = match item.by {
-        Signers::Validators => (&config.validators, config.threshold),
+        Signers::Validators => validators,
         Signers::Guardians => (
-            &state.config.stream_guardians,
+            &state.config.stream_guardians[..],
             state.config.stream_threshold,
         ),
     };
@@ -332,6 +213,15 @@ pub(in crate::gate) fn admit_governance(
     let valid = valid_signers(keys, &item.signatures, &message)?;
     if valid < threshold {
         return refuse(GovernanceRefusal::WeakSignatures { valid, threshold });
+    }
+    // A rotation also needs the set it replaces: the guardians alone
+    // cannot hand a source to keys its validators never agreed to.
+    if let BoundaryChange::Rotate { .. } = item.change {
+        let (keys, threshold) = validators;
+        let valid = valid_signers(keys, &item.cosigners, &message)?;
+        if valid < threshold {
+            return refuse(GovernanceRefusal::WeakCosigners { valid, threshold });
+        }
     }
     Ok(admitted)
 }
@@ -543,6 +433,16 @@ fn mature(
         BoundaryChange::RaiseInbound { limit } => {
             governance.inbound_limit =
                 Some(governance.inbound_limit.map_or(limit, |c| c.max(limit)));
+            return None;
+        }
+        BoundaryChange::Rotate {
+            validators,
+            threshold,
+        } => {
+            governance.validators = Some(ValidatorSet {
+                keys: validators,
+                threshold,
+            });
             return None;
         }
         BoundaryChange::AddLane {
