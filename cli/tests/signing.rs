@@ -805,4 +805,47 @@ fn governance_signed_by_a_threshold_moves_the_boundary_and_status_shows_it() {
         "{}",
         stderr(&out)
     );
+
+    // The guardians rotate segment 1's validators, cosigned by them:
+    // pending until the timelock, shown with the new set.
+    let keys: Vec<String> = (0..3)
+        .map(|i| {
+            encode(bulkhead_testkit::keys::public_key(&secret(
+                SEED, "new", 1, i,
+            )))
+        })
+        .collect();
+    let mut rotate = vec!["--seq", "3", "--change", "rotate", "--value", "2"];
+    for key in &keys {
+        rotate.extend_from_slice(&["--new-validator", key]);
+    }
+    let by_guardians = govern_signed(tmp.path(), &params, "rotate-g", guardians, 2, &rotate);
+    let mut cosign = rotate.clone();
+    let by_guardians = by_guardians.to_str().unwrap().to_owned();
+    cosign.extend_from_slice(&["--add", &by_guardians]);
+    let rotation = govern_signed(tmp.path(), &params, "rotate-v", validators, 3, &cosign);
+    let item = read_json(&rotation);
+    assert_eq!(
+        (
+            item["signatures"].as_array().unwrap().len(),
+            item["cosigners"].as_array().unwrap().len()
+        ),
+        (2, 3)
+    );
+    let out = gate(
+        &params,
+        &state,
+        &["accept", "--json", rotation.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&gate(&params, &state, &["status", "--json"]))).unwrap();
+    let pending = &status["sources"][0]["governance"]["pending"];
+    let rotation = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["change"]["kind"] == "rotate")
+        .expect("the rotation is pending");
+    assert_eq!(rotation["change"]["validators"][2], keys[2].as_str());
 }

@@ -184,7 +184,9 @@ fn vectors() -> Vec<(String, String)> {
     let rotated: Vec<[u8; 32]> = (0..3u8).map(|i| [i + 1; 32]).collect();
     out.push((
         "validator_set_digest(threshold 2, keys [01..01], [02..02], [03..03])".to_owned(),
-        encode(bulkhead_protocol::messages::validator_set_digest(2, &rotated)),
+        encode(bulkhead_protocol::messages::validator_set_digest(
+            2, &rotated,
+        )),
     ));
     // Then the lane (2, 1) at position 0 removed: its leaf set to 0 up the
     // siblings of the sample segment's lanes tree.
