@@ -253,3 +253,39 @@ fn a_removed_lane_is_followed_and_its_queued_exits_are_refused_with_the_reason()
     let mut engine = relay_engine(dir, policy());
     assert!(engine.submit(&request(2, 0, 10)).is_err());
 }
+
+#[test]
+fn a_lane_moved_to_a_lower_position_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir: &Path = dir.path();
+    let mut engine = relay_engine(dir, policy());
+    let genesis = segment(SEED, 1, &SHAPE).unwrap();
+    // Lanes (2, 1) at 0 and (3, 1) at 1 removed, then (3, 1) added at 0:
+    // the gates' record says 0 holds (3, 1) and 1 is empty.
+    let moved = Lane {
+        dst: 3,
+        asset: ASSET,
+    };
+    let (main, from) = (
+        Lane {
+            dst: 2,
+            asset: ASSET,
+        },
+        genesis.lanes()[&moved],
+    );
+    let mut governed = genesis.clone();
+    governed.set_lane_at(genesis.lanes()[&main], None).unwrap();
+    governed.set_lane_at(from, None).unwrap();
+    governed.set_lane_at(0, Some(moved)).unwrap();
+    let mut view = view_at(&governed, 1, false);
+    view.governed_lanes = Arc::new(BTreeMap::from([(0, Some(moved)), (from, None)]));
+    engine.reconcile(&view).unwrap();
+    assert!(engine.halted().is_none() && engine.behind().is_none());
+    // An exit on the moved lane is taken and planned on the new tree.
+    let exit = exit_request_json(SEED, 1, 3, ASSET, 0, 0, Fp::from(900), 10);
+    let exit: ExitSubmission = serde_json::from_value(exit).unwrap();
+    engine.submit(&exit).unwrap();
+    assert_eq!(engine.form_batches(&view, now_ms()).unwrap(), 1);
+    let instance = engine.live()[0].planned.outcome.instance;
+    assert_eq!(instance.boundary_before, governed.boundary_root());
+}

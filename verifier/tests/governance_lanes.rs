@@ -304,7 +304,7 @@ fn each_wrong_lane_or_inbound_item_is_refused_by_name() {
         governed(
             2,
             BoundaryChange::LowerInbound { limit: 100 },
-            Signers::Validators,
+            Signers::Guardians,
         ),
     );
     for (item, label) in [
@@ -328,6 +328,17 @@ fn each_wrong_lane_or_inbound_item_is_refused_by_name() {
         let refusal = refused_governance(&mut g, governed(3, item, Signers::Guardians));
         assert_eq!(refusal.label(), label, "{refusal}");
     }
+    // The source's own validators may not lower it: it also holds exits
+    // already accepted, and they could lower it again after every raise.
+    let refusal = refused_governance(
+        &mut g,
+        governed(
+            3,
+            BoundaryChange::LowerInbound { limit: 0 },
+            Signers::Validators,
+        ),
+    );
+    assert_eq!(refusal.label(), "G8 signers", "{refusal}");
     // Another stream's signatures do not hold.
     let refusal = refused_governance(
         &mut g,
@@ -337,24 +348,35 @@ fn each_wrong_lane_or_inbound_item_is_refused_by_name() {
             SOURCE,
             3,
             BoundaryChange::LowerInbound { limit: 0 },
-            Signers::Validators,
-            VALIDATOR_THRESHOLD,
+            Signers::Guardians,
+            GUARDIAN_THRESHOLD,
         ),
     );
     assert_eq!(refusal.label(), "G8 signatures", "{refusal}");
+    // Cosignatures ride only on a rotation.
+    let StreamItem::Governance(mut stray) = governed(
+        3,
+        BoundaryChange::LowerInbound { limit: 0 },
+        Signers::Guardians,
+    ) else {
+        unreachable!()
+    };
+    stray.cosigners = stray.signatures.clone();
+    let refusal = refused_governance(&mut g, StreamItem::Governance(stray));
+    assert_eq!(refusal.label(), "G8 cosigners", "{refusal}");
 }
 
 #[test]
 fn a_lowered_inbound_limit_holds_credits_until_a_raise_takes_effect() {
     let mut g = at_epoch(2);
-    // Segment 1's validators see trouble: every gate credits it at most
-    // 10 per epoch from now on (this gate's own limit is 2,000).
+    // The guardians see trouble at segment 1: every gate credits it at
+    // most 10 per epoch from now on (this gate's own limit is 2,000).
     accept(
         &mut g,
         governed(
             0,
             BoundaryChange::LowerInbound { limit: 10 },
-            Signers::Validators,
+            Signers::Guardians,
         ),
     );
     let held_before = g.state().held.len();

@@ -106,7 +106,7 @@ fn a_rotation_hands_the_source_to_the_new_set_after_the_timelock() {
             accept(g, item)
         };
         // The new set tightens; the old one no longer can.
-        let lower = BoundaryChange::LowerInbound { limit: 5 };
+        let lower = BoundaryChange::LowerCap { asset: 1, cap: 5 };
         let by_old = governance_on(
             STREAM_ID,
             SEED,
@@ -236,4 +236,62 @@ fn each_wrong_rotation_is_refused_by_name() {
     assert_eq!(g.state().sources[&SOURCE].governance.validators, None);
     let item = next_root(&g, SEED, VALIDATOR_THRESHOLD);
     accept(&mut g, item);
+}
+
+#[test]
+fn a_late_registration_carries_only_governance_a_gate_could_hold() {
+    use bulkhead_verifier::gate::{PendingChange, SourceGovernance, ValidatorSet};
+    let pending = |changes: Vec<BoundaryChange>| SourceGovernance {
+        seq: changes.len() as u64,
+        pending: changes
+            .into_iter()
+            .enumerate()
+            .map(|(seq, change)| {
+                let effective_epoch = EPOCH + 1;
+                (
+                    seq as u64,
+                    PendingChange {
+                        change,
+                        effective_epoch,
+                    },
+                )
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let registered = genesis()[&SOURCE].clone();
+    let empty = registered.lane_path(3).unwrap().siblings;
+    let add = |siblings: Vec<Fp>| BoundaryChange::AddLane {
+        dst: 3,
+        asset: 2,
+        position: 3,
+        siblings,
+    };
+    let mut wrong = empty.clone();
+    wrong[0] = Fp::from(9);
+    let with = |governance: SourceGovernance| {
+        let mut c = config(2);
+        let source = c.sources.iter_mut().find(|s| s.segment == SOURCE).unwrap();
+        source.follow.governance = governance;
+        Gate::new(c, vec![verifier_keys()])
+    };
+    let refused = [
+        pending(vec![rotate_to(new_keys(3), 2), rotate_to(new_keys(2), 1)]),
+        pending(vec![rotate_to(new_keys(3), 0)]),
+        pending(vec![add(empty.clone()), add(empty.clone())]),
+        pending(vec![add(wrong)]),
+        SourceGovernance {
+            validators: Some(ValidatorSet {
+                keys: vec![Hex32([0; 32])],
+                threshold: 1,
+            }),
+            ..Default::default()
+        },
+    ];
+    for (i, governance) in refused.into_iter().enumerate() {
+        assert!(with(governance).is_err(), "case {i} was taken");
+    }
+    // One of each, admissible as it stands, is taken.
+    let gate = with(pending(vec![rotate_to(new_keys(3), 2), add(empty)])).unwrap();
+    assert_eq!(gate.state().sources[&SOURCE].governance.pending.len(), 2);
 }

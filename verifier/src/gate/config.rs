@@ -420,42 +420,6 @@ impl SourceConfig {
     /// fit above height 0, the votes are distinct stream guardians short
     /// of the threshold (a threshold would have taken effect), and the
     /// evidence lies between the floor and the height after the tip.
-    /// The governance a late registration carries (rule G8): pending
-    /// changes are loosens of declared silos numbered below the next
-    /// sequence number, and the automatic rule and peak caps name declared
-    /// silos; otherwise a later item could overwrite a pending entry, or a
-    /// change apply to nothing, where the other gates judge otherwise.
-    fn check_governance(&self, field: &str) -> Result<(), ConfigError> {
-        use super::governance::ChangeClass;
-        let bad = |problem: String| ConfigError::Opening {
-            field: format!("{field}.governance"),
-            problem,
-        };
-        let governance = &self.follow.governance;
-        for (seq, pending) in &governance.pending {
-            let declared = pending
-                .change
-                .asset()
-                .is_none_or(|asset| self.silo(asset).is_some());
-            if *seq >= governance.seq || pending.change.class() != ChangeClass::Loosen || !declared
-            {
-                return Err(bad(format!(
-                    "pending change {seq} is not a loosen of a declared silo numbered below {}",
-                    governance.seq
-                )));
-            }
-        }
-        if let Some(set) = &governance.validators {
-            let at = format!("{field}.governance.validators");
-            check_keys(&at, &set.keys, set.threshold, &at)?;
-        }
-        let assets = governance.auto.keys().chain(governance.peak_cap.keys());
-        if let Some(asset) = assets.into_iter().find(|a| self.silo(**a).is_none()) {
-            return Err(bad(format!("asset {asset} is not a declared silo")));
-        }
-        Ok(())
-    }
-
     fn check_follow(&self, field: &str, gate: &GateConfig) -> Result<(), ConfigError> {
         let bad = |field: String, problem: String| ConfigError::Opening { field, problem };
         let follow = &self.follow;
@@ -472,7 +436,7 @@ impl SourceConfig {
                 return Err(bad(at, "imported exceeds inflow".into()));
             }
         }
-        self.check_governance(field)?;
+        super::governance::check_registered(self, field)?;
         if follow.below.len() as u64 > self.genesis_height {
             return Err(bad(
                 format!("{field}.below"),

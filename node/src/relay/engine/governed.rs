@@ -46,7 +46,13 @@ impl Engine {
         for (silo, _) in view.boundary_silos.values() {
             state.set_silo(*silo).ok()?;
         }
-        for (position, lane) in view.governed_lanes.iter() {
+        // Emptied positions first: a lane removed from one position and
+        // added at another must be gone from the first before it lands.
+        let (emptied, filled): (Vec<_>, Vec<_>) = view
+            .governed_lanes
+            .iter()
+            .partition(|(_, lane)| lane.is_none());
+        for (position, lane) in emptied.into_iter().chain(filled) {
             state.set_lane_at(*position, *lane).ok()?;
         }
         (state.boundary_root() == view.boundary).then_some(state)

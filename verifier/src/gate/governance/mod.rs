@@ -2,8 +2,9 @@
 //! items every gate applies alike to its mirror (DESIGN, "Adaptive
 //! boundaries"). A **tighten** (lower a cap, withdraw collateral, remove a
 //! lane, lower the source's inbound limit) is signed by a threshold of the
-//! source's validators or of the stream guardians and takes effect at
-//! once; a **loosen** (raise a cap, deposit collateral, add a lane, raise
+//! source's validators or of the stream guardians (the inbound limit by
+//! the guardians only: it also holds exits already accepted) and takes
+//! effect at once; a **loosen** (raise a cap, deposit collateral, add a lane, raise
 //! the inbound limit, rotate the validators, which the current validators
 //! cosign) is signed by the guardians and takes effect only
 //! once the stream reaches `timelock` epochs later, until when the
@@ -18,9 +19,11 @@
 //! replays or reorders; its message names the stream and its own domain.
 
 mod refusal;
+mod registered;
 mod rule;
 
 pub use refusal::GovernanceRefusal;
+pub(super) use registered::check_registered;
 pub use rule::check_effective_cap;
 pub(super) use rule::{admit_governance, apply_governance, on_tick};
 
@@ -110,7 +113,8 @@ pub enum BoundaryChange {
         siblings: Vec<Fp>,
     },
     /// Tighten: every gate credits the source at most `limit` per epoch
-    /// (with its own inbound limit, the lower one), at once.
+    /// (with its own inbound limit, the lower one), at once; signed by the
+    /// guardians only.
     LowerInbound {
         /// The new limit, below the stream's limit for the source now.
         #[serde(with = "bulkhead_protocol::decimal")]
@@ -149,7 +153,7 @@ pub enum BoundaryChange {
 
 /// What a change acts on: a tighten voids the pending loosens of its
 /// subject.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Subject {
     /// An asset's silo (cap, collateral).
     Silo(u64),
@@ -328,7 +332,7 @@ pub struct Governance {
     pub signatures: Vec<IndexedSignature>,
     /// A rotation's cosignatures: (index, signature) pairs of the
     /// source's current validators over the same message. Empty for
-    /// every other change (and not read there).
+    /// every other change (refused otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cosigners: Vec<IndexedSignature>,
 }

@@ -26,9 +26,14 @@ pub enum GovernanceRefusal {
     /// release (the guardians may still act).
     #[error("segment {0} is quarantined: its validators' items wait for the release")]
     Quarantined(u64),
-    /// Validators may only tighten their own boundary.
-    #[error("a source's validators may only tighten (lower a cap, withdraw)")]
+    /// Validators may only tighten their own boundary, and not its
+    /// inbound limit.
+    #[error("a source's validators may only tighten (lower a cap, withdraw, remove a lane)")]
     ValidatorsMayNot,
+    /// Cosignatures on a change that is not a rotation: only a rotation
+    /// reads them, so none may ride along unread.
+    #[error("cosigners on a change that is not a rotation")]
+    StrayCosigners,
     /// The asset is not one of the source's silos.
     #[error("asset {asset} is not a silo segment {segment} declared")]
     UndeclaredAsset {
@@ -181,7 +186,9 @@ impl GovernanceRefusal {
                 "G8 validator set"
             }
             GovernanceRefusal::RotationPending { .. } => "G8 rotation pending",
-            GovernanceRefusal::WeakCosigners { .. } => "G8 cosigners",
+            GovernanceRefusal::WeakCosigners { .. } | GovernanceRefusal::StrayCosigners => {
+                "G8 cosigners"
+            }
             GovernanceRefusal::WeakSignatures { .. } => "G8 signatures",
             GovernanceRefusal::EffectiveCap { .. } => "G8 effective cap",
         }

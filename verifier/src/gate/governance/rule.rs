@@ -45,8 +45,16 @@ pub(in crate::gate) fn admit_governance(
         });
     }
     let class = item.change.class();
-    if item.by == Signers::Validators && class != ChangeClass::Tighten {
+    // A lowered inbound limit also holds exits already accepted, and each
+    // raise waits for the timelock: the source's own validators, lowering
+    // it again at once, could hold them for good. Only the guardians, who
+    // can quarantine anyway, lower it.
+    let inbound = matches!(item.change, BoundaryChange::LowerInbound { .. });
+    if item.by == Signers::Validators && (class != ChangeClass::Tighten || inbound) {
         return refuse(GovernanceRefusal::ValidatorsMayNot);
+    }
+    if !item.cosigners.is_empty() && !matches!(item.change, BoundaryChange::Rotate { .. }) {
+        return refuse(GovernanceRefusal::StrayCosigners);
     }
     // Validators whose source is quarantined (equivocation, or the
     // guardians) do not move its boundary: a withdrawal then could empty
@@ -229,7 +237,7 @@ pub(in crate::gate) fn admit_governance(
 /// Moves `mirror`'s lanes root by a lane change: a removal empties the
 /// lane's position, an addition (`add`) fills an empty one; the change's
 /// opening must show the leaf there now.
-fn set_lane(
+pub(super) fn set_lane(
     mirror: &mut BoundaryMirror,
     lanes_depth: u32,
     change: &BoundaryChange,
