@@ -848,4 +848,43 @@ fn governance_signed_by_a_threshold_moves_the_boundary_and_status_shows_it() {
         .find(|p| p["change"]["kind"] == "rotate")
         .expect("the rotation is pending");
     assert_eq!(rotation["change"]["validators"][2], keys[2].as_str());
+
+    // The guardians add a silo for asset 9, opened in the segment's
+    // state: pending, empty.
+    let silo = govern_signed(
+        tmp.path(),
+        &params,
+        "add-silo",
+        guardians,
+        2,
+        &[
+            "--seq",
+            "4",
+            "--change",
+            "add-silo",
+            "--asset",
+            "9",
+            "--value",
+            "50",
+            "--snapshot",
+            snapshot.to_str().unwrap(),
+        ],
+    );
+    let out = gate(
+        &params,
+        &state,
+        &["accept", "--json", silo.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&gate(&params, &state, &["status", "--json"]))).unwrap();
+    let pending = &status["sources"][0]["governance"]["pending"];
+    assert!(
+        pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["change"]["kind"] == "add_silo" && p["change"]["asset"] == "9"),
+        "{pending}"
+    );
 }

@@ -80,7 +80,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (any::<bool>(), 0..3u64, 2..5usize)
             .prop_map(|(fork, root, signers)| Action::Attest { fork, root, signers }),
         2 => (1..50u64, 2..5usize).prop_map(|(amount, signers)| Action::Import { amount, signers }),
-        2 => (1..=2u64, 0..11u8, 0..8_000u64, prop::bool::weighted(0.1), prop::bool::weighted(0.7))
+        2 => (1..=2u64, 0..12u8, 0..8_000u64, prop::bool::weighted(0.1), prop::bool::weighted(0.7))
             .prop_map(|(segment, kind, value, replay, guardians)| Action::Govern {
                 segment, kind, value, replay, guardians,
             }),
@@ -172,6 +172,13 @@ fn item_for(state: &GateState, action: &Action) -> StreamItem {
                     let seq = state.sources[segment].governance.seq;
                     return rotation_on(STREAM_ID, SEED, *segment, seq, change, SEED, 3);
                 }
+                // A silo added for asset 9 (the ledger rebuilds the tree
+                // from the registration and the addition's opening).
+                11 => BoundaryChange::AddSilo {
+                    asset: 9,
+                    cap: value,
+                    siblings: genesis()[segment].silo_path(9).unwrap().siblings,
+                },
                 // A lane removed or added (the ledger keeps the lanes root
                 // and the governed positions).
                 _ => lane_flip(

@@ -78,6 +78,19 @@ pub enum MirrorError {
         /// The amount imported.
         amount: u64,
     },
+    /// A silo added where one is declared already.
+    #[error("asset {asset} is a silo the source declared already")]
+    DeclaredSilo {
+        /// The asset.
+        asset: u64,
+    },
+    /// A silo opening that does not fit the tree or, with what the tree
+    /// knows, does not reach its root from an empty leaf.
+    #[error("asset {asset}: the opening does not show an empty leaf under the silos root")]
+    SiloOpening {
+        /// The asset.
+        asset: u64,
+    },
     /// Live silos restored onto openings that declare other assets.
     #[error("the live silos are not the declared ones")]
     OtherSilos,
@@ -174,6 +187,46 @@ impl OpenedTree {
             .unwrap_or_else(|| empty_root(self.depth, self.node_tag))
     }
 
+    /// Opens leaf `index`, which holds `leaf` now, by `siblings` (leaf
+    /// level first), all or nothing. A sibling the tree knows is read
+    /// from the tree (the one given may be older: it moves with the
+    /// opened leaves); one it does not know covers only leaves nobody
+    /// opened, which never change, and is taken as given. The path must
+    /// reach the root. `false` (and no change) otherwise, or for a leaf
+    /// opened already.
+    pub fn open(&mut self, index: u64, leaf: Fp, siblings: &[Fp]) -> bool {
+        let fits = self.depth < 64 && index >> self.depth == 0;
+        if !fits || siblings.len() != self.depth as usize || self.opened.contains(&index) {
+            return false;
+        }
+        let mut path = Vec::with_capacity(self.depth as usize);
+        let mut node = leaf;
+        for height in 0..self.depth {
+            let at = index >> height;
+            let sibling = self
+                .nodes
+                .get(&(height, at ^ 1))
+                .copied()
+                .unwrap_or(siblings[height as usize]);
+            path.push(((height, at), node, (height, at ^ 1), sibling));
+            node = if at & 1 == 0 {
+                merkle::node(self.node_tag, node, sibling)
+            } else {
+                merkle::node(self.node_tag, sibling, node)
+            };
+        }
+        if node != self.root() {
+            return false;
+        }
+        for (at, value, sibling_at, sibling) in path {
+            self.nodes.insert(at, value);
+            self.nodes.insert(sibling_at, sibling);
+        }
+        self.nodes.insert((self.depth, 0), node);
+        self.opened.insert(index);
+        true
+    }
+
     /// Whether leaf `index` is opened.
     pub fn is_opened(&self, index: u64) -> bool {
         self.opened.contains(&index)
@@ -245,17 +298,31 @@ impl BoundaryMirror {
     }
 
     /// The mirror of a source followed since registration: the tree from
-    /// the registration's openings, then each declared silo set to its
-    /// live leaf (`live` must declare exactly the same assets) and the
-    /// sequence to `exit_seq`. This is how a store brings a mirror back.
+    /// the registration's openings, then the silos governance added, in
+    /// the order they were added, each by the opening its item carried
+    /// (asset, siblings), then each declared silo set to its live leaf
+    /// (`live` must declare exactly the same assets) and the sequence to
+    /// `exit_seq`. This is how a store brings a mirror back.
     pub fn restore(
         silo_depth: u32,
         registered: impl IntoIterator<Item = (Silo, Vec<Fp>)>,
+        added: &[(u64, Vec<Fp>)],
         lanes_root: Fp,
         live: &BTreeMap<u64, Silo>,
         exit_seq: u64,
     ) -> Result<Self, MirrorError> {
         let mut mirror = Self::new(silo_depth, registered, lanes_root, exit_seq)?;
+        for (asset, siblings) in added {
+            // Empty as added; the live leaf is set below with the others.
+            let empty = Silo {
+                asset: *asset,
+                collateral: 0,
+                cap: 0,
+                window_epoch: 0,
+                window_outflow: 0,
+            };
+            mirror.add_silo(empty, siblings)?;
+        }
         if !mirror.silos.keys().eq(live.keys()) || live.iter().any(|(a, s)| s.asset != *a) {
             return Err(MirrorError::OtherSilos);
         }
@@ -367,6 +434,22 @@ impl BoundaryMirror {
                     amount,
                 })?;
         self.set_silo(Silo { collateral, ..silo });
+        Ok(self.root())
+    }
+
+    /// Declares a new silo (governance adds one, rule G8), all or
+    /// nothing: its leaf at index `silo.asset` must be empty now, opened by
+    /// `siblings` ([`OpenedTree::open`]: the ones the mirror knows are its
+    /// own). Returns the new root.
+    pub fn add_silo(&mut self, silo: Silo, siblings: &[Fp]) -> Result<Fp, MirrorError> {
+        let asset = silo.asset;
+        if self.silos.contains_key(&asset) {
+            return Err(MirrorError::DeclaredSilo { asset });
+        }
+        if !self.tree.open(asset, Fp::ZERO, siblings) {
+            return Err(MirrorError::SiloOpening { asset });
+        }
+        self.set_silo(silo);
         Ok(self.root())
     }
 

@@ -6,7 +6,7 @@
 use bulkhead_protocol::hash::Fp;
 use bulkhead_protocol::instance::Instance;
 use bulkhead_protocol::mirror::{BoundaryMirror, MirrorError, OpenedTree};
-use bulkhead_protocol::model::{SegmentState, SiloRefusal};
+use bulkhead_protocol::model::{SegmentState, Silo, SiloRefusal};
 use bulkhead_protocol::CircuitShape;
 use bulkhead_testkit::sample::{self, ASSET, DST, EPOCH, OTHER_ASSET};
 use proptest::prelude::*;
@@ -280,4 +280,48 @@ fn a_segment_with_a_lane_gap_reads_back_from_its_snapshot() {
     };
     twice.lanes[0].position = Some(0);
     assert!(twice.to_state().is_err());
+}
+
+#[test]
+fn a_silo_added_by_an_older_opening_reaches_the_models_root() {
+    let state = sample::segment(1, &SHAPE).unwrap();
+    let mut mirror = mirror_of(&state);
+    // Opened before asset 1's silo moved: the siblings on its path are
+    // stale, and the mirror reads them from itself.
+    let siblings = state.silo_path(9).unwrap().siblings;
+    let outflow = instance(&state, ASSET, EPOCH, 40);
+    mirror.apply_exits(&outflow).unwrap();
+    let added = Silo {
+        asset: 9,
+        collateral: 0,
+        cap: 70,
+        window_epoch: 0,
+        window_outflow: 0,
+    };
+    let before = mirror.clone();
+    // A sibling the mirror does not know must be the given one.
+    let mut wrong = siblings.clone();
+    wrong[0] = Fp::from(1);
+    assert_eq!(
+        mirror.add_silo(added, &wrong),
+        Err(MirrorError::SiloOpening { asset: 9 })
+    );
+    assert_eq!(
+        mirror.add_silo(
+            Silo {
+                asset: ASSET,
+                ..added
+            },
+            &siblings
+        ),
+        Err(MirrorError::DeclaredSilo { asset: ASSET })
+    );
+    assert_eq!(mirror, before);
+    let root = mirror.add_silo(added, &siblings).unwrap();
+    let mut model = state.clone();
+    for silo in mirror.silos().values() {
+        model.set_silo(*silo).unwrap();
+    }
+    model.restore_exit_seq(mirror.exit_seq());
+    assert_eq!(root, model.boundary_root());
 }

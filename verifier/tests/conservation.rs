@@ -71,10 +71,10 @@ enum Action {
         total: bool,
         value: u64,
     },
-    /// A governance item: change `kind` (0 to 10: lower cap, withdraw,
+    /// A governance item: change `kind` (0 to 11: lower cap, withdraw,
     /// raise cap, deposit, cancel, clear, lower or raise the inbound
     /// limit, a lane removed or added where it is opened, a rotation
-    /// cosigned by `signers` registered validators) of `segment`'s `asset` by
+    /// cosigned by `signers` registered validators, a silo added) of `segment`'s `asset` by
     /// `value`, at the source's next sequence number + `offset`, signed
     /// by `signers` validators or guardians.
     Govern {
@@ -126,7 +126,7 @@ fn govern() -> impl Strategy<Value = Action> {
     let signers = prop_oneof![4 => 2usize..=4, 1 => Just(1usize)];
     (
         segment,
-        0u8..11,
+        0u8..12,
         asset,
         value,
         offset,
@@ -249,6 +249,17 @@ fn item_for(
                         STREAM_ID, SEED, *segment, seq, change, SEED, *signers,
                     ));
                 }
+                11 => match genesis().get(segment) {
+                    Some(registered) => BoundaryChange::AddSilo {
+                        asset,
+                        cap: value,
+                        siblings: registered
+                            .silo_path(asset.min(15))
+                            .map(|p| p.siblings)
+                            .unwrap_or_default(),
+                    },
+                    None => BoundaryChange::Clear { asset },
+                },
                 _ => match (genesis().get(segment), state.sources.get(segment)) {
                     (Some(registered), Some(source)) => lane_flip(
                         registered,
@@ -301,7 +312,11 @@ fn check_conservation(state: &GateState) -> Result<(), TestCaseError> {
     for (segment, source) in &state.sources {
         for silo in source.mirror.silos().values() {
             *now.entry(silo.asset).or_default() += u128::from(silo.collateral);
-            let given = registered[&(*segment, silo.asset)];
+            // A silo governance added was registered empty.
+            let given = registered
+                .get(&(*segment, silo.asset))
+                .copied()
+                .unwrap_or(0);
             let flow = state.flow(*segment, silo.asset);
             let received = flow.inflow + flow.deposited;
             prop_assert!(

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use bulkhead_protocol::hex::decode_array;
-use bulkhead_protocol::model::Lane;
+use bulkhead_protocol::model::{Lane, SegmentState};
 use bulkhead_protocol::snapshot::Snapshot;
 use bulkhead_verifier::gate::{BoundaryChange, Governance, Hex32, ItemJson, Signers};
 use clap::{Args, ValueEnum};
@@ -57,8 +57,9 @@ pub struct GovernArgs {
     #[arg(long)]
     dst: Option<u64>,
     /// The segment's state (`segment.json`) whose lanes tree the lane
-    /// change opens (`remove-lane`, `add-lane`): its lanes root must be
-    /// the one every gate's mirror holds.
+    /// change opens (`remove-lane`, `add-lane`; its lanes root must be the
+    /// one every gate's mirror holds), or whose silos tree opens the empty
+    /// leaf of an `add-silo`.
     #[arg(long)]
     snapshot: Option<PathBuf>,
     /// The empty lanes-tree position an `add-lane` takes (default: the
@@ -102,6 +103,7 @@ enum Kind {
     LowerInbound,
     RaiseInbound,
     Rotate,
+    AddSilo,
 }
 
 fn parse_key(text: &str) -> Result<Hex32, String> {
@@ -140,6 +142,7 @@ impl GovernArgs {
             Kind::LowerInbound => BoundaryChange::LowerInbound { limit: value()? },
             Kind::RaiseInbound => BoundaryChange::RaiseInbound { limit: value()? },
             Kind::RemoveLane | Kind::AddLane => self.lane_change(asset()?)?,
+            Kind::AddSilo => self.silo_addition(asset()?, value()?)?,
             Kind::Rotate => {
                 if self.new_validators.is_empty() {
                     return Err(missing("--new-validator"));
@@ -153,33 +156,55 @@ impl GovernArgs {
         })
     }
 
+    /// A silo addition, opened in the silos tree of `--snapshot`.
+    fn silo_addition(&self, asset: u64, cap: u64) -> Result<BoundaryChange, CliError> {
+        let state = self.snapshot_state()?;
+        if state.silo(asset).is_some() {
+            return Err(CliError::Usage(format!(
+                "--snapshot already has a silo for asset {asset}"
+            )));
+        }
+        let siblings = state
+            .silo_path(asset)
+            .map_err(|e| CliError::Usage(format!("--asset {asset}: {e}")))?
+            .siblings;
+        Ok(BoundaryChange::AddSilo {
+            asset,
+            cap,
+            siblings,
+        })
+    }
+
+    /// The segment's state `--snapshot` names.
+    fn snapshot_state(&self) -> Result<SegmentState, CliError> {
+        let path = self
+            .snapshot
+            .as_ref()
+            .ok_or_else(|| CliError::Usage("this --change needs --snapshot".into()))?;
+        let snapshot: Snapshot = read_json(path)?;
+        snapshot.to_state().map_err(|source| CliError::Snapshot {
+            path: path.clone(),
+            source,
+        })
+    }
+
     /// A lane change, opened in the lanes tree of `--snapshot`.
     fn lane_change(&self, asset: u64) -> Result<BoundaryChange, CliError> {
         let missing = |flag: &str| CliError::Usage(format!("this --change needs {flag}"));
         let dst = self.dst.ok_or_else(|| missing("--dst"))?;
-        let path = self
-            .snapshot
-            .as_ref()
-            .ok_or_else(|| missing("--snapshot"))?;
-        let snapshot: Snapshot = read_json(path)?;
-        let state = snapshot.to_state().map_err(|source| CliError::Snapshot {
-            path: path.clone(),
-            source,
-        })?;
+        let state = self.snapshot_state()?;
         let lane = Lane { dst, asset };
         let held = state.lanes().get(&lane).copied();
         let position = match (self.change, held) {
             (Kind::RemoveLane, Some(position)) => position,
             (Kind::RemoveLane, None) => {
                 return Err(CliError::Usage(format!(
-                    "{} has no lane to segment {dst} for asset {asset}",
-                    path.display()
+                    "--snapshot has no lane to segment {dst} for asset {asset}"
                 )))
             }
             (_, Some(position)) => {
                 return Err(CliError::Usage(format!(
-                "{} already has the lane to segment {dst} for asset {asset} at position {position}",
-                path.display()
+                "--snapshot already has the lane to segment {dst} for asset {asset} at {position}"
             )))
             }
             (_, None) => match self.position {

@@ -12,7 +12,7 @@ use bulkhead_protocol::mirror::BoundaryMirror;
 use bulkhead_protocol::model::Silo;
 use bulkhead_verifier::gate::{
     ChainRoot, Changes, Credit, Evidence, Flow, GateConfig, GateState, ItemKind, QuarantineCause,
-    Root, SegmentAsset, SourceEpoch, SourceState,
+    Root, SegmentAsset, SourceEpoch, SourceGovernance, SourceState,
 };
 use ff::PrimeField;
 use rusqlite::types::ToSql;
@@ -331,7 +331,11 @@ struct SourceRow {
 impl SourceRow {
     /// The source's boundary mirror: the registration's tree with the
     /// stored live silos, which must hash to the stored boundary root.
-    fn mirror(&self, config: &GateConfig) -> Result<BoundaryMirror, NodeError> {
+    fn mirror(
+        &self,
+        config: &GateConfig,
+        governance: &SourceGovernance,
+    ) -> Result<BoundaryMirror, NodeError> {
         let segment = self.segment;
         let registration = config
             .source(segment)
@@ -350,12 +354,21 @@ impl SourceRow {
                 .collect(),
             None => return Err(CorruptError::BeforeMirror { segment }.into()),
         };
+        // Silos governance added since this gate registered the source (a
+        // late registration's openings hold the earlier ones).
+        let added: Vec<(u64, Vec<Fp>)> = governance
+            .added_silos
+            .iter()
+            .filter(|a| registration.silo(a.asset).is_none())
+            .map(|a| (a.asset, a.siblings.clone()))
+            .collect();
         let mirror = BoundaryMirror::restore(
             registration.shape.silo_depth,
             registration
                 .silos
                 .iter()
                 .map(|o| (o.silo(), o.siblings.clone())),
+            &added,
             match &self.lanes_root {
                 Some(bytes) => fp_column(bytes.clone(), "source lanes root")?,
                 None => registration.lanes_root,
@@ -371,7 +384,11 @@ impl SourceRow {
     }
 
     fn into_state(self, config: &GateConfig) -> Result<(u64, SourceState), NodeError> {
-        let mirror = self.mirror(config)?;
+        let governance: SourceGovernance = match &self.governance {
+            Some(text) => from_json(text, "source governance")?,
+            None => Default::default(),
+        };
+        let mirror = self.mirror(config, &governance)?;
         Ok((
             self.segment,
             SourceState {
@@ -389,10 +406,7 @@ impl SourceRow {
                 credited: credited_from(&self.credited)?,
                 open_epochs: self.open_epochs,
                 counted_epoch: self.counted_epoch,
-                governance: match &self.governance {
-                    Some(text) => from_json(text, "source governance")?,
-                    None => Default::default(),
-                },
+                governance,
             },
         ))
     }

@@ -2,9 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use super::config::SiloOpening;
 use super::state::GateState;
 
-/// The blast-radius bound of one source at this gate, per declared asset:
+/// The blast-radius bound of one source at this gate, per declared asset
+/// (a silo governance added counts as registered empty, its cap among the
+/// peaks):
 /// `min(collateral given, cap × e, inbound_limit × e)` where the collateral
 /// given is the registered collateral plus what the source imported (G7)
 /// and was deposited (G8) less what was withdrawn (G8), `cap` is the
@@ -27,10 +30,20 @@ pub fn blast_radius(state: &GateState, src: u64) -> BTreeMap<u64, u64> {
         return BTreeMap::new();
     };
     let epochs = source.open_epochs;
-    config
-        .silos
-        .iter()
-        .map(|opening| {
+    source
+        .mirror
+        .silos()
+        .keys()
+        .map(|asset| {
+            // A silo governance added was registered empty.
+            let opening = config.silo(*asset).cloned().unwrap_or(SiloOpening {
+                asset: *asset,
+                collateral: 0,
+                cap: 0,
+                window_epoch: 0,
+                window_outflow: 0,
+                siblings: Vec::new(),
+            });
             // Flows since registration: the registered collateral already
             // holds what was imported, deposited or withdrawn before (a
             // gate registered late carries those sums in).

@@ -32,9 +32,9 @@ pub use config::{
 pub use effect::{Effect, GateError};
 pub use follow::moved_mirror;
 pub use governance::{
-    AutoCap, BoundaryChange, ChangeClass, GovernanceParams, GovernanceRefusal, ParamsError,
-    PendingChange, Signers, SourceGovernance, Subject, ValidatorSet, DEFAULT_AUTO_EPOCHS,
-    DEFAULT_TIMELOCK, MAX_VALIDATORS,
+    AddedSilo, AutoCap, BoundaryChange, ChangeClass, GovernanceParams, GovernanceRefusal,
+    ParamsError, PendingChange, Signers, SourceGovernance, Subject, ValidatorSet,
+    DEFAULT_AUTO_EPOCHS, DEFAULT_TIMELOCK, MAX_VALIDATORS,
 };
 pub use import::{import_alarms, ImportAlarm, ImportRefusal};
 pub use item::{

@@ -127,6 +127,21 @@ pub enum BoundaryChange {
         #[serde(with = "bulkhead_protocol::decimal")]
         limit: u64,
     },
+    /// Loosen: declare a silo for `asset` with `cap` and no collateral
+    /// (value enters it by imports and deposits), after the timelock. Its
+    /// leaf at index `asset` of the silos tree must be empty; `siblings`
+    /// open it (the ones a gate knows it reads from its own tree).
+    AddSilo {
+        /// The asset, also the leaf index.
+        #[serde(with = "bulkhead_protocol::decimal")]
+        asset: u64,
+        /// Its cap per epoch.
+        #[serde(with = "bulkhead_protocol::decimal")]
+        cap: u64,
+        /// The leaf's siblings in the silos tree, leaf level first.
+        #[serde(with = "bulkhead_protocol::hex::fp_list")]
+        siblings: Vec<Fp>,
+    },
     /// Loosen: the source's validators become `validators` with
     /// `threshold`, after the timelock; signed by the guardians and
     /// cosigned by a threshold of the current validators.
@@ -197,6 +212,7 @@ impl BoundaryChange {
             BoundaryChange::LowerInbound { .. } => 9,
             BoundaryChange::RaiseInbound { .. } => 10,
             BoundaryChange::Rotate { .. } => 11,
+            BoundaryChange::AddSilo { .. } => 12,
         }
     }
 
@@ -209,7 +225,8 @@ impl BoundaryChange {
             | BoundaryChange::Deposit { asset, .. }
             | BoundaryChange::Clear { asset }
             | BoundaryChange::RemoveLane { asset, .. }
-            | BoundaryChange::AddLane { asset, .. } => Some(asset),
+            | BoundaryChange::AddLane { asset, .. }
+            | BoundaryChange::AddSilo { asset, .. } => Some(asset),
             BoundaryChange::Cancel { .. }
             | BoundaryChange::LowerInbound { .. }
             | BoundaryChange::RaiseInbound { .. }
@@ -221,7 +238,9 @@ impl BoundaryChange {
     /// number it names (0 for a clear).
     pub fn value(&self) -> u64 {
         match *self {
-            BoundaryChange::LowerCap { cap, .. } | BoundaryChange::RaiseCap { cap, .. } => cap,
+            BoundaryChange::LowerCap { cap, .. }
+            | BoundaryChange::RaiseCap { cap, .. }
+            | BoundaryChange::AddSilo { cap, .. } => cap,
             BoundaryChange::Withdraw { amount, .. } | BoundaryChange::Deposit { amount, .. } => {
                 amount
             }
@@ -270,7 +289,8 @@ impl BoundaryChange {
             | BoundaryChange::Deposit { .. }
             | BoundaryChange::AddLane { .. }
             | BoundaryChange::RaiseInbound { .. }
-            | BoundaryChange::Rotate { .. } => ChangeClass::Loosen,
+            | BoundaryChange::Rotate { .. }
+            | BoundaryChange::AddSilo { .. } => ChangeClass::Loosen,
             BoundaryChange::Cancel { .. } | BoundaryChange::Clear { .. } => ChangeClass::Guardians,
         }
     }
@@ -281,7 +301,8 @@ impl BoundaryChange {
             BoundaryChange::LowerCap { asset, .. }
             | BoundaryChange::Withdraw { asset, .. }
             | BoundaryChange::RaiseCap { asset, .. }
-            | BoundaryChange::Deposit { asset, .. } => Some(Subject::Silo(asset)),
+            | BoundaryChange::Deposit { asset, .. }
+            | BoundaryChange::AddSilo { asset, .. } => Some(Subject::Silo(asset)),
             BoundaryChange::RemoveLane { .. } | BoundaryChange::AddLane { .. } => {
                 Some(Subject::Lanes)
             }
@@ -458,10 +479,28 @@ pub struct SourceGovernance {
     /// holds now (none: emptied), so the segment's relayer can follow.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub lanes: BTreeMap<u64, Option<Lane>>,
+    /// The silos governance added since this gate registered the source,
+    /// in the order they took effect, each with the opening its item
+    /// carried: with the registration's openings, what rebuilds the
+    /// silos tree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added_silos: Vec<AddedSilo>,
     /// The validator set a rotation put in force (absent: the
     /// registered one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validators: Option<ValidatorSet>,
+}
+
+/// A silo governance added, and the opening its item carried.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddedSilo {
+    /// The asset.
+    #[serde(with = "bulkhead_protocol::decimal")]
+    pub asset: u64,
+    /// Its siblings as the item carried them.
+    #[serde(with = "bulkhead_protocol::hex::fp_list")]
+    pub siblings: Vec<Fp>,
 }
 
 /// A source's validator keys and threshold.

@@ -126,6 +126,25 @@ pub enum GovernanceRefusal {
         /// Keys named.
         keys: usize,
     },
+    /// A silo added for an asset the source declared already.
+    #[error("asset {asset} is a silo the source declared already")]
+    SiloDeclared {
+        /// The asset.
+        asset: u64,
+    },
+    /// A silo addition whose opening does not show an empty leaf at the
+    /// asset's index under the silos root (or the index is past the tree).
+    #[error("asset {asset}: the opening does not show an empty leaf under the silos root")]
+    SiloOpening {
+        /// The asset.
+        asset: u64,
+    },
+    /// A silo addition while one of the same asset is pending.
+    #[error("silo addition {change} of the asset is pending")]
+    SiloPending {
+        /// The pending addition.
+        change: u64,
+    },
     /// A rotation while another is pending: its cosigners are the set as
     /// it is, which the first to take effect would replace.
     #[error("rotation {change} is pending: cancel it or wait for it before another")]
@@ -186,6 +205,9 @@ impl GovernanceRefusal {
                 "G8 validator set"
             }
             GovernanceRefusal::RotationPending { .. } => "G8 rotation pending",
+            GovernanceRefusal::SiloDeclared { .. } => "G8 silo declared",
+            GovernanceRefusal::SiloOpening { .. } => "G8 silo opening",
+            GovernanceRefusal::SiloPending { .. } => "G8 silo pending",
             GovernanceRefusal::WeakCosigners { .. } | GovernanceRefusal::StrayCosigners => {
                 "G8 cosigners"
             }

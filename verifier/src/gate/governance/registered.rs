@@ -12,9 +12,9 @@ use crate::gate::refusal::Refusal;
 /// changes are loosens of declared silos numbered below the next sequence
 /// number, at most one lane addition and one rotation, each admissible as
 /// it stands (a lane addition's opening of an empty position under the
-/// registered lanes root, a rotation's key set); a rotated set in force is
-/// one a registration could name; the automatic rule and peak caps name
-/// declared silos.
+/// registered lanes root, a silo addition's of an empty leaf, a rotation's
+/// key set); a rotated set in force is one a registration could name; the
+/// automatic rule, peak caps and silos added so far name declared silos.
 pub(in crate::gate) fn check_registered(
     source: &SourceConfig,
     field: &str,
@@ -27,9 +27,12 @@ pub(in crate::gate) fn check_registered(
     let mut one_at_a_time = BTreeSet::new();
     for (seq, pending) in &governance.pending {
         let change = &pending.change;
+        // A silo addition names an asset not declared yet; every other
+        // change names a declared one, or none.
+        let adds_silo = matches!(change, BoundaryChange::AddSilo { .. });
         let declared = change
             .asset()
-            .is_none_or(|asset| source.silo(asset).is_some());
+            .is_none_or(|asset| source.silo(asset).is_some() != adds_silo);
         if *seq >= governance.seq || change.class() != ChangeClass::Loosen || !declared {
             return Err(bad(format!(
                 "pending change {seq} is not a loosen of a declared silo numbered below {}",
@@ -57,6 +60,27 @@ pub(in crate::gate) fn check_registered(
                 }
                 check_keys(&at, validators, *threshold, &at)?;
             }
+            BoundaryChange::AddSilo {
+                asset,
+                cap,
+                siblings,
+            } => {
+                let mut mirror = source.mirror().map_err(|_| {
+                    bad(format!("pending change {seq}: the openings make no mirror"))
+                })?;
+                let silo = bulkhead_protocol::model::Silo {
+                    asset: *asset,
+                    collateral: 0,
+                    cap: *cap,
+                    window_epoch: 0,
+                    window_outflow: 0,
+                };
+                if mirror.add_silo(silo, siblings).is_err() {
+                    return Err(bad(format!(
+                        "pending change {seq}: no empty leaf for asset {asset} under the silos root"
+                    )));
+                }
+            }
             BoundaryChange::AddLane { .. } => {
                 let mut mirror = source.mirror().map_err(|_| {
                     bad(format!("pending change {seq}: the openings make no mirror"))
@@ -77,7 +101,13 @@ pub(in crate::gate) fn check_registered(
         }
         check_keys(&at, &set.keys, set.threshold, &at)?;
     }
-    let assets = governance.auto.keys().chain(governance.peak_cap.keys());
+    // Silos added before this registration are among its openings.
+    let added = governance.added_silos.iter().map(|a| &a.asset);
+    let assets = governance
+        .auto
+        .keys()
+        .chain(governance.peak_cap.keys())
+        .chain(added);
     if let Some(asset) = assets.into_iter().find(|a| source.silo(**a).is_none()) {
         return Err(bad(format!("asset {asset} is not a declared silo")));
     }

@@ -8,7 +8,8 @@ use ff::Field;
 
 use super::refusal::GovernanceRefusal;
 use super::{
-    BoundaryChange, ChangeClass, Governance, PendingChange, Signers, Subject, ValidatorSet,
+    AddedSilo, BoundaryChange, ChangeClass, Governance, PendingChange, Signers, Subject,
+    ValidatorSet,
 };
 use crate::gate::config::check_keys;
 use crate::gate::effect::Effect;
@@ -62,7 +63,14 @@ pub(in crate::gate) fn admit_governance(
     if item.by == Signers::Validators && source.quarantined.is_some() {
         return refuse(GovernanceRefusal::Quarantined(segment));
     }
+    let adds_silo = matches!(item.change, BoundaryChange::AddSilo { .. });
     let silo = match item.change.asset() {
+        Some(asset) if adds_silo => {
+            if source.mirror.silo(asset).is_some() {
+                return refuse(GovernanceRefusal::SiloDeclared { asset });
+            }
+            None
+        }
         Some(asset) => match source.mirror.silo(asset) {
             Some(silo) => Some(*silo),
             None => return refuse(GovernanceRefusal::UndeclaredAsset { segment, asset }),
@@ -206,7 +214,25 @@ pub(in crate::gate) fn admit_governance(
             }
             Admitted::Guardians
         }
-        // Every kind naming an asset found its silo above.
+        (
+            &BoundaryChange::AddSilo {
+                asset,
+                cap,
+                ref siblings,
+            },
+            _,
+        ) => {
+            let same = |p: &&PendingChange| matches!(p.change, BoundaryChange::AddSilo { asset: a, .. } if a == asset);
+            if let Some((change, _)) = governance.pending.iter().find(|(_, p)| same(p)) {
+                return refuse(GovernanceRefusal::SiloPending { change: *change });
+            }
+            let mut mirror = source.mirror.clone();
+            if mirror.add_silo(new_silo(asset, cap), siblings).is_err() {
+                return refuse(GovernanceRefusal::SiloOpening { asset });
+            }
+            pending(state, &item.change)
+        }
+        // Every other kind naming an asset found its silo above.
         (_, None) => return refuse(GovernanceRefusal::Unregistered(segment)),
     };
     let validators = source.validators(config);
@@ -277,6 +303,17 @@ pub(super) fn set_lane(
                 expected,
             })
         })
+}
+
+/// The silo an addition declares: its cap, no collateral, no outflow.
+fn new_silo(asset: u64, cap: u64) -> Silo {
+    Silo {
+        asset,
+        collateral: 0,
+        cap,
+        window_epoch: 0,
+        window_outflow: 0,
+    }
 }
 
 /// The source's mirror with `silo` in place of its leaf.
@@ -441,6 +478,26 @@ fn mature(
         BoundaryChange::RaiseInbound { limit } => {
             governance.inbound_limit =
                 Some(governance.inbound_limit.map_or(limit, |c| c.max(limit)));
+            return None;
+        }
+        BoundaryChange::AddSilo {
+            asset,
+            cap,
+            siblings,
+        } => {
+            // The tree moved since admission; the opening's siblings the
+            // mirror knows it reads from itself, the rest never change.
+            if source
+                .mirror
+                .add_silo(new_silo(asset, cap), &siblings)
+                .is_ok()
+            {
+                governance.added_silos.push(AddedSilo { asset, siblings });
+                // The bound reads the highest cap in force: a cap lowered
+                // later does not undo what left under this one.
+                let peak = governance.peak_cap.entry(asset).or_insert(cap);
+                *peak = (*peak).max(cap);
+            }
             return None;
         }
         BoundaryChange::Rotate {
