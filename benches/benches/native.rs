@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 use bulkhead_testkit::chain::SEED;
 use bulkhead_testkit::gate::{
-    gate_config, governance_on, GUARDIAN_THRESHOLD, STREAM_ID, VALIDATOR_THRESHOLD,
+    gate_config, governance_on, rotation_on, validator_keys, GUARDIAN_THRESHOLD, STREAM_ID,
+    VALIDATOR_THRESHOLD,
 };
 use bulkhead_testkit::signed::segment;
 use bulkhead_verifier::gate::{BoundaryChange, Gate, GateState, Signers};
@@ -84,8 +85,9 @@ fn mirror(c: &mut Criterion) {
 
 /// What a governance item (rule G8) costs a gate: the whole of
 /// `Gate::process` on a fresh copy of the state (not timed): its checks,
-/// the signatures (three validators' for a cut, two guardians' for a
-/// raise) and the mirror's new root.
+/// the signatures (three validators' for a cut or a lane removal, two
+/// guardians' for a raise or a silo addition, both for a rotation), the
+/// openings and the mirror's new root.
 fn governance(c: &mut Criterion) {
     let shape = CircuitShape::DEFAULT;
     let genesis: BTreeMap<u64, _> = [1, 2]
@@ -120,6 +122,54 @@ fn governance(c: &mut Criterion) {
                 },
                 Signers::Guardians,
                 GUARDIAN_THRESHOLD,
+            ),
+        ),
+        (
+            "governance item at the gate: lane removed by 3 validators",
+            governance_on(
+                STREAM_ID,
+                SEED,
+                1,
+                0,
+                BoundaryChange::RemoveLane {
+                    dst: 2,
+                    asset: 1,
+                    position: 0,
+                    siblings: genesis[&1].lane_path(0).expect("a lane").siblings,
+                },
+                Signers::Validators,
+                VALIDATOR_THRESHOLD,
+            ),
+        ),
+        (
+            "governance item at the gate: silo addition queued by 2 guardians",
+            governance_on(
+                STREAM_ID,
+                SEED,
+                1,
+                0,
+                BoundaryChange::AddSilo {
+                    asset: 9,
+                    cap: 100,
+                    siblings: genesis[&1].silo_path(9).expect("a leaf").siblings,
+                },
+                Signers::Guardians,
+                GUARDIAN_THRESHOLD,
+            ),
+        ),
+        (
+            "governance item at the gate: rotation queued by 2 guardians and 3 validators",
+            rotation_on(
+                STREAM_ID,
+                SEED,
+                1,
+                0,
+                BoundaryChange::Rotate {
+                    validators: validator_keys(SEED + 1, 1, 4),
+                    threshold: 3,
+                },
+                SEED,
+                VALIDATOR_THRESHOLD,
             ),
         ),
     ];
