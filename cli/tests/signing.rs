@@ -878,7 +878,10 @@ fn governance_signed_by_a_threshold_moves_the_boundary_and_status_shows_it() {
     assert!(out.status.success(), "{}", stderr(&out));
     let status: serde_json::Value =
         serde_json::from_str(&stdout(&gate(&params, &state, &["status", "--json"]))).unwrap();
-    let pending = &status["sources"][0]["governance"]["pending"];
+    let governance = &status["sources"][0]["governance"];
+    assert!(governance["validators"].is_null(), "{governance}");
+    assert_eq!(governance["added_silos"], serde_json::json!([]));
+    let pending = &governance["pending"];
     assert!(
         pending
             .as_array()

@@ -54,6 +54,10 @@ pub fn source_report(state: &GateState, id: u64) -> Option<Value> {
             // and the one this gate applies, the lower of it and its own.
             "inbound_limit": s.governance.inbound_limit,
             "effective_inbound_limit": s.governance.inbound_limit(state.config.inbound_limit),
+            // The validator set a rotation put in force (null: the
+            // registered one) and the silos governance added.
+            "validators": s.governance.validators,
+            "added_silos": s.governance.added_silos.iter().map(|a| a.asset).collect::<Vec<_>>(),
             "lanes": s.governance.lanes.iter().map(|(position, lane)| json!({
                 "position": position,
                 "lane": lane,
